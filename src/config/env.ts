@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from './resolve.ts';
+import type { ConfigInput } from './schema.ts';
+
+type Env = Record<string, string | undefined>;
+
+const bool = (name: string, v: string): boolean => {
+  if (/^(1|true|on|yes)$/i.test(v)) return true;
+  if (/^(0|false|off|no)$/i.test(v)) return false;
+  throw new ConfigError(`Invalid setting ${name}: expected true or false, got "${v}"`);
+};
+const int = (name: string, v: string): number => {
+  if (!/^\d+$/.test(v)) throw new ConfigError(`Invalid setting ${name}: expected a whole number, got "${v}"`);
+  return Number(v);
+};
+const list = (v: string, sep: RegExp): string[] => v.split(sep).map((s) => s.trim()).filter(Boolean);
+
+/** Environment variable → setting. The schema's descriptions name these variables too. */
+const ENV: Record<string, (input: ConfigInput, value: string, name: string) => void> = {
+  PORTCULLIS_PUBLIC_URL: (c, v) => void (c.publicUrl = v.replace(/\/+$/, '')),
+  HOST: (c, v) => void (c.host = v),
+  PORT: (c, v, n) => void (c.port = int(n, v)),
+  PORTCULLIS_MCP_PATH: (c, v) => void (c.mcpPath = v),
+  PORTCULLIS_DATABASE: (c, v) => void (c.database = v),
+  PORTCULLIS_SERVER_NAME: (c, v) => void (c.serverName = v),
+  PORTCULLIS_LOGO_URL: (c, v) => void (c.logoUrl = v),
+  PORTCULLIS_ACCENT_COLOR: (c, v) => void (c.accentColor = v),
+  PORTCULLIS_DEFAULT_SCOPES: (c, v) => void (c.defaultScopes = list(v, /\s+/)),
+  PORTCULLIS_ACCESS_TOKEN_TTL: (c, v, n) => void (c.accessTokenTtl = int(n, v)),
+  PORTCULLIS_REFRESH_TOKEN_IDLE_TTL: (c, v, n) => void (c.refreshTokenIdleTtl = int(n, v)),
+  PORTCULLIS_REFRESH_TOKEN_ABSOLUTE_TTL: (c, v, n) => void (c.refreshTokenAbsoluteTtl = int(n, v)),
+  PORTCULLIS_REFRESH_GRACE_PERIOD: (c, v, n) => void (c.refreshGracePeriod = int(n, v)),
+  PORTCULLIS_AUTHORIZATION_CODE_TTL: (c, v, n) => void (c.authorizationCodeTtl = int(n, v)),
+  PORTCULLIS_SIGNING_ALG: (c, v) => void (c.signingAlgorithm = v as 'ES256'),
+  PORTCULLIS_REGISTRATION: (c, v, n) => void (c.registration = { ...c.registration, enabled: bool(n, v) }),
+  PORTCULLIS_REGISTRATION_PER_MINUTE: (c, v, n) => void (c.registration = { ...c.registration, perMinute: int(n, v) }),
+  PORTCULLIS_LOGIN_SESSION_TTL: (c, v, n) => void (c.loginSessionTtl = int(n, v)),
+  PORTCULLIS_MCP_SESSION_IDLE_TTL: (c, v, n) => void (c.mcpSessionIdleTtl = int(n, v)),
+  PORTCULLIS_ALLOWED_ORIGINS: (c, v) => void (c.allowedOrigins = list(v, /,/)),
+  LOG_LEVEL: (c, v) => void (c.logLevel = v as 'info'),
+  PORTCULLIS_DANGEROUSLY_ALLOW_INSECURE_HTTP: (c, v, n) => void (c.dangerouslyAllowInsecureHttp = bool(n, v)),
+};
+
+export const ENV_VARS = Object.keys(ENV);
+
+/** Settings from an optional JSON file, then the environment (which wins). */
+export function loadConfigInput(env: Env = process.env, file = env.PORTCULLIS_CONFIG): ConfigInput {
+  let input: ConfigInput = {};
+  if (file) {
+    try {
+      input = JSON.parse(readFileSync(file, 'utf8')) as ConfigInput;
+    } catch (e) {
+      throw new ConfigError(`Cannot read config file ${file}: ${(e as Error).message}`);
+    }
+  }
+  input = structuredClone(input);
+  for (const [name, apply] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') apply(input, value, name);
+  }
+  return input;
+}

@@ -1,0 +1,25 @@
+import type { Logger } from '../log/logger.ts';
+import { OAuthError } from './oauth-error.ts';
+
+export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
+
+/**
+ * The one place an error becomes a JSON response. Unknown exceptions are bugs: they become a
+ * generic `500 server_error` and a log line, never a 400 and never their message on the wire.
+ */
+export function renderErrorJson(error: unknown, logger: Logger, context: Record<string, unknown> = {}): Response {
+  const oauth = toOAuthError(error, logger, context);
+  return Response.json(
+    { error: oauth.code, error_description: oauth.description },
+    { status: oauth.status, headers: { ...NO_STORE, ...oauth.headers } },
+  );
+}
+
+export function toOAuthError(error: unknown, logger: Logger, context: Record<string, unknown> = {}): OAuthError {
+  if (error instanceof OAuthError) {
+    if (error.detail || error.status >= 500) logger.warn('oauth error', { ...context, error_code: error.code, detail: error.detail });
+    return error;
+  }
+  logger.error('unhandled error', { ...context, error });
+  return new OAuthError('server_error', 'The server could not complete the request.');
+}

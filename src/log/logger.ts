@@ -1,0 +1,69 @@
+/**
+ * Structured logging with redaction by construction: any field whose name looks like a credential
+ * is replaced before the line is written, whatever the caller passed.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** Security-relevant events (login, consent, token issued/refreshed/revoked, reuse detected). */
+  audit(event: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+const SENSITIVE = /token|secret|password|passwd|code|verifier|assertion|authorization|cookie|csrf|private|jwt|key$/i;
+/** Field names that match the pattern above but carry no secret. */
+const SAFE = new Set(['error_code', 'status_code', 'token_type', 'grant_type', 'token_endpoint_auth_method', 'kid']);
+
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SENSITIVE.test(k) && !SAFE.has(k) ? '[redacted]' : redact(v, depth + 1);
+  }
+  return out;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface JsonLoggerOptions {
+  level?: LogLevel;
+  write?: (line: string) => void;
+  now?: () => number;
+  base?: LogFields;
+}
+
+export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
+  const min = ORDER[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const now = options.now ?? Date.now;
+  const base = options.base ?? {};
+  const emit = (level: LogLevel, msg: string, fields: LogFields | undefined, extra?: LogFields): void => {
+    if (ORDER[level] < min) return;
+    const record = redact({ ...base, ...fields, ...extra }) as LogFields;
+    write(JSON.stringify({ time: new Date(now()).toISOString(), level, msg, ...record }));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    audit: (event, f) => emit('info', event, f, { audit: true }),
+    child: (fields) => createJsonLogger({ ...options, base: { ...base, ...fields } }),
+  };
+}
+
+/** Collects records in memory: for tests that assert what was (and was not) logged. */
+export function createMemoryLogger(): Logger & { lines: string[]; records: () => LogFields[] } {
+  const lines: string[] = [];
+  const logger = createJsonLogger({ level: 'debug', write: (l) => lines.push(l) });
+  return Object.assign(logger, { lines, records: () => lines.map((l) => JSON.parse(l) as LogFields) });
+}
+
+export const silentLogger: Logger = createJsonLogger({ level: 'error', write: () => {} });

@@ -1,0 +1,9 @@
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import { initial } from './001-initial.ts';
+
+/** Versioned migrations, applied in name order. Never edit a released one: add the next. */
+export const migrations: Record<string, Migration> = {
+  '001-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,0 +1,546 @@
+import { Kysely, sql, type Transaction } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { migrationProvider } from '../migrations/index.ts';
+import type {
+  AuthorizationCodeRecord,
+  AuthorizationRequestRecord,
+  ClientRecord,
+  ClientSource,
+  GrantRecord,
+  RefreshTokenRecord,
+  SigningKeyRecord,
+  Storage,
+  TaskRecord,
+  TokenEndpointAuthMethod,
+  UserRecord,
+} from '../types.ts';
+import type { Database } from './tables.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+type Row<T extends keyof Database> = Database[T];
+
+const words = (s: string): string[] => (s ? s.split(' ') : []);
+const join = (list: string[]): string => list.join(' ');
+/** PostgreSQL returns bigint columns as strings; normalise once here. */
+const num = (v: number | string | bigint): number => Number(v);
+const numOrNull = (v: number | string | bigint | null): number | null => (v === null ? null : Number(v));
+
+const toUser = (r: Row<'users'>): UserRecord => ({
+  id: r.id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  isAdmin: num(r.is_admin) === 1,
+  createdAt: num(r.created_at),
+});
+
+const toClient = (r: Row<'clients'>): ClientRecord => ({
+  clientId: r.client_id,
+  secretHash: r.secret_hash,
+  clientName: r.client_name,
+  redirectUris: JSON.parse(r.redirect_uris) as string[],
+  grantTypes: words(r.grant_types),
+  responseTypes: words(r.response_types),
+  tokenEndpointAuthMethod: r.token_endpoint_auth_method as TokenEndpointAuthMethod,
+  applicationType: r.application_type === 'web' ? 'web' : 'native',
+  scope: r.scope,
+  clientUri: r.client_uri,
+  logoUri: r.logo_uri,
+  metadataHash: r.metadata_hash,
+  source: r.source as ClientSource,
+  createdAt: num(r.created_at),
+});
+
+const toRequest = (r: Row<'authorization_requests'>): AuthorizationRequestRecord => ({
+  id: r.id,
+  clientId: r.client_id,
+  redirectUri: r.redirect_uri,
+  state: r.state,
+  scopes: words(r.scopes),
+  resource: r.resource,
+  codeChallenge: r.code_challenge,
+  nonce: r.nonce,
+  prompt: r.prompt,
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at),
+});
+
+const toCode = (r: Row<'authorization_codes'>): AuthorizationCodeRecord => ({
+  codeHash: r.code_hash,
+  grantId: r.grant_id,
+  clientId: r.client_id,
+  userId: r.user_id,
+  redirectUri: r.redirect_uri,
+  codeChallenge: r.code_challenge,
+  scopes: words(r.scopes),
+  resource: r.resource,
+  nonce: r.nonce,
+  authTime: num(r.auth_time),
+  issueRefreshToken: num(r.issue_refresh_token) === 1,
+  expiresAt: num(r.expires_at),
+});
+
+const toGrant = (r: Row<'grants'>): GrantRecord => ({
+  id: r.id,
+  userId: r.user_id,
+  clientId: r.client_id,
+  scopes: words(r.scopes),
+  resource: r.resource,
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at),
+  revokedAt: numOrNull(r.revoked_at),
+});
+
+const toRefresh = (r: Row<'refresh_tokens'>): RefreshTokenRecord => ({
+  tokenHash: r.token_hash,
+  grantId: r.grant_id,
+  clientId: r.client_id,
+  scopes: words(r.scopes),
+  issuedAt: num(r.issued_at),
+  expiresAt: num(r.expires_at),
+  rotatedAt: numOrNull(r.rotated_at),
+  successorHash: r.successor_hash,
+});
+
+const toTask = (r: Row<'tasks'>): TaskRecord => ({
+  id: r.id,
+  userId: r.user_id,
+  title: r.title,
+  done: num(r.done) === 1,
+  createdAt: num(r.created_at),
+  completedAt: numOrNull(r.completed_at),
+});
+
+const toKey = (r: Row<'signing_keys'>): SigningKeyRecord => ({
+  kid: r.kid,
+  alg: r.alg,
+  privateJwk: r.private_jwk,
+  publicJwk: r.public_jwk,
+  createdAt: num(r.created_at),
+  retiredAt: numOrNull(r.retired_at),
+  publishUntil: numOrNull(r.publish_until),
+});
+
+const grantIsLive = (g: GrantRecord, now: number): boolean => g.revokedAt === null && g.expiresAt > now;
+
+async function revokeGrant(db: Db, id: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('grants').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  await db.deleteFrom('refresh_tokens').where('grant_id', '=', id).execute();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Brings the schema to the latest version. */
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, { cause: error });
+}
+
+/**
+ * The storage contract over Kysely: one implementation for SQLite, PostgreSQL and D1. Single use and
+ * rotation are conditional UPDATEs (atomic per row in every engine), never read-then-write.
+ */
+export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise<void> = () => db.destroy()): Storage {
+  return {
+    users: {
+      async create(u) {
+        await db
+          .insertInto('users')
+          .values({ id: u.id, username: u.username, password_hash: u.passwordHash, is_admin: u.isAdmin ? 1 : 0, created_at: u.createdAt })
+          .execute();
+      },
+      async byId(id) {
+        const r = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+        return r ? toUser(r) : null;
+      },
+      async byUsername(username) {
+        const r = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+        return r ? toUser(r) : null;
+      },
+      async list() {
+        return (await db.selectFrom('users').selectAll().orderBy('created_at').execute()).map(toUser);
+      },
+      async count() {
+        const r = await db.selectFrom('users').select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        return num(r.n);
+      },
+      async remove(id) {
+        return db.transaction().execute(async (trx) => {
+          const grants = await trx.selectFrom('grants').select('id').where('user_id', '=', id).execute();
+          for (const g of grants) await trx.deleteFrom('refresh_tokens').where('grant_id', '=', g.id).execute();
+          await trx.deleteFrom('grants').where('user_id', '=', id).execute();
+          await trx.deleteFrom('authorization_codes').where('user_id', '=', id).execute();
+          await trx.deleteFrom('consents').where('user_id', '=', id).execute();
+          await trx.deleteFrom('login_sessions').where('user_id', '=', id).execute();
+          await trx.deleteFrom('tasks').where('user_id', '=', id).execute();
+          const r = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+          return Number(r.numDeletedRows) > 0;
+        });
+      },
+      async setPassword(id, passwordHash) {
+        await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+      },
+    },
+
+    clients: {
+      async create(c) {
+        await db
+          .insertInto('clients')
+          .values({
+            client_id: c.clientId,
+            secret_hash: c.secretHash,
+            client_name: c.clientName,
+            redirect_uris: JSON.stringify(c.redirectUris),
+            grant_types: join(c.grantTypes),
+            response_types: join(c.responseTypes),
+            token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+            application_type: c.applicationType,
+            scope: c.scope,
+            client_uri: c.clientUri,
+            logo_uri: c.logoUri,
+            metadata_hash: c.metadataHash,
+            source: c.source,
+            created_at: c.createdAt,
+          })
+          .execute();
+      },
+      async get(clientId) {
+        const r = await db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+        return r ? toClient(r) : null;
+      },
+      async byMetadataHash(hash) {
+        const r = await db.selectFrom('clients').selectAll().where('metadata_hash', '=', hash).executeTakeFirst();
+        return r ? toClient(r) : null;
+      },
+      async list() {
+        return (await db.selectFrom('clients').selectAll().orderBy('created_at').execute()).map(toClient);
+      },
+      async remove(clientId) {
+        return db.transaction().execute(async (trx) => {
+          await trx.deleteFrom('refresh_tokens').where('client_id', '=', clientId).execute();
+          await trx.deleteFrom('grants').where('client_id', '=', clientId).execute();
+          await trx.deleteFrom('authorization_codes').where('client_id', '=', clientId).execute();
+          await trx.deleteFrom('authorization_requests').where('client_id', '=', clientId).execute();
+          await trx.deleteFrom('consents').where('client_id', '=', clientId).execute();
+          const r = await trx.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+          return Number(r.numDeletedRows) > 0;
+        });
+      },
+      async count(source) {
+        let q = db.selectFrom('clients').select((e) => e.fn.countAll<number>().as('n'));
+        if (source) q = q.where('source', '=', source);
+        return num((await q.executeTakeFirstOrThrow()).n);
+      },
+    },
+
+    authorizationRequests: {
+      async create(r) {
+        await db
+          .insertInto('authorization_requests')
+          .values({
+            id: r.id,
+            client_id: r.clientId,
+            redirect_uri: r.redirectUri,
+            state: r.state,
+            scopes: join(r.scopes),
+            resource: r.resource,
+            code_challenge: r.codeChallenge,
+            nonce: r.nonce,
+            prompt: r.prompt,
+            created_at: r.createdAt,
+            expires_at: r.expiresAt,
+          })
+          .execute();
+      },
+      async get(id, now) {
+        const r = await db.selectFrom('authorization_requests').selectAll().where('id', '=', id).where('expires_at', '>', now).executeTakeFirst();
+        return r ? toRequest(r) : null;
+      },
+      async take(id, now) {
+        const r = await db.deleteFrom('authorization_requests').where('id', '=', id).returningAll().executeTakeFirst();
+        return r && num(r.expires_at) > now ? toRequest(r) : null;
+      },
+    },
+
+    authorizationCodes: {
+      async create(c) {
+        await db
+          .insertInto('authorization_codes')
+          .values({
+            code_hash: c.codeHash,
+            grant_id: c.grantId,
+            client_id: c.clientId,
+            user_id: c.userId,
+            redirect_uri: c.redirectUri,
+            code_challenge: c.codeChallenge,
+            scopes: join(c.scopes),
+            resource: c.resource,
+            nonce: c.nonce,
+            auth_time: c.authTime,
+            issue_refresh_token: c.issueRefreshToken ? 1 : 0,
+            expires_at: c.expiresAt,
+            consumed_at: null,
+          })
+          .execute();
+      },
+      async consume(codeHash, now) {
+        const won = await db
+          .updateTable('authorization_codes')
+          .set({ consumed_at: now })
+          .where('code_hash', '=', codeHash)
+          .where('consumed_at', 'is', null)
+          .where('expires_at', '>', now)
+          .returningAll()
+          .executeTakeFirst();
+        if (won) return { status: 'ok', code: toCode(won) };
+        const seen = await db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+        if (seen && seen.consumed_at !== null) return { status: 'replayed', code: toCode(seen) };
+        return { status: 'invalid' };
+      },
+    },
+
+    grants: {
+      async create(g) {
+        await db
+          .insertInto('grants')
+          .values({
+            id: g.id,
+            user_id: g.userId,
+            client_id: g.clientId,
+            scopes: join(g.scopes),
+            resource: g.resource,
+            created_at: g.createdAt,
+            expires_at: g.expiresAt,
+            revoked_at: g.revokedAt,
+          })
+          .execute();
+      },
+      async get(id) {
+        const r = await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+        return r ? toGrant(r) : null;
+      },
+      async revoke(id, now) {
+        return db.transaction().execute((trx) => revokeGrant(trx, id, now));
+      },
+      async listForUser(userId) {
+        return (await db.selectFrom('grants').selectAll().where('user_id', '=', userId).orderBy('created_at').execute()).map(toGrant);
+      },
+    },
+
+    refreshTokens: {
+      async create(t) {
+        await db
+          .insertInto('refresh_tokens')
+          .values({
+            token_hash: t.tokenHash,
+            grant_id: t.grantId,
+            client_id: t.clientId,
+            scopes: join(t.scopes),
+            issued_at: t.issuedAt,
+            expires_at: t.expiresAt,
+            rotated_at: t.rotatedAt,
+            successor_hash: t.successorHash,
+          })
+          .execute();
+      },
+      async get(tokenHash) {
+        const r = await db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+        return r ? toRefresh(r) : null;
+      },
+      async rotate({ tokenHash, successor, now, gracePeriodMs }) {
+        return db.transaction().execute(async (trx) => {
+          const won = await trx
+            .updateTable('refresh_tokens')
+            .set({ rotated_at: now, successor_hash: successor.tokenHash })
+            .where('token_hash', '=', tokenHash)
+            .where('rotated_at', 'is', null)
+            .where('expires_at', '>', now)
+            .returningAll()
+            .executeTakeFirst();
+          if (won) {
+            const g = await trx.selectFrom('grants').selectAll().where('id', '=', won.grant_id).executeTakeFirst();
+            const grant = g ? toGrant(g) : null;
+            if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
+            await trx
+              .insertInto('refresh_tokens')
+              .values({
+                token_hash: successor.tokenHash,
+                grant_id: successor.grantId,
+                client_id: successor.clientId,
+                scopes: join(successor.scopes),
+                issued_at: successor.issuedAt,
+                expires_at: successor.expiresAt,
+                rotated_at: null,
+                successor_hash: null,
+              })
+              .execute();
+            return { status: 'rotated', previous: toRefresh(won), grant } as const;
+          }
+          const seen = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+          if (!seen || seen.rotated_at === null) return { status: 'invalid' } as const;
+          const previous = toRefresh(seen);
+          const g = await trx.selectFrom('grants').selectAll().where('id', '=', previous.grantId).executeTakeFirst();
+          const grant = g ? toGrant(g) : null;
+          if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
+          const next = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', successor.tokenHash).executeTakeFirst();
+          const withinGrace = now - (previous.rotatedAt ?? 0) <= gracePeriodMs;
+          if (withinGrace && previous.successorHash === successor.tokenHash && next && next.rotated_at === null) {
+            return { status: 'retry', previous, grant } as const;
+          }
+          await revokeGrant(trx, previous.grantId, now);
+          return { status: 'reused', grantId: previous.grantId } as const;
+        });
+      },
+    },
+
+    consents: {
+      async get(userId, clientId) {
+        const r = await db.selectFrom('consents').selectAll().where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
+        return r ? { userId: r.user_id, clientId: r.client_id, scopes: words(r.scopes), updatedAt: num(r.updated_at) } : null;
+      },
+      async remember(userId, clientId, scopes, now) {
+        await db.transaction().execute(async (trx) => {
+          const r = await trx.selectFrom('consents').select('scopes').where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
+          const union = join([...new Set([...(r ? words(r.scopes) : []), ...scopes])].sort());
+          if (r) {
+            await trx.updateTable('consents').set({ scopes: union, updated_at: now }).where('user_id', '=', userId).where('client_id', '=', clientId).execute();
+          } else {
+            await trx.insertInto('consents').values({ user_id: userId, client_id: clientId, scopes: union, updated_at: now }).execute();
+          }
+        });
+      },
+      async forget(userId, clientId) {
+        await db.deleteFrom('consents').where('user_id', '=', userId).where('client_id', '=', clientId).execute();
+      },
+    },
+
+    loginSessions: {
+      async create(s) {
+        await db
+          .insertInto('login_sessions')
+          .values({ id_hash: s.idHash, user_id: s.userId, csrf_secret: s.csrfSecret, created_at: s.createdAt, expires_at: s.expiresAt })
+          .execute();
+      },
+      async get(idHash, now) {
+        const r = await db.selectFrom('login_sessions').selectAll().where('id_hash', '=', idHash).where('expires_at', '>', now).executeTakeFirst();
+        return r ? { idHash: r.id_hash, userId: r.user_id, csrfSecret: r.csrf_secret, createdAt: num(r.created_at), expiresAt: num(r.expires_at) } : null;
+      },
+      async remove(idHash) {
+        await db.deleteFrom('login_sessions').where('id_hash', '=', idHash).execute();
+      },
+    },
+
+    failures: {
+      async get(key, now) {
+        const r = await db.selectFrom('failures').selectAll().where('key', '=', key).executeTakeFirst();
+        if (!r) return { count: 0, lockedUntil: 0 };
+        return { count: num(r.count), lockedUntil: num(r.locked_until) > now ? num(r.locked_until) : 0 };
+      },
+      async record(key, now, lockMs, windowMs) {
+        return db.transaction().execute(async (trx) => {
+          const r = await trx.selectFrom('failures').selectAll().where('key', '=', key).executeTakeFirst();
+          const fresh = !r || now - num(r.first_at) > windowMs;
+          const count = fresh ? 1 : num(r.count) + 1;
+          const lockedUntil = now + lockMs(count);
+          if (r) {
+            await trx
+              .updateTable('failures')
+              .set({ count, first_at: fresh ? now : num(r.first_at), locked_until: lockedUntil })
+              .where('key', '=', key)
+              .execute();
+          } else {
+            await trx.insertInto('failures').values({ key, count, first_at: now, locked_until: lockedUntil }).execute();
+          }
+          return { count, lockedUntil };
+        });
+      },
+      async clear(key) {
+        await db.deleteFrom('failures').where('key', '=', key).execute();
+      },
+    },
+
+    tasks: {
+      async list(userId) {
+        return (await db.selectFrom('tasks').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute()).map(toTask);
+      },
+      async create(t) {
+        await db
+          .insertInto('tasks')
+          .values({ id: t.id, user_id: t.userId, title: t.title, done: t.done ? 1 : 0, created_at: t.createdAt, completed_at: t.completedAt })
+          .execute();
+      },
+      async complete(userId, id, now) {
+        const r = await db
+          .updateTable('tasks')
+          .set({ done: 1, completed_at: sql<number>`coalesce(completed_at, ${now})` })
+          .where('id', '=', id)
+          .where('user_id', '=', userId)
+          .returningAll()
+          .executeTakeFirst();
+        return r ? toTask(r) : null;
+      },
+      async remove(userId, id) {
+        const r = await db.deleteFrom('tasks').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+        return Number(r.numDeletedRows) > 0;
+      },
+    },
+
+    signingKeys: {
+      async list() {
+        return (await db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute()).map(toKey);
+      },
+      async add(k) {
+        await db
+          .insertInto('signing_keys')
+          .values({
+            kid: k.kid,
+            alg: k.alg,
+            private_jwk: k.privateJwk,
+            public_jwk: k.publicJwk,
+            created_at: k.createdAt,
+            retired_at: k.retiredAt,
+            publish_until: k.publishUntil,
+          })
+          .execute();
+      },
+      async retire(kid, now, publishUntil) {
+        await db.updateTable('signing_keys').set({ retired_at: now, publish_until: publishUntil }).where('kid', '=', kid).where('retired_at', 'is', null).execute();
+      },
+    },
+
+    settings: {
+      async get(name) {
+        const r = await db.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst();
+        return r?.value ?? null;
+      },
+      async putIfAbsent(name, value) {
+        await db.insertInto('settings').values({ name, value }).onConflict((oc) => oc.column('name').doNothing()).execute();
+        const r = await db.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirstOrThrow();
+        return r.value;
+      },
+    },
+
+    async collectExpired(now) {
+      let n = 0;
+      const count = (r: { numDeletedRows: bigint }) => (n += Number(r.numDeletedRows));
+      count(await db.deleteFrom('authorization_requests').where('expires_at', '<=', now).executeTakeFirst());
+      count(await db.deleteFrom('authorization_codes').where('expires_at', '<=', now).executeTakeFirst());
+      count(await db.deleteFrom('refresh_tokens').where('expires_at', '<=', now).executeTakeFirst());
+      count(await db.deleteFrom('login_sessions').where('expires_at', '<=', now).executeTakeFirst());
+      count(await db.deleteFrom('grants').where((e) => e.or([e('expires_at', '<=', now), e('revoked_at', 'is not', null)])).executeTakeFirst());
+      count(await db.deleteFrom('failures').where('locked_until', '<=', now - 86_400_000).executeTakeFirst());
+      count(await db.deleteFrom('signing_keys').where('publish_until', '<=', now).executeTakeFirst());
+      return n;
+    },
+
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    close: onClose,
+  };
+}

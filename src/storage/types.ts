@@ -1,0 +1,236 @@
+/**
+ * The storage contract: domain operations, each atomic in every backend. Secrets (codes, refresh
+ * tokens, client secrets, session ids) are passed in and stored only as hashes. Times are epoch ms.
+ * Reads treat expired rows as absent.
+ */
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  passwordHash: string;
+  isAdmin: boolean;
+  createdAt: number;
+}
+
+export type ClientSource = 'dcr' | 'cli';
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+
+export interface ClientRecord {
+  clientId: string;
+  /** Hash of the client secret; null for public clients. */
+  secretHash: string | null;
+  clientName: string;
+  redirectUris: string[];
+  grantTypes: string[];
+  responseTypes: string[];
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  applicationType: 'native' | 'web';
+  scope: string | null;
+  clientUri: string | null;
+  logoUri: string | null;
+  /** Hash of a public registration's metadata, so identical registrations reuse one client. */
+  metadataHash: string | null;
+  source: ClientSource;
+  createdAt: number;
+}
+
+/** A pending authorization request between /authorize and the consent decision. */
+export interface AuthorizationRequestRecord {
+  id: string;
+  clientId: string;
+  redirectUri: string;
+  state: string | null;
+  scopes: string[];
+  resource: string;
+  codeChallenge: string;
+  nonce: string | null;
+  prompt: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface AuthorizationCodeRecord {
+  codeHash: string;
+  grantId: string;
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  scopes: string[];
+  resource: string;
+  nonce: string | null;
+  authTime: number;
+  issueRefreshToken: boolean;
+  expiresAt: number;
+}
+
+export type ConsumeCodeResult =
+  | { status: 'ok'; code: AuthorizationCodeRecord }
+  /** The code was redeemed before: the caller revokes what it issued. */
+  | { status: 'replayed'; code: AuthorizationCodeRecord }
+  | { status: 'invalid' };
+
+/** One authorization of one client by one user: refresh tokens and access tokens belong to it. */
+export interface GrantRecord {
+  id: string;
+  userId: string;
+  clientId: string;
+  scopes: string[];
+  resource: string;
+  createdAt: number;
+  /** Absolute end of the grant, however often it is refreshed. */
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  grantId: string;
+  clientId: string;
+  scopes: string[];
+  issuedAt: number;
+  /** Idle expiry: the token must be used before this. */
+  expiresAt: number;
+  rotatedAt: number | null;
+  successorHash: string | null;
+}
+
+export type RotateResult =
+  | { status: 'rotated'; previous: RefreshTokenRecord; grant: GrantRecord }
+  /** Same token presented again within the grace period: the caller re-issues the same successor. */
+  | { status: 'retry'; previous: RefreshTokenRecord; grant: GrantRecord }
+  /** A rotated token presented after the grace period: the grant has been revoked. */
+  | { status: 'reused'; grantId: string }
+  | { status: 'invalid' };
+
+export interface RotateRefreshInput {
+  tokenHash: string;
+  successor: RefreshTokenRecord;
+  now: number;
+  gracePeriodMs: number;
+}
+
+export interface LoginSessionRecord {
+  idHash: string;
+  userId: string;
+  csrfSecret: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface ConsentRecord {
+  userId: string;
+  clientId: string;
+  scopes: string[];
+  updatedAt: number;
+}
+
+export interface TaskRecord {
+  id: string;
+  userId: string;
+  title: string;
+  done: boolean;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  privateJwk: string;
+  publicJwk: string;
+  createdAt: number;
+  /** Once retired the key signs nothing; it stays published until `publishUntil`. */
+  retiredAt: number | null;
+  publishUntil: number | null;
+}
+
+export interface FailureCounter {
+  count: number;
+  lockedUntil: number;
+}
+
+export interface Storage {
+  readonly users: {
+    create(user: UserRecord): Promise<void>;
+    byId(id: string): Promise<UserRecord | null>;
+    byUsername(username: string): Promise<UserRecord | null>;
+    list(): Promise<UserRecord[]>;
+    count(): Promise<number>;
+    /** Removes the user and everything they own (grants, tokens, consents, sessions, tasks). */
+    remove(id: string): Promise<boolean>;
+    setPassword(id: string, passwordHash: string): Promise<void>;
+  };
+  readonly clients: {
+    create(client: ClientRecord): Promise<void>;
+    get(clientId: string): Promise<ClientRecord | null>;
+    byMetadataHash(hash: string): Promise<ClientRecord | null>;
+    list(): Promise<ClientRecord[]>;
+    /** Removes the client and revokes everything issued to it. */
+    remove(clientId: string): Promise<boolean>;
+    count(source?: ClientSource): Promise<number>;
+  };
+  readonly authorizationRequests: {
+    create(request: AuthorizationRequestRecord): Promise<void>;
+    get(id: string, now: number): Promise<AuthorizationRequestRecord | null>;
+    /** Atomic get-and-delete: a request is decided once. */
+    take(id: string, now: number): Promise<AuthorizationRequestRecord | null>;
+  };
+  readonly authorizationCodes: {
+    create(code: AuthorizationCodeRecord): Promise<void>;
+    /** Atomic: exactly one caller gets `ok`; later callers get `replayed`; unknown or expired is `invalid`. */
+    consume(codeHash: string, now: number): Promise<ConsumeCodeResult>;
+  };
+  readonly grants: {
+    create(grant: GrantRecord): Promise<void>;
+    get(id: string): Promise<GrantRecord | null>;
+    /** Revokes the grant and all its refresh tokens. Returns false if it was unknown or already revoked. */
+    revoke(id: string, now: number): Promise<boolean>;
+    listForUser(userId: string): Promise<GrantRecord[]>;
+  };
+  readonly refreshTokens: {
+    create(token: RefreshTokenRecord): Promise<void>;
+    get(tokenHash: string): Promise<RefreshTokenRecord | null>;
+    /** Atomic rotation with reuse detection (OAuth 2.1 §4.3.1) and a grace period for retries. */
+    rotate(input: RotateRefreshInput): Promise<RotateResult>;
+  };
+  readonly consents: {
+    get(userId: string, clientId: string): Promise<ConsentRecord | null>;
+    /** Remembers the union of what was granted before and `scopes`. */
+    remember(userId: string, clientId: string, scopes: string[], now: number): Promise<void>;
+    forget(userId: string, clientId: string): Promise<void>;
+  };
+  readonly loginSessions: {
+    create(session: LoginSessionRecord): Promise<void>;
+    get(idHash: string, now: number): Promise<LoginSessionRecord | null>;
+    remove(idHash: string): Promise<void>;
+  };
+  /** Counters for back-off (failed logins) keyed by a caller-chosen string. */
+  readonly failures: {
+    get(key: string, now: number): Promise<FailureCounter>;
+    record(key: string, now: number, lockMs: (count: number) => number, windowMs: number): Promise<FailureCounter>;
+    clear(key: string): Promise<void>;
+  };
+  readonly tasks: {
+    list(userId: string): Promise<TaskRecord[]>;
+    create(task: TaskRecord): Promise<void>;
+    complete(userId: string, id: string, now: number): Promise<TaskRecord | null>;
+    remove(userId: string, id: string): Promise<boolean>;
+  };
+  readonly signingKeys: {
+    list(): Promise<SigningKeyRecord[]>;
+    add(key: SigningKeyRecord): Promise<void>;
+    retire(kid: string, now: number, publishUntil: number): Promise<void>;
+  };
+  /** Small named values the server generates once (e.g. the refresh-successor key). */
+  readonly settings: {
+    get(name: string): Promise<string | null>;
+    /** Sets the value unless one exists; returns the value that is stored afterwards. */
+    putIfAbsent(name: string, value: string): Promise<string>;
+  };
+  /** Deletes expired rows; returns how many. */
+  collectExpired(now: number): Promise<number>;
+  /** True when the database answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
