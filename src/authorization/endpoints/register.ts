@@ -1,0 +1,5 @@
+import type { Hono } from 'hono';
+import type { AppContext } from '../../http/context.ts';
+
+// STUB (owner: helper D) — replace with the real implementation.
+export function mountRegistration(_app: Hono, _ctx: AppContext): void {}

@@ -1,0 +1,45 @@
+import { Hono } from 'hono';
+import { mountAuthorization } from '../authorization/endpoints/authorize.ts';
+import { mountIntrospection } from '../authorization/endpoints/introspect.ts';
+import { mountJwks } from '../authorization/endpoints/jwks.ts';
+import { mountDiscovery } from '../authorization/endpoints/metadata.ts';
+import { mountRegistration } from '../authorization/endpoints/register.ts';
+import { mountRevocation } from '../authorization/endpoints/revoke.ts';
+import { mountToken } from '../authorization/endpoints/token.ts';
+import { mountUserinfo } from '../authorization/endpoints/userinfo.ts';
+import { renderErrorJson } from '../errors/render.ts';
+import { mountMcpEndpoint } from '../mcp/endpoint.ts';
+import { mountProtectedResourceMetadata } from '../resource/metadata.ts';
+import type { AppContext } from './context.ts';
+import { corsFor } from './cors.ts';
+import { mountHealth } from './health.ts';
+
+/** Paths that browser-based MCP clients fetch cross-origin. /authorize and the pages are not among them. */
+const CORS_PATHS = ['/.well-known/*', '/jwks', '/token', '/register', '/revoke', '/userinfo'];
+
+/** The whole server as one web-standard app: `app.fetch(request) → response` on Node or Workers. */
+export function createApp(ctx: AppContext): Hono {
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    await next();
+    c.res.headers.set('X-Content-Type-Options', 'nosniff');
+  });
+  for (const path of CORS_PATHS) app.use(path, corsFor());
+
+  mountHealth(app, ctx);
+  mountDiscovery(app, ctx);
+  mountProtectedResourceMetadata(app, ctx);
+  mountJwks(app, ctx);
+  mountRegistration(app, ctx);
+  mountAuthorization(app, ctx);
+  mountToken(app, ctx);
+  mountRevocation(app, ctx);
+  mountIntrospection(app, ctx);
+  mountUserinfo(app, ctx);
+  mountMcpEndpoint(app, ctx);
+
+  app.notFound((c) => c.json({ error: 'not_found', error_description: 'No such endpoint.' }, 404));
+  app.onError((error, c) => renderErrorJson(error, ctx.logger, { method: c.req.method, path: c.req.path }));
+  return app;
+}

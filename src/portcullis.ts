@@ -1,0 +1,48 @@
+import type { Hono } from 'hono';
+import { computeCapabilities } from './authorization/capabilities.ts';
+import { GrantStatus } from './authorization/grant-status.ts';
+import type { ResolvedConfig } from './config/resolve.ts';
+import { createApp } from './http/app.ts';
+import type { AppContext } from './http/context.ts';
+import { KeyStore } from './keys/keystore.ts';
+import { createJsonLogger, type Logger } from './log/logger.ts';
+import { openSqliteStorage } from './storage/sqlite/open.ts';
+import type { Storage } from './storage/types.ts';
+import { systemClock, type Clock } from './util/clock.ts';
+import { systemRandom, type RandomBytes } from './util/crypto.ts';
+
+export interface PortcullisOptions {
+  config: ResolvedConfig;
+  /** Defaults to the SQLite file named by `config.database`. */
+  storage?: Storage;
+  clock?: Clock;
+  random?: RandomBytes;
+  fetch?: typeof fetch;
+  logger?: Logger;
+}
+
+export interface Portcullis {
+  app: Hono;
+  ctx: AppContext;
+  close(): Promise<void>;
+}
+
+/** Builds the all-in-one server: storage, keys and the app. No listening socket: see runtime/node.ts. */
+export async function createPortcullis(options: PortcullisOptions): Promise<Portcullis> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const storage = options.storage ?? (await openSqliteStorage(config.database));
+  const ctx: AppContext = {
+    config,
+    capabilities: computeCapabilities(config),
+    storage,
+    keys: await KeyStore.open(storage, clock, config.signingAlgorithm),
+    grants: new GrantStatus(storage, clock),
+    clock,
+    random: options.random ?? systemRandom,
+    fetch: options.fetch ?? globalThis.fetch,
+    logger: options.logger ?? createJsonLogger({ level: config.logLevel }),
+  };
+  const app = createApp(ctx);
+  return { app, ctx, close: () => storage.close() };
+}
