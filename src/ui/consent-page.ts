@@ -1,0 +1,74 @@
+import type { Branding } from './branding.ts';
+import { displayText, html, safeUrl } from './html.ts';
+import { hiddenFields, renderLayout } from './layout.ts';
+
+export type ConsentView = {
+  branding: Branding;
+  action: string;
+  csrfToken: string;
+  hidden: Record<string, string>;
+  user: { username: string };
+  client: {
+    name: string;
+    clientId: string;
+    redirectHost: string;
+    allRedirectsLoopback: boolean;
+    logoUri?: string;
+    clientUri?: string;
+  };
+  scopes: Array<{ name: string; description: string }>;
+  resource: string;
+};
+
+// A URL client_id (CIMD) was fetched from its host, so that host is the one
+// identity fact we can vouch for; other client IDs are opaque.
+function clientIdentity(clientId: string) {
+  try {
+    const u = new URL(clientId);
+    if (u.protocol === 'https:') return html`<code>${u.host}</code> <span class="small">(verified domain)</span>`;
+  } catch {}
+  return html`<code>${displayText(clientId, 64)}</code>`;
+}
+
+function hostOf(url: string | undefined): string | undefined {
+  const safe = safeUrl(url);
+  return safe ? new URL(safe).host : undefined;
+}
+
+export function renderConsentPage(v: ConsentView): string {
+  const name = displayText(v.client.name, 60) || 'Unnamed application';
+  const logo = safeUrl(v.client.logoUri);
+  const website = safeUrl(v.client.clientUri);
+  const body = html`<div class="client">
+${logo ? html`<img src="${logo}" alt="" referrerpolicy="no-referrer">` : ''}<h1><bdi class="client-name">${name}</bdi> <span class="rest">wants to access your account</span></h1>
+</div>
+<p class="unverified"><span class="badge">Unverified</span> Name supplied by the application</p>
+<div class="destination">
+<p class="small">You will be sent back to</p>
+<p class="host"><code id="redirect-host">${v.client.redirectHost}</code></p>
+</div>
+${v.client.allRedirectsLoopback
+    ? html`<div class="notice notice-warn" role="note"><p><strong>This application runs on your computer.</strong></p>
+<p>Any program on this computer can claim this name. Only continue if you started this sign-in yourself just now.</p></div>`
+    : ''}
+<h2>It will be able to</h2>
+${v.scopes.length
+    ? html`<ul class="scopes">${v.scopes.map(
+        (s) => html`<li><span class="desc">${s.description}</span><code>${s.name}</code></li>`,
+      )}</ul>`
+    : html`<p>Use the server with basic access only.</p>`}
+<dl class="facts">
+<dt>Server</dt><dd><code>${v.resource}</code></dd>
+<dt>Signed in as</dt><dd><strong>${v.user.username}</strong></dd>
+<dt>Application ID</dt><dd>${clientIdentity(v.client.clientId)}</dd>
+${website ? html`<dt>Website</dt><dd><a href="${website}" rel="noopener noreferrer">${hostOf(website)}</a> <span class="small">(stated by the application)</span></dd>` : ''}
+</dl>
+<form method="post" action="${v.action}">
+${hiddenFields(v.csrfToken, v.hidden)}<div class="actions">
+<button type="submit" name="decision" value="deny" class="btn btn-secondary">Deny</button>
+<button type="submit" name="decision" value="allow" class="btn btn-primary">Allow</button>
+</div>
+</form>
+<p class="small fineprint">Only allow access if you trust this application.</p>`;
+  return renderLayout({ branding: v.branding, title: `Allow ${displayText(v.client.name, 40) || 'application'}?`, body, wide: true });
+}
