@@ -1,0 +1,330 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { AuthorizationCodeRecord, ClientRecord, GrantRecord, RefreshTokenRecord, Storage } from '../../src/storage/types.ts';
+
+/**
+ * The storage contract suite. Every backend runs it unchanged: call it with a factory that returns a
+ * fresh, empty, migrated store. Concurrency cases fire many operations at once and require exactly one
+ * winner, which is what makes single-use codes and refresh rotation safe.
+ */
+export function describeStorageContract(backend: string, open: () => Promise<Storage>): void {
+  describe(`storage contract: ${backend}`, () => {
+    let s: Storage;
+    before(async () => {
+      s = await open();
+    });
+    after(async () => {
+      await s.close();
+    });
+
+    const NOW = 1_800_000_000_000;
+    let seq = 0;
+    const id = (p: string) => `${p}-${++seq}`;
+
+    const client = (over: Partial<ClientRecord> = {}): ClientRecord => ({
+      clientId: id('client'),
+      secretHash: null,
+      clientName: 'Test client',
+      redirectUris: ['http://127.0.0.1/callback'],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      responseTypes: ['code'],
+      tokenEndpointAuthMethod: 'none',
+      applicationType: 'native',
+      scope: null,
+      clientUri: null,
+      logoUri: null,
+      metadataHash: null,
+      source: 'dcr',
+      createdAt: NOW,
+      ...over,
+    });
+    const grant = (over: Partial<GrantRecord> = {}): GrantRecord => ({
+      id: id('grant'),
+      userId: 'user-1',
+      clientId: 'client-x',
+      scopes: ['tasks:read'],
+      resource: 'http://localhost/mcp',
+      createdAt: NOW,
+      expiresAt: NOW + 86_400_000,
+      revokedAt: null,
+      ...over,
+    });
+    const refresh = (grantId: string, over: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord => ({
+      tokenHash: id('rt'),
+      grantId,
+      clientId: 'client-x',
+      scopes: ['tasks:read'],
+      issuedAt: NOW,
+      expiresAt: NOW + 3_600_000,
+      rotatedAt: null,
+      successorHash: null,
+      ...over,
+    });
+    const code = (over: Partial<AuthorizationCodeRecord> = {}): AuthorizationCodeRecord => ({
+      codeHash: id('code'),
+      grantId: id('grant'),
+      clientId: 'client-x',
+      userId: 'user-1',
+      redirectUri: 'http://127.0.0.1/callback',
+      codeChallenge: 'c'.repeat(43),
+      scopes: ['tasks:read', 'tasks:write'],
+      resource: 'http://localhost/mcp',
+      nonce: null,
+      authTime: NOW,
+      issueRefreshToken: true,
+      expiresAt: NOW + 60_000,
+      ...over,
+    });
+
+    it('users: create, find by id and name, list, count, change password', async () => {
+      await s.users.create({ id: 'u-a', username: 'alice', passwordHash: 'h1', isAdmin: true, createdAt: NOW });
+      await s.users.create({ id: 'u-b', username: 'bob', passwordHash: 'h2', isAdmin: false, createdAt: NOW + 1 });
+      assert.equal((await s.users.byUsername('alice'))?.id, 'u-a');
+      assert.equal((await s.users.byId('u-b'))?.isAdmin, false);
+      assert.equal(await s.users.byUsername('carol'), null);
+      assert.deepEqual((await s.users.list()).map((u) => u.username), ['alice', 'bob']);
+      assert.equal(await s.users.count(), 2);
+      await s.users.setPassword('u-b', 'h3');
+      assert.equal((await s.users.byId('u-b'))?.passwordHash, 'h3');
+      await assert.rejects(s.users.create({ id: 'u-c', username: 'alice', passwordHash: 'h', isAdmin: false, createdAt: NOW }), 'usernames are unique');
+    });
+
+    it('users: removing a user removes their grants, tokens, consents, sessions and tasks', async () => {
+      await s.users.create({ id: 'u-gone', username: 'gone', passwordHash: 'h', isAdmin: false, createdAt: NOW });
+      const g = grant({ userId: 'u-gone' });
+      await s.grants.create(g);
+      const rt = refresh(g.id);
+      await s.refreshTokens.create(rt);
+      await s.consents.remember('u-gone', 'client-x', ['tasks:read'], NOW);
+      await s.loginSessions.create({ idHash: 'sess-gone', userId: 'u-gone', csrfSecret: 'x', createdAt: NOW, expiresAt: NOW + 1000 });
+      await s.tasks.create({ id: 't-gone', userId: 'u-gone', title: 'x', done: false, createdAt: NOW, completedAt: null });
+      assert.equal(await s.users.remove('u-gone'), true);
+      assert.equal(await s.users.byId('u-gone'), null);
+      assert.equal(await s.grants.get(g.id), null);
+      assert.equal(await s.refreshTokens.get(rt.tokenHash), null);
+      assert.equal(await s.consents.get('u-gone', 'client-x'), null);
+      assert.equal(await s.loginSessions.get('sess-gone', NOW), null);
+      assert.deepEqual(await s.tasks.list('u-gone'), []);
+      assert.equal(await s.users.remove('u-gone'), false);
+    });
+
+    it('clients: create, get, find by metadata hash, count by source, remove revokes what was issued', async () => {
+      const c = client({ metadataHash: 'meta-1', redirectUris: ['cursor://anysphere.cursor-mcp/oauth/callback', 'http://localhost/cb'] });
+      await s.clients.create(c);
+      assert.deepEqual(await s.clients.get(c.clientId), c);
+      assert.equal((await s.clients.byMetadataHash('meta-1'))?.clientId, c.clientId);
+      assert.equal(await s.clients.byMetadataHash('meta-none'), null);
+      const before = await s.clients.count('cli');
+      await s.clients.create(client({ source: 'cli', secretHash: 'sh', tokenEndpointAuthMethod: 'client_secret_basic' }));
+      assert.equal(await s.clients.count('cli'), before + 1);
+      const g = grant({ clientId: c.clientId });
+      await s.grants.create(g);
+      await s.refreshTokens.create(refresh(g.id, { clientId: c.clientId }));
+      assert.equal(await s.clients.remove(c.clientId), true);
+      assert.equal(await s.clients.get(c.clientId), null);
+      assert.equal(await s.grants.get(g.id), null);
+      assert.equal(await s.clients.remove(c.clientId), false);
+    });
+
+    it('authorization requests: taken once, and not after they expire', async () => {
+      const req = {
+        id: id('req'),
+        clientId: 'client-x',
+        redirectUri: 'http://127.0.0.1/callback',
+        state: 's',
+        scopes: ['tasks:read'],
+        resource: 'http://localhost/mcp',
+        codeChallenge: 'c'.repeat(43),
+        nonce: null,
+        prompt: null,
+        createdAt: NOW,
+        expiresAt: NOW + 600_000,
+      };
+      await s.authorizationRequests.create(req);
+      assert.deepEqual(await s.authorizationRequests.get(req.id, NOW), req);
+      const takers = await Promise.all(Array.from({ length: 10 }, () => s.authorizationRequests.take(req.id, NOW)));
+      assert.equal(takers.filter(Boolean).length, 1, 'exactly one taker wins');
+      const late = { ...req, id: id('req') };
+      await s.authorizationRequests.create(late);
+      assert.equal(await s.authorizationRequests.get(late.id, late.expiresAt), null);
+      assert.equal(await s.authorizationRequests.take(late.id, late.expiresAt), null);
+    });
+
+    it('SEC-16 authorization codes: exactly one of many concurrent redemptions wins; later ones see a replay', async () => {
+      const c = code();
+      await s.authorizationCodes.create(c);
+      const results = await Promise.all(Array.from({ length: 20 }, () => s.authorizationCodes.consume(c.codeHash, NOW)));
+      assert.equal(results.filter((r) => r.status === 'ok').length, 1);
+      assert.equal(results.filter((r) => r.status === 'replayed').length, 19);
+      const ok = results.find((r) => r.status === 'ok');
+      assert.ok(ok && ok.status === 'ok');
+      assert.deepEqual(ok.code, c);
+      assert.equal((await s.authorizationCodes.consume('unknown', NOW)).status, 'invalid');
+    });
+
+    it('SEC-15 authorization codes: an expired code is invalid', async () => {
+      const c = code();
+      await s.authorizationCodes.create(c);
+      assert.equal((await s.authorizationCodes.consume(c.codeHash, c.expiresAt)).status, 'invalid');
+    });
+
+    it('grants: revoking a grant revokes its refresh tokens and reports whether anything changed', async () => {
+      const g = grant();
+      await s.grants.create(g);
+      const rt = refresh(g.id);
+      await s.refreshTokens.create(rt);
+      assert.equal(await s.grants.revoke(g.id, NOW + 5), true);
+      assert.equal((await s.grants.get(g.id))?.revokedAt, NOW + 5);
+      assert.equal(await s.refreshTokens.get(rt.tokenHash), null);
+      assert.equal(await s.grants.revoke(g.id, NOW + 6), false);
+      assert.equal(await s.grants.revoke('no-such-grant', NOW), false);
+      const mine = grant({ userId: 'u-list' });
+      await s.grants.create(mine);
+      assert.deepEqual((await s.grants.listForUser('u-list')).map((x) => x.id), [mine.id]);
+    });
+
+    it('SEC-35 refresh rotation: the old token is spent, the successor works, reuse after the grace period revokes the grant', async () => {
+      const g = grant();
+      await s.grants.create(g);
+      const first = refresh(g.id);
+      await s.refreshTokens.create(first);
+      const second = refresh(g.id, { tokenHash: id('rt') });
+      const r1 = await s.refreshTokens.rotate({ tokenHash: first.tokenHash, successor: second, now: NOW + 1000, gracePeriodMs: 0 });
+      assert.equal(r1.status, 'rotated');
+      assert.ok(r1.status === 'rotated' && r1.grant.id === g.id);
+      assert.equal((await s.refreshTokens.get(second.tokenHash))?.rotatedAt, null);
+      const reused = await s.refreshTokens.rotate({ tokenHash: first.tokenHash, successor: second, now: NOW + 2000, gracePeriodMs: 0 });
+      assert.deepEqual(reused, { status: 'reused', grantId: g.id });
+      assert.notEqual((await s.grants.get(g.id))?.revokedAt, null);
+      assert.equal(await s.refreshTokens.get(second.tokenHash), null, 'the successor dies with the grant');
+    });
+
+    it('SEC-38 refresh rotation: a retry within the grace period gets the same successor; concurrent rotations agree', async () => {
+      const g = grant();
+      await s.grants.create(g);
+      const first = refresh(g.id);
+      await s.refreshTokens.create(first);
+      const successor = refresh(g.id, { tokenHash: id('rt') });
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => s.refreshTokens.rotate({ tokenHash: first.tokenHash, successor, now: NOW + 1000, gracePeriodMs: 30_000 })),
+      );
+      assert.equal(results.filter((r) => r.status === 'rotated').length, 1);
+      assert.equal(results.filter((r) => r.status === 'retry').length, 7);
+      const late = await s.refreshTokens.rotate({ tokenHash: first.tokenHash, successor, now: NOW + 1000 + 30_001, gracePeriodMs: 30_000 });
+      assert.equal(late.status, 'reused');
+    });
+
+    it('refresh rotation: a different successor or a used successor is reuse, not a retry', async () => {
+      const g = grant();
+      await s.grants.create(g);
+      const first = refresh(g.id);
+      await s.refreshTokens.create(first);
+      const successor = refresh(g.id, { tokenHash: id('rt') });
+      await s.refreshTokens.rotate({ tokenHash: first.tokenHash, successor, now: NOW, gracePeriodMs: 30_000 });
+      const third = refresh(g.id, { tokenHash: id('rt') });
+      await s.refreshTokens.rotate({ tokenHash: successor.tokenHash, successor: third, now: NOW + 10, gracePeriodMs: 30_000 });
+      const retry = await s.refreshTokens.rotate({ tokenHash: first.tokenHash, successor, now: NOW + 20, gracePeriodMs: 30_000 });
+      assert.equal(retry.status, 'reused', 'the successor was already used, so the old token is stolen');
+    });
+
+    it('SEC-37 refresh rotation: expired tokens and tokens of revoked or expired grants are invalid', async () => {
+      const g = grant({ expiresAt: NOW + 10_000 });
+      await s.grants.create(g);
+      const idle = refresh(g.id, { expiresAt: NOW + 100 });
+      await s.refreshTokens.create(idle);
+      const next = refresh(g.id, { tokenHash: id('rt') });
+      assert.equal((await s.refreshTokens.rotate({ tokenHash: idle.tokenHash, successor: next, now: NOW + 100, gracePeriodMs: 0 })).status, 'invalid');
+      const live = refresh(g.id);
+      await s.refreshTokens.create(live);
+      assert.equal((await s.refreshTokens.rotate({ tokenHash: live.tokenHash, successor: next, now: NOW + 10_000, gracePeriodMs: 0 })).status, 'invalid');
+      assert.equal((await s.refreshTokens.rotate({ tokenHash: 'unknown', successor: next, now: NOW, gracePeriodMs: 0 })).status, 'invalid');
+    });
+
+    it('consents: remembered as the union of what was granted, per user and client', async () => {
+      await s.consents.remember('u-c', 'client-c', ['tasks:read'], NOW);
+      await s.consents.remember('u-c', 'client-c', ['tasks:write', 'tasks:read'], NOW + 1);
+      assert.deepEqual((await s.consents.get('u-c', 'client-c'))?.scopes, ['tasks:read', 'tasks:write']);
+      assert.equal(await s.consents.get('u-c', 'client-other'), null);
+      await s.consents.forget('u-c', 'client-c');
+      assert.equal(await s.consents.get('u-c', 'client-c'), null);
+    });
+
+    it('login sessions: found until they expire, gone when removed', async () => {
+      await s.loginSessions.create({ idHash: 'ls-1', userId: 'u-a', csrfSecret: 'c', createdAt: NOW, expiresAt: NOW + 1000 });
+      assert.equal((await s.loginSessions.get('ls-1', NOW + 999))?.userId, 'u-a');
+      assert.equal(await s.loginSessions.get('ls-1', NOW + 1000), null);
+      await s.loginSessions.remove('ls-1');
+      assert.equal(await s.loginSessions.get('ls-1', NOW), null);
+    });
+
+    it('failure counters: count within a window, lock as told, start over after the window, clear', async () => {
+      const lock = (n: number) => (n >= 3 ? n * 1000 : 0);
+      await s.failures.record('k', NOW, lock, 60_000);
+      await s.failures.record('k', NOW + 1, lock, 60_000);
+      const third = await s.failures.record('k', NOW + 2, lock, 60_000);
+      assert.deepEqual(third, { count: 3, lockedUntil: NOW + 2 + 3000 });
+      assert.equal((await s.failures.get('k', NOW + 3)).lockedUntil, NOW + 3002);
+      assert.equal((await s.failures.get('k', NOW + 4000)).lockedUntil, 0);
+      const fresh = await s.failures.record('k', NOW + 120_000, lock, 60_000);
+      assert.equal(fresh.count, 1);
+      await s.failures.clear('k');
+      assert.deepEqual(await s.failures.get('k', NOW), { count: 0, lockedUntil: 0 });
+    });
+
+    it('tasks: each user sees, completes and deletes only their own', async () => {
+      await s.tasks.create({ id: 'task-1', userId: 'u-t1', title: 'one', done: false, createdAt: NOW, completedAt: null });
+      await s.tasks.create({ id: 'task-2', userId: 'u-t2', title: 'two', done: false, createdAt: NOW, completedAt: null });
+      assert.deepEqual((await s.tasks.list('u-t1')).map((t) => t.id), ['task-1']);
+      assert.equal(await s.tasks.complete('u-t2', 'task-1', NOW), null);
+      assert.equal(await s.tasks.remove('u-t2', 'task-1'), false);
+      const done = await s.tasks.complete('u-t1', 'task-1', NOW + 5);
+      assert.equal(done?.done, true);
+      assert.equal(done?.completedAt, NOW + 5);
+      assert.equal((await s.tasks.complete('u-t1', 'task-1', NOW + 9))?.completedAt, NOW + 5, 'completing twice keeps the first time');
+      assert.equal(await s.tasks.remove('u-t1', 'task-1'), true);
+      assert.deepEqual(await s.tasks.list('u-t1'), []);
+    });
+
+    it('signing keys: added, retired once, and collected after they stop being published', async () => {
+      const key = { kid: id('kid'), alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW, retiredAt: null, publishUntil: null };
+      await s.signingKeys.add(key);
+      await s.signingKeys.retire(key.kid, NOW + 1, NOW + 100);
+      await s.signingKeys.retire(key.kid, NOW + 2, NOW + 200);
+      const stored = (await s.signingKeys.list()).find((k) => k.kid === key.kid);
+      assert.deepEqual([stored?.retiredAt, stored?.publishUntil], [NOW + 1, NOW + 100]);
+      await s.collectExpired(NOW + 100);
+      assert.equal((await s.signingKeys.list()).find((k) => k.kid === key.kid), undefined);
+    });
+
+    it('settings: the first value written wins, also under concurrency', async () => {
+      const values = await Promise.all(['a', 'b', 'c', 'd'].map((v) => s.settings.putIfAbsent('race', v)));
+      assert.equal(new Set(values).size, 1);
+      assert.equal(await s.settings.get('race'), values[0]);
+      assert.equal(await s.settings.get('never-set'), null);
+    });
+
+    it('collectExpired removes expired codes, requests, sessions, refresh tokens and dead grants, and nothing live', async () => {
+      const T = NOW + 10 * 86_400_000;
+      const live = grant({ expiresAt: T + 1000 });
+      const dead = grant({ expiresAt: T });
+      await s.grants.create(live);
+      await s.grants.create(dead);
+      const liveRt = refresh(live.id, { expiresAt: T + 1 });
+      await s.refreshTokens.create(liveRt);
+      const liveCode = code({ expiresAt: T + 1 });
+      await s.authorizationCodes.create(liveCode);
+      await s.loginSessions.create({ idHash: 'ls-live', userId: 'u', csrfSecret: 'c', createdAt: T, expiresAt: T + 1 });
+      const removed = await s.collectExpired(T);
+      assert.ok(removed >= 1);
+      assert.equal(await s.grants.get(dead.id), null);
+      assert.notEqual(await s.grants.get(live.id), null);
+      assert.notEqual(await s.refreshTokens.get(liveRt.tokenHash), null);
+      assert.equal((await s.authorizationCodes.consume(liveCode.codeHash, T)).status, 'ok');
+      assert.notEqual(await s.loginSessions.get('ls-live', T), null);
+    });
+
+    it('ping answers true while open', async () => {
+      assert.equal(await s.ping(), true);
+    });
+  });
+}
