@@ -129,8 +129,9 @@ async function revokeGrant(db: Db, id: string, now: number): Promise<boolean> {
 }
 
 /** Brings the schema to the latest version. */
-export async function migrate(db: Kysely<Database>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+export async function migrate(db: Kysely<Database>, schema?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, { cause: error });
 }
@@ -398,15 +399,15 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
         return r ? { userId: r.user_id, clientId: r.client_id, scopes: words(r.scopes), updatedAt: num(r.updated_at) } : null;
       },
       async remember(userId, clientId, scopes, now) {
-        await db.transaction().execute(async (trx) => {
-          const r = await trx.selectFrom('consents').select('scopes').where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
-          const union = join([...new Set([...(r ? words(r.scopes) : []), ...scopes])].sort());
-          if (r) {
-            await trx.updateTable('consents').set({ scopes: union, updated_at: now }).where('user_id', '=', userId).where('client_id', '=', clientId).execute();
-          } else {
-            await trx.insertInto('consents').values({ user_id: userId, client_id: clientId, scopes: union, updated_at: now }).execute();
-          }
-        });
+        // An upsert, so two concurrent decisions never collide on the key; the later one may drop a scope
+        // the other added, which only means the user is asked again next time.
+        const r = await db.selectFrom('consents').select('scopes').where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
+        const union = join([...new Set([...(r ? words(r.scopes) : []), ...scopes])].sort());
+        await db
+          .insertInto('consents')
+          .values({ user_id: userId, client_id: clientId, scopes: union, updated_at: now })
+          .onConflict((oc) => oc.columns(['user_id', 'client_id']).doUpdateSet({ scopes: union, updated_at: now }))
+          .execute();
       },
       async forget(userId, clientId) {
         await db.deleteFrom('consents').where('user_id', '=', userId).where('client_id', '=', clientId).execute();
@@ -436,22 +437,22 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
         return { count: num(r.count), lockedUntil: num(r.locked_until) > now ? num(r.locked_until) : 0 };
       },
       async record(key, now, lockMs, windowMs) {
-        return db.transaction().execute(async (trx) => {
-          const r = await trx.selectFrom('failures').selectAll().where('key', '=', key).executeTakeFirst();
-          const fresh = !r || now - num(r.first_at) > windowMs;
-          const count = fresh ? 1 : num(r.count) + 1;
-          const lockedUntil = now + lockMs(count);
-          if (r) {
-            await trx
-              .updateTable('failures')
-              .set({ count, first_at: fresh ? now : num(r.first_at), locked_until: lockedUntil })
-              .where('key', '=', key)
-              .execute();
-          } else {
-            await trx.insertInto('failures').values({ key, count, first_at: now, locked_until: lockedUntil }).execute();
-          }
-          return { count, lockedUntil };
-        });
+        // The increment is one atomic upsert, so concurrent failures are all counted.
+        const row = await db
+          .insertInto('failures')
+          .values({ key, count: 1, first_at: now, locked_until: 0 })
+          .onConflict((oc) =>
+            oc.column('key').doUpdateSet({
+              count: sql<number>`case when ${now} - failures.first_at > ${windowMs} then 1 else failures.count + 1 end`,
+              first_at: sql<number>`case when ${now} - failures.first_at > ${windowMs} then ${now} else failures.first_at end`,
+            }),
+          )
+          .returning(['count'])
+          .executeTakeFirstOrThrow();
+        const count = num(row.count);
+        const lockedUntil = now + lockMs(count);
+        await db.updateTable('failures').set({ locked_until: lockedUntil }).where('key', '=', key).execute();
+        return { count, lockedUntil };
       },
       async clear(key) {
         await db.deleteFrom('failures').where('key', '=', key).execute();

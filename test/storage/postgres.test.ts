@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import { openPostgresStorage } from '../../src/storage/postgres/open.ts';
+import { describeStorageContract } from './contract.ts';
+
+const url = process.env.DATABASE_URL;
+
+if (!url) {
+  describe('storage contract: postgresql', () => {
+    it('is skipped: set DATABASE_URL to run it', (t) => t.skip('DATABASE_URL is not set'));
+  });
+} else {
+  // Each run gets its own schema, dropped afterwards, so runs never see each other's rows.
+  const schema = `portcullis_test_${randomBytes(6).toString('hex')}`;
+  after(async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`drop schema if exists ${schema} cascade`);
+    await client.end();
+  });
+  describeStorageContract('postgresql', () => openPostgresStorage(url, { schema }));
+}
