@@ -6,14 +6,14 @@ import { createApp } from './http/app.ts';
 import type { AppContext } from './http/context.ts';
 import { KeyStore } from './keys/keystore.ts';
 import { createJsonLogger, type Logger } from './log/logger.ts';
-import { openSqliteStorage } from './storage/sqlite/open.ts';
+import { openStorage } from './storage/open.ts';
 import type { Storage } from './storage/types.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { systemRandom, type RandomBytes } from './util/crypto.ts';
 
 export interface PortcullisOptions {
   config: ResolvedConfig;
-  /** Defaults to the SQLite file named by `config.database`. */
+  /** Defaults to the database named by `config.database` (SQLite file or PostgreSQL URL). */
   storage?: Storage;
   clock?: Clock;
   random?: RandomBytes;
@@ -31,7 +31,7 @@ export interface Portcullis {
 export async function createPortcullis(options: PortcullisOptions): Promise<Portcullis> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const storage = options.storage ?? (await openSqliteStorage(config.database));
+  const storage = options.storage ?? (await openStorage(config.database));
   const ctx: AppContext = {
     config,
     capabilities: computeCapabilities(config),

@@ -21,6 +21,7 @@ const ENV: Record<string, (input: ConfigInput, value: string, name: string) => v
   HOST: (c, v) => void (c.host = v),
   PORT: (c, v, n) => void (c.port = int(n, v)),
   PORTCULLIS_MCP_PATH: (c, v) => void (c.mcpPath = v),
+  DATABASE_URL: (c, v) => void (c.database = v),
   PORTCULLIS_DATABASE: (c, v) => void (c.database = v),
   PORTCULLIS_SERVER_NAME: (c, v) => void (c.serverName = v),
   PORTCULLIS_LOGO_URL: (c, v) => void (c.logoUrl = v),

@@ -30,7 +30,9 @@ export const configSchema = z.object({
   database: z
     .string()
     .default('./data/portcullis.db')
-    .describe('PORTCULLIS_DATABASE. SQLite file path (created with its folder if missing), or `:memory:` for a throwaway store.'),
+    .describe(
+      'PORTCULLIS_DATABASE (or DATABASE_URL). A SQLite file path (created with its folder if missing), `:memory:` for a throwaway store, or a `postgres://` URL to share one database between many instances.',
+    ),
   serverName: z.string().min(1).max(80).default('Portcullis').describe('PORTCULLIS_SERVER_NAME. The name shown on login and consent pages and to MCP clients.'),
   logoUrl: z.url().optional().describe('PORTCULLIS_LOGO_URL. An https URL of a logo shown on the pages.'),
   accentColor: z
