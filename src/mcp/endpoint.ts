@@ -1,5 +1,105 @@
+import { createMcpHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
 import type { Hono } from 'hono';
 import type { AppContext } from '../http/context.ts';
+import { corsFor } from '../http/cors.ts';
+import { createResourceGuard } from '../resource/guard.ts';
+import { LocalTokenVerifier } from '../resource/verify-local.ts';
+import { authInfoFor } from './auth-info.ts';
+import { calledToolNames, jsonRpcError, readJsonBody } from './json-rpc.ts';
+import { createOriginPolicy } from './origin.ts';
+import { createMcpServerFactory } from './server-factory.ts';
+import { LegacySessions } from './sessions.ts';
+import { builtInTools } from './tools/built-in.ts';
+import { createToolRegistry, type ToolDefinition } from './tools/registry.ts';
 
-// STUB (owner: helper C) — replace with the real implementation.
-export function mountMcpEndpoint(_app: Hono, _ctx: AppContext): void {}
+export interface McpEndpoint {
+  /** 2025-era sessions (exposed for tests and shutdown). */
+  readonly sessions: LegacySessions;
+  /** Ends every session and in-flight exchange: call on graceful shutdown. */
+  close(): Promise<void>;
+}
+
+export interface McpEndpointOptions {
+  /** Tools to offer; defaults to the built-in tools whose scopes are configured. */
+  tools?: readonly ToolDefinition[];
+}
+
+const mounted = new WeakMap<AppContext, McpEndpoint[]>();
+
+/** Closes the MCP endpoints mounted for `ctx` (for shutdown code that only holds the context). */
+export async function closeMcpEndpoint(ctx: AppContext): Promise<void> {
+  await Promise.all((mounted.get(ctx) ?? []).map((e) => e.close()));
+}
+
+/** The endpoint mounted last for `ctx` (tests use it to reach the session table). */
+export function mcpEndpointOf(ctx: AppContext): McpEndpoint | undefined {
+  return mounted.get(ctx)?.at(-1);
+}
+
+/**
+ * The MCP endpoint (Streamable HTTP, official SDK) at `config.mcpPath`. For every request, in order:
+ * `Origin` check (403, RS-24) → CORS preflight for allowed origins → bearer token verification
+ * (401, RS-17/RS-21: POST, GET and DELETE alike) → per-tool scope check of a `tools/call` (403
+ * step-up challenge, RS-12) → the SDK: 2026-07-28 requests per request, 2025-era requests in
+ * sessions bound to the token's user and client (RS-22/RS-23).
+ *
+ * `tools/list` lists every tool, including ones the token lacks scope for: a client can see what
+ * stepping up would unlock, and calling such a tool yields the challenge that says how.
+ */
+export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpointOptions = {}): McpEndpoint {
+  const { config, logger } = ctx;
+  const isAllowedOrigin = createOriginPolicy(config);
+  const guard = createResourceGuard(ctx, new LocalTokenVerifier(ctx));
+  const tools = options.tools ?? builtInTools.filter((t) => t.requiredScopes.every((s) => config.scopeNames.has(s)));
+  const registry = createToolRegistry(tools, config.scopeNames);
+  const factory = createMcpServerFactory(ctx, registry);
+  const modern = createMcpHandler(factory, { legacy: 'reject', onerror: (error) => logger.debug('mcp request rejected', { error }) });
+  const sessions = new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger, idleTtlMs: config.mcpSessionIdleTtl * 1000 });
+
+  app.use(config.mcpPath, async (c, next) => {
+    const origin = c.req.header('Origin');
+    if (origin !== undefined && !isAllowedOrigin(origin)) {
+      logger.debug('mcp request from a disallowed origin', { origin });
+      return jsonRpcError(403, -32000, 'Forbidden: this Origin may not call the MCP endpoint');
+    }
+    return next();
+  });
+  app.use(config.mcpPath, corsFor(isAllowedOrigin));
+
+  app.all(config.mcpPath, async (c) => {
+    const request = c.req.raw;
+    const principal = await guard.authenticate(request);
+    if (principal instanceof Response) return principal;
+
+    if (request.method !== 'POST' && request.method !== 'GET' && request.method !== 'DELETE') {
+      return jsonRpcError(405, -32000, 'Method not allowed', { Allow: 'GET, POST, DELETE' });
+    }
+
+    let parsedBody: unknown;
+    if (request.method === 'POST') {
+      if (!isJsonContentType(request.headers.get('Content-Type'))) return jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+      const body = await readJsonBody(request);
+      if (!body.ok) return body.response;
+      if (typeof body.value !== 'object' || body.value === null) return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message');
+      parsedBody = body.value;
+      // Every scope the whole request needs, in one challenge (RS-13b), before any tool runs.
+      const required = [...new Set(calledToolNames(parsedBody).flatMap((name) => registry.requiredScopes(name)))];
+      const refusal = guard.authorize(principal, required);
+      if (refusal) return refusal;
+    }
+
+    const authInfo = authInfoFor(principal, config.resource, guard.resourceMetadataUrl);
+    if (await isLegacyRequest(request, parsedBody)) return sessions.handle(request, principal, authInfo, parsedBody);
+    return modern.fetch(request, { authInfo, parsedBody });
+  });
+
+  const endpoint: McpEndpoint = {
+    sessions,
+    async close() {
+      await sessions.close();
+      await modern.close();
+    },
+  };
+  mounted.set(ctx, [...(mounted.get(ctx) ?? []), endpoint]);
+  return endpoint;
+}

@@ -1,0 +1,148 @@
+import { WebStandardStreamableHTTPServerTransport, type AuthInfo, type McpServer, type McpServerFactory, type Server } from '@modelcontextprotocol/server';
+import type { Logger } from '../log/logger.ts';
+import type { Principal } from '../resource/guard.ts';
+import type { Clock } from '../util/clock.ts';
+import { randomId, type RandomBytes } from '../util/crypto.ts';
+import { isInitialize, jsonRpcError } from './json-rpc.ts';
+
+/** Sessions one user may hold at once; opening another closes their least recently used one. */
+const MAX_SESSIONS_PER_SUBJECT = 32;
+
+interface Session {
+  id: string;
+  /** RS-22/RS-23: the session belongs to this user and this client; anyone else gets 404. */
+  subject: string;
+  clientId: string;
+  transport: WebStandardStreamableHTTPServerTransport;
+  server: McpServer | Server;
+  lastUsedAt: number;
+}
+
+export interface LegacySessionsOptions {
+  factory: McpServerFactory;
+  clock: Clock;
+  random: RandomBytes;
+  logger: Logger;
+  idleTtlMs: number;
+}
+
+/**
+ * 2025-era (protocol 2025-03-26 … 2025-11-25) Streamable HTTP sessions, kept in memory.
+ *
+ * A session id is a CSPRNG handle and never a credential: every request is authenticated by its
+ * token first, and a session is only found for the same subject and client that opened it; for
+ * anyone else it does not exist (404). Sessions idle for `idleTtlMs` are closed.
+ */
+export class LegacySessions {
+  #options: LegacySessionsOptions;
+  #sessions = new Map<string, Session>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: LegacySessionsOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  async handle(request: Request, principal: Principal, authInfo: AuthInfo, parsedBody: unknown): Promise<Response> {
+    const sessionId = request.headers.get('Mcp-Session-Id');
+    if (sessionId === null) {
+      if (request.method === 'POST' && isInitialize(parsedBody)) return this.#open(request, principal, authInfo, parsedBody);
+      return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    }
+    const session = await this.#find(sessionId, principal);
+    if (!session) return jsonRpcError(404, -32001, 'Session not found');
+    session.lastUsedAt = this.#options.clock.now();
+    return session.transport.handleRequest(request, { authInfo, parsedBody });
+  }
+
+  async #find(id: string, principal: Principal): Promise<Session | undefined> {
+    const session = this.#sessions.get(id);
+    if (!session) return undefined;
+    if (session.subject !== principal.subject || session.clientId !== principal.clientId) {
+      this.#options.logger.warn('mcp session presented by another principal', { subject: principal.subject, client_id: principal.clientId });
+      return undefined;
+    }
+    if (this.#isIdle(session, this.#options.clock.now())) {
+      await this.#close(session);
+      return undefined;
+    }
+    return session;
+  }
+
+  async #open(request: Request, principal: Principal, authInfo: AuthInfo, parsedBody: unknown): Promise<Response> {
+    const { factory, random, clock } = this.#options;
+    const server = await factory({ era: 'legacy', authInfo, requestInfo: request });
+    let session: Session | undefined;
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomId(random, 32),
+      onsessioninitialized: (id) => {
+        session = { id, subject: principal.subject, clientId: principal.clientId, transport, server, lastUsedAt: clock.now() };
+        this.#evictOldestOf(principal.subject);
+        this.#sessions.set(id, session);
+        this.#startSweeper();
+      },
+      // DELETE from the client: the transport closes itself (and so the server) after this.
+      onsessionclosed: (id) => this.#forget(id),
+    });
+    await server.connect(transport);
+    const response = await transport.handleRequest(request, { authInfo, parsedBody });
+    // A failed initialize leaves no session behind.
+    if (!session) await server.close();
+    return response;
+  }
+
+  #evictOldestOf(subject: string): void {
+    const owned = [...this.#sessions.values()].filter((s) => s.subject === subject);
+    if (owned.length < MAX_SESSIONS_PER_SUBJECT) return;
+    const oldest = owned.reduce((a, b) => (a.lastUsedAt <= b.lastUsedAt ? a : b));
+    void this.#close(oldest);
+  }
+
+  #isIdle(session: Session, now: number): boolean {
+    return now - session.lastUsedAt >= this.#options.idleTtlMs;
+  }
+
+  /** Closes sessions idle for longer than the TTL; returns how many. Runs on a timer, callable directly. */
+  async sweep(): Promise<number> {
+    const now = this.#options.clock.now();
+    const idle = [...this.#sessions.values()].filter((s) => this.#isIdle(s, now));
+    await Promise.all(idle.map((s) => this.#close(s)));
+    return idle.length;
+  }
+
+  #forget(id: string): void {
+    this.#sessions.delete(id);
+    if (this.#sessions.size === 0) this.#stopSweeper();
+  }
+
+  async #close(session: Session): Promise<void> {
+    this.#forget(session.id);
+    try {
+      await session.server.close();
+    } catch (error) {
+      this.#options.logger.warn('closing an mcp session failed', { error });
+    }
+  }
+
+  #startSweeper(): void {
+    if (this.#sweeper) return;
+    const every = Math.max(1000, Math.min(60_000, this.#options.idleTtlMs / 2));
+    this.#sweeper = setInterval(() => void this.sweep(), every);
+    // Idle-session bookkeeping must never keep the process alive on its own.
+    this.#sweeper.unref?.();
+  }
+
+  #stopSweeper(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  /** Ends every session (graceful shutdown). */
+  async close(): Promise<void> {
+    this.#stopSweeper();
+    await Promise.all([...this.#sessions.values()].map((s) => this.#close(s)));
+  }
+}

@@ -1,0 +1,106 @@
+import { createLocalJWKSet, errors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { ACCESS_TOKEN_TYP } from '../authorization/access-token.ts';
+import type { AppContext } from '../http/context.ts';
+import { parseScope } from './scopes.ts';
+import { VerifiedTokenCache } from './token-cache.ts';
+import type { AccessTokenVerifier, TokenRejection, VerifiedAccessToken, VerifyOutcome } from './types.ts';
+
+/** An unknown `kid` reloads keys from storage at most this often (another instance may have rotated). */
+const KEY_RELOAD_INTERVAL_MS = 30_000;
+
+type VerifierContext = Pick<AppContext, 'config' | 'capabilities' | 'keys' | 'grants' | 'clock'>;
+
+/**
+ * Verifies the JWT access tokens this server issues (RFC 9068 §4): signature by a key in our JWKS
+ * with an allowed algorithm, `typ: at+jwt`, `iss` = our issuer, `aud` containing this resource
+ * (RFC 8707, MCP RS-08/RS-18), `exp` present and in the future, and the grant (`gid`) still live,
+ * so revocation takes effect before the token expires.
+ *
+ * Signature and claims are cached per token (keyed by its hash); the grant check runs on every call.
+ */
+export class LocalTokenVerifier implements AccessTokenVerifier {
+  #ctx: VerifierContext;
+  #cache: VerifiedTokenCache<VerifiedAccessToken & { grantId: string }>;
+  #jwksSource: { keys: JWK[] } | undefined;
+  #keySet: JWTVerifyGetKey | undefined;
+  #lastReload = Number.NEGATIVE_INFINITY;
+
+  constructor(ctx: VerifierContext, cache = new VerifiedTokenCache<VerifiedAccessToken & { grantId: string }>(ctx.clock)) {
+    this.#ctx = ctx;
+    this.#cache = cache;
+  }
+
+  async verify(token: string): Promise<VerifyOutcome> {
+    let verified = this.#cache.get(token);
+    if (!verified) {
+      const outcome = await this.#verifySignatureAndClaims(token);
+      if (!outcome.ok) return outcome;
+      verified = outcome.token;
+      this.#cache.set(token, verified, verified.expiresAt * 1000);
+    }
+    if (!(await this.#ctx.grants.isLive(verified.grantId))) return { ok: false, reason: 'grant_not_live' };
+    const { grantId: _grantId, ...rest } = verified;
+    return { ok: true, token: rest };
+  }
+
+  /** The key set follows the key store: rebuilt whenever it publishes a different JWKS. */
+  #currentKeySet(): JWTVerifyGetKey {
+    const jwks = this.#ctx.keys.jwks();
+    if (jwks !== this.#jwksSource || !this.#keySet) {
+      this.#jwksSource = jwks;
+      this.#keySet = createLocalJWKSet(jwks);
+    }
+    return this.#keySet;
+  }
+
+  async #verifySignatureAndClaims(token: string): Promise<{ ok: true; token: VerifiedAccessToken & { grantId: string } } | { ok: false; reason: TokenRejection; detail?: string }> {
+    let payload: JWTPayload;
+    try {
+      payload = await this.#jwtVerify(token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey && this.#ctx.clock.now() - this.#lastReload >= KEY_RELOAD_INTERVAL_MS) {
+        this.#lastReload = this.#ctx.clock.now();
+        await this.#ctx.keys.reload();
+        try {
+          payload = await this.#jwtVerify(token);
+        } catch (retryError) {
+          return rejection(retryError);
+        }
+      } else {
+        return rejection(error);
+      }
+    }
+    const { sub, client_id: clientId, gid, exp } = payload;
+    if (typeof sub !== 'string' || typeof clientId !== 'string' || typeof gid !== 'string' || typeof exp !== 'number') {
+      return { ok: false, reason: 'missing_claim', detail: 'sub, client_id and gid must be strings' };
+    }
+    return { ok: true, token: { subject: sub, clientId, scopes: parseScope(payload.scope), expiresAt: exp, claims: payload, grantId: gid } };
+  }
+
+  #jwtVerify(token: string): Promise<JWTPayload> {
+    const { config, capabilities, clock } = this.#ctx;
+    return jwtVerify(token, this.#currentKeySet(), {
+      algorithms: [...capabilities.signingAlgorithms],
+      typ: ACCESS_TOKEN_TYP,
+      issuer: config.issuer,
+      audience: config.resource,
+      requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti', 'gid'],
+      currentDate: new Date(clock.now()),
+    }).then((r) => r.payload);
+  }
+}
+
+function rejection(error: unknown): { ok: false; reason: TokenRejection; detail?: string } {
+  const detail = error instanceof Error ? error.message : String(error);
+  if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired', detail };
+  if (error instanceof errors.JOSEAlgNotAllowed) return { ok: false, reason: 'alg_not_allowed', detail };
+  if (error instanceof errors.JWKSNoMatchingKey) return { ok: false, reason: 'unknown_key', detail };
+  if (error instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: 'bad_signature', detail };
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const byClaim: Record<string, TokenRejection> = { typ: 'wrong_typ', iss: 'wrong_issuer', aud: 'wrong_audience' };
+    return { ok: false, reason: byClaim[error.claim] ?? 'missing_claim', detail };
+  }
+  if (error instanceof errors.JOSEError) return { ok: false, reason: 'malformed', detail };
+  // Anything else (a bug, storage down) is not the client's fault: let it become a 500.
+  throw error;
+}
