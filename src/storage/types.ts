@@ -180,6 +180,18 @@ export interface Storage {
     create(code: AuthorizationCodeRecord): Promise<void>;
     /** Atomic: exactly one caller gets `ok`; later callers get `replayed`; unknown or expired is `invalid`. */
     consume(codeHash: string, now: number): Promise<ConsumeCodeResult>;
+    /**
+     * Reads a code without using it, so the token endpoint can check a request's bindings (client,
+     * PKCE, redirect URI, resource) before changing anything. A consumed code is returned even once
+     * expired (a replay must still be recognised); an unused expired or unknown code is null.
+     */
+    peek(codeHash: string, now: number): Promise<{ code: AuthorizationCodeRecord; consumed: boolean } | null>;
+    /**
+     * `consume`, and on `ok` create the code's grant (id `code.grantId`, the code's user, client, scopes and
+     * resource, `createdAt = now`) in the same transaction, so a concurrent replay always finds the
+     * grant to revoke (SEC-16).
+     */
+    redeem(codeHash: string, now: number, grantExpiresAt: number): Promise<ConsumeCodeResult>;
   };
   readonly grants: {
     create(grant: GrantRecord): Promise<void>;

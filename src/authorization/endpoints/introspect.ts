@@ -1,5 +1,85 @@
 import type { Hono } from 'hono';
+import { NO_STORE } from '../../errors/render.ts';
 import type { AppContext } from '../../http/context.ts';
+import { clientAddress } from '../../http/rate-limit.ts';
+import { LocalTokenVerifier } from '../../resource/verify-local.ts';
+import type { ClientRecord } from '../../storage/types.ts';
+import { seconds } from '../../util/clock.ts';
+import { hashSecret } from '../../util/crypto.ts';
+import { authenticateClient } from '../clients/authenticate.ts';
+import { readForm } from '../form.ts';
+import { REFRESH_TOKEN_PREFIX } from '../grants/refresh-secrets.ts';
 
-// STUB (owner: helper B) — replace with the real implementation.
-export function mountIntrospection(_app: Hono, _ctx: AppContext): void {}
+/** RFC 7662 §2.2: all a caller learns about a token that is not live, or not theirs to see. */
+const INACTIVE = { active: false } as const;
+
+type Introspection = Record<string, unknown> & { active: true };
+
+/**
+ * Token introspection (RFC 7662, SEC-53). Only confidential clients may call it (`client_secret_basic`
+ * or `client_secret_post`: `ctx.capabilities.introspectionAuthMethods`), which stops anonymous
+ * token scanning. A client may see only tokens issued to itself; there are no resource-server
+ * clients yet that could be allowed more (SEC-53 rec: "tokens whose `aud` they own").
+ *
+ * Live means: an access token with a valid signature, unexpired, whose grant is live; or a refresh
+ * token that has not been rotated, has not idled out, and whose grant is live.
+ */
+export function mountIntrospection(app: Hono, ctx: AppContext): void {
+  const verifier = new LocalTokenVerifier(ctx);
+
+  app.all('/introspect', async (c) => {
+    const form = await readForm(c.req.raw);
+    const { client } = await authenticateClient(ctx, c.req.raw, form, {
+      methods: ctx.capabilities.introspectionAuthMethods,
+      address: clientAddress(c),
+    });
+    const token = form.require('token');
+    const body = token.startsWith(REFRESH_TOKEN_PREFIX) ? await introspectRefreshToken(ctx, client, token) : await introspectAccessToken(ctx, verifier, client, token);
+    return c.json(body ?? INACTIVE, 200, { ...NO_STORE });
+  });
+}
+
+async function introspectAccessToken(ctx: AppContext, verifier: LocalTokenVerifier, client: ClientRecord, token: string): Promise<Introspection | null> {
+  const outcome = await verifier.verify(token);
+  if (!outcome.ok || outcome.token.clientId !== client.clientId) return null;
+  const { claims } = outcome.token;
+  const username = await usernameOf(ctx, outcome.token.subject);
+  return {
+    active: true,
+    scope: outcome.token.scopes.join(' '),
+    client_id: outcome.token.clientId,
+    sub: outcome.token.subject,
+    aud: claims.aud,
+    iss: claims.iss,
+    exp: claims.exp,
+    iat: claims.iat,
+    jti: claims.jti,
+    token_type: 'Bearer',
+    ...(username !== null ? { username } : {}),
+  };
+}
+
+async function introspectRefreshToken(ctx: AppContext, client: ClientRecord, token: string): Promise<Introspection | null> {
+  const now = ctx.clock.now();
+  const record = await ctx.storage.refreshTokens.get(hashSecret(token));
+  if (!record || record.clientId !== client.clientId || record.rotatedAt !== null || record.expiresAt <= now) return null;
+  const grant = await ctx.storage.grants.get(record.grantId);
+  if (!grant || grant.revokedAt !== null || grant.expiresAt <= now) return null;
+  const username = await usernameOf(ctx, grant.userId);
+  return {
+    active: true,
+    scope: record.scopes.join(' '),
+    client_id: record.clientId,
+    sub: grant.userId,
+    aud: grant.resource,
+    iss: ctx.config.issuer,
+    exp: seconds(record.expiresAt),
+    iat: seconds(record.issuedAt),
+    token_type: 'refresh_token',
+    ...(username !== null ? { username } : {}),
+  };
+}
+
+async function usernameOf(ctx: AppContext, userId: string): Promise<string | null> {
+  return (await ctx.storage.users.byId(userId))?.username ?? null;
+}

@@ -1,5 +1,58 @@
 import type { Hono } from 'hono';
+import { NO_STORE } from '../../errors/render.ts';
 import type { AppContext } from '../../http/context.ts';
+import { clientAddress } from '../../http/rate-limit.ts';
+import { LocalTokenVerifier } from '../../resource/verify-local.ts';
+import type { ClientRecord } from '../../storage/types.ts';
+import { hashSecret } from '../../util/crypto.ts';
+import { authenticateClient } from '../clients/authenticate.ts';
+import { readForm } from '../form.ts';
+import { REFRESH_TOKEN_PREFIX } from '../grants/refresh-secrets.ts';
 
-// STUB (owner: helper B) — replace with the real implementation.
-export function mountRevocation(_app: Hono, _ctx: AppContext): void {}
+/**
+ * Token revocation (RFC 7009, SEC-52). The client authenticates as at the token endpoint (a public
+ * client names itself with `client_id`). The answer is `200` whether or not the token was known,
+ * valid, or the caller's (RFC 7009 §2.2), so the endpoint reveals nothing about tokens.
+ *
+ * Revoking either kind of token revokes its whole grant: the refresh token family and, through
+ * `gid`, every access token of the grant (RFC 7009 §2.1 SHOULD / MAY). A token of another client
+ * is left alone. `token_type_hint` is not needed: the two kinds are told apart by their shape.
+ */
+export function mountRevocation(app: Hono, ctx: AppContext): void {
+  const verifier = new LocalTokenVerifier(ctx);
+
+  app.all('/revoke', async (c) => {
+    const form = await readForm(c.req.raw);
+    const { client } = await authenticateClient(ctx, c.req.raw, form, {
+      methods: ctx.capabilities.revocationAuthMethods,
+      address: clientAddress(c),
+    });
+    const token = form.require('token');
+    const owned = await grantOfOwnToken(ctx, verifier, client, token);
+    if (owned) {
+      const revoked = await ctx.storage.grants.revoke(owned.grantId, ctx.clock.now());
+      ctx.grants.markRevoked(owned.grantId);
+      if (revoked) ctx.logger.audit('token.revoked', { client_id: client.clientId, grant_id: owned.grantId, token_type: owned.kind });
+    }
+    return c.body(null, 200, { ...NO_STORE });
+  });
+}
+
+/** The grant a token of ours belongs to, if it was issued to `client`; null for anything else. */
+async function grantOfOwnToken(
+  ctx: AppContext,
+  verifier: LocalTokenVerifier,
+  client: ClientRecord,
+  token: string,
+): Promise<{ grantId: string; kind: 'refresh_token' | 'access_token' } | null> {
+  if (token.startsWith(REFRESH_TOKEN_PREFIX)) {
+    const record = await ctx.storage.refreshTokens.get(hashSecret(token));
+    return record && record.clientId === client.clientId ? { grantId: record.grantId, kind: 'refresh_token' } : null;
+  }
+  // An access token counts only with a valid signature from our keys; an expired or already revoked
+  // one has nothing left to revoke.
+  const outcome = await verifier.verify(token);
+  if (!outcome.ok || outcome.token.clientId !== client.clientId) return null;
+  const gid = outcome.token.claims['gid'];
+  return typeof gid === 'string' ? { grantId: gid, kind: 'access_token' } : null;
+}

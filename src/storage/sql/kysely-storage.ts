@@ -297,6 +297,45 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
         if (seen && seen.consumed_at !== null) return { status: 'replayed', code: toCode(seen) };
         return { status: 'invalid' };
       },
+      async peek(codeHash, now) {
+        const r = await db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+        if (!r) return null;
+        const consumed = r.consumed_at !== null;
+        if (!consumed && num(r.expires_at) <= now) return null;
+        return { code: toCode(r), consumed };
+      },
+      async redeem(codeHash, now, grantExpiresAt) {
+        return db.transaction().execute(async (trx) => {
+          const won = await trx
+            .updateTable('authorization_codes')
+            .set({ consumed_at: now })
+            .where('code_hash', '=', codeHash)
+            .where('consumed_at', 'is', null)
+            .where('expires_at', '>', now)
+            .returningAll()
+            .executeTakeFirst();
+          if (won) {
+            const code = toCode(won);
+            await trx
+              .insertInto('grants')
+              .values({
+                id: code.grantId,
+                user_id: code.userId,
+                client_id: code.clientId,
+                scopes: join(code.scopes),
+                resource: code.resource,
+                created_at: now,
+                expires_at: grantExpiresAt,
+                revoked_at: null,
+              })
+              .execute();
+            return { status: 'ok', code } as const;
+          }
+          const seen = await trx.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+          if (seen && seen.consumed_at !== null) return { status: 'replayed', code: toCode(seen) } as const;
+          return { status: 'invalid' } as const;
+        });
+      },
     },
 
     grants: {

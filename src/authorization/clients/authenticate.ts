@@ -1,0 +1,199 @@
+import { OAuthError } from '../../errors/oauth-error.ts';
+import type { AppContext } from '../../http/context.ts';
+import { UNKNOWN_ADDRESS } from '../../http/rate-limit.ts';
+import type { ClientRecord, TokenEndpointAuthMethod } from '../../storage/types.ts';
+import { hashSecret, safeEqual } from '../../util/crypto.ts';
+import type { FormParams } from '../form.ts';
+
+/**
+ * Client authentication at the token, revocation and introspection endpoints (OAuth 2.1 §2.4,
+ * RFC 6749 §2.3.1, SEC-28): `client_secret_basic`, `client_secret_post`, or `none` for public
+ * clients, which only name themselves with `client_id`. A client must use the method it registered,
+ * and a request may carry only one method.
+ */
+export interface AuthenticatedClient {
+  client: ClientRecord;
+  method: TokenEndpointAuthMethod;
+}
+
+export interface AuthenticateOptions {
+  /** The methods this endpoint accepts (from `ctx.capabilities`: what is advertised is accepted). */
+  methods: readonly string[];
+  /** The caller's address as a rate-limit key (`clientAddress(c)`), or `UNKNOWN_ADDRESS`. */
+  address?: string;
+}
+
+interface Presented {
+  method: TokenEndpointAuthMethod;
+  clientId: string;
+  secret: string | null;
+}
+
+/** The one description for every failure, so a caller cannot tell an unknown client from a wrong secret. */
+const FAILED = 'Client authentication failed.';
+
+const CLIENT_KEY = 'client-auth:client:';
+const ADDRESS_KEY = 'client-auth:address:';
+
+export async function authenticateClient(ctx: AppContext, request: Request, form: FormParams, options: AuthenticateOptions): Promise<AuthenticatedClient> {
+  const presented = presentedCredentials(ctx, request, form);
+  if (!options.methods.includes(presented.method)) throw authenticationFailed(ctx, presented, `${presented.method} is not accepted at this endpoint`);
+
+  // Only secrets can be guessed: public clients (`none`) are not rate-limited here.
+  const limit = presented.secret === null ? null : new FailureLimit(ctx, presented.clientId, options.address);
+  await limit?.assertNotLocked();
+
+  const client = await ctx.storage.clients.get(presented.clientId);
+  const problem = mismatch(client, presented);
+  if (problem !== null || !client) {
+    await limit?.recordFailure(client !== null);
+    throw authenticationFailed(ctx, presented, problem ?? 'unknown client');
+  }
+  await limit?.recordSuccess();
+  return { client, method: presented.method };
+}
+
+/** Why `presented` does not authenticate `client`, or null when it does. */
+function mismatch(client: ClientRecord | null, presented: Presented): string | null {
+  // Hash even for an unknown client, so both failures cost the same.
+  const presentedHash = presented.secret === null ? null : hashSecret(presented.secret);
+  if (!client) return 'unknown client';
+  if (client.tokenEndpointAuthMethod !== presented.method) return `registered ${client.tokenEndpointAuthMethod}, used ${presented.method}`;
+  if (presentedHash !== null && (client.secretHash === null || !safeEqual(presentedHash, client.secretHash))) return 'wrong secret';
+  return null;
+}
+
+function authenticationFailed(ctx: AppContext, presented: Presented, detail: string): OAuthError {
+  return new OAuthError('invalid_client', FAILED, {
+    status: 401,
+    // RFC 6749 §5.2: a client that tried the Authorization header gets a 401 naming the scheme.
+    headers: presented.method === 'client_secret_basic' ? basicChallenge(ctx) : {},
+    detail: `client ${printable(presented.clientId)}: ${detail}`,
+  });
+}
+
+/**
+ * SEC-28: secret-based authentication is protected against guessing by a light back-off, per client
+ * and per address: five free failures in 15 minutes, then a lock of 1 s, 2 s, 4 s… up to a minute.
+ * The cap is low on purpose: anyone can fail on a client's behalf, and a long lock would let them
+ * shut it out. Secrets we issue carry 256 bits, so the back-off is hygiene more than defence.
+ */
+class FailureLimit {
+  static readonly FREE_FAILURES = 5;
+  static readonly MAX_LOCK_MS = 60_000;
+  static readonly WINDOW_MS = 15 * 60_000;
+
+  readonly #ctx: AppContext;
+  readonly #clientKey: string;
+  readonly #addressKey: string | null;
+  #clientHasFailures = false;
+
+  constructor(ctx: AppContext, clientId: string, address: string | undefined) {
+    this.#ctx = ctx;
+    this.#clientKey = CLIENT_KEY + clientId;
+    this.#addressKey = address && address !== UNKNOWN_ADDRESS ? ADDRESS_KEY + address : null;
+  }
+
+  async assertNotLocked(): Promise<void> {
+    const now = this.#ctx.clock.now();
+    for (const key of this.#keys()) {
+      const counter = await this.#ctx.storage.failures.get(key, now);
+      if (key === this.#clientKey) this.#clientHasFailures = counter.count > 0;
+      if (counter.lockedUntil > now) {
+        throw new OAuthError('rate_limited', 'Too many failed client authentications. Try again later.', {
+          headers: { 'Retry-After': String(Math.max(1, Math.ceil((counter.lockedUntil - now) / 1000))) },
+        });
+      }
+    }
+  }
+
+  /** Counts against the client only when it exists: made-up client ids must not fill the table. */
+  async recordFailure(clientExists: boolean): Promise<void> {
+    const now = this.#ctx.clock.now();
+    for (const key of this.#keys()) {
+      if (key === this.#clientKey && !clientExists) continue;
+      await this.#ctx.storage.failures.record(key, now, FailureLimit.lockMs, FailureLimit.WINDOW_MS);
+    }
+  }
+
+  /** A client that got its secret right is no longer being guessed at; its address may still be. */
+  async recordSuccess(): Promise<void> {
+    if (this.#clientHasFailures) await this.#ctx.storage.failures.clear(this.#clientKey);
+  }
+
+  #keys(): string[] {
+    return this.#addressKey ? [this.#clientKey, this.#addressKey] : [this.#clientKey];
+  }
+
+  static lockMs(count: number): number {
+    return count <= FailureLimit.FREE_FAILURES ? 0 : Math.min(1000 * 2 ** (count - FailureLimit.FREE_FAILURES - 1), FailureLimit.MAX_LOCK_MS);
+  }
+}
+
+/** Which method the request uses; `invalid_request` when it mixes two, `invalid_client` when it has none. */
+function presentedCredentials(ctx: AppContext, request: Request, form: FormParams): Presented {
+  const header = request.headers.get('Authorization');
+  const basicMatch = header ? /^Basic[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
+  const bodyId = form.get('client_id');
+  const bodySecret = form.get('client_secret');
+
+  if (basicMatch) {
+    if (bodySecret !== undefined) {
+      throw new OAuthError('invalid_request', 'Use one client authentication method per request, not HTTP Basic and client_secret together.');
+    }
+    const credentials = decodeBasic(basicMatch[1] ?? '');
+    if (!credentials) {
+      throw new OAuthError('invalid_client', FAILED, { status: 401, headers: basicChallenge(ctx), detail: 'malformed Basic credentials' });
+    }
+    // RFC 6749 §2.3.1 lets a Basic client repeat its client_id in the body; it must be the same one.
+    if (bodyId !== undefined && bodyId !== credentials.clientId) {
+      throw new OAuthError('invalid_request', 'The client_id parameter does not match the HTTP Basic credentials.');
+    }
+    return { method: 'client_secret_basic', ...credentials };
+  }
+  if (bodyId === undefined) {
+    if (bodySecret !== undefined) throw new OAuthError('invalid_request', 'The client_id parameter is required with client_secret.');
+    throw new OAuthError('invalid_client', FAILED, { status: 401, detail: 'no client credentials' });
+  }
+  if (bodySecret !== undefined) return { method: 'client_secret_post', clientId: bodyId, secret: bodySecret };
+  return { method: 'none', clientId: bodyId, secret: null };
+}
+
+/**
+ * RFC 6749 §2.3.1: the client id and secret are each form-urlencoded, then joined by `:` and
+ * base64-encoded (RFC 7617). Secrets we issue never contain `%` or `+`, so clients that skip the
+ * encoding still work.
+ */
+function decodeBasic(token: string): { clientId: string; secret: string } | null {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return null;
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(token), (ch) => ch.charCodeAt(0)));
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  const clientId = formDecode(decoded.slice(0, colon));
+  const secret = formDecode(decoded.slice(colon + 1));
+  if (!clientId || !secret) return null;
+  return { clientId, secret };
+}
+
+function formDecode(value: string): string | null {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+function basicChallenge(ctx: AppContext): Record<string, string> {
+  return { 'WWW-Authenticate': `Basic realm="${ctx.config.issuer}", charset="UTF-8"` };
+}
+
+/** A client-chosen id made safe and short for a log detail. */
+function printable(value: string): string {
+  const clean = value.replace(/[^\x20-\x7E]/g, '?');
+  return clean.length > 80 ? clean.slice(0, 77) + '...' : clean;
+}

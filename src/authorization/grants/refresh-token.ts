@@ -1,0 +1,110 @@
+import { OAuthError } from '../../errors/oauth-error.ts';
+import { effectiveScopes, parseScope } from '../../resource/scopes.ts';
+import { hashSecret } from '../../util/crypto.ts';
+import type { GrantType } from './grant-type.ts';
+import { tokenResponse } from './issue.ts';
+import { refreshTokenExpiry, successorOf } from './refresh-secrets.ts';
+
+const INVALID_REFRESH = 'The refresh token is invalid, expired, or was revoked.';
+
+const invalidGrant = (detail: string): OAuthError => new OAuthError('invalid_grant', INVALID_REFRESH, { detail });
+
+/** SEC-33: the grant is open to clients that registered it, or whose user granted `offline_access`. */
+const OFFLINE_ACCESS = 'offline_access';
+
+/**
+ * The `refresh_token` grant (OAuth 2.1 §4.3, AS-20, SEC-34..38). Every use rotates the token. The
+ * successor is derived from the presented token (`successorOf`), so a retry of the same token within
+ * `refreshGracePeriod` (a lost response, two tabs refreshing at once) gets the same successor and a
+ * fresh access token. A rotated token presented after the grace period is treated as stolen: the
+ * whole grant is revoked (OAuth 2.1 §4.3.1). `refreshGracePeriod: 0` is strict OAuth 2.1 reuse detection.
+ *
+ * The token's bindings (client, scope, resource, grant lifetime) are checked before rotation, so a
+ * bad request changes nothing.
+ */
+export const refreshTokenGrant: GrantType = {
+  name: 'refresh_token',
+
+  // Decided per token in `handle`: a client that did not register the grant may still use a refresh
+  // token its user granted through `offline_access`.
+  permits: () => true,
+
+  async handle(ctx, client, form) {
+    const presented = form.require('refresh_token');
+    const now = ctx.clock.now();
+    const tokenHash = hashSecret(presented);
+
+    const record = await ctx.storage.refreshTokens.get(tokenHash);
+    if (!record) throw invalidGrant('unknown refresh token');
+    // SEC-34: bound to the client it was issued to. Another client's attempt changes nothing.
+    if (record.clientId !== client.clientId) throw invalidGrant('refresh token issued to another client');
+    if (!client.grantTypes.includes('refresh_token') && !record.scopes.includes(OFFLINE_ACCESS)) {
+      throw new OAuthError('unauthorized_client', 'This client is not registered for the refresh_token grant.');
+    }
+    const grant = await ctx.storage.grants.get(record.grantId);
+    if (!grant || grant.revokedAt !== null) throw invalidGrant('grant revoked');
+    if (grant.expiresAt <= now) throw invalidGrant('grant reached its absolute lifetime');
+
+    // RFC 8707 §2.2: a refresh may name the resource again, but only the one granted.
+    const resource = form.get('resource');
+    if (resource !== undefined && resource !== grant.resource) {
+      throw new OAuthError('invalid_target', 'The resource parameter names a resource this authorization was not granted for.');
+    }
+    const scopes = narrowedScopes(form.get('scope'), grant.scopes);
+
+    const successor = await successorOf(ctx, presented);
+    const result = await ctx.storage.refreshTokens.rotate({
+      tokenHash,
+      successor: {
+        tokenHash: hashSecret(successor),
+        grantId: grant.id,
+        clientId: grant.clientId,
+        // SEC-36: the new refresh token keeps the grant's scope, whatever this access token asked for.
+        scopes: grant.scopes,
+        issuedAt: now,
+        expiresAt: refreshTokenExpiry(ctx, now, grant.expiresAt),
+        rotatedAt: null,
+        successorHash: null,
+      },
+      now,
+      gracePeriodMs: ctx.config.refreshGracePeriod * 1000,
+    });
+
+    switch (result.status) {
+      case 'invalid':
+        throw invalidGrant('refresh token expired or its grant ended');
+      case 'reused':
+        // The storage has revoked the grant; stop its access tokens in this process at once too.
+        ctx.grants.markRevoked(result.grantId);
+        ctx.logger.audit('refresh.reuse_detected', { client_id: client.clientId, user_id: grant.userId, grant_id: result.grantId });
+        throw invalidGrant('rotated refresh token reused after the grace period: grant revoked');
+      case 'rotated':
+      case 'retry': {
+        const body = await tokenResponse(ctx, { grant: result.grant, scopes, refreshToken: successor });
+        ctx.logger.audit('token.refreshed', {
+          client_id: client.clientId,
+          user_id: result.grant.userId,
+          grant_id: result.grant.id,
+          scope: body.scope,
+          retry: result.status === 'retry',
+        });
+        return body;
+      }
+    }
+  },
+};
+
+/**
+ * SEC-36 / OAuth 2.1 §4.3.1: `scope` may name the granted scopes or fewer (including those a
+ * granted scope implies, e.g. `tasks:read` under `tasks:write`); absent means all of them.
+ */
+function narrowedScopes(requested: string | undefined, granted: readonly string[]): string[] {
+  if (requested === undefined) return [...granted];
+  const scopes = parseScope(requested);
+  if (scopes.length === 0) return [...granted];
+  const allowed = effectiveScopes(granted);
+  if (scopes.some((s) => !allowed.has(s))) {
+    throw new OAuthError('invalid_scope', 'A refresh may only ask for scopes that were granted, or fewer.');
+  }
+  return scopes;
+}
