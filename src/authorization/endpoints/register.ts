@@ -1,5 +1,55 @@
 import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { OAuthError } from '../../errors/oauth-error.ts';
+import { NO_STORE } from '../../errors/render.ts';
 import type { AppContext } from '../../http/context.ts';
+import { clientAddress, createRateLimiter, rateLimit } from '../../http/rate-limit.ts';
+import { clientInformationResponse, registerClient, validateClientMetadata } from '../clients/register-client.ts';
 
-// STUB (owner: helper D) — replace with the real implementation.
-export function mountRegistration(_app: Hono, _ctx: AppContext): void {}
+export interface RegistrationOptions {
+  /** Dynamically registered clients beyond this are refused (503) until an operator removes some. */
+  maxDynamicClients?: number;
+}
+
+export const DEFAULT_MAX_DYNAMIC_CLIENTS = 10_000;
+/** A registration request is a few hundred bytes; 64 KiB leaves room for long URI lists and no more. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * `POST /register`: Dynamic Client Registration (RFC 7591 §3; MCP AS-05). Open registration, so it is
+ * rate-limited per client address (SEC-48) and capped in total; identical public registrations
+ * reuse one client. When registration is disabled the route does not exist (404) and the metadata
+ * does not advertise it.
+ */
+export function mountRegistration(app: Hono, ctx: AppContext, options: RegistrationOptions = {}): void {
+  if (!ctx.capabilities.endpoints.registration) return;
+  const maxDynamicClients = options.maxDynamicClients ?? DEFAULT_MAX_DYNAMIC_CLIENTS;
+  const limiter = createRateLimiter({ perMinute: ctx.config.registration.perMinute, clock: ctx.clock });
+
+  app.post(
+    '/register',
+    rateLimit(limiter),
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new OAuthError('invalid_client_metadata', 'The registration request is too large.', { status: 413 });
+      },
+    }),
+    async (c) => {
+      const body: unknown = await c.req.json().catch(() => undefined);
+      const metadata = validateClientMetadata(body, ctx.capabilities);
+      const { client, clientSecret, reused } = await registerClient(ctx, metadata, { source: 'dcr', maxDynamicClients });
+      ctx.logger.audit('client registered', {
+        client_id: client.clientId,
+        client_name: client.clientName,
+        token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+        redirect_uris: client.redirectUris,
+        reused,
+        address: clientAddress(c),
+      });
+      // RFC 7591 §3.2.1: 201 Created, also for a reused registration (the client sees a normal success).
+      // The response can carry a client secret: never cached (RFC 7591 §3.2.1 via RFC 6749 §5.1).
+      return c.json(clientInformationResponse(client, clientSecret), 201, { ...NO_STORE });
+    },
+  );
+}

@@ -1,0 +1,83 @@
+import { resolve } from 'node:path';
+import type { ResolvedConfig } from '../config/resolve.ts';
+import type { FirstAdmin } from './first-admin.ts';
+
+export interface BannerInput {
+  config: ResolvedConfig;
+  /** Where the server really listens, e.g. `127.0.0.1:3000`. */
+  listening: string;
+  firstAdmin: FirstAdmin | null;
+  /** How the user runs the CLI: `portcullis` when installed, `npm run portcullis --` from a clone. */
+  cli: string;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** Where the data lives, for people: an absolute file path, or a database URL without its password. */
+export function describeDatabase(database: string): string {
+  if (database === ':memory:') return 'in memory: everything is lost when the process stops';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(database)) return withoutPassword(database);
+  return resolve(database);
+}
+
+/** A URL with its password replaced, so connection strings can be printed. */
+export function withoutPassword(value: string): string {
+  try {
+    const url = new URL(value);
+    if (!url.password) return value;
+    url.password = '***';
+    return url.toString();
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * What a person reads when the server starts: the URL to paste into a client, where the data is,
+ * the first administrator's password (first start only) and what to do next. Plain text, short;
+ * the JSON logs follow it.
+ */
+export function renderStartupBanner({ config, listening, firstAdmin, cli }: BannerInput): string {
+  const mcpUrl = config.resource;
+  const issuer = new URL(config.issuer);
+  const lines: string[] = [
+    '',
+    `${config.serverName} is running.`,
+    '',
+    `  MCP server URL   ${mcpUrl}`,
+    `  Issuer           ${config.issuer}`,
+    `  Data             ${describeDatabase(config.database)}`,
+    `  Listening on     ${listening}`,
+  ];
+
+  if (firstAdmin) {
+    lines.push(
+      '',
+      '  First start: an administrator account was created.',
+      `    username   ${firstAdmin.username}`,
+      `    password   ${firstAdmin.password}`,
+      '  This password is shown only this once. Keep it somewhere safe.',
+    );
+  }
+
+  const warnings: string[] = [];
+  if (issuer.protocol === 'http:' && !LOOPBACK.has(issuer.hostname)) {
+    warnings.push(`WARNING: ${config.issuer} is plain http on a network address: tokens and passwords cross the network in clear text.`);
+  }
+  if (LOOPBACK.has(issuer.hostname) && !LOOPBACK.has(config.host)) {
+    warnings.push(`Note: listening on ${config.host}, but the public URL is ${config.issuer}. Set PORTCULLIS_PUBLIC_URL so other machines get working links.`);
+  }
+  if (warnings.length) lines.push('', ...warnings.map((w) => `  ${w}`));
+
+  lines.push(
+    '',
+    'Connect a client (it opens a browser for you to sign in):',
+    `  Claude Code    claude mcp add --transport http portcullis ${mcpUrl}`,
+    `  VS Code        "servers": { "portcullis": { "type": "http", "url": "${mcpUrl}" } } in .vscode/mcp.json`,
+    `  Cursor         "mcpServers": { "portcullis": { "url": "${mcpUrl}" } } in ~/.cursor/mcp.json`,
+    `  Any client     npx mcp-remote ${mcpUrl}`,
+  );
+  if (issuer.protocol === 'https:') lines.push(`  Claude, ChatGPT  add ${mcpUrl} as a custom connector`);
+  lines.push('', `Add a user:      ${cli} users add <name>`, `More commands:   ${cli} --help`, '');
+  return lines.join('\n') + '\n';
+}

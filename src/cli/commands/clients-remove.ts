@@ -1,0 +1,16 @@
+import { UserInputError } from '../../identity/users.ts';
+import { loadConfig, printable, withStorage, type Command } from '../command.ts';
+
+export const clientsRemove: Command = {
+  name: 'clients remove',
+  summary: 'Delete a client and revoke everything issued to it',
+  usage: '<client_id>',
+  help: 'Deletes its grants: its refresh tokens stop working at once, and a running server refuses its access tokens within seconds.',
+  positionals: ['client_id'],
+  async run({ positionals }, io) {
+    const clientId = positionals[0] ?? '';
+    const removed = await withStorage(loadConfig(io), (storage) => storage.clients.remove(clientId));
+    if (!removed) throw new UserInputError(`There is no client with id ${printable(clientId)}.`);
+    io.out(`Removed client ${clientId}.\n`);
+  },
+};

@@ -1,0 +1,27 @@
+import type { Command } from '../command.ts';
+import { clientsAdd } from './clients-add.ts';
+import { clientsList } from './clients-list.ts';
+import { clientsRemove } from './clients-remove.ts';
+import { configCheck } from './config-check.ts';
+import { keysList } from './keys-list.ts';
+import { keysRotate } from './keys-rotate.ts';
+import { start } from './start.ts';
+import { usersAdd } from './users-add.ts';
+import { usersList } from './users-list.ts';
+import { usersPasswd } from './users-passwd.ts';
+import { usersRemove } from './users-remove.ts';
+
+/** Every command, in the order `--help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  start,
+  usersAdd,
+  usersList,
+  usersRemove,
+  usersPasswd,
+  clientsAdd,
+  clientsList,
+  clientsRemove,
+  keysRotate,
+  keysList,
+  configCheck,
+];

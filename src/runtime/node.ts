@@ -1,0 +1,176 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { ensureFirstAdmin, type FirstAdmin } from '../bootstrap/first-admin.ts';
+import { openDatabase } from '../bootstrap/open-database.ts';
+import { ConfigError, resolveConfig, type ResolvedConfig } from '../config/resolve.ts';
+import type { Logger } from '../log/logger.ts';
+import { closeMcpEndpoint } from '../mcp/endpoint.ts';
+import { createPortcullis, type Portcullis } from '../portcullis.ts';
+
+export interface NodeServerOptions {
+  logger?: Logger;
+  /** Install SIGINT/SIGTERM handlers that shut down gracefully (default true). */
+  handleSignals?: boolean;
+  /** How long in-flight requests may take to finish on shutdown before their connections are cut. */
+  shutdownGraceMs?: number;
+  /** Called once the server has stopped after a signal, with the exit code to use (default: exit the process). */
+  onStopped?: (code: number) => void;
+  /** Called when the server is ready, before its first log line: where the start-up banner is printed. */
+  onReady?: (server: ReadyInfo) => void;
+}
+
+export interface ReadyInfo {
+  /** The configuration in force: with `PORT=0` and no public URL, the issuer carries the real port. */
+  config: ResolvedConfig;
+  /** `host:port` the socket is bound to. */
+  listening: string;
+  /** Set on the first start only: the administrator created on an empty database. */
+  firstAdmin: FirstAdmin | null;
+}
+
+export interface NodeServer extends ReadyInfo {
+  portcullis: Portcullis;
+  /** Stops accepting connections, lets in-flight requests finish (up to the grace period), closes storage. */
+  close(): Promise<void>;
+}
+
+/** Expired codes, requests, tokens and sessions are deleted this often. */
+const COLLECT_EXPIRED_MS = 10 * 60_000;
+/**
+ * Signing keys are re-read this often, so a `portcullis keys rotate` run against the same database
+ * takes effect without a restart. `keys rotate` keeps old keys published for this long on top of
+ * the token lifetime.
+ */
+export const KEY_RELOAD_MS = 60_000;
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Runs Portcullis on Node: binds the socket first (so `PORT=0` can pick a free port and the issuer
+ * can name it), then opens storage and keys, creates the first administrator on an empty database,
+ * and starts the housekeeping timers. Nothing is printed here except JSON logs: `onReady` is where a
+ * caller prints its banner.
+ */
+export async function startNodeServer(initialConfig: ResolvedConfig, options: NodeServerOptions = {}): Promise<NodeServer> {
+  let handle: ((request: Request, env: unknown) => Response | Promise<Response>) | null = null;
+  const server = createAdaptorServer({
+    fetch: (request, env) => (handle ? handle(request, env) : new Response('Starting', { status: 503, headers: { 'Retry-After': '1' } })),
+  }) as Server;
+
+  await listen(server, initialConfig.port, initialConfig.host);
+  const address = server.address() as AddressInfo;
+  const listening = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  let portcullis: Portcullis;
+  let config = initialConfig;
+  let firstAdmin: FirstAdmin | null;
+  try {
+    // With PORT=0 the default public URL (http://localhost:<port>) must name the port actually bound.
+    if (initialConfig.port === 0 && !initialConfig.publicUrl) config = resolveConfig({ ...initialConfig, port: address.port });
+    const storage = await openDatabase(config.database);
+    portcullis = await createPortcullis({ config, storage, ...(options.logger ? { logger: options.logger } : {}) });
+    firstAdmin = await ensureFirstAdmin(portcullis.ctx.storage, portcullis.ctx);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  const { ctx, app } = portcullis;
+  const logger = ctx.logger;
+  handle = (request, env) => app.fetch(request, env);
+
+  const timers = [
+    every(COLLECT_EXPIRED_MS, async () => {
+      const removed = await ctx.storage.collectExpired(ctx.clock.now());
+      if (removed) logger.debug('expired rows collected', { removed });
+    }, logger, 'collecting expired rows'),
+    every(KEY_RELOAD_MS, () => ctx.keys.reload(), logger, 'reloading signing keys'),
+  ];
+
+  let closing: Promise<void> | null = null;
+  const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      for (const t of timers) clearInterval(t);
+      // Long-lived MCP streams would hold the server open until the deadline: end them first.
+      await withDeadline(closeMcpEndpoint(ctx), graceMs).catch((error: unknown) => logger.warn('closing MCP sessions failed', { error }));
+      await new Promise<void>((done) => {
+        const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+        deadline.unref();
+        server.close(() => {
+          clearTimeout(deadline);
+          done();
+        });
+        server.closeIdleConnections();
+      });
+      await portcullis.close();
+      logger.info('server stopped');
+    })());
+
+  if (options.handleSignals ?? true) {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        // A second Ctrl+C: the user does not want to wait.
+        process.exit(130);
+      }
+      signalled = true;
+      logger.info('shutting down', { signal });
+      close().then(
+        () => (options.onStopped ?? ((code) => process.exit(code)))(0),
+        (error: unknown) => {
+          logger.error('shutdown failed', { error });
+          (options.onStopped ?? ((code) => process.exit(code)))(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  // Ready only once signals are handled, so whoever reacts to the banner can already stop us cleanly.
+  options.onReady?.({ config, listening, firstAdmin });
+  if (config.dangerouslyAllowInsecureHttp && new URL(config.issuer).protocol === 'http:') {
+    logger.warn('insecure http allowed: tokens and passwords cross the network in clear text', { issuer: config.issuer });
+  }
+  logger.info('server started', { issuer: config.issuer, resource: config.resource, listening });
+  return { portcullis, config, listening, firstAdmin, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      if (error.code === 'EADDRINUSE') reject(new ConfigError(`Port ${port} on ${host} is already in use. Stop the other process or set PORT.`));
+      else if (error.code === 'EADDRNOTAVAIL') reject(new ConfigError(`Cannot listen on ${host}: no such address on this machine. Check HOST.`));
+      else if (error.code === 'EACCES') reject(new ConfigError(`Not allowed to listen on port ${port}. Use a port above 1023 or set PORT.`));
+      else reject(error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A periodic task that never keeps the process alive and never runs twice at once. */
+function every(ms: number, task: () => Promise<unknown>, logger: Logger, what: string): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    task()
+      .catch((error: unknown) => logger.error(`${what} failed`, { error }))
+      .finally(() => (running = false));
+  }, ms);
+  timer.unref();
+  return timer;
+}
