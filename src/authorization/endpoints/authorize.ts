@@ -1,5 +1,48 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
+import { isOAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../http/context.ts';
+import { currentLoginSession } from '../../identity/login-sessions.ts';
+import { continueAuthorization } from '../authorize/continue.ts';
+import { invalidAuthorizationRequestPage, pageHandler } from '../authorize/pages.ts';
+import { readParams, type RequestParams } from '../authorize/params.ts';
+import { savePendingRequest } from '../authorize/pending-requests.ts';
+import { errorResponse } from '../authorize/redirect.ts';
+import { resolveRedirectTarget, validateRequestParameters, type RedirectTarget } from '../authorize/validate.ts';
+import { mountConsent } from './consent.ts';
+import { mountLogin } from './login.ts';
 
-// STUB (owner: helper A) — replace with the real implementation.
-export function mountAuthorization(_app: Hono, _ctx: AppContext): void {}
+/**
+ * The authorization endpoint (OAuth 2.1 §4.1.1, GET or form POST) and the pages it leads to: login,
+ * consent, logout. None of these routes has CORS (SEC-24): they are navigations, not API calls.
+ */
+export function mountAuthorization(app: Hono, ctx: AppContext): void {
+  app.on(['GET', 'POST'], '/authorize', pageHandler(ctx, (c: Context) => authorize(ctx, c.req.raw)));
+  mountLogin(app, ctx);
+  mountConsent(app, ctx);
+}
+
+async function authorize(ctx: AppContext, request: Request): Promise<Response> {
+  // Phase 1: until the client and its redirect URI are known good, errors stay on our page (SEC-06).
+  let params: RequestParams;
+  let target: RedirectTarget;
+  try {
+    params = await readParams(request);
+    target = await resolveRedirectTarget(ctx, params);
+  } catch (error) {
+    if (isOAuthError(error)) return invalidAuthorizationRequestPage(ctx, error);
+    throw error;
+  }
+
+  // Phase 2: everything else is answered at the client's redirect URI, with state and iss (AS-26).
+  let valid;
+  try {
+    valid = validateRequestParameters(ctx, params, target);
+  } catch (error) {
+    if (isOAuthError(error) && error.redirectable) return errorResponse(target, error, ctx.config.issuer);
+    throw error;
+  }
+
+  const pending = await savePendingRequest(ctx, valid);
+  const signedIn = await currentLoginSession(ctx, request);
+  return continueAuthorization(ctx, { request: pending, client: valid.client, signedIn, justSignedIn: false });
+}

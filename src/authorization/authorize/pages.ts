@@ -1,0 +1,91 @@
+import type { ResolvedConfig } from '../../config/resolve.ts';
+import { isOAuthError, type OAuthError } from '../../errors/oauth-error.ts';
+import type { AppContext } from '../../http/context.ts';
+import { pageSecurityHeaders, renderErrorPage, type Branding } from '../../ui/index.ts';
+
+export function branding(config: ResolvedConfig): Branding {
+  return { serverName: config.serverName, logoUrl: config.logoUrl, accentColor: config.accentColor };
+}
+
+/**
+ * Every page of the flow goes out with the strict page headers (CSP with frame-ancestors 'none',
+ * X-Frame-Options, no-referrer, no-store: SEC-22, SEC-23) and never with CORS headers (SEC-24).
+ */
+export function htmlResponse(ctx: Pick<AppContext, 'config'>, page: string, status = 200, headers?: Headers): Response {
+  const h = new Headers(headers);
+  for (const [name, value] of Object.entries(pageSecurityHeaders(branding(ctx.config)))) h.set(name, value);
+  h.set('Content-Type', 'text/html; charset=utf-8');
+  return new Response(page, { status, headers: h });
+}
+
+export function errorPage(
+  ctx: Pick<AppContext, 'config'>,
+  view: { title: string; message: string; detail?: string },
+  status: number,
+  headers?: Headers,
+): Response {
+  return htmlResponse(ctx, renderErrorPage({ branding: branding(ctx.config), ...view }), status, headers);
+}
+
+/**
+ * Phase-1 failures of /authorize (unknown client, bad redirect URI): shown here, never redirected
+ * (SEC-06, AS-24). The public description goes on the page; the private detail only to the logs.
+ */
+export function invalidAuthorizationRequestPage(ctx: Pick<AppContext, 'config' | 'logger'>, error: OAuthError): Response {
+  ctx.logger.info('authorization request refused', { error_code: error.code, detail: error.detail ?? error.description });
+  return errorPage(
+    ctx,
+    {
+      title: 'This sign-in link is not valid',
+      message: `${error.description} To protect your account, you were not sent back to the application.`,
+      detail: `error: ${error.code}`,
+    },
+    error.status >= 400 && error.status < 500 ? error.status : 400,
+  );
+}
+
+/** The pending request is gone: it expired (10 minutes), or this form was already answered. */
+export function requestExpiredPage(ctx: Pick<AppContext, 'config'>, headers?: Headers): Response {
+  return errorPage(
+    ctx,
+    {
+      title: 'This sign-in has expired',
+      message: 'This sign-in request has expired or was already answered. Go back to the application and connect again.',
+    },
+    400,
+    headers,
+  );
+}
+
+/** A form arrived without the token of the page it came from (CSRF, or a page left open too long). */
+export function formExpiredPage(ctx: Pick<AppContext, 'config'>): Response {
+  return errorPage(
+    ctx,
+    {
+      title: 'This form has expired',
+      message: 'The page you submitted is out of date, so nothing was changed. Go back to the application and connect again.',
+    },
+    403,
+  );
+}
+
+/**
+ * Wraps a page handler: a client's mistake (an OAuthError) becomes an error page with its status, and
+ * anything unexpected a logged 500 page. A page route never answers with JSON or a stack trace.
+ */
+export function pageHandler<C extends { req: { raw: Request; method: string; path: string } }>(
+  ctx: Pick<AppContext, 'config' | 'logger'>,
+  handle: (c: C) => Promise<Response>,
+): (c: C) => Promise<Response> {
+  return async (c) => {
+    try {
+      return await handle(c);
+    } catch (error) {
+      if (isOAuthError(error) && error.status < 500) {
+        return errorPage(ctx, { title: 'This request cannot be completed', message: error.description, detail: `error: ${error.code}` }, error.status);
+      }
+      ctx.logger.error('unhandled error', { method: c.req.method, path: c.req.path, error });
+      return errorPage(ctx, { title: 'Something went wrong', message: 'The server could not complete this request. Please try again in a moment.' }, 500);
+    }
+  };
+}

@@ -1,0 +1,71 @@
+import { OAuthError } from '../../errors/oauth-error.ts';
+
+/** Our own forms and authorization requests are small; anything bigger is not one of them. */
+const MAX_FORM_BYTES = 16 * 1024;
+
+/**
+ * The parameters of one request (query or form body), as OAuth 2.1 §3.2 and §4.1.1 read them: empty
+ * values count as absent and a parameter may not repeat (SEC-27). Unknown parameters are ignored.
+ */
+export class RequestParams {
+  readonly #values = new Map<string, string[]>();
+
+  constructor(search: URLSearchParams) {
+    for (const [name, value] of search) {
+      if (value === '') continue;
+      const list = this.#values.get(name);
+      if (list) list.push(value);
+      else this.#values.set(name, [value]);
+    }
+  }
+
+  /** The single value of `name`, or undefined when absent. A repeated parameter is an `invalid_request`. */
+  one(name: string, options: { redirectable?: boolean } = {}): string | undefined {
+    const list = this.#values.get(name);
+    if (list && list.length > 1) {
+      throw new OAuthError('invalid_request', `The ${name} parameter must not be repeated.`, { redirectable: options.redirectable ?? false });
+    }
+    return list?.[0];
+  }
+
+  /** Every value of a parameter that may legitimately repeat (RFC 8707 `resource`). */
+  all(name: string): readonly string[] {
+    return this.#values.get(name) ?? [];
+  }
+
+  /** Names that appear more than once, except those allowed to repeat. */
+  repeated(except: readonly string[] = []): string[] {
+    return [...this.#values].filter(([name, list]) => list.length > 1 && !except.includes(name)).map(([name]) => name);
+  }
+}
+
+/**
+ * Reads the parameters of a GET (query) or a POST (form body, OAuth 2.1 §4.1.1 allows both for
+ * /authorize). A POST must be `application/x-www-form-urlencoded`; the query of a POST is ignored.
+ */
+export async function readParams(request: Request): Promise<RequestParams> {
+  if (request.method !== 'POST') return new RequestParams(new URL(request.url).searchParams);
+  return new RequestParams(await readForm(request));
+}
+
+/** The body of a form POST, refused with a clear error when it is not one. */
+export async function readForm(request: Request): Promise<URLSearchParams> {
+  const type = request.headers.get('Content-Type')?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new OAuthError('invalid_request', 'The request body must be application/x-www-form-urlencoded.', { status: 415 });
+  }
+  const declared = Number(request.headers.get('Content-Length') ?? 0);
+  if (declared > MAX_FORM_BYTES) throw new OAuthError('invalid_request', 'The request body is too large.', { status: 413 });
+  const body = await request.text();
+  if (body.length > MAX_FORM_BYTES) throw new OAuthError('invalid_request', 'The request body is too large.', { status: 413 });
+  return new URLSearchParams(body);
+}
+
+/**
+ * A client-supplied value made safe to quote in an `error_description`, whose characters RFC 6749
+ * §4.1.2.1 restricts to %x20-21 / %x23-5B / %x5D-7E.
+ */
+export function quoteForDescription(value: string, max = 64): string {
+  const clean = value.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
+  return clean.length > max ? clean.slice(0, max - 3) + '...' : clean;
+}

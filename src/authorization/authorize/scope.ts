@@ -1,0 +1,46 @@
+import type { ResolvedConfig } from '../../config/resolve.ts';
+import { OAuthError } from '../../errors/oauth-error.ts';
+import type { ClientRecord } from '../../storage/types.ts';
+import type { Capabilities } from '../capabilities.ts';
+import { quoteForDescription, type RequestParams } from './params.ts';
+
+const redirectable = true;
+
+/** RFC 6749 §3.3: space-delimited, order does not matter, so duplicates are dropped. */
+export function parseScope(value: string): string[] {
+  return [...new Set(value.split(' ').filter((s) => s !== ''))];
+}
+
+/**
+ * Phase 2: the scopes this request asks for. Absent (or empty) → the configured `defaultScopes` (RFC
+ * 6749 §3.3 lets the server pick a documented default), narrowed to what the client may use.
+ * Only advertised scopes are accepted (`scopes_supported`); anything else is `invalid_scope`.
+ *
+ * A `scope` limits a client only when an administrator set it (`portcullis clients add --scope`).
+ * The `scope` of a dynamic registration is what the client asked for first, not a limit: anyone may
+ * register anything, and MCP clients (the official SDK among them) register the scopes of their first
+ * challenge, then must step up to more (RS-12, CL-05) without registering again.
+ */
+export function checkScope(params: RequestParams, client: ClientRecord, config: ResolvedConfig, capabilities: Capabilities): string[] {
+  const registered = client.scope === null || client.source === 'dcr' ? null : new Set(parseScope(client.scope));
+  const value = params.one('scope', { redirectable });
+
+  if (value === undefined) {
+    const scopes = config.defaultScopes.filter((s) => registered === null || registered.has(s));
+    if (scopes.length === 0) {
+      throw new OAuthError('invalid_scope', 'The request names no scope and none of the default scopes was registered by this application; name the scopes you need.', { redirectable });
+    }
+    return scopes;
+  }
+
+  const scopes = parseScope(value);
+  const unknown = scopes.filter((s) => !capabilities.scopesSupported.includes(s));
+  if (unknown.length > 0) {
+    throw new OAuthError('invalid_scope', `This server does not offer the scope ${quoteForDescription(unknown.join(' '))}.`, { redirectable });
+  }
+  const unregistered = registered === null ? [] : scopes.filter((s) => !registered.has(s));
+  if (unregistered.length > 0) {
+    throw new OAuthError('invalid_scope', `This application did not register the scope ${quoteForDescription(unregistered.join(' '))}.`, { redirectable });
+  }
+  return scopes;
+}

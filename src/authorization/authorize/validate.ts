@@ -1,0 +1,63 @@
+import { OAuthError } from '../../errors/oauth-error.ts';
+import type { AppContext } from '../../http/context.ts';
+import type { ClientRecord } from '../../storage/types.ts';
+import { checkClient } from './client.ts';
+import { quoteForDescription, type RequestParams } from './params.ts';
+import { checkPkce } from './pkce.ts';
+import { checkPrompt } from './prompt.ts';
+import { checkRedirectUri } from './redirect-uri.ts';
+import { checkResource } from './resource.ts';
+import { checkResponseType } from './response-type.ts';
+import { checkScope } from './scope.ts';
+
+/** Where an authorization response (success or error) may be sent, once phase 1 has passed. */
+export interface RedirectTarget {
+  client: ClientRecord;
+  redirectUri: string;
+  /** Echoed exactly when sent (OAuth 2.1 §4.1.2); null when absent. */
+  state: string | null;
+}
+
+export interface ValidAuthorizationRequest extends RedirectTarget {
+  scopes: string[];
+  resource: string;
+  codeChallenge: string;
+  nonce: string | null;
+  prompt: string | null;
+}
+
+/**
+ * Phase 1 (SEC-06, AS-24): the client and its redirect URI. Throws a non-redirectable OAuthError,
+ * which the caller shows on its own error page.
+ */
+export async function resolveRedirectTarget(ctx: AppContext, params: RequestParams): Promise<RedirectTarget> {
+  const client = await checkClient(ctx.storage, params);
+  const redirectUri = checkRedirectUri(client, params);
+  // A repeated state cannot be echoed "exactly"; the error goes back without one.
+  let state: string | null = null;
+  try {
+    state = params.one('state') ?? null;
+  } catch {
+    state = null;
+  }
+  return { client, redirectUri, state };
+}
+
+/**
+ * Phase 2: every other parameter. Throws a redirectable OAuthError, which the caller sends to the
+ * client's redirect URI with `state` and `iss` (RFC 9207).
+ */
+export function validateRequestParameters(ctx: AppContext, params: RequestParams, target: RedirectTarget): ValidAuthorizationRequest {
+  // SEC-27: no parameter may repeat, except RFC 8707 `resource`.
+  const repeated = params.repeated(['resource']);
+  if (repeated.length > 0) {
+    throw new OAuthError('invalid_request', `Parameters must not repeat: ${quoteForDescription(repeated.join(', '))}.`, { redirectable: true });
+  }
+  checkResponseType(params, target.client, ctx.capabilities);
+  const codeChallenge = checkPkce(params);
+  const scopes = checkScope(params, target.client, ctx.config, ctx.capabilities);
+  const resource = checkResource(params, ctx.config.resource);
+  const prompt = checkPrompt(params);
+  const nonce = params.one('nonce', { redirectable: true }) ?? null;
+  return { ...target, scopes, resource, codeChallenge, nonce, prompt };
+}

@@ -1,0 +1,95 @@
+import type { Context, Hono } from 'hono';
+import { OAuthError } from '../../errors/oauth-error.ts';
+import type { AppContext } from '../../http/context.ts';
+import { sessionCsrfToken, verifySessionCsrf } from '../../identity/csrf.ts';
+import { currentLoginSession, type SignedIn } from '../../identity/login-sessions.ts';
+import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
+import { renderConsentPage } from '../../ui/index.ts';
+import { allLoopback } from '../clients/redirect-uris.ts';
+import { loginUrl } from '../authorize/continue.ts';
+import { issueAuthorizationCode } from '../authorize/issue-code.ts';
+import { branding, errorPage, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
+import { readForm } from '../authorize/params.ts';
+import { isRequestId } from '../authorize/pending-requests.ts';
+import { codeResponse, errorResponse, seeOther } from '../authorize/redirect.ts';
+import { describeScopes } from '../authorize/scope-descriptions.ts';
+
+/** The consent page (GET) and the user's decision (POST) for a pending authorization request. */
+export function mountConsent(app: Hono, ctx: AppContext): void {
+  app.get('/consent', pageHandler(ctx, (c: Context) => showConsent(ctx, c.req.raw)));
+  app.post('/consent', pageHandler(ctx, (c: Context) => decideConsent(ctx, c.req.raw)));
+}
+
+/**
+ * What the user is shown of where they will be sent: the redirect URI's host (AS-17), e.g.
+ * `127.0.0.1:33418` or `app.example.com`; for a private-use scheme without a host, the scheme.
+ */
+export function redirectHost(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.host || url.protocol;
+}
+
+async function showConsent(ctx: AppContext, request: Request): Promise<Response> {
+  const requestId = new URL(request.url).searchParams.get('request');
+  const pending = isRequestId(requestId) ? await ctx.storage.authorizationRequests.get(requestId, ctx.clock.now()) : null;
+  if (!pending) return requestExpiredPage(ctx);
+  const signedIn = await currentLoginSession(ctx, request);
+  if (!signedIn) return seeOther(loginUrl(ctx, pending.id));
+  const client = await ctx.storage.clients.get(pending.clientId);
+  if (!client) return requestExpiredPage(ctx);
+  return htmlResponse(ctx, consentPage(ctx, pending, client, signedIn));
+}
+
+function consentPage(ctx: AppContext, pending: AuthorizationRequestRecord, client: ClientRecord, signedIn: SignedIn): string {
+  return renderConsentPage({
+    branding: branding(ctx.config),
+    action: '/consent',
+    // Bound to the session's server-side secret and to this request (SEC-26 CSRF protection).
+    csrfToken: sessionCsrfToken(signedIn.session, 'consent', pending.id),
+    hidden: { request: pending.id },
+    user: { username: signedIn.user.username },
+    client: {
+      name: client.clientName,
+      clientId: client.clientId,
+      redirectHost: redirectHost(pending.redirectUri),
+      // AS-15: any local program can claim a loopback-only client's name.
+      allRedirectsLoopback: allLoopback(client.redirectUris),
+      ...(client.logoUri ? { logoUri: client.logoUri } : {}),
+      ...(client.clientUri ? { clientUri: client.clientUri } : {}),
+    },
+    scopes: describeScopes(ctx.config, pending.scopes),
+    resource: pending.resource,
+  });
+}
+
+async function decideConsent(ctx: AppContext, request: Request): Promise<Response> {
+  const form = await readForm(request);
+  const requestId = form.get('request');
+  if (!isRequestId(requestId)) return requestExpiredPage(ctx);
+  const signedIn = await currentLoginSession(ctx, request);
+  if (!signedIn) {
+    // The session ended while the page was open: sign in again, then the request continues.
+    return seeOther(loginUrl(ctx, requestId));
+  }
+  if (!verifySessionCsrf(signedIn.session, 'consent', requestId, form.get('csrf_token') ?? undefined)) return formExpiredPage(ctx);
+  const decision = form.get('decision');
+  if (decision !== 'allow' && decision !== 'deny') {
+    return errorPage(ctx, { title: 'No decision was made', message: 'Choose Allow or Deny. Nothing was changed.' }, 400);
+  }
+
+  // Atomic: of two submissions of the same form only one finds the request, so one code at most.
+  const pending = await ctx.storage.authorizationRequests.take(requestId, ctx.clock.now());
+  if (!pending) return requestExpiredPage(ctx);
+  const client = await ctx.storage.clients.get(pending.clientId);
+  if (!client) return requestExpiredPage(ctx);
+  const audit = { user_id: signedIn.user.id, client_id: client.clientId, scope: pending.scopes.join(' ') };
+
+  if (decision === 'deny') {
+    ctx.logger.audit('consent.denied', audit);
+    return errorResponse(pending, new OAuthError('access_denied', 'The user denied access.'), ctx.config.issuer);
+  }
+  await ctx.storage.consents.remember(signedIn.user.id, client.clientId, pending.scopes, ctx.clock.now());
+  const code = await issueAuthorizationCode(ctx, pending, client, signedIn.session);
+  ctx.logger.audit('consent.granted', audit);
+  return codeResponse(pending, code, ctx.config.issuer);
+}

@@ -1,0 +1,147 @@
+import type { Context, Hono } from 'hono';
+import type { AppContext } from '../../http/context.ts';
+import { clientAddress } from '../../http/rate-limit.ts';
+import { checkPassword, normalizeUsername } from '../../identity/authenticate.ts';
+import { clearLoginCsrf, issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
+import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../identity/login-backoff.ts';
+import { currentLoginSession, endLoginSession, startLoginSession } from '../../identity/login-sessions.ts';
+import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
+import { hiddenFields, html, renderLayout, renderLoginPage } from '../../ui/index.ts';
+import { continueAuthorization } from '../authorize/continue.ts';
+import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
+import { readForm } from '../authorize/params.ts';
+import { isRequestId } from '../authorize/pending-requests.ts';
+import { seeOther } from '../authorize/redirect.ts';
+
+/** One message for every wrong-credentials case, so the page does not reveal which usernames exist. */
+export const LOGIN_FAILED_MESSAGE = 'That username and password do not match.';
+
+/** Local-account login (GET shows the form, POST checks it) and logout, for a pending authorization request. */
+export function mountLogin(app: Hono, ctx: AppContext): void {
+  app.get('/login', pageHandler(ctx, (c: Context) => showLogin(ctx, c.req.raw)));
+  app.post('/login', pageHandler(ctx, (c: Context) => submitLogin(ctx, c.req.raw, clientAddress(c))));
+  app.get('/logout', pageHandler(ctx, (c: Context) => showLogout(ctx, c.req.raw)));
+  app.post('/logout', pageHandler(ctx, (c: Context) => submitLogout(ctx, c.req.raw)));
+}
+
+interface PendingLogin {
+  request: AuthorizationRequestRecord;
+  client: ClientRecord;
+}
+
+/** The pending authorization request a login belongs to; a login page without one has nothing to continue. */
+async function pendingLogin(ctx: AppContext, requestId: string | null): Promise<PendingLogin | null> {
+  if (!isRequestId(requestId)) return null;
+  const request = await ctx.storage.authorizationRequests.get(requestId, ctx.clock.now());
+  const client = request ? await ctx.storage.clients.get(request.clientId) : null;
+  return request && client ? { request, client } : null;
+}
+
+async function loginPage(
+  ctx: AppContext,
+  request: Request,
+  pending: PendingLogin,
+  view: { status: number; error?: string; username?: string; headers?: Headers },
+): Promise<Response> {
+  const csrf = await issueLoginCsrf(ctx, request, pending.request.id);
+  const headers = new Headers(view.headers);
+  if (csrf.setCookie) headers.append('Set-Cookie', csrf.setCookie);
+  const page = renderLoginPage({
+    branding: branding(ctx.config),
+    action: '/login',
+    csrfToken: csrf.token,
+    hidden: { request: pending.request.id },
+    clientName: pending.client.clientName,
+    ...(view.error !== undefined ? { error: view.error } : {}),
+    ...(view.username !== undefined ? { username: view.username } : {}),
+  });
+  return htmlResponse(ctx, page, view.status, headers);
+}
+
+async function showLogin(ctx: AppContext, request: Request): Promise<Response> {
+  const pending = await pendingLogin(ctx, new URL(request.url).searchParams.get('request'));
+  if (!pending) return requestExpiredPage(ctx);
+  return loginPage(ctx, request, pending, { status: 200 });
+}
+
+async function submitLogin(ctx: AppContext, request: Request, address: string): Promise<Response> {
+  const form = await readForm(request);
+  const pending = await pendingLogin(ctx, form.get('request'));
+  if (!pending) return requestExpiredPage(ctx);
+  const clientId = pending.client.clientId;
+
+  // Login CSRF: without the browser's nonce cookie nobody can produce this token. Nothing changes on failure.
+  if (!(await verifyLoginCsrf(ctx, request, pending.request.id, form.get('csrf_token') ?? undefined))) {
+    return loginPage(ctx, request, pending, { status: 403, error: 'This sign-in form had expired. Please sign in again.' });
+  }
+
+  const username = form.get('username') ?? '';
+  const password = form.get('password') ?? '';
+  if (username.trim() === '' || password === '') {
+    return loginPage(ctx, request, pending, { status: 400, error: 'Enter your username and password.', username });
+  }
+
+  const attempt = { username: normalizeUsername(username), address };
+  const now = ctx.clock.now();
+  const lockedUntil = await loginLockedUntil(ctx.storage, attempt, now);
+  if (lockedUntil > now) {
+    // Locked: the password is not even checked, so guessing on costs time and gains nothing.
+    const wait = Math.ceil((lockedUntil - now) / 1000);
+    ctx.logger.audit('login.failed', { reason: 'locked', client_id: clientId, address });
+    return loginPage(ctx, request, pending, {
+      status: 429,
+      error: `Too many failed sign-in attempts. Wait ${describeWait(wait)} and try again.`,
+      username,
+      headers: new Headers({ 'Retry-After': String(wait) }),
+    });
+  }
+
+  const check = await checkPassword(ctx.storage, attempt.username, password);
+  if (!check.ok) {
+    await recordLoginFailure(ctx.storage, attempt, now);
+    // The attempted name is logged only when it is an account: a password typed into the username field stays out of the logs.
+    const account = check.account ? { user_id: check.account.id, username: check.account.username } : {};
+    ctx.logger.audit('login.failed', { reason: check.account ? 'wrong_password' : 'unknown_user', ...account, client_id: clientId, address });
+    return loginPage(ctx, request, pending, { status: 400, error: LOGIN_FAILED_MESSAGE, username });
+  }
+  const user = check.user;
+
+  await clearLoginFailures(ctx.storage, attempt.username);
+  await endLoginSession(ctx, request);
+  const { session, setCookie } = await startLoginSession(ctx, user);
+  ctx.logger.audit('login.succeeded', { user_id: user.id, username: user.username, client_id: clientId, address });
+
+  const headers = new Headers();
+  headers.append('Set-Cookie', setCookie);
+  headers.append('Set-Cookie', clearLoginCsrf(ctx));
+  return continueAuthorization(ctx, { ...pending, signedIn: { session, user }, justSignedIn: true, headers });
+}
+
+function describeWait(seconds: number): string {
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+async function showLogout(ctx: AppContext, request: Request): Promise<Response> {
+  const signedIn = await currentLoginSession(ctx, request);
+  const body = signedIn
+    ? html`<h1>Sign out</h1>
+<p class="lead">You are signed in as <strong>${signedIn.user.username}</strong>.</p>
+<form method="post" action="/logout">
+${hiddenFields(sessionCsrfToken(signedIn.session, 'logout'), {})}<button type="submit" class="btn btn-primary">Sign out</button>
+</form>`
+    : html`<h1>You are signed out</h1>
+<p>You can close this window.</p>`;
+  return htmlResponse(ctx, renderLayout({ branding: branding(ctx.config), title: signedIn ? 'Sign out' : 'Signed out', body }));
+}
+
+async function submitLogout(ctx: AppContext, request: Request): Promise<Response> {
+  const form = await readForm(request);
+  const signedIn = await currentLoginSession(ctx, request);
+  if (signedIn && !verifySessionCsrf(signedIn.session, 'logout', '', form.get('csrf_token') ?? undefined)) return formExpiredPage(ctx);
+  const headers = new Headers();
+  headers.append('Set-Cookie', await endLoginSession(ctx, request));
+  if (signedIn) ctx.logger.audit('logout', { user_id: signedIn.user.id });
+  return seeOther(`${ctx.config.issuer}/logout`, headers);
+}

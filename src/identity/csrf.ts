@@ -1,0 +1,72 @@
+import type { AppContext } from '../http/context.ts';
+import type { LoginSessionRecord, Storage } from '../storage/types.ts';
+import { hmac, randomId, safeEqual } from '../util/crypto.ts';
+import { clearCookie, cookieName, LOGIN_CSRF_COOKIE, readCookie, serializeCookie } from './cookies.ts';
+
+/**
+ * CSRF tokens for the login, consent and logout forms. The token in the page is an HMAC; the secret it
+ * is derived from never appears in a page, so reading one page (or guessing) gives nothing to forge
+ * another form with.
+ *
+ * - Before login (no session yet): a signed double-submit cookie (OWASP CSRF cheat sheet). The browser
+ *   holds a random nonce in an HttpOnly cookie; the form carries HMAC(server key, nonce + request id).
+ *   Without the victim's cookie an attacker cannot produce the token (login CSRF).
+ * - With a session: HMAC(session's csrfSecret, purpose + request id), the secret kept server-side.
+ */
+
+type CsrfContext = Pick<AppContext, 'config' | 'storage' | 'random'>;
+
+const NONCE = /^[A-Za-z0-9_-]{43}$/;
+/** How long a login form stays submittable. */
+const LOGIN_CSRF_TTL_SECONDS = 3600;
+const KEY_SETTING = 'login_csrf_key';
+
+const keys = new WeakMap<Storage, Promise<string>>();
+
+/** The server's login-CSRF key, generated once and shared by every instance through storage. */
+function serverKey(ctx: CsrfContext): Promise<string> {
+  let key = keys.get(ctx.storage);
+  if (!key) {
+    key = ctx.storage.settings.putIfAbsent(KEY_SETTING, randomId(ctx.random, 32));
+    keys.set(ctx.storage, key);
+    key.catch(() => keys.delete(ctx.storage));
+  }
+  return key;
+}
+
+const loginCookieName = (ctx: Pick<AppContext, 'config'>): string => cookieName(LOGIN_CSRF_COOKIE, ctx.config.secureCookies);
+
+/**
+ * The token for a login form of `requestId`, reusing the browser's nonce cookie when it has one (so
+ * two open login tabs both stay valid). `setCookie` is the header to send when a nonce was created.
+ */
+export async function issueLoginCsrf(ctx: CsrfContext, request: Request, requestId: string): Promise<{ token: string; setCookie: string | null }> {
+  const existing = readCookie(request, loginCookieName(ctx));
+  const nonce = existing && NONCE.test(existing) ? existing : randomId(ctx.random, 32);
+  const token = hmac(await serverKey(ctx), `login:${nonce}:${requestId}`);
+  const setCookie =
+    nonce === existing ? null : serializeCookie(loginCookieName(ctx), nonce, { secure: ctx.config.secureCookies, maxAgeSeconds: LOGIN_CSRF_TTL_SECONDS });
+  return { token, setCookie };
+}
+
+export async function verifyLoginCsrf(ctx: CsrfContext, request: Request, requestId: string, token: string | undefined): Promise<boolean> {
+  const nonce = readCookie(request, loginCookieName(ctx));
+  if (!token || !nonce || !NONCE.test(nonce)) return false;
+  return safeEqual(token, hmac(await serverKey(ctx), `login:${nonce}:${requestId}`));
+}
+
+/** Once signed in, the pre-login nonce has done its job: the Set-Cookie that removes it. */
+export function clearLoginCsrf(ctx: Pick<AppContext, 'config'>): string {
+  return clearCookie(cookieName(LOGIN_CSRF_COOKIE, ctx.config.secureCookies), ctx.config.secureCookies);
+}
+
+export type SessionFormPurpose = 'consent' | 'logout';
+
+/** The token for a form posted by a signed-in browser, bound to its session and to what it decides. */
+export function sessionCsrfToken(session: LoginSessionRecord, purpose: SessionFormPurpose, subject = ''): string {
+  return hmac(session.csrfSecret, `${purpose}:${subject}`);
+}
+
+export function verifySessionCsrf(session: LoginSessionRecord, purpose: SessionFormPurpose, subject: string, token: string | undefined): boolean {
+  return token !== undefined && safeEqual(token, sessionCsrfToken(session, purpose, subject));
+}
