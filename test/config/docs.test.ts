@@ -23,3 +23,12 @@ describe('docs/configuration.md', () => {
     for (const name of [...ENV_VARS, 'PORTCULLIS_CONFIG']) assert.ok(rendered.includes(`\`${name}\``), `${name} is not documented`);
   });
 });
+
+describe('README.md', () => {
+  it('names only environment variables that the loader really reads', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const named = new Set(readme.match(/\b(?:PORTCULLIS_[A-Z_]+|DATABASE_URL|PORT|HOST|LOG_LEVEL)\b/g) ?? []);
+    assert.ok(named.size > 3, 'the README documents some settings');
+    for (const name of named) assert.ok([...ENV_VARS, 'PORTCULLIS_CONFIG'].includes(name), `README names ${name}, which nothing reads`);
+  });
+});
