@@ -84,7 +84,7 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
       parsedBody = body.value;
       // Every scope the whole request needs, in one challenge (RS-13b), before any tool runs.
       const required = [...new Set(calledToolNames(parsedBody).flatMap((name) => registry.requiredScopes(name)))];
-      const refusal = guard.authorize(principal, required);
+      const refusal = guard.requireScopes(principal, required);
       if (refusal) return refusal;
     }
 

@@ -13,7 +13,7 @@ export type BearerCredential =
 /** RFC 6750 §2.1 b64token / RFC 7235 token68. */
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-export function extractBearer(request: Request): BearerCredential {
+export function extractBearer(request: Pick<Request, 'headers'>): BearerCredential {
   const header = request.headers.get('Authorization');
   if (header === null) return { kind: 'none' };
   const value = header.trim();

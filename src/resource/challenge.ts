@@ -1,5 +1,5 @@
 import { NO_STORE } from '../errors/render.ts';
-import { resourceScopes } from './scopes.ts';
+import { withoutOfflineAccess } from './scopes.ts';
 
 /**
  * RFC 6750 §3 Bearer challenges, the way MCP clients read them (RFC 9728 §5.1, MCP RS-03b/04/12):
@@ -37,7 +37,7 @@ export function bearerChallengeHeader(c: BearerChallenge): string {
     params.push(`error=${quoteHeaderValue(c.error)}`);
     if (c.errorDescription) params.push(`error_description=${quoteHeaderValue(c.errorDescription)}`);
   }
-  const scopes = resourceScopes(c.scopes ?? []);
+  const scopes = withoutOfflineAccess(c.scopes ?? []);
   if (scopes.length > 0) params.push(`scope=${quoteHeaderValue(scopes.join(' '))}`);
   params.push(`resource_metadata=${quoteHeaderValue(c.resourceMetadata)}`);
   return `Bearer ${params.join(', ')}`;

@@ -1,41 +1,88 @@
 import type { Hono } from 'hono';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import type { AppContext } from '../http/context.ts';
-import { resourceScopes } from './scopes.ts';
+import { resourceScopes, withoutOfflineAccess } from './scopes.ts';
 
 const WELL_KNOWN = '/.well-known/oauth-protected-resource';
 
-/** RFC 9728 §3.1: the well-known segment goes between the origin and the resource's path. */
-export function protectedResourceMetadataPath(config: Pick<ResolvedConfig, 'mcpPath'>): string {
-  return WELL_KNOWN + config.mcpPath;
-}
-
-/** The absolute PRM URL, as it appears in `WWW-Authenticate: Bearer resource_metadata="…"`. */
-export function protectedResourceMetadataUrl(config: Pick<ResolvedConfig, 'issuer' | 'mcpPath'>): string {
-  return config.issuer + protectedResourceMetadataPath(config);
-}
-
-/** RFC 9728 §2 Protected Resource Metadata for the MCP endpoint. */
-export function protectedResourceMetadata(config: ResolvedConfig): Record<string, unknown> {
-  return {
-    // RS-26: byte-identical to the URL clients use for the MCP endpoint, and to the tokens' `aud`.
-    resource: config.resource,
-    authorization_servers: [config.issuer],
-    // RS-16: offline_access is the authorization server's business, not a permission of this resource.
-    scopes_supported: resourceScopes(config.scopes.map((s) => s.name)),
-    bearer_methods_supported: ['header'],
-    resource_name: config.serverName,
-  };
+/** RFC 9728 §2 Protected Resource Metadata, the fields this project fills in. */
+export interface ProtectedResourceMetadata {
+  resource: string;
+  authorization_servers: string[];
+  scopes_supported?: string[];
+  bearer_methods_supported: ['header'];
+  resource_name?: string;
+  resource_documentation?: string;
 }
 
 /**
- * Serves the PRM at the path-inserted location (what `resource_metadata` points to) and at the root
- * (clients that probe it, RS-03b), each with or without a trailing slash. CORS for `/.well-known/*`
- * is applied in http/app.ts.
+ * RFC 9728 §3.1: the well-known segment goes between the resource's origin and its path, so
+ * `https://host/mcp` has its metadata at `https://host/.well-known/oauth-protected-resource/mcp`.
  */
-export function mountProtectedResourceMetadata(app: Hono, ctx: AppContext): void {
-  const document = protectedResourceMetadata(ctx.config);
+export function protectedResourceMetadataPathFor(resource: string): string {
+  const path = new URL(resource).pathname;
+  return WELL_KNOWN + (path === '/' ? '' : path);
+}
+
+/** The absolute PRM URL of `resource`, as it appears in `WWW-Authenticate: Bearer resource_metadata="…"`. */
+export function protectedResourceMetadataUrlFor(resource: string): string {
+  return new URL(resource).origin + protectedResourceMetadataPathFor(resource);
+}
+
+/**
+ * Where the PRM is served: the path-inserted location `resource_metadata` points to, and the root
+ * (clients that probe it, MCP RS-03b), each with and without a trailing slash (RS-20).
+ */
+export function protectedResourceMetadataPaths(resource: string): string[] {
+  const pathInserted = protectedResourceMetadataPathFor(resource);
+  return [...new Set([pathInserted, `${pathInserted}/`, WELL_KNOWN, `${WELL_KNOWN}/`])];
+}
+
+export function protectedResourceMetadataDocument(options: {
+  resource: string;
+  authorizationServers: readonly string[];
+  scopesSupported?: readonly string[];
+  resourceName?: string;
+  resourceDocumentation?: string;
+}): ProtectedResourceMetadata {
+  return {
+    // RS-26: byte-identical to the URL clients use for the MCP endpoint, and to the tokens' `aud`.
+    resource: options.resource,
+    authorization_servers: [...options.authorizationServers],
+    // RS-16: offline_access is the authorization server's business, not a permission of this resource.
+    ...(options.scopesSupported ? { scopes_supported: withoutOfflineAccess(options.scopesSupported) } : {}),
+    bearer_methods_supported: ['header'],
+    ...(options.resourceName !== undefined ? { resource_name: options.resourceName } : {}),
+    ...(options.resourceDocumentation !== undefined ? { resource_documentation: options.resourceDocumentation } : {}),
+  };
+}
+
+/** The all-in-one server's path-inserted PRM path. */
+export function protectedResourceMetadataPath(config: Pick<ResolvedConfig, 'resource'>): string {
+  return protectedResourceMetadataPathFor(config.resource);
+}
+
+/** The all-in-one server's PRM URL. */
+export function protectedResourceMetadataUrl(config: Pick<ResolvedConfig, 'resource'>): string {
+  return protectedResourceMetadataUrlFor(config.resource);
+}
+
+/** The all-in-one server's PRM: its own issuer is the authorization server. */
+export function protectedResourceMetadata(config: ResolvedConfig): ProtectedResourceMetadata {
+  return protectedResourceMetadataDocument({
+    resource: config.resource,
+    authorizationServers: [config.issuer],
+    scopesSupported: resourceScopes(config.scopes.map((s) => s.name)),
+    resourceName: config.serverName,
+  });
+}
+
+/**
+ * Serves the server's PRM at every path of `protectedResourceMetadataPaths`: by default the all-in-one
+ * document; resource-only mode passes its guard's `metadata` (naming the external authorization
+ * server). CORS for `/.well-known/*` is applied in http/app.ts.
+ */
+export function mountProtectedResourceMetadata(app: Hono, ctx: AppContext, document: ProtectedResourceMetadata = protectedResourceMetadata(ctx.config)): void {
   const serve = () => Response.json(document, { headers: { 'Cache-Control': 'public, max-age=3600' } });
-  const pathInserted = protectedResourceMetadataPath(ctx.config);
-  for (const path of [pathInserted, `${pathInserted}/`, WELL_KNOWN, `${WELL_KNOWN}/`]) app.get(path, serve);
+  for (const path of protectedResourceMetadataPaths(ctx.config.resource)) app.get(path, serve);
 }

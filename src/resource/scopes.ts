@@ -34,9 +34,17 @@ export function missingScopes(granted: Iterable<string>, required: readonly stri
 }
 
 /**
- * RFC 9728 / MCP RS-16: `offline_access` asks the authorization server for a refresh token; it is
- * not a permission of this resource, so it never appears in a challenge or in the PRM.
+ * MCP RS-16: `offline_access` asks the authorization server for a refresh token; it is not a
+ * permission of any resource, so it never appears in a challenge or in the PRM.
+ */
+export function withoutOfflineAccess(scopes: Iterable<string>): string[] {
+  return [...scopes].filter((s) => s !== 'offline_access');
+}
+
+/**
+ * The all-in-one server's resource scopes: besides `offline_access`, `openid` is left out too, since
+ * its tools need no identity scope (it only asks the authorization server for an ID token).
  */
 export function resourceScopes(scopes: Iterable<string>): string[] {
-  return [...scopes].filter((s) => s !== 'offline_access' && s !== 'openid');
+  return withoutOfflineAccess(scopes).filter((s) => s !== 'openid');
 }

@@ -3,7 +3,8 @@ import { ACCESS_TOKEN_TYP } from '../authorization/access-token.ts';
 import type { AppContext } from '../http/context.ts';
 import { parseScope } from './scopes.ts';
 import { VerifiedTokenCache } from './token-cache.ts';
-import type { AccessTokenVerifier, TokenRejection, VerifiedAccessToken, VerifyOutcome } from './types.ts';
+import type { TokenVerifier, VerifiedToken, VerifyResult } from './types.ts';
+import { rejectionFromJoseError } from './verifiers/jwt-errors.ts';
 
 /** An unknown `kid` reloads keys from storage at most this often (another instance may have rotated). */
 const KEY_RELOAD_INTERVAL_MS = 30_000;
@@ -18,19 +19,19 @@ type VerifierContext = Pick<AppContext, 'config' | 'capabilities' | 'keys' | 'gr
  *
  * Signature and claims are cached per token (keyed by its hash); the grant check runs on every call.
  */
-export class LocalTokenVerifier implements AccessTokenVerifier {
+export class LocalTokenVerifier implements TokenVerifier {
   #ctx: VerifierContext;
-  #cache: VerifiedTokenCache<VerifiedAccessToken & { grantId: string }>;
+  #cache: VerifiedTokenCache<VerifiedToken & { grantId: string }>;
   #jwksSource: { keys: JWK[] } | undefined;
   #keySet: JWTVerifyGetKey | undefined;
   #lastReload = Number.NEGATIVE_INFINITY;
 
-  constructor(ctx: VerifierContext, cache = new VerifiedTokenCache<VerifiedAccessToken & { grantId: string }>(ctx.clock)) {
+  constructor(ctx: VerifierContext, cache = new VerifiedTokenCache<VerifiedToken & { grantId: string }>(ctx.clock)) {
     this.#ctx = ctx;
     this.#cache = cache;
   }
 
-  async verify(token: string): Promise<VerifyOutcome> {
+  async verify(token: string): Promise<VerifyResult> {
     let verified = this.#cache.get(token);
     if (!verified) {
       const outcome = await this.#verifySignatureAndClaims(token);
@@ -53,7 +54,7 @@ export class LocalTokenVerifier implements AccessTokenVerifier {
     return this.#keySet;
   }
 
-  async #verifySignatureAndClaims(token: string): Promise<{ ok: true; token: VerifiedAccessToken & { grantId: string } } | { ok: false; reason: TokenRejection; detail?: string }> {
+  async #verifySignatureAndClaims(token: string): Promise<{ ok: true; token: VerifiedToken & { grantId: string } } | Extract<VerifyResult, { ok: false }>> {
     let payload: JWTPayload;
     try {
       payload = await this.#jwtVerify(token);
@@ -64,10 +65,10 @@ export class LocalTokenVerifier implements AccessTokenVerifier {
         try {
           payload = await this.#jwtVerify(token);
         } catch (retryError) {
-          return rejection(retryError);
+          return rejectionFromJoseError(retryError);
         }
       } else {
-        return rejection(error);
+        return rejectionFromJoseError(error);
       }
     }
     const { sub, client_id: clientId, gid, exp } = payload;
@@ -88,19 +89,4 @@ export class LocalTokenVerifier implements AccessTokenVerifier {
       currentDate: new Date(clock.now()),
     }).then((r) => r.payload);
   }
-}
-
-function rejection(error: unknown): { ok: false; reason: TokenRejection; detail?: string } {
-  const detail = error instanceof Error ? error.message : String(error);
-  if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired', detail };
-  if (error instanceof errors.JOSEAlgNotAllowed) return { ok: false, reason: 'alg_not_allowed', detail };
-  if (error instanceof errors.JWKSNoMatchingKey) return { ok: false, reason: 'unknown_key', detail };
-  if (error instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: 'bad_signature', detail };
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    const byClaim: Record<string, TokenRejection> = { typ: 'wrong_typ', iss: 'wrong_issuer', aud: 'wrong_audience' };
-    return { ok: false, reason: byClaim[error.claim] ?? 'missing_claim', detail };
-  }
-  if (error instanceof errors.JOSEError) return { ok: false, reason: 'malformed', detail };
-  // Anything else (a bug, storage down) is not the client's fault: let it become a 500.
-  throw error;
 }

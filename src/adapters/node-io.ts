@@ -1,0 +1,40 @@
+import type { ResourceServer } from '../resource/resource-server.ts';
+
+/** The parts of a node:http `IncomingMessage` (or an Express request) the adapters read. */
+export interface NodeRequestLike {
+  method?: string | undefined;
+  /** Path and query, as node:http gives it. */
+  url?: string | undefined;
+  /** Express: the path before any router mount point was stripped. */
+  originalUrl?: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** The parts of a node:http `ServerResponse` (which an Express response is) the adapters write. */
+export interface NodeResponseLike {
+  statusCode: number;
+  setHeader(name: string, value: string): unknown;
+  end(chunk?: Uint8Array): unknown;
+}
+
+/** Only the `Authorization` header matters to `authenticate`. */
+export function authorizationHeaders(req: NodeRequestLike): Pick<Request, 'headers'> {
+  const value = req.headers['authorization'];
+  const headers = new Headers();
+  if (typeof value === 'string') headers.set('Authorization', value);
+  return { headers };
+}
+
+/** The PRM response when `req` asks for it (`GET`/`HEAD`/`OPTIONS` on one of its paths), else `null`. */
+export function metadataResponseFor(server: ResourceServer, req: NodeRequestLike): Response | null {
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') return null;
+  const path = req.originalUrl ?? req.url ?? '/';
+  return server.metadataResponse(new Request(new URL(path, server.resource), { method }));
+}
+
+export async function writeResponse(res: NodeResponseLike, response: Response): Promise<void> {
+  res.statusCode = response.status;
+  response.headers.forEach((value, name) => res.setHeader(name, value));
+  res.end(new Uint8Array(await response.arrayBuffer()));
+}

@@ -1,0 +1,40 @@
+import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
+import type { Principal } from '../resource/types.ts';
+import { authorizationHeaders, metadataResponseFor, writeResponse, type NodeRequestLike, type NodeResponseLike } from './node-io.ts';
+
+/**
+ * For node:http servers: `(req, res) => principal | undefined`. When the request may not pass, the
+ * challenge (`401`/`403`/`503`) has been written to `res` and the result is `undefined`: just return.
+ * The principal is also set as `req.auth`, where the MCP SDK's Node transports look for `AuthInfo`.
+ *
+ * ```ts
+ * const authenticate = nodeAuth(rs);
+ * http.createServer(async (req, res) => {
+ *   if (await serveMetadata(req, res)) return;
+ *   const auth = await authenticate(req, res);
+ *   if (!auth) return;
+ *   …
+ * });
+ * ```
+ */
+export function nodeAuth(server: ResourceServer, options: AuthenticateOptions = {}): (req: NodeRequestLike, res: NodeResponseLike) => Promise<Principal | undefined> {
+  return async (req, res) => {
+    const result = await server.authenticate(authorizationHeaders(req), options);
+    if (result instanceof Response) {
+      await writeResponse(res, result);
+      return undefined;
+    }
+    (req as NodeRequestLike & { auth?: Principal }).auth = result;
+    return result;
+  };
+}
+
+/** For node:http servers: writes the Protected Resource Metadata when `req` asks for it and says whether it did. */
+export function nodeMetadata(server: ResourceServer): (req: NodeRequestLike, res: NodeResponseLike) => Promise<boolean> {
+  return async (req, res) => {
+    const response = metadataResponseFor(server, req);
+    if (!response) return false;
+    await writeResponse(res, response);
+    return true;
+  };
+}

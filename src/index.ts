@@ -1,0 +1,45 @@
+/**
+ * `portcullis`: protect your own MCP server with OAuth tokens from any authorization server
+ * (Stytch, any OAuth/OIDC server, or a Portcullis server). See README "Protect your own MCP server".
+ *
+ * 1. Pick a verifier: `createStytchVerifier`, `createJwksVerifier` (JWT access tokens),
+ *    `createIntrospectionVerifier` (RFC 7662), or your own `TokenVerifier`.
+ * 2. `createResourceServer({ resource, authorizationServers, verifier, … })`.
+ * 3. Mount it with an adapter: `honoAuth`, `expressAuth`, `withMcpAuth` (fetch-style), `nodeAuth`.
+ */
+
+export {
+  createResourceServer,
+  INVALID_TOKEN_DESCRIPTION,
+  type AuthenticateOptions,
+  type ResourceServer,
+  type ResourceServerOptions,
+} from './resource/resource-server.ts';
+export {
+  VerifierUnavailableError,
+  type DebugLogger,
+  type PermissionCheck,
+  type PermissionPolicy,
+  type Principal,
+  type TokenClaims,
+  type TokenRejection,
+  type TokenVerifier,
+  type VerifiedToken,
+  type VerifyResult,
+} from './resource/types.ts';
+export { protectedResourceMetadataUrlFor, type ProtectedResourceMetadata } from './resource/metadata.ts';
+
+export { ASYMMETRIC_ALGORITHMS, createJwksVerifier, type JwksVerifierOptions } from './resource/verifiers/jwks.ts';
+export { createIntrospectionVerifier, type IntrospectionVerifierOptions } from './resource/verifiers/introspection.ts';
+export { createStytchVerifier, stytchBaseUrl, stytchIssuers, type StytchVerifierOptions } from './resource/verifiers/stytch.ts';
+export { withVerifiedTokenCache, type VerifiedTokenCacheOptions } from './resource/verifiers/cached.ts';
+export { discoverAuthorizationServerMetadata, type AuthorizationServerMetadata } from './resource/verifiers/discovery.ts';
+export { RemoteKeySet, type RemoteKeySetOptions } from './resource/verifiers/remote-key-set.ts';
+
+export { honoAuth, honoMetadata } from './adapters/hono.ts';
+export { expressAuth, expressMetadata, requestAuth, type NextFunction } from './adapters/express.ts';
+export { metadataHandler, withMcpAuth, type WithMcpAuthOptions } from './adapters/fetch.ts';
+export { nodeAuth, nodeMetadata } from './adapters/node.ts';
+export type { NodeRequestLike, NodeResponseLike } from './adapters/node-io.ts';
+
+export type { Clock } from './util/clock.ts';

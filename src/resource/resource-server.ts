@@ -1,0 +1,208 @@
+import { NO_STORE } from '../errors/render.ts';
+import { extractBearer } from './bearer.ts';
+import { bearerChallengeResponse } from './challenge.ts';
+import {
+  protectedResourceMetadataDocument,
+  protectedResourceMetadataPaths,
+  protectedResourceMetadataUrlFor,
+  type ProtectedResourceMetadata,
+} from './metadata.ts';
+import { missingScopes } from './scopes.ts';
+import { VerifierUnavailableError, type DebugLogger, type PermissionCheck, type Principal, type TokenRejection, type TokenVerifier, type VerifyResult } from './types.ts';
+
+export interface ResourceServerOptions {
+  /**
+   * This MCP server's resource identifier: the exact URL clients connect to (e.g.
+   * `https://mcp.example.com/mcp`). It is the PRM's `resource` (RFC 9728 §3.3: clients check it is the
+   * URL they used) and what a verifier should require in `aud`.
+   */
+  resource: string;
+  /** Issuer URLs of the authorization servers clients should get tokens from (the PRM's `authorization_servers`). */
+  authorizationServers: readonly string[];
+  verifier: TokenVerifier;
+  /** The PRM's `scopes_supported`: what clients may ask for. `offline_access` is left out (MCP RS-16). */
+  scopesSupported?: readonly string[];
+  /** Scopes every request needs; a token without them gets `403 insufficient_scope`. */
+  requiredScopes?: readonly string[];
+  /**
+   * The `scope` of a 401 challenge: what a client should ask for to start (MCP RS-04). Default
+   * `requiredScopes`; none at all lets clients fall back to `scopes_supported`.
+   */
+  challengeScopes?: readonly string[];
+  /** Scope hierarchy (MCP RS-15): a scope on the left grants the scopes on the right. Default none. */
+  scopeImplications?: Readonly<Record<string, readonly string[]>>;
+  /** The PRM's `resource_name`, shown by some clients. */
+  resourceName?: string;
+  resourceDocumentation?: string;
+  /** Longer bearer tokens are refused unread. Default 8 KiB. */
+  maxTokenLength?: number;
+  /** Rejection reasons go to `debug` (never the token), an unreachable verifier to `warn`. Default: silent. */
+  logger?: DebugLogger;
+  /** Allow a plain-http `resource` on a non-loopback host. Only behind a TLS-terminating proxy you trust. */
+  dangerouslyAllowInsecureHttp?: boolean;
+}
+
+export interface AuthenticateOptions {
+  /** Scopes this route needs, on top of the server's `requiredScopes`. */
+  requiredScopes?: readonly string[];
+}
+
+/**
+ * The resource-server side of MCP authorization for one MCP endpoint, framework-free: give it a
+ * `Request` (only its `Authorization` header is read), get back who is calling or the `Response` to
+ * send (RFC 6750 §3 / RFC 9728 §5.1 challenges). The adapters in `src/adapters/` wrap it for Hono,
+ * Express, node:http and fetch-style handlers.
+ */
+export interface ResourceServer {
+  readonly resource: string;
+  /** Absolute URL of the Protected Resource Metadata, as named in every challenge. */
+  readonly resourceMetadataUrl: string;
+  /** The PRM document (RFC 9728 §2). */
+  readonly metadata: ProtectedResourceMetadata;
+  /** The paths `metadataResponse` answers: path-inserted and root, with and without a trailing slash. */
+  readonly metadataPaths: readonly string[];
+  /**
+   * The caller, or the response to send: `401` with no `error` when there is no bearer token, `401
+   * invalid_token` when it does not verify (always the same generic text), `403 insufficient_scope`
+   * when it lacks a required scope, `503` when the verifier cannot reach its authorization server.
+   * Tokens are read from the `Authorization` header only, never from the query or body (MCP RS-21).
+   */
+  authenticate(request: Pick<Request, 'headers'>, options?: AuthenticateOptions): Promise<Principal | Response>;
+  /** `null` when the principal holds every scope in `scopes` (after the hierarchy), else the `403` step-up challenge naming them all (RS-13b). */
+  requireScopes(principal: Principal, scopes: readonly string[]): Response | null;
+  /**
+   * RBAC (verifiers with a permission policy: Stytch with its secret): `null` when one of the
+   * principal's scopes grants `{resourceId, action}`, else a `403` naming the narrowest scope that would.
+   */
+  requirePermission(principal: Principal, check: PermissionCheck): Promise<Response | null>;
+  /** The PRM response for a `GET`/`HEAD`/`OPTIONS` on one of `metadataPaths`, else `null`. Readable cross-origin. */
+  metadataResponse(request: Request): Response | null;
+}
+
+/** Never says which check failed: that is for the logs. */
+export const INVALID_TOKEN_DESCRIPTION = 'The access token is invalid, expired or revoked.';
+const DEFAULT_MAX_TOKEN_LENGTH = 8 * 1024;
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const silent: DebugLogger = { debug() {}, warn() {} };
+
+export function createResourceServer(options: ResourceServerOptions): ResourceServer {
+  const resource = checkedResource(options.resource, options.dangerouslyAllowInsecureHttp === true);
+  if (options.authorizationServers.length === 0) throw new TypeError('authorizationServers must name at least one authorization server (RFC 9728 §2)');
+  for (const issuer of options.authorizationServers) checkedUrl(issuer, 'authorizationServers');
+  const { verifier } = options;
+  const logger = options.logger ?? silent;
+  const implications = options.scopeImplications ?? {};
+  const serverRequired = options.requiredScopes ?? [];
+  const challengeScopes = options.challengeScopes ?? serverRequired;
+  const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+  const resourceMetadataUrl = protectedResourceMetadataUrlFor(resource);
+  const metadata = protectedResourceMetadataDocument({ ...options, resource });
+  const metadataPaths = protectedResourceMetadataPaths(resource);
+
+  const invalidToken = (reason: TokenRejection, detail?: string): Response => {
+    logger.debug('access token rejected', { reason, detail });
+    return bearerChallengeResponse({ error: 'invalid_token', errorDescription: INVALID_TOKEN_DESCRIPTION, scopes: challengeScopes, resourceMetadata: resourceMetadataUrl });
+  };
+
+  const unavailable = (error: VerifierUnavailableError): Response => {
+    logger.warn('access token could not be verified', { error: error.message });
+    return Response.json(
+      { error: 'temporarily_unavailable', error_description: 'The access token cannot be checked right now. Try again shortly.' },
+      { status: 503, headers: { ...NO_STORE, 'Retry-After': '5' } },
+    );
+  };
+
+  const requireScopes = (principal: Principal, scopes: readonly string[]): Response | null => {
+    const required = [...new Set(scopes)];
+    if (missingScopes(principal.scopes, required, implications).length === 0) return null;
+    logger.debug('insufficient scope', { subject: principal.subject, client_id: principal.clientId, required });
+    // RS-13b: every scope the operation needs, in one challenge; the client unions it with what it has.
+    return bearerChallengeResponse({
+      error: 'insufficient_scope',
+      errorDescription: `This operation requires the scope${required.length > 1 ? 's' : ''} ${required.join(' ')}.`,
+      scopes: required,
+      resourceMetadata: resourceMetadataUrl,
+    });
+  };
+
+  return {
+    resource,
+    resourceMetadataUrl,
+    metadata,
+    metadataPaths,
+
+    async authenticate(request, authOptions = {}) {
+      const credential = extractBearer(request);
+      // RFC 6750 §3.1: no credentials, so no error code; only where to go and what to ask for.
+      if (credential.kind === 'none') return bearerChallengeResponse({ scopes: challengeScopes, resourceMetadata: resourceMetadataUrl });
+      if (credential.kind === 'malformed') return invalidToken('malformed');
+      if (credential.token.length > maxTokenLength) return invalidToken('oversized', `${credential.token.length} characters`);
+      let result: VerifyResult;
+      try {
+        result = await verifier.verify(credential.token);
+      } catch (error) {
+        if (error instanceof VerifierUnavailableError) return unavailable(error);
+        throw error;
+      }
+      if (!result.ok) return invalidToken(result.reason, result.detail);
+      const principal: Principal = { ...result.token, token: credential.token };
+      const required = [...serverRequired, ...(authOptions.requiredScopes ?? [])];
+      const refusal = required.length > 0 ? requireScopes(principal, required) : null;
+      return refusal ?? principal;
+    },
+
+    requireScopes,
+
+    async requirePermission(principal, check) {
+      if (!verifier.permissions) throw new TypeError('requirePermission needs a verifier with a permission policy (e.g. createStytchVerifier with the project secret)');
+      let granting: string[];
+      try {
+        granting = await verifier.permissions.scopesGranting(check);
+      } catch (error) {
+        if (error instanceof VerifierUnavailableError) return unavailable(error);
+        throw error;
+      }
+      if (granting.some((scope) => principal.scopes.includes(scope))) return null;
+      logger.debug('missing permission', { subject: principal.subject, client_id: principal.clientId, resource_id: check.resourceId, action: check.action });
+      return bearerChallengeResponse({
+        error: 'insufficient_scope',
+        errorDescription: `This operation requires permission to ${check.action} ${check.resourceId}.`,
+        scopes: granting.slice(0, 1),
+        resourceMetadata: resourceMetadataUrl,
+      });
+    },
+
+    metadataResponse(request) {
+      if (!metadataPaths.includes(new URL(request.url).pathname)) return null;
+      // The document is public and carries no credentials: any origin may read it (browser-based clients).
+      const cors = { 'Access-Control-Allow-Origin': '*' };
+      if (request.method === 'OPTIONS') {
+        return new Response(null, { status: 204, headers: { ...cors, 'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS', 'Access-Control-Allow-Headers': '*', 'Access-Control-Max-Age': '86400' } });
+      }
+      if (request.method !== 'GET' && request.method !== 'HEAD') return null;
+      const response = Response.json(metadata, { headers: { ...cors, 'Cache-Control': 'public, max-age=3600' } });
+      return request.method === 'HEAD' ? new Response(null, { headers: response.headers }) : response;
+    },
+  };
+}
+
+function checkedUrl(value: string, name: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`${name}: ${JSON.stringify(value)} is not an absolute URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`${name}: ${JSON.stringify(value)} must be an http(s) URL`);
+  if (url.hash) throw new TypeError(`${name}: ${JSON.stringify(value)} must not have a fragment`);
+  return url;
+}
+
+/** RFC 8707 §2 / RFC 9728 §1.2: an absolute https URL without fragment (plain http only on loopback). */
+function checkedResource(value: string, allowInsecureHttp: boolean): string {
+  const url = checkedUrl(value, 'resource');
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname) && !allowInsecureHttp) {
+    throw new TypeError(`resource: ${value} is plain http on a non-loopback host; use https (or dangerouslyAllowInsecureHttp behind a TLS proxy)`);
+  }
+  return value;
+}

@@ -1,0 +1,18 @@
+/** Checks of verifier options, run at construction so a misconfiguration fails at start, not on the first request. */
+
+export function nonEmptyList(value: string | readonly string[], name: string): readonly string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (list.length === 0 || list.some((v) => typeof v !== 'string' || v.length === 0)) throw new TypeError(`${name} must be a non-empty string or list of strings`);
+  return list;
+}
+
+export function httpUrl(value: unknown, name: string): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new TypeError(`${name} must be an http(s) URL (got ${JSON.stringify(value)})`);
+  return url.href;
+}
