@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { authorizationServerProblem, resourcesProblem } from './authorization-server.ts';
+import { identityProviderProblem } from './identity-provider.ts';
 import { configSchema, type ConfigInput, type ParsedConfig } from './schema.ts';
+import { upstreamProblem, withGatewayScopeDefaults } from './upstream.ts';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -28,7 +31,7 @@ export function resolveConfig(input: ConfigInput = {}): Readonly<ResolvedConfig>
     const path = first?.path.join('.') || '(root)';
     throw new ConfigError(`Invalid setting ${path}: ${first?.message ?? z.prettifyError(parsed.error)}`);
   }
-  const config = parsed.data;
+  const config = withGatewayScopeDefaults(input, parsed.data);
 
   const url = new URL(config.publicUrl ?? `http://localhost:${config.port}`);
   if (url.search || url.hash) throw new ConfigError('Invalid setting publicUrl: it must have no query or fragment');
@@ -51,6 +54,12 @@ export function resolveConfig(input: ConfigInput = {}): Readonly<ResolvedConfig>
   if (config.refreshTokenAbsoluteTtl < config.refreshTokenIdleTtl) {
     throw new ConfigError('Invalid setting refreshTokenAbsoluteTtl: it must be at least refreshTokenIdleTtl');
   }
+  const idpProblem = identityProviderProblem(config.identityProvider, config.dangerouslyAllowInsecureHttp);
+  if (idpProblem) throw new ConfigError(`Invalid setting ${idpProblem}`);
+  const gatewayProblem = upstreamProblem(config);
+  if (gatewayProblem) throw new ConfigError(`Invalid setting ${gatewayProblem}`);
+  const resourceModeProblem = resourcesProblem(config) ?? authorizationServerProblem(config, url.origin);
+  if (resourceModeProblem) throw new ConfigError(`Invalid setting ${resourceModeProblem}`);
 
   const issuer = url.origin;
   return Object.freeze({

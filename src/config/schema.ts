@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { authorizationServerSchema, resourcesSchema } from './authorization-server.ts';
+import { identityProviderSchema } from './identity-provider.ts';
+import { upstreamSchema } from './upstream.ts';
 
 /**
  * The configuration schema is the single source of truth for settings, their defaults and their
@@ -84,6 +87,10 @@ export const configSchema = z.object({
     .describe(
       'PORTCULLIS_ALLOWED_ORIGINS (comma-separated). Browser origins, besides this server\'s own, allowed to call the MCP endpoint. Requests with any other `Origin` get 403 (DNS-rebinding defence).',
     ),
+  identityProvider: identityProviderSchema,
+  upstream: upstreamSchema,
+  authorizationServer: authorizationServerSchema,
+  resources: resourcesSchema,
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('LOG_LEVEL. debug, info, warn or error.'),
   dangerouslyAllowInsecureHttp: z
     .boolean()
