@@ -37,22 +37,34 @@ function serverKey(ctx: CsrfContext): Promise<string> {
 const loginCookieName = (ctx: Pick<AppContext, 'config'>): string => cookieName(LOGIN_CSRF_COOKIE, ctx.config.secureCookies);
 
 /**
+ * Forms a browser posts before it has a session: the login form, and the consent form shown before
+ * the user is sent to an upstream identity provider (BP-01: consent comes first there).
+ */
+export type PreLoginFormPurpose = 'login' | 'consent';
+
+/**
  * The token for a login form of `requestId`, reusing the browser's nonce cookie when it has one (so
  * two open login tabs both stay valid). `setCookie` is the header to send when a nonce was created.
  */
-export async function issueLoginCsrf(ctx: CsrfContext, request: Request, requestId: string): Promise<{ token: string; setCookie: string | null }> {
+export async function issueLoginCsrf(ctx: CsrfContext, request: Request, requestId: string, purpose: PreLoginFormPurpose = 'login'): Promise<{ token: string; setCookie: string | null }> {
   const existing = readCookie(request, loginCookieName(ctx));
   const nonce = existing && NONCE.test(existing) ? existing : randomId(ctx.random, 32);
-  const token = hmac(await serverKey(ctx), `login:${nonce}:${requestId}`);
+  const token = hmac(await serverKey(ctx), `${purpose}:${nonce}:${requestId}`);
   const setCookie =
     nonce === existing ? null : serializeCookie(loginCookieName(ctx), nonce, { secure: ctx.config.secureCookies, maxAgeSeconds: LOGIN_CSRF_TTL_SECONDS });
   return { token, setCookie };
 }
 
-export async function verifyLoginCsrf(ctx: CsrfContext, request: Request, requestId: string, token: string | undefined): Promise<boolean> {
+export async function verifyLoginCsrf(
+  ctx: CsrfContext,
+  request: Request,
+  requestId: string,
+  token: string | undefined,
+  purpose: PreLoginFormPurpose = 'login',
+): Promise<boolean> {
   const nonce = readCookie(request, loginCookieName(ctx));
   if (!token || !nonce || !NONCE.test(nonce)) return false;
-  return safeEqual(token, hmac(await serverKey(ctx), `login:${nonce}:${requestId}`));
+  return safeEqual(token, hmac(await serverKey(ctx), `${purpose}:${nonce}:${requestId}`));
 }
 
 /** Once signed in, the pre-login nonce has done its job: the Set-Cookie that removes it. */

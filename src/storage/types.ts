@@ -145,6 +145,35 @@ export interface SigningKeyRecord {
   publishUntil: number | null;
 }
 
+/** An identity at an upstream provider (OpenID Connect issuer, Stytch project) linked to a local user. */
+export interface ExternalIdentityRecord {
+  /** The provider kind: `oidc` or `stytch`. */
+  provider: string;
+  issuer: string;
+  subject: string;
+  userId: string;
+  createdAt: number;
+  lastLoginAt: number;
+}
+
+export type ExternalIdentityKey = Pick<ExternalIdentityRecord, 'provider' | 'issuer' | 'subject'>;
+
+/** One login at an upstream provider, between the redirect there and our callback. */
+export interface UpstreamTransactionRecord {
+  /** Hash of the `state` (OIDC) or `tx` (Stytch) value that travels through the provider. */
+  stateHash: string;
+  /** Hash of the browser-binding cookie's value: the callback must come from the same browser. */
+  browserHash: string;
+  /** The pending authorization request the login is for. */
+  requestId: string;
+  provider: string;
+  /** Upstream PKCE verifier and OIDC nonce; kept at most until the transaction expires. */
+  codeVerifier: string | null;
+  nonce: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export interface FailureCounter {
   count: number;
   lockedUntil: number;
@@ -157,7 +186,7 @@ export interface Storage {
     byUsername(username: string): Promise<UserRecord | null>;
     list(): Promise<UserRecord[]>;
     count(): Promise<number>;
-    /** Removes the user and everything they own (grants, tokens, consents, sessions, tasks). */
+    /** Removes the user and everything they own (grants, tokens, consents, sessions, tasks, linked upstream identities). */
     remove(id: string): Promise<boolean>;
     setPassword(id: string, passwordHash: string): Promise<void>;
   };
@@ -203,6 +232,8 @@ export interface Storage {
   readonly refreshTokens: {
     create(token: RefreshTokenRecord): Promise<void>;
     get(tokenHash: string): Promise<RefreshTokenRecord | null>;
+    /** The token and its grant in one read (the refresh grant checks both before rotating); null when either is missing. */
+    getWithGrant(tokenHash: string): Promise<{ token: RefreshTokenRecord; grant: GrantRecord } | null>;
     /** Atomic rotation with reuse detection (OAuth 2.1 §4.3.1) and a grace period for retries. */
     rotate(input: RotateRefreshInput): Promise<RotateResult>;
   };
@@ -216,6 +247,20 @@ export interface Storage {
     create(session: LoginSessionRecord): Promise<void>;
     get(idHash: string, now: number): Promise<LoginSessionRecord | null>;
     remove(idHash: string): Promise<void>;
+  };
+  readonly externalIdentities: {
+    /**
+     * The local user linked to this upstream identity. When there is none, `newUser` is created and
+     * linked in the same transaction, so concurrent first logins of one identity end with one link.
+     * Records the login time either way.
+     */
+    resolve(identity: ExternalIdentityKey, newUser: UserRecord, now: number): Promise<{ user: UserRecord; created: boolean }>;
+    listForUser(userId: string): Promise<ExternalIdentityRecord[]>;
+  };
+  readonly upstreamTransactions: {
+    create(transaction: UpstreamTransactionRecord): Promise<void>;
+    /** Atomic get-and-delete: a transaction completes at most once, and never after it expired. */
+    take(stateHash: string, now: number): Promise<UpstreamTransactionRecord | null>;
   };
   /** Counters for back-off (failed logins) keyed by a caller-chosen string. */
   readonly failures: {

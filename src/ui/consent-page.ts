@@ -7,7 +7,10 @@ export type ConsentView = {
   action: string;
   csrfToken: string;
   hidden: Record<string, string>;
-  user: { username: string };
+  /** The signed-in user; absent when they will sign in at an upstream provider after consenting. */
+  user?: { username: string };
+  /** The upstream identity provider the user is sent to next (BP-01: consent comes first). */
+  signInWith?: string;
   client: {
     name: string;
     clientId: string;
@@ -59,10 +62,11 @@ ${v.scopes.length
     : html`<p>Use the server with basic access only.</p>`}
 <dl class="facts">
 <dt>Server</dt><dd><code>${v.resource}</code></dd>
-<dt>Signed in as</dt><dd><strong>${v.user.username}</strong></dd>
+${v.user ? html`<dt>Signed in as</dt><dd><strong>${v.user.username}</strong></dd>` : ''}
 <dt>Application ID</dt><dd>${clientIdentity(v.client.clientId)}</dd>
 ${website ? html`<dt>Website</dt><dd><a href="${website}" rel="noopener noreferrer">${hostOf(website)}</a> <span class="small">(stated by the application)</span></dd>` : ''}
 </dl>
+${v.signInWith ? html`<p class="next-step">If you allow, you will sign in with <strong>${displayText(v.signInWith, 60)}</strong> next.</p>` : ''}
 <form method="post" action="${v.action}">
 ${hiddenFields(v.csrfToken, v.hidden)}<div class="actions">
 <button type="submit" name="decision" value="deny" class="btn btn-secondary">Deny</button>

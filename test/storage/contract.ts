@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AuthorizationCodeRecord, ClientRecord, GrantRecord, RefreshTokenRecord, Storage } from '../../src/storage/types.ts';
+import type { AuthorizationCodeRecord, ClientRecord, GrantRecord, RefreshTokenRecord, Storage, UpstreamTransactionRecord } from '../../src/storage/types.ts';
 
 /**
  * The storage contract suite. Every backend runs it unchanged: call it with a factory that returns a
@@ -183,6 +183,20 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.deepEqual((await s.grants.listForUser('u-list')).map((x) => x.id), [mine.id]);
     });
 
+    it('refresh token with its grant in one read: both records, or null when either is missing or the grant was revoked', async () => {
+      const g = grant({ scopes: ['tasks:read', 'tasks:write'] });
+      await s.grants.create(g);
+      const rt = refresh(g.id, { scopes: g.scopes });
+      await s.refreshTokens.create(rt);
+      assert.deepEqual(await s.refreshTokens.getWithGrant(rt.tokenHash), { token: rt, grant: g });
+      assert.equal(await s.refreshTokens.getWithGrant('unknown'), null);
+      const orphan = refresh('no-such-grant');
+      await s.refreshTokens.create(orphan);
+      assert.equal(await s.refreshTokens.getWithGrant(orphan.tokenHash), null);
+      await s.grants.revoke(g.id, NOW);
+      assert.equal(await s.refreshTokens.getWithGrant(rt.tokenHash), null, 'revoking a grant deletes its refresh tokens');
+    });
+
     it('SEC-35 refresh rotation: the old token is spent, the successor works, reuse after the grace period revokes the grant', async () => {
       const g = grant();
       await s.grants.create(g);
@@ -321,6 +335,62 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.notEqual(await s.refreshTokens.get(liveRt.tokenHash), null);
       assert.equal((await s.authorizationCodes.consume(liveCode.codeHash, T)).status, 'ok');
       assert.notEqual(await s.loginSessions.get('ls-live', T), null);
+    });
+
+    it('UP-06 external identities: linked by provider, issuer and subject; one user however many concurrent first logins', async () => {
+      const key = { provider: 'oidc', issuer: 'https://idp.example', subject: id('sub') };
+      const newUser = (n: string) => ({ id: id('u-ext'), username: `${n}-${seq}`, passwordHash: 'x', isAdmin: false, createdAt: NOW });
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => s.externalIdentities.resolve(key, newUser(`ext${i}`), NOW)));
+      assert.equal(results.filter((r) => r.created).length, 1, 'exactly one first login creates the user');
+      assert.equal(new Set(results.map((r) => r.user.id)).size, 1, 'everyone gets the same user');
+      const user = results[0]!.user;
+      assert.equal((await s.users.list()).filter((u) => u.username.startsWith('ext')).length, 1, 'no orphan users from the losers');
+
+      const again = await s.externalIdentities.resolve(key, newUser('unused'), NOW + 5);
+      assert.deepEqual({ id: again.user.id, created: again.created }, { id: user.id, created: false });
+      const [link] = await s.externalIdentities.listForUser(user.id);
+      assert.deepEqual(link, { ...key, userId: user.id, createdAt: NOW, lastLoginAt: NOW + 5 });
+
+      // The same subject at another issuer, or another provider kind, is someone else.
+      const other = await s.externalIdentities.resolve({ ...key, issuer: 'https://other.example' }, newUser('other'), NOW);
+      const stytch = await s.externalIdentities.resolve({ ...key, provider: 'stytch' }, newUser('stytch'), NOW);
+      assert.ok(other.created && stytch.created);
+      assert.equal(new Set([user.id, other.user.id, stytch.user.id]).size, 3);
+
+      assert.equal(await s.users.remove(user.id), true);
+      assert.deepEqual(await s.externalIdentities.listForUser(user.id), [], 'removing the user removes the link');
+      assert.equal((await s.externalIdentities.resolve(key, newUser('fresh'), NOW)).created, true, 'the identity then starts over');
+    });
+
+    it('BP-06 upstream transactions: taken once, not after they expire, and collected when expired', async () => {
+      const tx = (over: Partial<UpstreamTransactionRecord> = {}): UpstreamTransactionRecord => ({
+        stateHash: id('state'),
+        browserHash: 'browser-hash',
+        requestId: 'req-1',
+        provider: 'oidc',
+        codeVerifier: 'v'.repeat(43),
+        nonce: 'n'.repeat(43),
+        createdAt: NOW,
+        expiresAt: NOW + 600_000,
+        ...over,
+      });
+      const one = tx();
+      await s.upstreamTransactions.create(one);
+      const takers = await Promise.all(Array.from({ length: 10 }, () => s.upstreamTransactions.take(one.stateHash, NOW)));
+      assert.equal(takers.filter(Boolean).length, 1, 'exactly one taker wins');
+      assert.deepEqual(takers.find(Boolean), one);
+
+      const late = tx({ codeVerifier: null, nonce: null });
+      await s.upstreamTransactions.create(late);
+      assert.equal(await s.upstreamTransactions.take(late.stateHash, late.expiresAt), null, 'expired is absent');
+
+      const expired = tx({ expiresAt: NOW + 1 });
+      const live = tx({ expiresAt: NOW + 10 });
+      await s.upstreamTransactions.create(expired);
+      await s.upstreamTransactions.create(live);
+      assert.ok((await s.collectExpired(NOW + 1)) >= 1);
+      assert.equal(await s.upstreamTransactions.take(expired.stateHash, NOW), null, 'collected');
+      assert.notEqual(await s.upstreamTransactions.take(live.stateHash, NOW), null, 'a live one is kept');
     });
 
     it('ping answers true while open', async () => {

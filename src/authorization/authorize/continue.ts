@@ -1,6 +1,7 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../http/context.ts';
 import type { SignedIn } from '../../identity/login-sessions.ts';
+import { upstreamProvider } from '../../identity/providers/index.ts';
 import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
 import { issueAuthorizationCode } from './issue-code.ts';
 import { requestExpiredPage } from './pages.ts';
@@ -31,6 +32,8 @@ export async function consentCovers(ctx: Pick<AppContext, 'storage'>, userId: st
  * /authorize and after a successful login. Login is needed when the browser has no session or the
  * client sent prompt=login; consent when no remembered consent covers the scopes or prompt=consent.
  * With prompt=none either need is an error redirect instead of a page (OIDC Core §3.1.2.6).
+ * With an upstream identity provider a needed login goes through the consent page first, which then
+ * sends the user upstream; the callback issues the code (src/authorization/endpoints/callback.ts).
  */
 export async function continueAuthorization(ctx: AppContext, step: AuthorizationStep): Promise<Response> {
   const { request, client, signedIn, headers } = step;
@@ -38,6 +41,8 @@ export async function continueAuthorization(ctx: AppContext, step: Authorization
 
   if (!signedIn || (prompt.login && !step.justSignedIn)) {
     if (prompt.none) return refuse(ctx, request, new OAuthError('login_required', 'The user must sign in, and prompt=none forbids showing a page.'), headers);
+    // With an upstream identity provider the consent page comes first and leads there (BP-01, UP-01).
+    if (upstreamProvider(ctx.config)) return seeOther(consentUrl(ctx, request.id), headers);
     return seeOther(loginUrl(ctx, request.id), headers);
   }
 

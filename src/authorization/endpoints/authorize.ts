@@ -8,17 +8,20 @@ import { readParams, type RequestParams } from '../authorize/params.ts';
 import { savePendingRequest } from '../authorize/pending-requests.ts';
 import { errorResponse } from '../authorize/redirect.ts';
 import { resolveRedirectTarget, validateRequestParameters, type RedirectTarget } from '../authorize/validate.ts';
+import { mountUpstreamCallback } from './callback.ts';
 import { mountConsent } from './consent.ts';
 import { mountLogin } from './login.ts';
 
 /**
  * The authorization endpoint (OAuth 2.1 §4.1.1, GET or form POST) and the pages it leads to: login,
- * consent, logout. None of these routes has CORS (SEC-24): they are navigations, not API calls.
+ * consent, logout, and the callback from an upstream identity provider when one is configured.
+ * None of these routes has CORS (SEC-24): they are navigations, not API calls.
  */
 export function mountAuthorization(app: Hono, ctx: AppContext): void {
   app.on(['GET', 'POST'], '/authorize', pageHandler(ctx, (c: Context) => authorize(ctx, c.req.raw)));
   mountLogin(app, ctx);
   mountConsent(app, ctx);
+  mountUpstreamCallback(app, ctx);
 }
 
 async function authorize(ctx: AppContext, request: Request): Promise<Response> {

@@ -1,8 +1,9 @@
 import type { Context, Hono } from 'hono';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../http/context.ts';
-import { sessionCsrfToken, verifySessionCsrf } from '../../identity/csrf.ts';
+import { issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
 import { currentLoginSession, type SignedIn } from '../../identity/login-sessions.ts';
+import { upstreamProvider, type UpstreamIdentityProvider } from '../../identity/providers/index.ts';
 import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
 import { renderConsentPage } from '../../ui/index.ts';
 import { allLoopback } from '../clients/redirect-uris.ts';
@@ -11,8 +12,10 @@ import { issueAuthorizationCode } from '../authorize/issue-code.ts';
 import { branding, errorPage, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
 import { readForm } from '../authorize/params.ts';
 import { isRequestId } from '../authorize/pending-requests.ts';
+import { parsePrompt } from '../authorize/prompt.ts';
 import { codeResponse, errorResponse, seeOther } from '../authorize/redirect.ts';
 import { describeScopes } from '../authorize/scope-descriptions.ts';
+import { sendUpstream } from '../authorize/upstream-login.ts';
 
 /** The consent page (GET) and the user's decision (POST) for a pending authorization request. */
 export function mountConsent(app: Hono, ctx: AppContext): void {
@@ -34,20 +37,49 @@ async function showConsent(ctx: AppContext, request: Request): Promise<Response>
   const pending = isRequestId(requestId) ? await ctx.storage.authorizationRequests.get(requestId, ctx.clock.now()) : null;
   if (!pending) return requestExpiredPage(ctx);
   const signedIn = await currentLoginSession(ctx, request);
+  const upstream = upstreamProvider(ctx.config);
+  if (upstream && needsUpstreamLogin(pending, signedIn)) return showConsentBeforeUpstreamLogin(ctx, request, pending, upstream);
   if (!signedIn) return seeOther(loginUrl(ctx, pending.id));
   const client = await ctx.storage.clients.get(pending.clientId);
   if (!client) return requestExpiredPage(ctx);
-  return htmlResponse(ctx, consentPage(ctx, pending, client, signedIn));
+  // Bound to the session's server-side secret and to this request (SEC-26 CSRF protection).
+  const viewer = { csrfToken: sessionCsrfToken(signedIn.session, 'consent', pending.id), user: { username: signedIn.user.username } };
+  return htmlResponse(ctx, consentPage(ctx, pending, client, viewer));
 }
 
-function consentPage(ctx: AppContext, pending: AuthorizationRequestRecord, client: ClientRecord, signedIn: SignedIn): string {
+/**
+ * With an upstream identity provider, a browser with no session, or one the client wants signed in
+ * afresh (prompt=login), is asked for consent before it is sent to the provider (BP-01, UP-01): the
+ * user's identity is not known yet. Once back, the callback issues the code for this consent.
+ */
+function needsUpstreamLogin(pending: AuthorizationRequestRecord, signedIn: SignedIn | null): boolean {
+  return !signedIn || parsePrompt(pending.prompt).login;
+}
+
+async function showConsentBeforeUpstreamLogin(ctx: AppContext, request: Request, pending: AuthorizationRequestRecord, upstream: UpstreamIdentityProvider): Promise<Response> {
+  const client = await ctx.storage.clients.get(pending.clientId);
+  if (!client) return requestExpiredPage(ctx);
+  // No session yet: the signed double-submit cookie protects this form, as it does the login form.
+  const csrf = await issueLoginCsrf(ctx, request, pending.id, 'consent');
+  const headers = new Headers();
+  if (csrf.setCookie) headers.append('Set-Cookie', csrf.setCookie);
+  return htmlResponse(ctx, consentPage(ctx, pending, client, { csrfToken: csrf.token, signInWith: upstream.displayName }), 200, headers);
+}
+
+interface ConsentViewer {
+  csrfToken: string;
+  user?: { username: string };
+  signInWith?: string;
+}
+
+function consentPage(ctx: AppContext, pending: AuthorizationRequestRecord, client: ClientRecord, viewer: ConsentViewer): string {
   return renderConsentPage({
     branding: branding(ctx.config),
     action: '/consent',
-    // Bound to the session's server-side secret and to this request (SEC-26 CSRF protection).
-    csrfToken: sessionCsrfToken(signedIn.session, 'consent', pending.id),
+    csrfToken: viewer.csrfToken,
     hidden: { request: pending.id },
-    user: { username: signedIn.user.username },
+    ...(viewer.user ? { user: viewer.user } : {}),
+    ...(viewer.signInWith ? { signInWith: viewer.signInWith } : {}),
     client: {
       name: client.clientName,
       clientId: client.clientId,
@@ -67,6 +99,12 @@ async function decideConsent(ctx: AppContext, request: Request): Promise<Respons
   const requestId = form.get('request');
   if (!isRequestId(requestId)) return requestExpiredPage(ctx);
   const signedIn = await currentLoginSession(ctx, request);
+  const upstream = upstreamProvider(ctx.config);
+  if (upstream) {
+    const pending = await ctx.storage.authorizationRequests.get(requestId, ctx.clock.now());
+    if (!pending) return requestExpiredPage(ctx);
+    if (needsUpstreamLogin(pending, signedIn)) return decideBeforeUpstreamLogin(ctx, request, form, pending, upstream);
+  }
   if (!signedIn) {
     // The session ended while the page was open: sign in again, then the request continues.
     return seeOther(loginUrl(ctx, requestId));
@@ -92,4 +130,25 @@ async function decideConsent(ctx: AppContext, request: Request): Promise<Respons
   const code = await issueAuthorizationCode(ctx, pending, client, signedIn.session);
   ctx.logger.audit('consent.granted', audit);
   return codeResponse(pending, code, ctx.config.issuer);
+}
+
+async function decideBeforeUpstreamLogin(
+  ctx: AppContext,
+  request: Request,
+  form: URLSearchParams,
+  pending: AuthorizationRequestRecord,
+  upstream: UpstreamIdentityProvider,
+): Promise<Response> {
+  if (!(await verifyLoginCsrf(ctx, request, pending.id, form.get('csrf_token') ?? undefined, 'consent'))) return formExpiredPage(ctx);
+  const decision = form.get('decision');
+  if (decision !== 'allow' && decision !== 'deny') {
+    return errorPage(ctx, { title: 'No decision was made', message: 'Choose Allow or Deny. Nothing was changed.' }, 400);
+  }
+  if (decision === 'deny') {
+    const taken = await ctx.storage.authorizationRequests.take(pending.id, ctx.clock.now());
+    if (!taken) return requestExpiredPage(ctx);
+    ctx.logger.audit('consent.denied', { client_id: taken.clientId, scope: taken.scopes.join(' '), identity_provider: upstream.kind });
+    return errorResponse(taken, new OAuthError('access_denied', 'The user denied access.'), ctx.config.issuer);
+  }
+  return sendUpstream(ctx, request, pending, upstream);
 }

@@ -5,9 +5,10 @@ import { checkPassword, normalizeUsername } from '../../identity/authenticate.ts
 import { clearLoginCsrf, issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../identity/login-backoff.ts';
 import { currentLoginSession, endLoginSession, startLoginSession } from '../../identity/login-sessions.ts';
+import { upstreamProvider } from '../../identity/providers/index.ts';
 import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
 import { hiddenFields, html, renderLayout, renderLoginPage } from '../../ui/index.ts';
-import { continueAuthorization } from '../authorize/continue.ts';
+import { consentUrl, continueAuthorization } from '../authorize/continue.ts';
 import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
 import { readForm } from '../authorize/params.ts';
 import { isRequestId } from '../authorize/pending-requests.ts';
@@ -61,6 +62,7 @@ async function loginPage(
 async function showLogin(ctx: AppContext, request: Request): Promise<Response> {
   const pending = await pendingLogin(ctx, new URL(request.url).searchParams.get('request'));
   if (!pending) return requestExpiredPage(ctx);
+  if (upstreamProvider(ctx.config)) return seeOther(consentUrl(ctx, pending.request.id));
   return loginPage(ctx, request, pending, { status: 200 });
 }
 
@@ -68,6 +70,8 @@ async function submitLogin(ctx: AppContext, request: Request, address: string): 
   const form = await readForm(request);
   const pending = await pendingLogin(ctx, form.get('request'));
   if (!pending) return requestExpiredPage(ctx);
+  // Users sign in at the upstream identity provider: no password is checked here.
+  if (upstreamProvider(ctx.config)) return seeOther(consentUrl(ctx, pending.request.id));
   const clientId = pending.client.clientId;
 
   // Login CSRF: without the browser's nonce cookie nobody can produce this token. Nothing changes on failure.

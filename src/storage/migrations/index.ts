@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { initial } from './001-initial.ts';
+import { upstreamLogin } from './002-upstream-login.ts';
 
 /** Versioned migrations, applied in name order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
   '001-initial': initial,
+  '002-upstream-login': upstreamLogin,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

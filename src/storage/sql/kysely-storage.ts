@@ -14,6 +14,7 @@ import type {
   TokenEndpointAuthMethod,
   UserRecord,
 } from '../types.ts';
+import { compileOnce } from './compile-once.ts';
 import type { Database } from './tables.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -141,6 +142,45 @@ export async function migrate(db: Kysely<Database>, schema?: string): Promise<vo
  * rotation are conditional UPDATEs (atomic per row in every engine), never read-then-write.
  */
 export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise<void> = () => db.destroy()): Storage {
+  // The token endpoint's queries, compiled once instead of on every call (compile-once.ts).
+  const hot = {
+    client: compileOnce((clientId: string) => db.selectFrom('clients').selectAll().where('client_id', '=', clientId)),
+    grant: compileOnce((id: string) => db.selectFrom('grants').selectAll().where('id', '=', id)),
+    refreshWithGrant: compileOnce((tokenHash: string) =>
+      db
+        .selectFrom('refresh_tokens as t')
+        .innerJoin('grants as g', 'g.id', 't.grant_id')
+        .selectAll('t')
+        .select(['g.user_id as g_user_id', 'g.client_id as g_client_id', 'g.scopes as g_scopes', 'g.resource as g_resource'])
+        .select(['g.created_at as g_created_at', 'g.expires_at as g_expires_at', 'g.revoked_at as g_revoked_at'])
+        .where('t.token_hash', '=', tokenHash),
+    ),
+    markRotated: compileOnce((tokenHash: string, successorHash: string, now: number) =>
+      db
+        .updateTable('refresh_tokens')
+        .set({ rotated_at: now, successor_hash: successorHash })
+        .where('token_hash', '=', tokenHash)
+        .where('rotated_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll(),
+    ),
+    insertRefresh: compileOnce(
+      (tokenHash: string, grantId: string, clientId: string, scopes: string, issuedAt: number, expiresAt: number, rotatedAt: number | null, successorHash: string | null) =>
+        db.insertInto('refresh_tokens').values({
+          token_hash: tokenHash,
+          grant_id: grantId,
+          client_id: clientId,
+          scopes,
+          issued_at: issuedAt,
+          expires_at: expiresAt,
+          rotated_at: rotatedAt,
+          successor_hash: successorHash,
+        }),
+    ),
+  };
+  const insertRefresh = (runner: Db, t: RefreshTokenRecord) =>
+    hot.insertRefresh(runner, t.tokenHash, t.grantId, t.clientId, join(t.scopes), t.issuedAt, t.expiresAt, t.rotatedAt, t.successorHash);
+
   return {
     users: {
       async create(u) {
@@ -173,6 +213,7 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
           await trx.deleteFrom('consents').where('user_id', '=', id).execute();
           await trx.deleteFrom('login_sessions').where('user_id', '=', id).execute();
           await trx.deleteFrom('tasks').where('user_id', '=', id).execute();
+          await trx.deleteFrom('external_identities').where('user_id', '=', id).execute();
           const r = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
           return Number(r.numDeletedRows) > 0;
         });
@@ -205,7 +246,7 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
           .execute();
       },
       async get(clientId) {
-        const r = await db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+        const [r] = (await hot.client(db, clientId)).rows;
         return r ? toClient(r) : null;
       },
       async byMetadataHash(hash) {
@@ -355,7 +396,7 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
           .execute();
       },
       async get(id) {
-        const r = await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+        const [r] = (await hot.grant(db, id)).rows;
         return r ? toGrant(r) : null;
       },
       async revoke(id, now) {
@@ -368,51 +409,35 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
 
     refreshTokens: {
       async create(t) {
-        await db
-          .insertInto('refresh_tokens')
-          .values({
-            token_hash: t.tokenHash,
-            grant_id: t.grantId,
-            client_id: t.clientId,
-            scopes: join(t.scopes),
-            issued_at: t.issuedAt,
-            expires_at: t.expiresAt,
-            rotated_at: t.rotatedAt,
-            successor_hash: t.successorHash,
-          })
-          .execute();
+        await insertRefresh(db, t);
       },
       async get(tokenHash) {
         const r = await db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
         return r ? toRefresh(r) : null;
       },
+      async getWithGrant(tokenHash) {
+        const [r] = (await hot.refreshWithGrant(db, tokenHash)).rows;
+        if (!r) return null;
+        const grant = toGrant({
+          id: r.grant_id,
+          user_id: r.g_user_id,
+          client_id: r.g_client_id,
+          scopes: r.g_scopes,
+          resource: r.g_resource,
+          created_at: r.g_created_at,
+          expires_at: r.g_expires_at,
+          revoked_at: r.g_revoked_at,
+        });
+        return { token: toRefresh(r), grant };
+      },
       async rotate({ tokenHash, successor, now, gracePeriodMs }) {
         return db.transaction().execute(async (trx) => {
-          const won = await trx
-            .updateTable('refresh_tokens')
-            .set({ rotated_at: now, successor_hash: successor.tokenHash })
-            .where('token_hash', '=', tokenHash)
-            .where('rotated_at', 'is', null)
-            .where('expires_at', '>', now)
-            .returningAll()
-            .executeTakeFirst();
+          const [won] = (await hot.markRotated(trx, tokenHash, successor.tokenHash, now)).rows;
           if (won) {
-            const g = await trx.selectFrom('grants').selectAll().where('id', '=', won.grant_id).executeTakeFirst();
+            const [g] = (await hot.grant(trx, won.grant_id)).rows;
             const grant = g ? toGrant(g) : null;
             if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
-            await trx
-              .insertInto('refresh_tokens')
-              .values({
-                token_hash: successor.tokenHash,
-                grant_id: successor.grantId,
-                client_id: successor.clientId,
-                scopes: join(successor.scopes),
-                issued_at: successor.issuedAt,
-                expires_at: successor.expiresAt,
-                rotated_at: null,
-                successor_hash: null,
-              })
-              .execute();
+            await insertRefresh(trx, { ...successor, rotatedAt: null, successorHash: null });
             return { status: 'rotated', previous: toRefresh(won), grant } as const;
           }
           const seen = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
@@ -466,6 +491,95 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
       },
       async remove(idHash) {
         await db.deleteFrom('login_sessions').where('id_hash', '=', idHash).execute();
+      },
+    },
+
+    externalIdentities: {
+      async resolve(identity, newUser, now) {
+        const linked = (trx: Db) =>
+          trx
+            .selectFrom('external_identities')
+            .innerJoin('users', 'users.id', 'external_identities.user_id')
+            .selectAll('users')
+            .where('provider', '=', identity.provider)
+            .where('issuer', '=', identity.issuer)
+            .where('subject', '=', identity.subject)
+            .executeTakeFirst();
+        const touch = (trx: Db) =>
+          trx
+            .updateTable('external_identities')
+            .set({ last_login_at: now })
+            .where('provider', '=', identity.provider)
+            .where('issuer', '=', identity.issuer)
+            .where('subject', '=', identity.subject)
+            .execute();
+        try {
+          return await db.transaction().execute(async (trx) => {
+            const existing = await linked(trx);
+            if (existing) {
+              await touch(trx);
+              return { user: toUser(existing), created: false };
+            }
+            await trx
+              .insertInto('users')
+              .values({ id: newUser.id, username: newUser.username, password_hash: newUser.passwordHash, is_admin: newUser.isAdmin ? 1 : 0, created_at: newUser.createdAt })
+              .execute();
+            await trx
+              .insertInto('external_identities')
+              .values({ provider: identity.provider, issuer: identity.issuer, subject: identity.subject, user_id: newUser.id, created_at: now, last_login_at: now })
+              .execute();
+            return { user: newUser, created: true };
+          });
+        } catch (error) {
+          // A concurrent first login of the same identity won the insert: use the user it created.
+          const existing = await linked(db);
+          if (!existing) throw error;
+          await touch(db);
+          return { user: toUser(existing), created: false };
+        }
+      },
+      async listForUser(userId) {
+        const rows = await db.selectFrom('external_identities').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
+        return rows.map((r) => ({
+          provider: r.provider,
+          issuer: r.issuer,
+          subject: r.subject,
+          userId: r.user_id,
+          createdAt: num(r.created_at),
+          lastLoginAt: num(r.last_login_at),
+        }));
+      },
+    },
+
+    upstreamTransactions: {
+      async create(t) {
+        await db
+          .insertInto('upstream_transactions')
+          .values({
+            state_hash: t.stateHash,
+            browser_hash: t.browserHash,
+            request_id: t.requestId,
+            provider: t.provider,
+            code_verifier: t.codeVerifier,
+            nonce: t.nonce,
+            created_at: t.createdAt,
+            expires_at: t.expiresAt,
+          })
+          .execute();
+      },
+      async take(stateHash, now) {
+        const r = await db.deleteFrom('upstream_transactions').where('state_hash', '=', stateHash).returningAll().executeTakeFirst();
+        if (!r || num(r.expires_at) <= now) return null;
+        return {
+          stateHash: r.state_hash,
+          browserHash: r.browser_hash,
+          requestId: r.request_id,
+          provider: r.provider,
+          codeVerifier: r.code_verifier,
+          nonce: r.nonce,
+          createdAt: num(r.created_at),
+          expiresAt: num(r.expires_at),
+        };
       },
     },
 
@@ -566,6 +680,7 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
       count(await db.deleteFrom('authorization_codes').where('expires_at', '<=', now).executeTakeFirst());
       count(await db.deleteFrom('refresh_tokens').where('expires_at', '<=', now).executeTakeFirst());
       count(await db.deleteFrom('login_sessions').where('expires_at', '<=', now).executeTakeFirst());
+      count(await db.deleteFrom('upstream_transactions').where('expires_at', '<=', now).executeTakeFirst());
       count(await db.deleteFrom('grants').where((e) => e.or([e('expires_at', '<=', now), e('revoked_at', 'is not', null)])).executeTakeFirst());
       count(await db.deleteFrom('failures').where('locked_until', '<=', now - 86_400_000).executeTakeFirst());
       count(await db.deleteFrom('signing_keys').where('publish_until', '<=', now).executeTakeFirst());

@@ -79,4 +79,15 @@ export interface Database {
     publish_until: number | null;
   };
   settings: { name: string; value: string };
+  external_identities: { provider: string; issuer: string; subject: string; user_id: string; created_at: number; last_login_at: number };
+  upstream_transactions: {
+    state_hash: string;
+    browser_hash: string;
+    request_id: string;
+    provider: string;
+    code_verifier: string | null;
+    nonce: string | null;
+    created_at: number;
+    expires_at: number;
+  };
 }

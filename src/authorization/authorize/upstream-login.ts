@@ -1,0 +1,31 @@
+import { OAuthError } from '../../errors/oauth-error.ts';
+import type { AppContext } from '../../http/context.ts';
+import { upstreamCallbackUrl, upstreamEnv, UpstreamLoginError, type UpstreamIdentityProvider } from '../../identity/providers/index.ts';
+import { createUpstreamTransaction } from '../../identity/upstream-transactions.ts';
+import type { AuthorizationRequestRecord } from '../../storage/types.ts';
+import { requestExpiredPage } from './pages.ts';
+import { parsePrompt } from './prompt.ts';
+import { errorResponse, seeOther } from './redirect.ts';
+
+/**
+ * Sends the browser to the upstream identity provider for a request the user has just consented to.
+ * Only now, after consent, is the login transaction stored and its cookie set, on the very response
+ * that redirects upstream (BP-06, UP-02). If the provider cannot even be reached (discovery failed),
+ * the client hears `temporarily_unavailable` at its redirect URI, in our words.
+ */
+export async function sendUpstream(ctx: AppContext, browser: Request, pending: AuthorizationRequestRecord, provider: UpstreamIdentityProvider): Promise<Response> {
+  try {
+    const forceLogin = parsePrompt(pending.prompt).login;
+    const tx = await createUpstreamTransaction(ctx, browser, pending, provider, (state) =>
+      provider.start(state, upstreamCallbackUrl(ctx.config), upstreamEnv(ctx), { forceLogin }),
+    );
+    ctx.logger.audit('upstream_login.started', { client_id: pending.clientId, identity_provider: provider.kind });
+    return seeOther(tx.url, new Headers({ 'Set-Cookie': tx.setCookie }));
+  } catch (error) {
+    if (!(error instanceof UpstreamLoginError)) throw error;
+    ctx.logger.warn('identity provider unavailable', { identity_provider: provider.kind, reason: error.reason, detail: error.detail });
+    const taken = await ctx.storage.authorizationRequests.take(pending.id, ctx.clock.now());
+    if (!taken) return requestExpiredPage(ctx);
+    return errorResponse(taken, new OAuthError('temporarily_unavailable', 'The sign-in service is not reachable right now. Try again later.'), ctx.config.issuer);
+  }
+}

@@ -1,0 +1,113 @@
+import type { Context, Hono } from 'hono';
+import { OAuthError } from '../../errors/oauth-error.ts';
+import type { AppContext } from '../../http/context.ts';
+import { clientAddress, createRateLimiter } from '../../http/rate-limit.ts';
+import { clearLoginCsrf } from '../../identity/csrf.ts';
+import { userForUpstreamIdentity } from '../../identity/external-users.ts';
+import { endLoginSession, startLoginSession } from '../../identity/login-sessions.ts';
+import { upstreamCallbackUrl, upstreamEnv, UpstreamLoginError, upstreamProvider, type UpstreamIdentityProvider } from '../../identity/providers/index.ts';
+import { isTransactionHandle, takeUpstreamTransaction } from '../../identity/upstream-transactions.ts';
+import { issueAuthorizationCode } from '../authorize/issue-code.ts';
+import { errorPage, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
+import { codeResponse, errorResponse } from '../authorize/redirect.ts';
+
+/**
+ * Each callback costs a round trip or two to the provider (token exchange, JWKS, userinfo), so one
+ * address may not drive them in bulk (OAuth 2.1 §7.7; seed 2 defect 12: no rate limits). A person
+ * needs one per sign-in; the margin is for many people behind one NAT.
+ */
+export const CALLBACK_PER_MINUTE = 60;
+
+/**
+ * `GET /callback`: where the upstream identity provider sends the browser back. Mounted only when
+ * one is configured (with local accounts there is nothing to call back, and nothing is exposed).
+ *
+ * In order, each step refusing without a code:
+ * 1. the transaction the callback names is taken (single use, 10 minutes) and must belong to this
+ *    browser (its cookie) — seed 2 defect 1 matched callbacks to the newest /authorize of anyone;
+ * 2. the pending authorization request it continues is taken (one code per request at most);
+ * 3. the provider verifies the callback (OIDC: code + PKCE + nonce + ID token; Stytch: one-time
+ *    token + PKCE). A failure reaches the MCP client as `access_denied` at its validated redirect
+ *    URI, in our words only (seed 2 reflected the provider's error text);
+ * 4. the identity is linked to a local user by issuer and subject (UP-06), the browser gets a fresh
+ *    login session (so its next authorization need not go upstream), the consent given before the
+ *    redirect is remembered for that user, and the code goes out through the usual code path.
+ *
+ * The callback never redirects anywhere but the redirect URI bound to the pending request (UP-07).
+ */
+export function mountUpstreamCallback(app: Hono, ctx: AppContext): void {
+  const provider = upstreamProvider(ctx.config);
+  if (!provider) return;
+  const limiter = createRateLimiter({ perMinute: CALLBACK_PER_MINUTE, clock: ctx.clock });
+  app.get(
+    '/callback',
+    pageHandler(ctx, async (c: Context) => {
+      const limited = limiter.take(clientAddress(c));
+      if (!limited.ok) {
+        const message = 'Too many sign-in attempts from your network. Wait a minute and try again.';
+        return errorPage(ctx, { title: 'Too many attempts', message }, 429, new Headers({ 'Retry-After': String(limited.retryAfterSeconds) }));
+      }
+      return completeUpstreamLogin(ctx, provider, c.req.raw);
+    }),
+  );
+}
+
+async function completeUpstreamLogin(ctx: AppContext, provider: UpstreamIdentityProvider, request: Request): Promise<Response> {
+  const callback = new URL(request.url);
+  const audit = { identity_provider: provider.kind };
+
+  const state = provider.stateOf(callback);
+  if (!isTransactionHandle(state)) {
+    ctx.logger.audit('login.failed', { ...audit, reason: 'no_transaction' });
+    return refusedPage(ctx);
+  }
+  const taken = await takeUpstreamTransaction(ctx, request, state, provider);
+  if (taken.status !== 'ok') {
+    ctx.logger.audit('login.failed', { ...audit, reason: taken.status === 'other_browser' ? 'other_browser' : 'unknown_transaction' });
+    return refusedPage(ctx);
+  }
+
+  const now = ctx.clock.now();
+  const pending = await ctx.storage.authorizationRequests.take(taken.transaction.requestId, now);
+  const client = pending ? await ctx.storage.clients.get(pending.clientId) : null;
+  if (!pending || !client) return requestExpiredPage(ctx);
+
+  let identity;
+  try {
+    identity = await provider.finish(callback, upstreamCallbackUrl(ctx.config), taken.transaction, upstreamEnv(ctx));
+  } catch (error) {
+    if (!(error instanceof UpstreamLoginError)) throw error;
+    ctx.logger.audit('login.failed', { ...audit, reason: error.reason, detail: error.detail, client_id: client.clientId });
+    const denied = new OAuthError('access_denied', `Signing in with ${provider.displayName} did not complete.`);
+    return errorResponse(pending, denied, ctx.config.issuer);
+  }
+
+  const { user, created } = await userForUpstreamIdentity(ctx, identity);
+  if (created) ctx.logger.audit('user.created', { ...audit, user_id: user.id, username: user.username, issuer: identity.issuer });
+  // A fresh session id, never one the browser brought along (session fixation).
+  await endLoginSession(ctx, request);
+  const { session, setCookie } = await startLoginSession(ctx, user);
+  ctx.logger.audit('login.succeeded', { ...audit, user_id: user.id, username: user.username, client_id: client.clientId });
+
+  // The user allowed this client on the consent page before being sent upstream (BP-01, BP-02).
+  await ctx.storage.consents.remember(user.id, client.clientId, pending.scopes, now);
+  ctx.logger.audit('consent.granted', { user_id: user.id, client_id: client.clientId, scope: pending.scopes.join(' ') });
+  const code = await issueAuthorizationCode(ctx, pending, client, session);
+
+  const headers = new Headers();
+  headers.append('Set-Cookie', setCookie);
+  headers.append('Set-Cookie', clearLoginCsrf(ctx));
+  return codeResponse(pending, code, ctx.config.issuer, headers);
+}
+
+/** One page for every refused callback; the audit log has the reason. */
+function refusedPage(ctx: AppContext): Response {
+  return errorPage(
+    ctx,
+    {
+      title: 'This sign-in cannot be completed',
+      message: 'This sign-in link has expired, was already used, or was started in another browser. Go back to the application and connect again.',
+    },
+    400,
+  );
+}
