@@ -1,12 +1,23 @@
-import { WebStandardStreamableHTTPServerTransport, type AuthInfo, type McpServer, type McpServerFactory, type Server } from '@modelcontextprotocol/server';
+import { WebStandardStreamableHTTPServerTransport, type AuthInfo, type McpRequestContext } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.ts';
 import type { Principal } from '../resource/guard.ts';
 import type { Clock } from '../util/clock.ts';
 import { randomId, type RandomBytes } from '../util/crypto.ts';
 import { isInitialize, jsonRpcError } from './json-rpc.ts';
 
-/** Sessions one user may hold at once; opening another closes their least recently used one. */
+/** Sessions one user may hold at once (by default); opening another closes their least recently used one. */
 const MAX_SESSIONS_PER_SUBJECT = 32;
+
+/**
+ * What serves a session over its transport: an SDK `McpServer`/`Server`, or the gateway's bridge to
+ * a stdio MCP server (src/gateway/stdio/bridge.ts).
+ */
+export interface SessionEndpoint {
+  connect(transport: WebStandardStreamableHTTPServerTransport): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type SessionEndpointFactory = (ctx: McpRequestContext) => SessionEndpoint | Promise<SessionEndpoint>;
 
 interface Session {
   id: string;
@@ -14,16 +25,18 @@ interface Session {
   subject: string;
   clientId: string;
   transport: WebStandardStreamableHTTPServerTransport;
-  server: McpServer | Server;
+  server: SessionEndpoint;
   lastUsedAt: number;
 }
 
 export interface LegacySessionsOptions {
-  factory: McpServerFactory;
+  factory: SessionEndpointFactory;
   clock: Clock;
   random: RandomBytes;
   logger: Logger;
   idleTtlMs: number;
+  /** Default 32. */
+  maxSessionsPerSubject?: number;
 }
 
 /**
@@ -96,7 +109,7 @@ export class LegacySessions {
 
   #evictOldestOf(subject: string): void {
     const owned = [...this.#sessions.values()].filter((s) => s.subject === subject);
-    if (owned.length < MAX_SESSIONS_PER_SUBJECT) return;
+    if (owned.length < (this.#options.maxSessionsPerSubject ?? MAX_SESSIONS_PER_SUBJECT)) return;
     const oldest = owned.reduce((a, b) => (a.lastUsedAt <= b.lastUsedAt ? a : b));
     void this.#close(oldest);
   }

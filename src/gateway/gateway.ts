@@ -1,0 +1,44 @@
+import type { UpstreamSettings } from '../config/upstream.ts';
+import type { AppContext } from '../http/context.ts';
+import { createHttpUpstream } from './http/upstream.ts';
+import { createStdioUpstream } from './stdio/upstream.ts';
+import type { Upstream } from './upstream.ts';
+
+/**
+ * Gateway mode (`upstream` set): the MCP endpoint checks Origin, token and scopes exactly as in the
+ * core, then hands the request to the upstream instead of the built-in SDK server.
+ *
+ * Scopes: every request needs `upstream.requiredScopes` (by default the one scope `mcp`, "Use the
+ * tools of <serverName>"), and a `tools/call` of a tool named in `upstream.toolScopes` needs its
+ * scopes as well; a token without them gets the core's 403 `insufficient_scope` challenge naming
+ * all of them (RS-12, RS-13b), before anything reaches the upstream. `tools/list` is relayed as the
+ * upstream answers it, so a client sees what stepping up would unlock.
+ *
+ * Seed 2's side doors stay shut: there is no legacy HTTP+SSE `/sse` or `/messages` (its
+ * `/messages` proxied without any authentication, defect 8) and no `/status` or `/debug` that would
+ * disclose the upstream (defect 15); `/healthz` and `/readyz` say nothing about it.
+ */
+export interface Gateway {
+  readonly upstream: Upstream;
+  /** Every scope a request calling `toolNames` needs (none called: the base scopes). */
+  requiredScopes(toolNames: readonly string[]): string[];
+}
+
+const gateways = new WeakMap<AppContext, Gateway>();
+
+export function createGateway(ctx: AppContext, settings: UpstreamSettings): Gateway {
+  const upstream = settings.url !== undefined
+    ? createHttpUpstream(ctx, { ...settings, url: settings.url })
+    : createStdioUpstream(ctx, { ...settings, command: settings.command ?? '' });
+  const gateway: Gateway = {
+    upstream,
+    requiredScopes: (toolNames) => [...new Set([...settings.requiredScopes, ...toolNames.flatMap((name) => settings.toolScopes[name] ?? [])])],
+  };
+  gateways.set(ctx, gateway);
+  return gateway;
+}
+
+/** The gateway mounted for `ctx`, if it runs in gateway mode (tests reach its sessions through it). */
+export function gatewayOf(ctx: AppContext): Gateway | undefined {
+  return gateways.get(ctx);
+}

@@ -1,0 +1,90 @@
+import type { UpstreamSettings } from '../../config/upstream.ts';
+
+/**
+ * Which headers cross the gateway, in each direction. Both directions are allow-lists: a header
+ * the gateway does not know is dropped, so nothing a client sends (its token, cookies, a forged
+ * identity header) reaches the upstream by accident, and nothing the upstream sends (cookies, its
+ * own auth challenges, hop-by-hop fields) reaches the client.
+ */
+
+/** Client → upstream: Streamable HTTP's own headers, content negotiation and trace context. */
+const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'last-event-id', 'mcp-protocol-version', 'traceparent', 'tracestate', 'baggage'];
+/**
+ * Other `Mcp-*` headers are forwarded too: 2026-07-28 requests carry `Mcp-Method`, `Mcp-Name` and
+ * per-tool parameter headers that the upstream cross-checks against the body. `Mcp-Session-Id` is
+ * the gateway's own handle and is always replaced (see `upstreamSessionId`).
+ */
+const MCP_HEADER = /^mcp-/i;
+
+/** Upstream → client: what a Streamable HTTP client reads. */
+const RELAYED_RESPONSE_HEADERS = ['content-type', 'cache-control', 'mcp-protocol-version', 'retry-after', 'allow'];
+
+/** RFC 9110 §7.6.1: hop-by-hop fields, plus any field named in `Connection`. Never relayed either way. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+
+function connectionListed(headers: Headers): Set<string> {
+  return new Set((headers.get('connection') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+}
+
+/**
+ * A header value may only carry visible ASCII and spaces (RFC 9110 §5.5). Identity values are
+ * percent-encoded exactly where they leave that range (and at `%`), so `decodeURIComponent` always
+ * returns the original and the ordinary ids (`usr_…`, client ids, scopes) pass unchanged.
+ */
+export function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x24\x26-\x7E]/gu, (c) => encodeURIComponent(c));
+}
+
+export interface UpstreamRequestHeadersInput {
+  client: Headers;
+  principal: { subject: string; clientId: string; scopes: readonly string[] };
+  settings: Pick<UpstreamSettings, 'bearerToken' | 'secretHeaders' | 'identityHeaders'>;
+  /** The upstream's own session id for the gateway session the client named, if any. */
+  upstreamSessionId?: string;
+}
+
+/**
+ * The headers of the request to the upstream. The client's `Authorization` is never among them
+ * (MCP RS-19, BP-07: the client's token is for this server only); the gateway authenticates with
+ * its own credential and states who is calling in the identity headers, set last so that nothing a
+ * client sent can stand in for them.
+ */
+export function upstreamRequestHeaders({ client, principal, settings, upstreamSessionId }: UpstreamRequestHeadersInput): Headers {
+  const out = new Headers();
+  const listed = connectionListed(client);
+  for (const [name, value] of client) {
+    if (HOP_BY_HOP.has(name) || listed.has(name) || name === 'mcp-session-id') continue;
+    if (FORWARDED_REQUEST_HEADERS.includes(name) || MCP_HEADER.test(name)) out.set(name, value);
+  }
+  if (upstreamSessionId !== undefined) out.set('Mcp-Session-Id', upstreamSessionId);
+  // Compressed SSE would be held back by the upstream's compressor until a block fills.
+  out.set('Accept-Encoding', 'identity');
+
+  for (const [name, value] of Object.entries(settings.secretHeaders)) out.set(name, value);
+  if (settings.bearerToken !== undefined) out.set('Authorization', `Bearer ${settings.bearerToken}`);
+  if (settings.identityHeaders) {
+    const { subject, client: clientHeader, scopes } = settings.identityHeaders;
+    out.set(subject, headerSafe(principal.subject));
+    out.set(clientHeader, headerSafe(principal.clientId));
+    out.set(scopes, headerSafe(principal.scopes.join(' ')));
+  }
+  return out;
+}
+
+/** The headers of the response to the client; `sessionId` is the gateway's handle for the upstream session. */
+export function clientResponseHeaders(upstream: Headers, sessionId: string | undefined): Headers {
+  const out = new Headers();
+  const listed = connectionListed(upstream);
+  for (const name of RELAYED_RESPONSE_HEADERS) {
+    if (listed.has(name)) continue;
+    const value = upstream.get(name);
+    if (value !== null) out.set(name, value);
+  }
+  if (sessionId !== undefined) out.set('Mcp-Session-Id', sessionId);
+  if (out.get('content-type')?.toLowerCase().startsWith('text/event-stream')) {
+    // A reverse proxy in front of the gateway must not buffer the stream either.
+    out.set('Cache-Control', 'no-cache, no-transform');
+    out.set('X-Accel-Buffering', 'no');
+  }
+  return out;
+}

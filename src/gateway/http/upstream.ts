@@ -1,0 +1,194 @@
+import type { UpstreamSettings } from '../../config/upstream.ts';
+import type { AppContext } from '../../http/context.ts';
+import { jsonRpcError } from '../../mcp/json-rpc.ts';
+import type { Principal } from '../../resource/guard.ts';
+import { UPSTREAM_MESSAGES, upstreamError } from '../errors.ts';
+import { startSweeper, type Upstream } from '../upstream.ts';
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import { relayBody } from './relay-body.ts';
+import { SessionBindings, type SessionBinding } from './session-bindings.ts';
+
+/** Sessions one user may hold through the gateway at once, as for the built-in server. */
+const MAX_SESSIONS_PER_SUBJECT = 32;
+/** Statuses whose response has no body (a Response with one cannot even be built). */
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+const TIMED_OUT = Symbol('upstream timed out');
+/** On shutdown, how long the upstream gets to hear that the gateway's sessions are over. */
+const SHUTDOWN_DELETE_MS = 2000;
+
+/**
+ * The proxy to a Streamable HTTP upstream. Requests are relayed as they are — POST, GET and DELETE,
+ * any protocol revision, bodies streamed both ways without buffering — with three changes: the
+ * client's credentials are swapped for the gateway's (RS-19), the caller's identity is stated in
+ * the configured headers, and the upstream's session ids are swapped for handles bound to the user
+ * who opened them (RS-22/RS-23). When the upstream fails, the client gets a JSON-RPC error with 502,
+ * or 504 when it does not start answering within `upstream.timeout`: never a hang.
+ *
+ * Seed 2 (BioMCP) relayed sessions in a `?session_id=` query shared by everyone, dropped
+ * `Mcp-Session-Id` both ways and buffered every response (defect 13); none of that here. The
+ * client's query string is never forwarded.
+ *
+ * 2026-07-28 requests carry no session; any request-state handle in them is the upstream's to
+ * bind to the caller (RS-23), which it can, since every request names the caller in the identity
+ * headers. Sessions live in this process's memory, like the built-in server's.
+ */
+export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings & { url: string }): Upstream {
+  const logger = ctx.logger.child({ component: 'gateway' });
+  const timeoutMs = settings.timeout * 1000;
+  const idleTtlMs = ctx.config.mcpSessionIdleTtl * 1000;
+  /** Every upstream exchange still open, so shutdown can end them instead of waiting for them. */
+  const inflight = new Set<AbortController>();
+  /** DELETEs of sessions the gateway dropped, still under way. */
+  const endings = new Set<Promise<void>>();
+  let stopSweeper: (() => void) | undefined;
+
+  const bindings = new SessionBindings({
+    clock: ctx.clock,
+    random: ctx.random,
+    idleTtlMs,
+    maxPerSubject: MAX_SESSIONS_PER_SUBJECT,
+    onDropped: (binding) => void endUpstreamSession(binding),
+  });
+
+  /** One request to the upstream, with the connect-and-headers deadline; the body is the caller's to read. */
+  async function exchange(method: string, headers: Headers, body: string | undefined, clientSignal?: AbortSignal): Promise<Exchange | typeof TIMED_OUT | Error> {
+    const controller = new AbortController();
+    inflight.add(controller);
+    const stopOnClientAbort = () => controller.abort(clientSignal?.reason);
+    clientSignal?.addEventListener('abort', stopOnClientAbort, { once: true });
+    const deadline = setTimeout(() => controller.abort(TIMED_OUT), timeoutMs);
+    const done = () => {
+      inflight.delete(controller);
+      clientSignal?.removeEventListener('abort', stopOnClientAbort);
+    };
+    try {
+      const response = await ctx.fetch(settings.url, { method, headers, body, signal: controller.signal, redirect: 'manual' });
+      return { response, done, abort: () => controller.abort(), signal: controller.signal };
+    } catch (error) {
+      done();
+      return controller.signal.reason === TIMED_OUT ? TIMED_OUT : error instanceof Error ? error : new Error(String(error));
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  /** Best effort: tells the upstream that a session the gateway dropped (idle, evicted, shutdown) is over. */
+  function endUpstreamSession(binding: SessionBinding): void {
+    const headers = upstreamRequestHeaders({ client: new Headers(), principal: binding, settings, upstreamSessionId: binding.upstreamId });
+    const ending = exchange('DELETE', headers, undefined).then(async (outcome) => {
+      if (outcome === TIMED_OUT || outcome instanceof Error) return logger.debug('ending an upstream session failed', { reason: outcome === TIMED_OUT ? 'timeout' : outcome.message });
+      await outcome.response.body?.cancel();
+      outcome.done();
+    });
+    endings.add(ending);
+    void ending.finally(() => endings.delete(ending));
+  }
+
+  async function handle(request: Request, principal: Principal, parsedBody: unknown): Promise<Response> {
+    const method = request.method;
+    const sessionHandle = request.headers.get('Mcp-Session-Id');
+    let binding: SessionBinding | undefined;
+    if (sessionHandle !== null) {
+      binding = bindings.find(sessionHandle, principal);
+      // Unknown, expired and someone else's look the same (RS-23); the upstream is not asked.
+      if (!binding) return jsonRpcError(404, -32001, 'Session not found');
+    }
+
+    const headers = upstreamRequestHeaders({ client: request.headers, principal, settings, ...(binding ? { upstreamSessionId: binding.upstreamId } : {}) });
+    const outcome = await exchange(method, headers, method === 'POST' ? JSON.stringify(parsedBody) : undefined, request.signal);
+    if (outcome === TIMED_OUT) {
+      logger.warn('upstream MCP server did not answer in time', { method, timeout_s: settings.timeout });
+      return upstreamError(504, UPSTREAM_MESSAGES.timeout, parsedBody);
+    }
+    if (outcome instanceof Error) {
+      if (request.signal.aborted) {
+        logger.debug('client went away before the upstream answered', { method });
+        return upstreamError(502, UPSTREAM_MESSAGES.unavailable, parsedBody);
+      }
+      logger.warn('upstream MCP server unavailable', { method, error: outcome.message, cause: errorCause(outcome) });
+      return upstreamError(502, UPSTREAM_MESSAGES.unavailable, parsedBody);
+    }
+    const { response: upstream, done, abort, signal } = outcome;
+
+    const refused = upstream.status === 401 || upstream.status === 407 || (upstream.status >= 300 && upstream.status < 400);
+    if (refused || upstream.status >= 500) {
+      await upstream.body?.cancel();
+      done();
+      if (refused) logger.warn('upstream MCP server refused the gateway: check upstream.bearerToken / upstream.secretHeaders', { status: upstream.status });
+      else logger.warn('upstream MCP server failed', { method, status: upstream.status });
+      return upstreamError(upstream.status === 504 ? 504 : 502, refused ? UPSTREAM_MESSAGES.refused : UPSTREAM_MESSAGES.unavailable, parsedBody);
+    }
+
+    let sessionId = binding?.id;
+    if (binding && (upstream.status === 404 || (method === 'DELETE' && upstream.ok))) {
+      // The client ended it, or the upstream no longer knows it (restarted): the client re-initializes.
+      bindings.forget(binding.id);
+      sessionId = undefined;
+    }
+    const upstreamSessionId = upstream.headers.get('Mcp-Session-Id');
+    if (!binding && upstreamSessionId && upstream.ok) {
+      sessionId = bindings.open(upstreamSessionId, principal).id;
+      stopSweeper ??= startSweeper(idleTtlMs, sweep);
+    }
+
+    const body = upstream.body && !NULL_BODY_STATUS.has(upstream.status)
+      ? relayBody(upstream.body, {
+          idleTimeoutMs: settings.streamIdleTimeout * 1000,
+          signal,
+          onFinished: done,
+          onInterrupted: (why, error) => {
+            abort();
+            done();
+            if (why === 'client-gone') logger.debug('client went away; upstream stream cancelled', { method });
+            else logger.warn(why === 'upstream-idle' ? 'upstream stream idle for too long; closed' : 'upstream stream broke', { method, ...(error instanceof Error ? { error: error.message } : {}) });
+          },
+        })
+      : null;
+    if (!body) {
+      await upstream.body?.cancel();
+      done();
+    }
+    return new Response(body, { status: upstream.status, headers: clientResponseHeaders(upstream.headers, sessionId) });
+  }
+
+  async function sweep(): Promise<number> {
+    const swept = bindings.sweep();
+    if (bindings.size === 0) {
+      stopSweeper?.();
+      stopSweeper = undefined;
+    }
+    return swept;
+  }
+
+  return {
+    handle,
+    sweep,
+    get sessionCount() {
+      return bindings.size;
+    },
+    async close() {
+      stopSweeper?.();
+      stopSweeper = undefined;
+      for (const controller of inflight) controller.abort();
+      inflight.clear();
+      bindings.dropAll();
+      await Promise.race([Promise.allSettled([...endings]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DELETE_MS).unref())]);
+    },
+  };
+}
+
+interface Exchange {
+  response: Response;
+  /** The exchange is over (body read, cancelled or never there): stop tracking it. */
+  done(): void;
+  /** Ends the upstream request (the connection, if still open). */
+  abort(): void;
+  readonly signal: AbortSignal;
+}
+
+/** `fetch failed` says nothing; its cause (ECONNREFUSED, ENOTFOUND…) says what to fix. */
+function errorCause(error: Error): string | undefined {
+  const cause = error.cause;
+  if (cause instanceof Error) return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
+  return undefined;
+}
