@@ -6,6 +6,7 @@ import { createApp } from './http/app.ts';
 import type { AppContext } from './http/context.ts';
 import { KeyStore } from './keys/keystore.ts';
 import { createJsonLogger, type Logger } from './log/logger.ts';
+import { isResourceOnly } from './resource/external.ts';
 import { openStorage } from './storage/open.ts';
 import type { Storage } from './storage/types.ts';
 import { systemClock, type Clock } from './util/clock.ts';
@@ -27,7 +28,10 @@ export interface Portcullis {
   close(): Promise<void>;
 }
 
-/** Builds the all-in-one server: storage, keys and the app. No listening socket: see runtime/node.ts. */
+/**
+ * Builds the server: storage, keys and the app; in resource-only mode (`authorizationServer` set)
+ * without the authorization server or a signing key. No listening socket: see runtime/node.ts.
+ */
 export async function createPortcullis(options: PortcullisOptions): Promise<Portcullis> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
@@ -36,7 +40,8 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
     config,
     capabilities: computeCapabilities(config),
     storage,
-    keys: await KeyStore.open(storage, clock, config.signingAlgorithm),
+    // Resource-only mode issues no tokens, so it needs (and creates) no signing key.
+    keys: isResourceOnly(config) ? await KeyStore.load(storage, clock, config.signingAlgorithm) : await KeyStore.open(storage, clock, config.signingAlgorithm),
     grants: new GrantStatus(storage, clock),
     clock,
     random: options.random ?? systemRandom,

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/resolve.ts';
+import { externalAuthorizationServer, type ExternalAuthorizationServer } from '../config/authorization-server.ts';
+import { describeUpstream, isUnauthenticatedRemoteUpstream } from '../config/upstream.ts';
 import type { FirstAdmin } from './first-admin.ts';
 
 export interface BannerInput {
@@ -40,12 +42,16 @@ export function withoutPassword(value: string): string {
 export function renderStartupBanner({ config, listening, firstAdmin, cli }: BannerInput): string {
   const mcpUrl = config.resource;
   const issuer = new URL(config.issuer);
+  const external = externalAuthorizationServer(config);
   const lines: string[] = [
     '',
     `${config.serverName} is running.`,
     '',
     `  MCP server URL   ${mcpUrl}`,
-    `  Issuer           ${config.issuer}`,
+    ...(config.upstream ? [`  Gateway to       ${describeUpstream(config.upstream)}`] : []),
+    ...(external
+      ? [`  Tokens from      ${external.issuer}  (${describeVerifier(external)})`, '  Authorization    off here: users sign in and clients register at the server above']
+      : [`  Issuer           ${config.issuer}`]),
     `  Data             ${describeDatabase(config.database)}`,
     `  Listening on     ${listening}`,
   ];
@@ -67,6 +73,12 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
   if (LOOPBACK.has(issuer.hostname) && !LOOPBACK.has(config.host)) {
     warnings.push(`Note: listening on ${config.host}, but the public URL is ${config.issuer}. Set PORTCULLIS_PUBLIC_URL so other machines get working links.`);
   }
+  if (config.upstream && isUnauthenticatedRemoteUpstream(config.upstream)) {
+    warnings.push(`WARNING: the gateway sends no credential to ${config.upstream.url}: anyone who can reach it there bypasses OAuth. Set PORTCULLIS_UPSTREAM_TOKEN.`);
+  }
+  if (external?.verifier === 'stytch' && !external.stytchStrictAudience) {
+    warnings.push('Note: Stytch tokens name only the project in aud, so any access token of the project is accepted here. Give the Connected App this MCP URL as custom audience and set PORTCULLIS_STYTCH_STRICT_AUDIENCE=true.');
+  }
   if (warnings.length) lines.push('', ...warnings.map((w) => `  ${w}`));
 
   lines.push(
@@ -78,6 +90,21 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
     `  Any client     npx mcp-remote ${mcpUrl}`,
   );
   if (issuer.protocol === 'https:') lines.push(`  Claude, ChatGPT  add ${mcpUrl} as a custom connector`);
-  lines.push('', `Add a user:      ${cli} users add <name>`, `More commands:   ${cli} --help`, '');
+  lines.push('');
+  // Resource-only mode keeps no accounts: users are the external authorization server's.
+  if (!external) lines.push(`Add a user:      ${cli} users add <name>`);
+  lines.push(`More commands:   ${cli} --help`, '');
   return lines.join('\n') + '\n';
+}
+
+/** How resource-only mode checks tokens, for the operator. */
+function describeVerifier(settings: ExternalAuthorizationServer): string {
+  switch (settings.verifier) {
+    case 'jwks':
+      return `JWT access tokens checked with ${settings.jwksUrl ?? 'the JWKS named in its metadata'}`;
+    case 'introspection':
+      return `tokens checked at ${settings.introspection?.endpoint ?? 'the introspection endpoint named in its metadata'}`;
+    case 'stytch':
+      return 'Stytch Connected Apps tokens';
+  }
 }

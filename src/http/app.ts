@@ -9,6 +9,7 @@ import { mountToken } from '../authorization/endpoints/token.ts';
 import { mountUserinfo } from '../authorization/endpoints/userinfo.ts';
 import { renderErrorJson } from '../errors/render.ts';
 import { mountMcpEndpoint } from '../mcp/endpoint.ts';
+import { createMcpResourceGuard, isResourceOnly } from '../resource/external.ts';
 import { mountProtectedResourceMetadata } from '../resource/metadata.ts';
 import type { AppContext } from './context.ts';
 import { corsFor } from './cors.ts';
@@ -27,17 +28,23 @@ export function createApp(ctx: AppContext): Hono {
   });
   for (const path of CORS_PATHS) app.use(path, corsFor());
 
+  // One guard for the PRM and the endpoint: it names the authorization server and holds the token cache.
+  const guard = createMcpResourceGuard(ctx);
   mountHealth(app, ctx);
-  mountDiscovery(app, ctx);
-  mountProtectedResourceMetadata(app, ctx);
-  mountJwks(app, ctx);
-  mountRegistration(app, ctx);
-  mountAuthorization(app, ctx);
-  mountToken(app, ctx);
-  mountRevocation(app, ctx);
-  mountIntrospection(app, ctx);
-  mountUserinfo(app, ctx);
-  mountMcpEndpoint(app, ctx);
+  mountProtectedResourceMetadata(app, ctx, guard.metadata);
+  // Resource-only mode: another server is the authorization server, so none of ours is reachable
+  // (its metadata 404s, and clients go where the PRM's authorization_servers sends them).
+  if (!isResourceOnly(ctx.config)) {
+    mountDiscovery(app, ctx);
+    mountJwks(app, ctx);
+    mountRegistration(app, ctx);
+    mountAuthorization(app, ctx);
+    mountToken(app, ctx);
+    mountRevocation(app, ctx);
+    mountIntrospection(app, ctx);
+    mountUserinfo(app, ctx);
+  }
+  mountMcpEndpoint(app, ctx, { guard });
 
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'No such endpoint.' }, 404));
   app.onError((error, c) => renderErrorJson(error, ctx.logger, { method: c.req.method, path: c.req.path }));

@@ -1,4 +1,5 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { createPrivateKey, sign as signBytes, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../util/clock.ts';
 import type { SigningKeyRecord, Storage } from '../storage/types.ts';
 
@@ -6,8 +7,41 @@ export type SigningAlgorithm = 'ES256' | 'RS256';
 
 interface LoadedKey {
   record: SigningKeyRecord;
-  privateKey: CryptoKey;
+  privateKey: KeyObject;
   publicJwk: JWK;
+}
+
+const segment = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** P-256 coordinate size: an ES256 JWS signature is R || S, 32 bytes each (RFC 7518 §3.4). */
+const P256_BYTES = 32;
+
+/**
+ * RFC 7518 §3.4: converts the DER `ECDSA-Sig-Value` (SEQUENCE of INTEGER r, INTEGER s) that
+ * node:crypto returns by default into the fixed-size R || S a JWS carries. Asking node:crypto for
+ * `dsaEncoding: 'ieee-p1363'` instead doubles the cost of an ES256 signature (bench/README.md).
+ */
+export function ecdsaDerToJose(der: Buffer): Buffer {
+  const out = Buffer.alloc(2 * P256_BYTES);
+  // 0x30 and a one-byte length: a P-256 signature is at most 72 bytes.
+  if (der[0] !== 0x30 || der[1] !== der.length - 2) throw new Error('not a DER ECDSA signature');
+  let at = 2;
+  for (let i = 0; i < 2; i++) {
+    const length = der[at + 1] ?? 0;
+    if (der[at] !== 0x02 || length === 0 || at + 2 + length > der.length) throw new Error('not a DER ECDSA signature');
+    let start = at + 2;
+    let size = length;
+    // A leading 0x00 keeps a positive INTEGER positive; R and S themselves are unsigned.
+    while (size > P256_BYTES && der[start] === 0) {
+      start++;
+      size--;
+    }
+    if (size > P256_BYTES) throw new Error('not a P-256 ECDSA signature');
+    der.copy(out, i * P256_BYTES + (P256_BYTES - size), start, start + size);
+    at += 2 + length;
+  }
+  if (at !== der.length) throw new Error('not a DER ECDSA signature');
+  return out;
 }
 
 /**
@@ -38,6 +72,13 @@ export class KeyStore {
     return store;
   }
 
+  /** Loads the keys there are and never creates one: for a server that signs nothing (resource-only mode). */
+  static async load(storage: Storage, clock: Clock, alg: SigningAlgorithm): Promise<KeyStore> {
+    const store = new KeyStore(storage, clock, alg);
+    await store.reload();
+    return store;
+  }
+
   /** Re-reads keys from storage (another instance or the CLI may have rotated them). */
   async reload(): Promise<void> {
     const now = this.#clock.now();
@@ -49,7 +90,7 @@ export class KeyStore {
         loaded.push({ ...known, record });
         continue;
       }
-      const privateKey = (await importJWK(JSON.parse(record.privateJwk) as JWK, record.alg)) as CryptoKey;
+      const privateKey = createPrivateKey({ key: JSON.parse(record.privateJwk) as JWK & { kty: string }, format: 'jwk' });
       loaded.push({ record, privateKey, publicJwk: JSON.parse(record.publicJwk) as JWK });
     }
     this.#keys = loaded;
@@ -77,9 +118,17 @@ export class KeyStore {
     return key;
   }
 
+  /**
+   * A compact JWS (RFC 7515 §7.1) of `payload`, signed by the active key. Signed in place with
+   * node:crypto: an ES256 signature takes ~20 µs of CPU, less than handing it to WebCrypto's thread
+   * pool and back, which also adds two thread switches to every token request (bench/README.md).
+   */
   async sign(payload: JWTPayload, typ: string): Promise<string> {
     const key = this.#requireActive();
-    return new SignJWT(payload).setProtectedHeader({ alg: key.record.alg, kid: key.record.kid, typ }).sign(key.privateKey);
+    const signingInput = `${segment({ alg: key.record.alg, kid: key.record.kid, typ })}.${segment(payload)}`;
+    // ES256 (RFC 7518 §3.4) is ECDSA P-256 with SHA-256; RS256 (§3.3) is PKCS#1 v1.5 with SHA-256, node's default for RSA.
+    const signature = signBytes('sha256', Buffer.from(signingInput), key.privateKey);
+    return `${signingInput}.${(key.record.alg === 'ES256' ? ecdsaDerToJose(signature) : signature).toString('base64url')}`;
   }
 
   /** Adds a new active key and retires the others, keeping them published for `overlapMs`. */

@@ -1,9 +1,10 @@
 import { createMcpHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
 import type { Hono } from 'hono';
+import { createGateway } from '../gateway/gateway.ts';
 import type { AppContext } from '../http/context.ts';
 import { corsFor } from '../http/cors.ts';
-import { createResourceGuard } from '../resource/guard.ts';
-import { LocalTokenVerifier } from '../resource/verify-local.ts';
+import { createMcpResourceGuard } from '../resource/external.ts';
+import type { ResourceServer } from '../resource/resource-server.ts';
 import { authInfoFor } from './auth-info.ts';
 import { calledToolNames, jsonRpcError, readJsonBody } from './json-rpc.ts';
 import { createOriginPolicy } from './origin.ts';
@@ -22,6 +23,11 @@ export interface McpEndpoint {
 export interface McpEndpointOptions {
   /** Tools to offer; defaults to the built-in tools whose scopes are configured. */
   tools?: readonly ToolDefinition[];
+  /**
+   * Who may call it; defaults to `createMcpResourceGuard(ctx)`: our own tokens, or in resource-only
+   * mode those of the configured authorization server.
+   */
+  guard?: ResourceServer;
 }
 
 const mounted = new WeakMap<AppContext, McpEndpoint[]>();
@@ -41,7 +47,8 @@ export function mcpEndpointOf(ctx: AppContext): McpEndpoint | undefined {
  * `Origin` check (403, RS-24) → CORS preflight for allowed origins → bearer token verification
  * (401, RS-17/RS-21: POST, GET and DELETE alike) → per-tool scope check of a `tools/call` (403
  * step-up challenge, RS-12) → the SDK: 2026-07-28 requests per request, 2025-era requests in
- * sessions bound to the token's user and client (RS-22/RS-23).
+ * sessions bound to the token's user and client (RS-22/RS-23). In gateway mode (`upstream` set) the
+ * last step is the upstream MCP server instead (src/gateway/gateway.ts).
  *
  * `tools/list` lists every tool, including ones the token lacks scope for: a client can see what
  * stepping up would unlock, and calling such a tool yields the challenge that says how.
@@ -49,12 +56,14 @@ export function mcpEndpointOf(ctx: AppContext): McpEndpoint | undefined {
 export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpointOptions = {}): McpEndpoint {
   const { config, logger } = ctx;
   const isAllowedOrigin = createOriginPolicy(config);
-  const guard = createResourceGuard(ctx, new LocalTokenVerifier(ctx));
+  const guard = options.guard ?? createMcpResourceGuard(ctx);
   const tools = options.tools ?? builtInTools.filter((t) => t.requiredScopes.every((s) => config.scopeNames.has(s)));
   const registry = createToolRegistry(tools, config.scopeNames);
   const factory = createMcpServerFactory(ctx, registry);
   const modern = createMcpHandler(factory, { legacy: 'reject', onerror: (error) => logger.debug('mcp request rejected', { error }) });
   const sessions = new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger, idleTtlMs: config.mcpSessionIdleTtl * 1000 });
+  // Gateway mode: the same checks, then the upstream MCP server instead of the built-in one.
+  const gateway = config.upstream ? createGateway(ctx, config.upstream) : undefined;
 
   app.use(config.mcpPath, async (c, next) => {
     const origin = c.req.header('Origin');
@@ -66,27 +75,34 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
   });
   app.use(config.mcpPath, corsFor(isAllowedOrigin));
 
+  /** Every scope a request needs, in one set (RS-13b): its tools' scopes, and in gateway mode the base scopes. */
+  const requiredScopesFor = (message: unknown): string[] => {
+    const called = message === undefined ? [] : calledToolNames(message);
+    return gateway ? gateway.requiredScopes(called) : [...new Set(called.flatMap((name) => registry.requiredScopes(name)))];
+  };
+
   app.all(config.mcpPath, async (c) => {
     const request = c.req.raw;
-    const principal = await guard.authenticate(request);
+    // The body (size-capped) is read before the token is checked only to learn which scopes the call
+    // needs, so that a 401 already names them (RS-04) and a 403 names all of them (RS-12); nothing
+    // runs until the token is verified (RS-17), and a token error is answered before a body error.
+    const isJsonPost = request.method === 'POST' && isJsonContentType(request.headers.get('Content-Type'));
+    const body = isJsonPost ? await readJsonBody(request) : undefined;
+    const message = body?.ok && typeof body.value === 'object' && body.value !== null ? (body.value as object) : undefined;
+    const principal = await guard.authenticate(request, { requiredScopes: requiredScopesFor(message) });
     if (principal instanceof Response) return principal;
 
     if (request.method !== 'POST' && request.method !== 'GET' && request.method !== 'DELETE') {
       return jsonRpcError(405, -32000, 'Method not allowed', { Allow: 'GET, POST, DELETE' });
     }
-
-    let parsedBody: unknown;
     if (request.method === 'POST') {
-      if (!isJsonContentType(request.headers.get('Content-Type'))) return jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
-      const body = await readJsonBody(request);
+      if (!body) return jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
       if (!body.ok) return body.response;
-      if (typeof body.value !== 'object' || body.value === null) return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message');
-      parsedBody = body.value;
-      // Every scope the whole request needs, in one challenge (RS-13b), before any tool runs.
-      const required = [...new Set(calledToolNames(parsedBody).flatMap((name) => registry.requiredScopes(name)))];
-      const refusal = guard.requireScopes(principal, required);
-      if (refusal) return refusal;
+      if (message === undefined) return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message');
     }
+    const parsedBody: unknown = message;
+
+    if (gateway) return gateway.upstream.handle(request, principal, parsedBody);
 
     const authInfo = authInfoFor(principal, config.resource, guard.resourceMetadataUrl);
     if (await isLegacyRequest(request, parsedBody)) return sessions.handle(request, principal, authInfo, parsedBody);
@@ -98,6 +114,7 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
     async close() {
       await sessions.close();
       await modern.close();
+      await gateway?.upstream.close();
     },
   };
   mounted.set(ctx, [...(mounted.get(ctx) ?? []), endpoint]);

@@ -7,6 +7,7 @@ import { ConfigError, resolveConfig, type ResolvedConfig } from '../config/resol
 import type { Logger } from '../log/logger.ts';
 import { closeMcpEndpoint } from '../mcp/endpoint.ts';
 import { createPortcullis, type Portcullis } from '../portcullis.ts';
+import { isResourceOnly } from '../resource/external.ts';
 
 export interface NodeServerOptions {
   logger?: Logger;
@@ -69,7 +70,10 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
     if (initialConfig.port === 0 && !initialConfig.publicUrl) config = resolveConfig({ ...initialConfig, port: address.port });
     const storage = await openDatabase(config.database);
     portcullis = await createPortcullis({ config, storage, ...(options.logger ? { logger: options.logger } : {}) });
-    firstAdmin = await ensureFirstAdmin(portcullis.ctx.storage, portcullis.ctx);
+    // Local accounts only: in resource-only mode users sign in at the external authorization server,
+    // and with an upstream identity provider they sign in there.
+    const localLogin = !isResourceOnly(config) && config.identityProvider.kind === 'local';
+    firstAdmin = localLogin ? await ensureFirstAdmin(portcullis.ctx.storage, portcullis.ctx) : null;
   } catch (error) {
     server.close();
     throw error;
@@ -96,8 +100,13 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
       await new Promise<void>((done) => {
         const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
         deadline.unref();
+        // A keep-alive connection that goes idle after its last response would otherwise hold close()
+        // until the client's keep-alive timeout: keep closing idle ones while in-flight requests finish.
+        const sweep = setInterval(() => server.closeIdleConnections(), 100);
+        sweep.unref();
         server.close(() => {
           clearTimeout(deadline);
+          clearInterval(sweep);
           done();
         });
         server.closeIdleConnections();

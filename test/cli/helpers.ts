@@ -55,9 +55,9 @@ export interface RunningServer {
   exited(timeoutMs?: number): Promise<number | null>;
 }
 
-/** Spawns `portcullis start` and waits (bounded) until stdout contains `ready`. */
-export async function startServer(env: Record<string, string>, ready: RegExp, timeoutMs = 30_000): Promise<RunningServer & { match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, [...NODE_ARGS, 'start'], { env: cliEnv(env) });
+/** Spawns `portcullis start [args]` and waits (bounded) until stdout contains `ready`. */
+export async function startServer(env: Record<string, string>, ready: RegExp, timeoutMs = 30_000, args: readonly string[] = []): Promise<RunningServer & { match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, [...NODE_ARGS, 'start', ...args], { env: cliEnv(env) });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

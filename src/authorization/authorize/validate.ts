@@ -56,7 +56,7 @@ export function validateRequestParameters(ctx: AppContext, params: RequestParams
   checkResponseType(params, target.client, ctx.capabilities);
   const codeChallenge = checkPkce(params);
   const scopes = checkScope(params, target.client, ctx.config, ctx.capabilities);
-  const resource = checkResource(params, ctx.config.resource);
+  const resource = checkResource(params, ctx.config.resource, ctx.config.resources);
   const prompt = checkPrompt(params);
   const nonce = params.one('nonce', { redirectable: true }) ?? null;
   return { ...target, scopes, resource, codeChallenge, nonce, prompt };

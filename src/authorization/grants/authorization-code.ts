@@ -2,6 +2,7 @@ import { OAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../http/context.ts';
 import type { AuthorizationCodeRecord, ClientRecord, GrantRecord } from '../../storage/types.ts';
 import { hashSecret, PKCE_VERIFIER, pkceS256, safeEqual } from '../../util/crypto.ts';
+import { sameResource } from '../authorize/resource.ts';
 import type { FormParams } from '../form.ts';
 import { issueIdToken, OPENID_SCOPE } from '../id-token.ts';
 import type { GrantType } from './grant-type.ts';
@@ -119,7 +120,7 @@ function checkBindings(code: AuthorizationCodeRecord, client: ClientRecord, veri
   if (redirectUri !== undefined && redirectUri !== code.redirectUri) throw invalidGrant('redirect_uri differs from the authorization request');
   // RFC 8707 §2.2: the token is for the resource the user consented to, and no other.
   const resource = form.get('resource');
-  if (resource !== undefined && resource !== code.resource) {
+  if (resource !== undefined && !sameResource(resource, code.resource)) {
     throw new OAuthError('invalid_target', 'The resource parameter names a resource this authorization was not granted for.');
   }
 }

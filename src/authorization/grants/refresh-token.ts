@@ -1,6 +1,7 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
 import { effectiveScopes, parseScope } from '../../resource/scopes.ts';
 import { hashSecret } from '../../util/crypto.ts';
+import { sameResource } from '../authorize/resource.ts';
 import type { GrantType } from './grant-type.ts';
 import { tokenResponse } from './issue.ts';
 import { refreshTokenExpiry, successorOf } from './refresh-secrets.ts';
@@ -34,20 +35,21 @@ export const refreshTokenGrant: GrantType = {
     const now = ctx.clock.now();
     const tokenHash = hashSecret(presented);
 
-    const record = await ctx.storage.refreshTokens.get(tokenHash);
-    if (!record) throw invalidGrant('unknown refresh token');
+    // One read for both: the token's bindings and its grant are all checked before anything changes.
+    const found = await ctx.storage.refreshTokens.getWithGrant(tokenHash);
+    if (!found) throw invalidGrant('unknown refresh token');
+    const { token: record, grant } = found;
     // SEC-34: bound to the client it was issued to. Another client's attempt changes nothing.
     if (record.clientId !== client.clientId) throw invalidGrant('refresh token issued to another client');
     if (!client.grantTypes.includes('refresh_token') && !record.scopes.includes(OFFLINE_ACCESS)) {
       throw new OAuthError('unauthorized_client', 'This client is not registered for the refresh_token grant.');
     }
-    const grant = await ctx.storage.grants.get(record.grantId);
-    if (!grant || grant.revokedAt !== null) throw invalidGrant('grant revoked');
+    if (grant.revokedAt !== null) throw invalidGrant('grant revoked');
     if (grant.expiresAt <= now) throw invalidGrant('grant reached its absolute lifetime');
 
     // RFC 8707 §2.2: a refresh may name the resource again, but only the one granted.
     const resource = form.get('resource');
-    if (resource !== undefined && resource !== grant.resource) {
+    if (resource !== undefined && !sameResource(resource, grant.resource)) {
       throw new OAuthError('invalid_target', 'The resource parameter names a resource this authorization was not granted for.');
     }
     const scopes = narrowedScopes(form.get('scope'), grant.scopes);

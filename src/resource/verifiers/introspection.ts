@@ -61,6 +61,9 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       const url = await endpoint();
       const { status, body } = await fetchJson(fetchFn, url, { method: 'POST', headers, body: form.toString() }, limits);
       const answer = asObject(body);
+      // Some servers refuse to introspect tokens they never introspect (oidc-provider: its own JWTs)
+      // with RFC 7009's `unsupported_token_type` instead of `active: false`: a refusal of the token, not an outage.
+      if (status === 400 && answer?.['error'] === 'unsupported_token_type') return { ok: false, reason: 'inactive', detail: 'unsupported_token_type' };
       if (status !== 200 || !answer) throw new VerifierUnavailableError(`introspection at ${url} answered ${status}`);
       return judge(answer);
     },
