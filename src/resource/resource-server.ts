@@ -99,9 +99,13 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   const metadata = protectedResourceMetadataDocument({ ...options, resource });
   const metadataPaths = protectedResourceMetadataPaths(resource);
 
-  const invalidToken = (reason: TokenRejection, detail?: string): Response => {
+  // A 401 names the scopes a client should ask for: the server's, plus what this request needs (RS-04),
+  // so a client that re-authorizes gets enough scope the first time instead of stepping up afterwards.
+  const scopesToAskFor = (operation: readonly string[]): string[] => [...new Set([...challengeScopes, ...operation])];
+
+  const invalidToken = (operation: readonly string[], reason: TokenRejection, detail?: string): Response => {
     logger.debug('access token rejected', { reason, detail });
-    return bearerChallengeResponse({ error: 'invalid_token', errorDescription: INVALID_TOKEN_DESCRIPTION, scopes: challengeScopes, resourceMetadata: resourceMetadataUrl });
+    return bearerChallengeResponse({ error: 'invalid_token', errorDescription: INVALID_TOKEN_DESCRIPTION, scopes: scopesToAskFor(operation), resourceMetadata: resourceMetadataUrl });
   };
 
   const unavailable = (error: VerifierUnavailableError): Response => {
@@ -132,11 +136,12 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     metadataPaths,
 
     async authenticate(request, authOptions = {}) {
+      const operation = authOptions.requiredScopes ?? [];
       const credential = extractBearer(request);
       // RFC 6750 §3.1: no credentials, so no error code; only where to go and what to ask for.
-      if (credential.kind === 'none') return bearerChallengeResponse({ scopes: challengeScopes, resourceMetadata: resourceMetadataUrl });
-      if (credential.kind === 'malformed') return invalidToken('malformed');
-      if (credential.token.length > maxTokenLength) return invalidToken('oversized', `${credential.token.length} characters`);
+      if (credential.kind === 'none') return bearerChallengeResponse({ scopes: scopesToAskFor(operation), resourceMetadata: resourceMetadataUrl });
+      if (credential.kind === 'malformed') return invalidToken(operation, 'malformed');
+      if (credential.token.length > maxTokenLength) return invalidToken(operation, 'oversized', `${credential.token.length} characters`);
       let result: VerifyResult;
       try {
         result = await verifier.verify(credential.token);
@@ -144,9 +149,9 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         if (error instanceof VerifierUnavailableError) return unavailable(error);
         throw error;
       }
-      if (!result.ok) return invalidToken(result.reason, result.detail);
-      const principal: Principal = { ...result.token, token: credential.token };
-      const required = [...serverRequired, ...(authOptions.requiredScopes ?? [])];
+      if (!result.ok) return invalidToken(operation, result.reason, result.detail);
+      const principal: Principal = { ...result.token, token: credential.token, resourceMetadataUrl };
+      const required = [...serverRequired, ...operation];
       const refusal = required.length > 0 ? requireScopes(principal, required) : null;
       return refusal ?? principal;
     },

@@ -72,6 +72,12 @@ export interface Principal extends VerifiedToken {
    * `clientId`, `scopes` and `expiresAt`, a principal is an MCP SDK `AuthInfo` as it is.
    */
   token: string;
+  /**
+   * The resource server's Protected Resource Metadata URL (set by `authenticate`). The MCP SDK v2
+   * names it as `resource_metadata` in the `403 insufficient_scope` challenges it sends for a tool's
+   * `scopeChallenge` (MCP RS-12), so those point clients at the same document as ours.
+   */
+  resourceMetadataUrl?: string;
 }
 
 /**

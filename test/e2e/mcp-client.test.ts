@@ -1,27 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createAdaptorServer } from '@hono/node-server';
-import {
-  Client,
-  StreamableHTTPClientTransport,
-  UnauthorizedError,
-  type OAuthClientInformationMixed,
-  type OAuthClientMetadata,
-  type OAuthClientProvider,
-  type OAuthDiscoveryState,
-  type OAuthTokens,
-} from '@modelcontextprotocol/client';
-import { resolveConfig } from '../../src/config/resolve.ts';
-import { createUser } from '../../src/identity/users.ts';
-import { createMemoryLogger } from '../../src/log/logger.ts';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
-import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
-import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
-import { ManualClock } from '../../src/util/clock.ts';
-import { systemRandom } from '../../src/util/crypto.ts';
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import type { ManualClock } from '../../src/util/clock.ts';
+import { E2E_USER, InMemoryOAuthProvider, startRealServer, type RealServer } from '../helpers/e2e.ts';
 import { authorizeWithForms, cookieJar, type CookieJar } from '../helpers/oauth-flow.ts';
 
 /**
@@ -30,69 +11,8 @@ import { authorizeWithForms, cookieJar, type CookieJar } from '../helpers/oauth-
  * would. Only time is controlled: the server runs on a ManualClock so the access token can expire.
  */
 
-const USERNAME = 'alice';
-const PASSWORD = 'correct horse battery staple';
+const { username: USERNAME, password: PASSWORD } = E2E_USER;
 const ACCESS_TOKEN_TTL = 60;
-
-/** The client side of OAuth, kept in memory: what a desktop MCP client would persist. */
-class InMemoryOAuthProvider implements OAuthClientProvider {
-  readonly redirectUrl = 'http://127.0.0.1:53682/callback';
-  readonly clientMetadata: OAuthClientMetadata = {
-    client_name: 'Portcullis E2E client',
-    redirect_uris: [this.redirectUrl],
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'none',
-  };
-  client: OAuthClientInformationMixed | undefined;
-  tokenSet: OAuthTokens | undefined;
-  /** Every authorization URL the SDK asked us to open, oldest first. */
-  readonly authorizationUrls: URL[] = [];
-  /** How often the SDK stored tokens (code exchanges and refreshes). */
-  tokensSaved = 0;
-  registrations = 0;
-  #verifier = '';
-  #state = '';
-  #discovery: OAuthDiscoveryState | undefined;
-
-  state(): string {
-    this.#state = randomBytes(16).toString('base64url');
-    return this.#state;
-  }
-  get expectedState(): string {
-    return this.#state;
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed): void {
-    this.registrations++;
-    this.client = info;
-  }
-  tokens() {
-    return this.tokenSet;
-  }
-  saveTokens(tokens: OAuthTokens): void {
-    this.tokensSaved++;
-    this.tokenSet = tokens;
-  }
-  redirectToAuthorization(url: URL): void {
-    this.authorizationUrls.push(url);
-  }
-  saveCodeVerifier(verifier: string): void {
-    this.#verifier = verifier;
-  }
-  codeVerifier(): string {
-    return this.#verifier;
-  }
-  /** Lets the SDK check that the code comes back from the authorization server it was sent to (SEP-2352). */
-  saveDiscoveryState(state: OAuthDiscoveryState): void {
-    this.#discovery = state;
-  }
-  discoveryState() {
-    return this.#discovery;
-  }
-}
 
 interface Exchange {
   method: string;
@@ -102,8 +22,7 @@ interface Exchange {
 
 for (const era of ['legacy', 'modern'] as const) {
   describe(`E2E (${era === 'legacy' ? '2025-era session' : '2026-07-28'}): the official MCP SDK client discovers, registers, logs in, calls tools, steps up and refreshes`, () => {
-    let server: Server;
-    let portcullis: Portcullis;
+    let real: RealServer;
     let origin: string;
     let clock: ManualClock;
     const provider = new InMemoryOAuthProvider();
@@ -138,32 +57,14 @@ for (const era of ['legacy', 'modern'] as const) {
     };
 
     before(async () => {
-      clock = new ManualClock(Date.now());
-      // Bind first so the public URL can name the real port, as the runtime does.
-      let handle: (request: Request, env: unknown) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
-      server = createAdaptorServer({ fetch: (request, env) => handle(request, env) }) as Server;
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const storage = await openSqliteStorage(':memory:');
-      portcullis = await createPortcullis({
-        config: resolveConfig({ publicUrl: origin, database: ':memory:', accessTokenTtl: ACCESS_TOKEN_TTL }),
-        storage,
-        clock,
-        logger: createMemoryLogger(),
-      });
-      handle = (request, env) => portcullis.app.fetch(request, env);
-      await createUser(storage, { username: USERNAME, password: PASSWORD }, { now: clock.now(), random: systemRandom });
+      real = await startRealServer({ accessTokenTtl: ACCESS_TOKEN_TTL });
+      ({ origin, clock } = real);
       jar = cookieJar();
     });
 
     after(async () => {
       await client?.close().catch(() => {});
-      await closeMcpEndpoint(portcullis.ctx);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await portcullis.close();
+      await real.close();
     });
 
     it('RS-03b/RS-26: a first connect is answered 401, then PRM discovery, AS metadata and dynamic registration lead to an authorization URL', async () => {

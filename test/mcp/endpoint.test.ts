@@ -53,6 +53,17 @@ describe('MCP endpoint: authentication on every request (RS-17, RS-21)', () => {
     assert.equal(response.status, 401);
   });
 
+  it('RS-04 a 401 for a tools/call names the scopes that call needs, so the client asks for them up front', async () => {
+    const response = await post(t, toolCallMessage('create_task', { title: 'x' }));
+    assert.equal(response.status, 401);
+    const { params } = parseChallenge(response.headers.get('WWW-Authenticate'));
+    assert.equal(params['error'], undefined, 'RFC 6750 §3.1: no credentials, no error code');
+    assert.deepEqual(params['scope']?.split(' ').sort(), ['tasks:read', 'tasks:write']);
+    const stale = await post(t, toolCallMessage('create_task', { title: 'x' }), { Authorization: 'Bearer not-a-token' });
+    assert.equal(parseChallenge(stale.headers.get('WWW-Authenticate')).params['scope']?.includes('tasks:write'), true);
+    assert.equal((await t.ctx.storage.tasks.list('anyone')).length, 0);
+  });
+
   it('methods other than GET, POST and DELETE get 405 once authenticated', async () => {
     const who = await signIn(t);
     assert.equal((await t.request('/mcp', { method: 'PUT' })).status, 401);
