@@ -1,0 +1,47 @@
+import type { Usage } from '../servers/types.ts';
+import type { LoadResult } from './load.ts';
+import type { BenchProfile, Phase } from './settings.ts';
+import { median, quantile } from './stats.ts';
+
+export interface LatencySummary {
+  n: number;
+  medianMs: number;
+  p90Ms: number;
+}
+
+export const summarize = (ms: readonly number[]): LatencySummary => ({ n: ms.length, medianMs: median(ms), p90Ms: quantile(ms, 0.9) });
+
+/** Everything one `npm run bench` measured: what bench/results/latest.json holds. */
+export interface BenchReport {
+  conditions: {
+    date: string;
+    node: string;
+    cpu: string;
+    cores: number;
+    loadAverageAtStart: number[];
+    layout: string;
+    profile: BenchProfile;
+    phases: Phase[];
+    /** True when the phases ran under the CPU profiler (slower: not for figures). */
+    cpuProfiled: boolean;
+  };
+  firstTime: LatencySummary;
+  flows?: {
+    sequential: LatencySummary;
+    concurrent: LatencySummary & { clients: number; flowsPerSecond: number; cpuMicrosPerFlow: number };
+  };
+  memory?: {
+    flowsPerBatch: number;
+    /** Right after start, before any request. */
+    started: Usage;
+    /** After the sign-ins and any earlier phase, after GC: the baseline of the batches. */
+    idle: Usage;
+    afterBatch: Usage[];
+    afterBatchGc: Usage[];
+  };
+  toolsCall?: { portcullisAuth: LoadResult[]; portcullisNoAuth: LoadResult[]; sdkAuth: LoadResult[]; sdkNoAuth: LoadResult[] };
+  refresh?: { portcullis: LoadResult[]; sdk: LoadResult[]; poolPerRun: { portcullis: number; sdk: number } };
+  calibration?: { bareNodeHttp: LoadResult[] };
+  /** RSS of every server process at the end of the run, in bytes. */
+  finalRss: Record<string, number>;
+}

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatReport, headline } from '../../bench/lib/report.ts';
+import { FULL_PROFILE, type BenchProfile } from '../../bench/lib/settings.ts';
+import { runBench } from '../../bench/run.ts';
+
+/**
+ * Keeps `npm run bench` working: every phase of the real harness (server processes, real sockets,
+ * autocannon, the OAuth flows, the SDK peer) runs for a fraction of a second. Nothing here asserts
+ * on speed: only that each measurement happened and every request it made succeeded.
+ */
+const TINY: BenchProfile = {
+  ...FULL_PROFILE,
+  seconds: 0.3,
+  warmupSeconds: 0,
+  repeats: 1,
+  sequentialFlows: 3,
+  concurrentFlows: 4,
+  concurrency: 2,
+  memoryFlows: 4,
+  firstTimeFlows: 3,
+  refreshCeilingPerSecond: { portcullis: 20_000, sdk: 50_000 },
+};
+
+describe('bench harness (npm run bench) smoke test', () => {
+  it('runs every phase against Portcullis and the SDK peer and reports each figure', { timeout: 180_000 }, async () => {
+    const report = await runBench(TINY, { pin: false });
+
+    assert.equal(report.firstTime.n, 3, 'first-time flows: login with scrypt and consent through the real pages');
+    assert.equal(report.flows?.sequential.n, 3);
+    assert.equal(report.flows?.concurrent.n, 4);
+    assert.equal(report.memory?.afterBatchGc.length, 2);
+    assert.ok(report.memory!.idle.heapUsed > 0);
+
+    const { toolsCall, refresh, calibration } = report;
+    assert.ok(toolsCall && refresh && calibration);
+    for (const [name, runs] of Object.entries({ ...toolsCall, portcullisRefresh: refresh.portcullis, sdkRefresh: refresh.sdk, bare: calibration.bareNodeHttp })) {
+      assert.equal(runs.length, 1, name);
+      const [run] = runs;
+      assert.ok(run!.requests > 0, `${name}: requests were made`);
+      assert.ok(run!.rps > 0, `${name}: some succeeded`);
+      assert.equal(run!.errors, 0, `${name}: no connection errors`);
+      assert.ok(Number.isFinite(run!.cpuMicrosPerRequest), `${name}: server CPU was read`);
+    }
+    // tools/call requests all succeed; a refresh pool may run out in a tiny run, which shows as non-2xx.
+    for (const [name, runs] of Object.entries(toolsCall)) assert.equal(runs[0]!.non2xx, 0, `${name}: every tools/call succeeded`);
+
+    const figures = headline(report);
+    assert.ok(Number.isFinite(figures.portcullisAuthRatio) && Number.isFinite(figures.refreshVsSdk));
+    const table = formatReport(report);
+    for (const heading of ['MCP tools/call', 'Refresh grant', 'Full flow', 'Memory', 'Calibration']) assert.match(table, new RegExp(heading));
+  });
+});
