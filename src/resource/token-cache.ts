@@ -2,7 +2,7 @@ import type { Clock } from '../util/clock.ts';
 import { hashSecret } from '../util/crypto.ts';
 
 export interface TokenCacheOptions {
-  /** Most entries kept; the least recently used goes first. */
+  /** Most entries kept; when full, an entry not used since it was last looked at goes first. */
   maxEntries?: number;
   /** Longest an entry lives, whatever the token's `exp`. */
   maxAgeMs?: number;
@@ -18,8 +18,12 @@ export class VerifiedTokenCache<T> {
   #clock: Clock;
   #maxEntries: number;
   #maxAgeMs: number;
-  /** Map iteration order is insertion order: re-inserting on a hit makes the first key the LRU one. */
-  #entries = new Map<string, { value: T; until: number }>();
+  /**
+   * Insertion-ordered. A hit only sets `used` (moving entries on every hit cost more than verifying
+   * some tokens again: bench/README.md); eviction gives used entries a second chance (the CLOCK
+   * approximation of least-recently-used).
+   */
+  #entries = new Map<string, { value: T; until: number; used: boolean }>();
 
   constructor(clock: Clock, options: TokenCacheOptions = {}) {
     this.#clock = clock;
@@ -31,9 +35,11 @@ export class VerifiedTokenCache<T> {
     const key = hashSecret(token);
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    this.#entries.delete(key);
-    if (entry.until <= this.#clock.now()) return undefined;
-    this.#entries.set(key, entry);
+    if (entry.until <= this.#clock.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    entry.used = true;
     return entry.value;
   }
 
@@ -43,12 +49,20 @@ export class VerifiedTokenCache<T> {
     if (until <= this.#clock.now()) return;
     const key = hashSecret(token);
     this.#entries.delete(key);
-    while (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done) break;
-      this.#entries.delete(oldest.value);
+    this.#evictUntilRoom();
+    this.#entries.set(key, { value, until, used: false });
+  }
+
+  #evictUntilRoom(): void {
+    // A used entry is moved to the back with its flag cleared, so each is seen at most twice: this ends.
+    for (const [key, entry] of this.#entries) {
+      if (this.#entries.size < this.#maxEntries) return;
+      this.#entries.delete(key);
+      if (entry.used) {
+        entry.used = false;
+        this.#entries.set(key, entry);
+      }
     }
-    this.#entries.set(key, { value, until });
   }
 
   clear(): void {

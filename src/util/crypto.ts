@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hash, randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Source of randomness; injected so tests can be deterministic where they need to be. */
 export type RandomBytes = (length: number) => Uint8Array;
@@ -23,7 +23,8 @@ export function randomId(random: RandomBytes, bytes = 16): string {
 
 /** Storage key for a secret: only this hash is ever written to the database. */
 export function hashSecret(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  // One-shot hash: half the cost of createHash().update().digest(), and this runs on every lookup.
+  return hash('sha256', value, 'base64url');
 }
 
 export function hmac(key: string, value: string): string {

@@ -36,6 +36,16 @@ describe('Verified-token cache', () => {
     assert.equal(cache.get('c'), 'C');
   });
 
+  it('stays bounded when every entry is in use, evicting one per insertion', () => {
+    const clock = new ManualClock(0);
+    const cache = new VerifiedTokenCache<number>(clock, { maxEntries: 100 });
+    for (let i = 0; i < 100; i++) cache.set(`t${i}`, i, 60_000);
+    for (let i = 0; i < 100; i++) cache.get(`t${i}`);
+    for (let i = 100; i < 150; i++) cache.set(`t${i}`, i, 60_000);
+    assert.equal(cache.size, 100);
+    assert.equal(cache.get('t149'), 149, 'the newest is kept');
+  });
+
   it('an already expired token is not stored', () => {
     const clock = new ManualClock(5_000);
     const cache = new VerifiedTokenCache<string>(clock);
