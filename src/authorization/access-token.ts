@@ -14,6 +14,12 @@ export interface AccessTokenSubject {
   resource: string;
   grantId: string;
   authTime?: number;
+  /**
+   * `client` when the token acts for the client itself (client_credentials): the token then carries
+   * `sub_type: "client"` besides its `client:`-prefixed `sub`, so no resource server can take it for a
+   * user's token (RFC 9700 §4.15, SEC-32, CC-07).
+   */
+  subjectType?: 'client';
 }
 
 /**
@@ -35,6 +41,7 @@ export async function issueAccessToken(ctx: AppContext, s: AccessTokenSubject): 
       jti: randomId(ctx.random),
       gid: s.grantId,
       ...(s.authTime ? { auth_time: seconds(s.authTime) } : {}),
+      ...(s.subjectType ? { sub_type: s.subjectType } : {}),
     },
     ACCESS_TOKEN_TYP,
   );

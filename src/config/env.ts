@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { AUTHORIZATION_SERVER_ENV } from './authorization-server-env.ts';
+import { CLIENT_METADATA_DOCUMENTS_ENV } from './client-metadata-documents-env.ts';
+import { ENTERPRISE_ENV } from './enterprise.ts';
 import { IDENTITY_PROVIDER_ENV } from './identity-provider-env.ts';
 import { ConfigError } from './resolve.ts';
 import { UPSTREAM_ENV } from './upstream-env.ts';
@@ -42,8 +44,10 @@ const ENV: Record<string, (input: ConfigInput, value: string, name: string) => v
   PORTCULLIS_MCP_SESSION_IDLE_TTL: (c, v, n) => void (c.mcpSessionIdleTtl = int(n, v)),
   PORTCULLIS_ALLOWED_ORIGINS: (c, v) => void (c.allowedOrigins = list(v, /,/)),
   ...IDENTITY_PROVIDER_ENV,
+  ...ENTERPRISE_ENV,
   ...UPSTREAM_ENV,
   ...AUTHORIZATION_SERVER_ENV,
+  ...CLIENT_METADATA_DOCUMENTS_ENV,
   LOG_LEVEL: (c, v) => void (c.logLevel = v as 'info'),
   PORTCULLIS_DANGEROUSLY_ALLOW_INSECURE_HTTP: (c, v, n) => void (c.dangerouslyAllowInsecureHttp = bool(n, v)),
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authorizationServerProblem, resourcesProblem } from './authorization-server.ts';
+import { trustedIdentityProvidersProblem } from './enterprise.ts';
 import { identityProviderProblem } from './identity-provider.ts';
 import { configSchema, type ConfigInput, type ParsedConfig } from './schema.ts';
 import { upstreamProblem, withGatewayScopeDefaults } from './upstream.ts';
@@ -56,6 +57,8 @@ export function resolveConfig(input: ConfigInput = {}): Readonly<ResolvedConfig>
   }
   const idpProblem = identityProviderProblem(config.identityProvider, config.dangerouslyAllowInsecureHttp);
   if (idpProblem) throw new ConfigError(`Invalid setting ${idpProblem}`);
+  const enterpriseProblem = trustedIdentityProvidersProblem(config);
+  if (enterpriseProblem) throw new ConfigError(`Invalid setting ${enterpriseProblem}`);
   const gatewayProblem = upstreamProblem(config);
   if (gatewayProblem) throw new ConfigError(`Invalid setting ${gatewayProblem}`);
   const resourceModeProblem = resourcesProblem(config) ?? authorizationServerProblem(config, url.origin);

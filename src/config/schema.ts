@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { authorizationServerSchema, resourcesSchema } from './authorization-server.ts';
+import { clientIdMetadataDocumentsSchema, dangerouslyAllowPrivateNetworkFetchesSchema } from './client-metadata-documents.ts';
+import { trustedIdentityProvidersSchema } from './enterprise.ts';
 import { identityProviderSchema } from './identity-provider.ts';
 import { upstreamSchema } from './upstream.ts';
 
@@ -79,6 +81,7 @@ export const configSchema = z.object({
     })
     .default({ enabled: true, perMinute: 20 })
     .describe('PORTCULLIS_REGISTRATION (`on`/`off`), PORTCULLIS_REGISTRATION_PER_MINUTE. Dynamic client registration (RFC 7591) and its per-address rate limit.'),
+  clientIdMetadataDocuments: clientIdMetadataDocumentsSchema,
   loginSessionTtl: seconds(60, 30 * 86_400).default(12 * 3600).describe('PORTCULLIS_LOGIN_SESSION_TTL. How long a browser stays signed in, in seconds.'),
   mcpSessionIdleTtl: seconds(30, 86_400).default(1800).describe('PORTCULLIS_MCP_SESSION_IDLE_TTL. An MCP session idle for this many seconds is closed.'),
   allowedOrigins: z
@@ -88,6 +91,7 @@ export const configSchema = z.object({
       'PORTCULLIS_ALLOWED_ORIGINS (comma-separated). Browser origins, besides this server\'s own, allowed to call the MCP endpoint. Requests with any other `Origin` get 403 (DNS-rebinding defence).',
     ),
   identityProvider: identityProviderSchema,
+  trustedIdentityProviders: trustedIdentityProvidersSchema,
   upstream: upstreamSchema,
   authorizationServer: authorizationServerSchema,
   resources: resourcesSchema,
@@ -96,6 +100,7 @@ export const configSchema = z.object({
     .boolean()
     .default(false)
     .describe('PORTCULLIS_DANGEROUSLY_ALLOW_INSECURE_HTTP. Allow an `http:` public URL on a non-loopback host. Tokens then cross the network in clear text.'),
+  dangerouslyAllowPrivateNetworkFetches: dangerouslyAllowPrivateNetworkFetchesSchema,
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

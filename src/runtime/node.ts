@@ -141,6 +141,12 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
   if (config.dangerouslyAllowInsecureHttp && new URL(config.issuer).protocol === 'http:') {
     logger.warn('insecure http allowed: tokens and passwords cross the network in clear text', { issuer: config.issuer });
   }
+  if (config.dangerouslyAllowPrivateNetworkFetches) {
+    // SSRF defence off (BP-08): client-supplied URLs may reach this machine and its network.
+    logger.warn('DANGEROUS: fetches of client-supplied URLs may reach loopback and private addresses over plain http; for tests only', {
+      setting: 'PORTCULLIS_DANGEROUSLY_ALLOW_PRIVATE_NETWORK_FETCHES',
+    });
+  }
   logger.info('server started', { issuer: config.issuer, resource: config.resource, listening });
   return { portcullis, config, listening, firstAdmin, close };
 }

@@ -12,8 +12,14 @@ export interface UserRecord {
   createdAt: number;
 }
 
-export type ClientSource = 'dcr' | 'cli';
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+/** `cimd`: never stored; built from a client ID metadata document each time it is resolved. */
+export type ClientSource = 'dcr' | 'cli' | 'cimd';
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/** A JWK Set (RFC 7517 §5): public keys only. */
+export interface JwkSet {
+  keys: Record<string, unknown>[];
+}
 
 export interface ClientRecord {
   clientId: string;
@@ -32,6 +38,10 @@ export interface ClientRecord {
   metadataHash: string | null;
   source: ClientSource;
   createdAt: number;
+  /** `private_key_jwt` clients: the public keys their assertions are signed with, inline (RFC 7591 §2 `jwks`)… */
+  jwks?: JwkSet | null;
+  /** …or by URL (`jwks_uri`, fetched with the SSRF guard). At most one of the two. */
+  jwksUri?: string | null;
 }
 
 /** A pending authorization request between /authorize and the consent decision. */
@@ -261,6 +271,17 @@ export interface Storage {
     create(transaction: UpstreamTransactionRecord): Promise<void>;
     /** Atomic get-and-delete: a transaction completes at most once, and never after it expired. */
     take(stateHash: string, now: number): Promise<UpstreamTransactionRecord | null>;
+  };
+  /**
+   * Single-use JWTs (RFC 7523 §3 item 7, EMA-06): client assertions and ID-JAGs, by a caller-made key
+   * (a hash of issuer and `jti`), kept until the JWT expires.
+   */
+  readonly usedAssertions: {
+    /**
+     * Atomic insert-if-absent: true the first time `key` is used (or once an earlier use has expired),
+     * false while an earlier use of it is unexpired. Records it as used until `expiresAt`.
+     */
+    markUsed(key: string, expiresAt: number, now: number): Promise<boolean>;
   };
   /** Counters for back-off (failed logins) keyed by a caller-chosen string. */
   readonly failures: {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { ASSERTION_TYPE, clientAssertion, keyPair, type KeyPair } from '../client-auth/helpers.ts';
 
 /**
  * What the metadata advertises is what the endpoints accept, and nothing else (style anchor §9):
@@ -10,7 +11,9 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 describe('advertised = accepted', () => {
   let t: TestApp;
   let metadata: Record<string, string[]>;
+  let key: KeyPair;
   before(async () => {
+    key = await keyPair('ES256');
     t = await createTestApp({ registration: { enabled: true, perMinute: 1000 } });
     metadata = (await (await t.request('/.well-known/oauth-authorization-server')).json()) as Record<string, string[]>;
   });
@@ -25,6 +28,7 @@ describe('advertised = accepted', () => {
         redirect_uris: ['http://127.0.0.1/cb'],
         grant_types: ['authorization_code', 'refresh_token'],
         token_endpoint_auth_method: method,
+        ...(method === 'private_key_jwt' ? { jwks: { keys: [key.publicJwk] } } : {}),
       }),
     });
     assert.equal(res.status, 201);
@@ -33,11 +37,14 @@ describe('advertised = accepted', () => {
   }
 
   /** A form POST authenticated with `method`. */
-  function post(path: string, method: string, client: { id: string; secret?: string }, params: Record<string, string>): Promise<Response> {
+  async function post(path: string, method: string, client: { id: string; secret?: string }, params: Record<string, string>): Promise<Response> {
     const form = new URLSearchParams(params);
     const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
     if (method === 'client_secret_basic') {
       headers.Authorization = 'Basic ' + Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret!)}`).toString('base64');
+    } else if (method === 'private_key_jwt') {
+      form.set('client_assertion_type', ASSERTION_TYPE);
+      form.set('client_assertion', await clientAssertion(t, client.id, { key }));
     } else {
       form.set('client_id', client.id);
       if (method === 'client_secret_post') form.set('client_secret', client.secret!);
@@ -79,7 +86,7 @@ describe('advertised = accepted', () => {
       const body = (await (await post('/token', 'none', client, { grant_type: grant })).json()) as { error?: string };
       assert.notEqual(body.error, 'unsupported_grant_type', grant);
     }
-    for (const grant of ['password', 'client_credentials', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code']) {
+    for (const grant of ['password', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code']) {
       const body = (await (await post('/token', 'none', client, { grant_type: grant })).json()) as { error?: string };
       assert.equal(body.error, 'unsupported_grant_type', grant);
     }

@@ -47,11 +47,11 @@ describe('authorization server metadata (RFC 8414, OIDC Discovery)', () => {
     assert.equal(doc.introspection_endpoint, `${TEST_ORIGIN}/introspect`);
     assert.deepEqual(doc.response_types_supported, ['code']);
     assert.deepEqual(doc.response_modes_supported, ['query']);
-    assert.deepEqual(doc.grant_types_supported, ['authorization_code', 'refresh_token']);
-    assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post']);
-    assert.deepEqual(doc.revocation_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post']);
+    assert.deepEqual(doc.grant_types_supported, ['authorization_code', 'refresh_token', 'client_credentials']);
+    assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    assert.deepEqual(doc.revocation_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
     // RFC 7662 §2.1: introspection is never open to unauthenticated callers.
-    assert.deepEqual(doc.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
+    assert.deepEqual(doc.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
   });
 
   it('RFC 9207 authorization_response_iss_parameter_supported is true', async () => {
@@ -74,11 +74,14 @@ describe('authorization server metadata (RFC 8414, OIDC Discovery)', () => {
     assert.equal(doc.request_uri_parameter_supported, false);
   });
 
-  it('advertises only what exists: no CIMD, no implicit, no plain PKCE, no private_key_jwt', async () => {
+  it('advertises only what exists: no implicit, no plain PKCE, no symmetric client assertions, no ID-JAG without a trusted IdP', async () => {
     const doc = await metadata(t);
-    assert.equal(doc.client_id_metadata_document_supported, undefined);
+    // AS-07: CIMD is on by default (test/cimd/ checks it is absent when switched off).
+    assert.equal(doc.client_id_metadata_document_supported, true);
     assert.ok(!(doc.grant_types_supported as string[]).includes('implicit'));
-    assert.ok(!(doc.token_endpoint_auth_methods_supported as string[]).includes('private_key_jwt'));
+    assert.ok(!(doc.token_endpoint_auth_methods_supported as string[]).includes('client_secret_jwt'));
+    assert.ok(!(doc.token_endpoint_auth_signing_alg_values_supported as string[]).some((alg) => alg.startsWith('HS') || alg === 'none'));
+    assert.ok(!(doc.grant_types_supported as string[]).includes('urn:ietf:params:oauth:grant-type:jwt-bearer'));
   });
 
   it('every advertised endpoint is mounted (none answers 404)', async () => {

@@ -152,7 +152,7 @@ describe('E2E: resource-only Portcullis with oidc-provider as its authorization 
     assert.equal(decodeJwt(token).aud, jwksMcp);
 
     const me = (await callTool(jwksMcp, token, 'whoami')).structuredContent as Record<string, unknown>;
-    assert.deepEqual(me, { subject: 'alice', username: null, clientId: APP.clientId, scopes: ['tasks:read', 'tasks:write'] });
+    assert.deepEqual(me, { subject: 'alice', subjectType: 'user', username: null, clientId: APP.clientId, scopes: ['tasks:read', 'tasks:write'] });
     const created = await callTool(jwksMcp, token, 'create_task', { title: 'Renew passport' });
     assert.equal(created.isError, undefined);
     const listed = (await callTool(jwksMcp, token, 'list_tasks')).structuredContent as { tasks: Array<{ title: string }> };

@@ -91,7 +91,7 @@ export interface RealServer {
  * Portcullis on 127.0.0.1 (random port) on in-memory SQLite, with a ManualClock so tokens can be made
  * to expire, and one user (`E2E_USER`). It binds first so the public URL names the real port.
  */
-export async function startRealServer(config: ConfigInput = {}): Promise<RealServer> {
+export async function startRealServer(config: ConfigInput = {}, options: { fetch?: typeof fetch } = {}): Promise<RealServer> {
   const clock = new ManualClock(Date.now());
   let handle: (request: Request, env: unknown) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
   const server = createAdaptorServer({ fetch: (request, env) => handle(request, env) }) as Server;
@@ -103,6 +103,7 @@ export async function startRealServer(config: ConfigInput = {}): Promise<RealSer
     storage,
     clock,
     logger: createMemoryLogger(),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   handle = (request, env) => portcullis.app.fetch(request, env);
   await createUser(storage, E2E_USER, { now: clock.now(), random: systemRandom });

@@ -39,7 +39,7 @@ for (const era of ['legacy', 'modern'] as const) {
     it('whoami reports the subject, username, client and scopes from the token', async () => {
       const who = await signIn(t, { username: 'whoami-' + era, scopes: ['tasks:read'] });
       const result = await (await connect(who.token)).callTool({ name: 'whoami', arguments: {} });
-      assert.deepEqual(data(result), { subject: who.user.id, username: 'whoami-' + era, clientId: who.clientId, scopes: ['tasks:read'] });
+      assert.deepEqual(data(result), { subject: who.user.id, subjectType: 'user', username: 'whoami-' + era, clientId: who.clientId, scopes: ['tasks:read'] });
     });
 
     it('tasks are per user: one user never sees, completes or deletes another user\'s task', async () => {

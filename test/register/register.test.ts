@@ -165,11 +165,11 @@ describe('dynamic client registration (RFC 7591, AS-05, SEC-50)', () => {
     const cases: [string, Json, RegExp?][] = [
       ['refresh_token without authorization_code (RFC 7591 §2.1)', { grant_types: ['refresh_token'] }, /authorization_code/],
       ['the implicit grant', { grant_types: ['authorization_code', 'implicit'] }, /implicit/],
-      ['client_credentials (not offered)', { grant_types: ['authorization_code', 'client_credentials'] }],
+      ['client_credentials (pre-registered clients only, CC-02)', { grant_types: ['authorization_code', 'client_credentials'] }, /portcullis clients add/],
       ['an empty grant_types', { grant_types: [] }],
       ['response_types token', { response_types: ['code', 'token'] }, /token/],
       ['response_types without code while authorization_code is registered', { response_types: ['id_token'] }],
-      ['an auth method the token endpoint does not accept', { token_endpoint_auth_method: 'private_key_jwt' }, /none, client_secret_basic, client_secret_post/],
+      ['an auth method the token endpoint does not accept', { token_endpoint_auth_method: 'client_secret_jwt' }, /none, client_secret_basic, client_secret_post, private_key_jwt/],
       ['a non-string auth method', { token_endpoint_auth_method: 1 }],
       ['an unknown application_type', { application_type: 'desktop' }],
       ['a scope the server does not offer', { scope: 'tasks:read admin' }, /admin/],

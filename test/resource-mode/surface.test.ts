@@ -109,7 +109,7 @@ describe('resource-only mode (jwks verifier): the MCP endpoint trusts another au
     const { client } = await connectClient(t, token, 'modern');
     try {
       const me = (await client.callTool({ name: 'whoami', arguments: {} })).structuredContent as Record<string, unknown>;
-      assert.deepEqual(me, { subject: 'ext-user-1', username: null, clientId: 'ext-client', scopes: ['tasks:read', 'tasks:write'] });
+      assert.deepEqual(me, { subject: 'ext-user-1', subjectType: 'user', username: null, clientId: 'ext-client', scopes: ['tasks:read', 'tasks:write'] });
       const created = await client.callTool({ name: 'create_task', arguments: { title: 'Water the plants' } });
       assert.equal(created.isError, undefined);
     } finally {

@@ -126,6 +126,31 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.equal(await s.clients.remove(c.clientId), false);
     });
 
+    it('SEC-29 clients: public keys of private_key_jwt clients, inline or by URL, round-trip', async () => {
+      const jwks = { keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }] };
+      const inline = client({ source: 'cli', tokenEndpointAuthMethod: 'private_key_jwt', jwks });
+      const byUrl = client({ source: 'cli', tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://client.example/jwks.json' });
+      await s.clients.create(inline);
+      await s.clients.create(byUrl);
+      assert.deepEqual(await s.clients.get(inline.clientId), inline);
+      assert.deepEqual(await s.clients.get(byUrl.clientId), byUrl);
+    });
+
+    it('SEC-29/EMA-06 used assertions: a jti is accepted once until it expires, once under concurrency, then collected', async () => {
+      assert.equal(await s.usedAssertions.markUsed('jti-a', NOW + 60_000, NOW), true);
+      assert.equal(await s.usedAssertions.markUsed('jti-a', NOW + 60_000, NOW + 1), false, 'a replay is refused');
+      assert.equal(await s.usedAssertions.markUsed('jti-a', NOW + 120_000, NOW + 59_999), false, 'still refused just before it expires');
+      assert.equal(await s.usedAssertions.markUsed('jti-a', NOW + 200_000, NOW + 60_000), true, 'usable again once the earlier use expired');
+      assert.equal(await s.usedAssertions.markUsed('jti-a', NOW + 200_000, NOW + 60_001), false, 'and the new use counts');
+
+      const results = await Promise.all(Array.from({ length: 20 }, () => s.usedAssertions.markUsed('jti-race', NOW + 60_000, NOW)));
+      assert.equal(results.filter(Boolean).length, 1, 'exactly one concurrent use wins');
+
+      await s.usedAssertions.markUsed('jti-old', NOW + 10, NOW);
+      assert.ok((await s.collectExpired(NOW + 100_000)) >= 1);
+      assert.equal(await s.usedAssertions.markUsed('jti-old', NOW + 200_000, NOW + 100_000), true, 'collected');
+    });
+
     it('authorization requests: taken once, and not after they expire', async () => {
       const req = {
         id: id('req'),

@@ -31,7 +31,7 @@ export interface ValidAuthorizationRequest extends RedirectTarget {
  * which the caller shows on its own error page.
  */
 export async function resolveRedirectTarget(ctx: AppContext, params: RequestParams): Promise<RedirectTarget> {
-  const client = await checkClient(ctx.storage, params);
+  const client = await checkClient(ctx, params);
   const redirectUri = checkRedirectUri(client, params);
   // A repeated state cannot be echoed "exactly"; the error goes back without one.
   let state: string | null = null;

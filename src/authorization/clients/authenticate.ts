@@ -4,12 +4,14 @@ import { UNKNOWN_ADDRESS } from '../../http/rate-limit.ts';
 import type { ClientRecord, TokenEndpointAuthMethod } from '../../storage/types.ts';
 import { hashSecret, safeEqual } from '../../util/crypto.ts';
 import type { FormParams } from '../form.ts';
+import { resolveClient } from './resolve-client.ts';
+import { AssertionRejected, CLIENT_ASSERTION_TYPE, unverifiedAssertionSubject, verifyClientAssertion } from './private-key-jwt.ts';
 
 /**
  * Client authentication at the token, revocation and introspection endpoints (OAuth 2.1 §2.4,
- * RFC 6749 §2.3.1, SEC-28): `client_secret_basic`, `client_secret_post`, or `none` for public
- * clients, which only name themselves with `client_id`. A client must use the method it registered,
- * and a request may carry only one method.
+ * RFC 6749 §2.3.1, SEC-28): `client_secret_basic`, `client_secret_post`, `private_key_jwt` (RFC 7523
+ * §2.2, SEC-29), or `none` for public clients, which only name themselves with `client_id`. A client
+ * must use the method it registered, and a request may carry only one method.
  */
 export interface AuthenticatedClient {
   client: ClientRecord;
@@ -27,6 +29,8 @@ interface Presented {
   method: TokenEndpointAuthMethod;
   clientId: string;
   secret: string | null;
+  /** The `client_assertion` of `private_key_jwt`. */
+  assertion?: string;
 }
 
 /** The one description for every failure, so a caller cannot tell an unknown client from a wrong secret. */
@@ -43,11 +47,20 @@ export async function authenticateClient(ctx: AppContext, request: Request, form
   const limit = presented.secret === null ? null : new FailureLimit(ctx, presented.clientId, options.address);
   await limit?.assertNotLocked();
 
-  const client = await ctx.storage.clients.get(presented.clientId);
+  const client = await resolveClient(ctx, presented.clientId);
   const problem = mismatch(client, presented);
   if (problem !== null || !client) {
     await limit?.recordFailure(client !== null);
     throw authenticationFailed(ctx, presented, problem ?? 'unknown client');
+  }
+  if (presented.assertion !== undefined) {
+    // Only after the method matched: the client's keys are fetched for private_key_jwt clients alone.
+    try {
+      await verifyClientAssertion(ctx, client, presented.assertion);
+    } catch (error) {
+      if (error instanceof AssertionRejected) throw authenticationFailed(ctx, presented, error.message);
+      throw error;
+    }
   }
   await limit?.recordSuccess();
   return { client, method: presented.method };
@@ -137,6 +150,13 @@ function presentedCredentials(ctx: AppContext, request: Request, form: FormParam
   const bodyId = form.get('client_id');
   const bodySecret = form.get('client_secret');
 
+  if (form.get('client_assertion') !== undefined || form.get('client_assertion_type') !== undefined) {
+    if (basicMatch || bodySecret !== undefined) {
+      throw new OAuthError('invalid_request', 'Use one client authentication method per request, not a client assertion and a secret together.');
+    }
+    return presentedAssertion(form, bodyId);
+  }
+
   if (basicMatch) {
     if (bodySecret !== undefined) {
       throw new OAuthError('invalid_request', 'Use one client authentication method per request, not HTTP Basic and client_secret together.');
@@ -157,6 +177,24 @@ function presentedCredentials(ctx: AppContext, request: Request, form: FormParam
   }
   if (bodySecret !== undefined) return { method: 'client_secret_post', clientId: bodyId, secret: bodySecret };
   return { method: 'none', clientId: bodyId, secret: null };
+}
+
+/**
+ * RFC 7523 §2.2: `client_assertion_type` and `client_assertion`; `client_id` may be left out, since
+ * the assertion's `sub` names the client. When both are there they must agree.
+ */
+function presentedAssertion(form: FormParams, bodyId: string | undefined): Presented {
+  const type = form.require('client_assertion_type');
+  const assertion = form.require('client_assertion');
+  if (type !== CLIENT_ASSERTION_TYPE) {
+    throw new OAuthError('invalid_client', FAILED, { status: 401, detail: 'unsupported client_assertion_type' });
+  }
+  const subject = unverifiedAssertionSubject(assertion);
+  if (subject === null) throw new OAuthError('invalid_client', FAILED, { status: 401, detail: 'client_assertion is not a JWT with a sub' });
+  if (bodyId !== undefined && bodyId !== subject) {
+    throw new OAuthError('invalid_client', FAILED, { status: 401, detail: `client ${printable(bodyId)}: assertion sub names another client` });
+  }
+  return { method: 'private_key_jwt', clientId: subject, secret: null, assertion };
 }
 
 /**

@@ -1,9 +1,10 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { ClientRecord, ClientSource, Storage, TokenEndpointAuthMethod } from '../../storage/types.ts';
+import type { ClientRecord, ClientSource, JwkSet, Storage, TokenEndpointAuthMethod } from '../../storage/types.ts';
 import type { Clock } from '../../util/clock.ts';
 import { seconds } from '../../util/clock.ts';
 import { hashSecret, opaqueToken, randomId, type RandomBytes } from '../../util/crypto.ts';
-import type { Capabilities } from '../capabilities.ts';
+import { JWT_BEARER_GRANT, type Capabilities } from '../capabilities.ts';
+import { isPublicAsymmetricKey, parseJwkSet } from './client-keys.ts';
 import { classifyRedirectUri } from './redirect-uris.ts';
 
 /**
@@ -23,7 +24,31 @@ export interface ClientMetadata {
   scope: string | null;
   clientUri: string | null;
   logoUri: string | null;
+  /** `private_key_jwt` clients only: their public keys, inline or by URL (exactly one). */
+  jwks?: JwkSet;
+  jwksUri?: string;
 }
+
+export interface ValidateClientOptions {
+  /**
+   * Registered by the operator (`portcullis clients add`), not by anyone over `/register`: only such
+   * clients may have the machine grants, and a client without `authorization_code` needs no
+   * redirect URI (MCP CC-02: client-credentials clients are pre-registered).
+   */
+  preRegistered?: boolean;
+  /** Accept an `http:` `jwks_uri` (only with `dangerouslyAllowPrivateNetworkFetches`, for tests). */
+  allowHttpJwksUri?: boolean;
+}
+
+/** A client acting for itself, with no user anywhere: operator-registered clients only (CC-02). */
+const PRE_REGISTERED_ONLY_GRANTS = ['client_credentials'];
+/**
+ * Grants that issue tokens from the token endpoint alone need a client that can prove who it is: an
+ * ID-JAG or a client's own credentials must not be usable by whoever holds them (EMA-02). The
+ * jwt-bearer grant is open to DCR and CIMD clients too (EMA-02 names CIMD clients), since only an
+ * enterprise IdP we trust can issue an ID-JAG naming them.
+ */
+const CONFIDENTIAL_ONLY_GRANTS = ['client_credentials', JWT_BEARER_GRANT];
 
 export const DEFAULT_CLIENT_NAME = 'Unnamed client';
 const MAX_CLIENT_NAME = 200;
@@ -41,11 +66,13 @@ const invalidRedirect = (description: string) => new OAuthError('invalid_redirec
  * client that it does not understand"). Throws `OAuthError` (`invalid_redirect_uri` or
  * `invalid_client_metadata`, 400) naming the field at fault.
  */
-export function validateClientMetadata(body: unknown, capabilities: Capabilities): ClientMetadata {
+export function validateClientMetadata(body: unknown, capabilities: Capabilities, options: ValidateClientOptions = {}): ClientMetadata {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidMetadata('The request body must be a JSON object.');
   const input = body as Record<string, unknown>;
 
-  const redirectUris = validateRedirectUris(input.redirect_uris);
+  const declaredGrants = Array.isArray(input.grant_types) ? (input.grant_types as unknown[]) : null;
+  const interactive = !options.preRegistered || declaredGrants === null || declaredGrants.includes('authorization_code');
+  const redirectUris = interactive ? validateRedirectUris(input.redirect_uris) : noRedirectUris(input.redirect_uris);
 
   const authMethod = optionalString(input, 'token_endpoint_auth_method') ?? 'client_secret_basic'; // RFC 7591 §2 default
   if (!capabilities.tokenEndpointAuthMethods.includes(authMethod)) {
@@ -55,15 +82,22 @@ export function validateClientMetadata(body: unknown, capabilities: Capabilities
   const grantTypes = unique(optionalStringArray(input, 'grant_types') ?? ['authorization_code']);
   for (const g of grantTypes) {
     if (!capabilities.grantTypes.includes(g)) throw invalidMetadata(`grant_types: ${g} is not supported; use ${capabilities.grantTypes.join(', ')}.`);
+    if (PRE_REGISTERED_ONLY_GRANTS.includes(g) && !options.preRegistered) {
+      throw invalidMetadata(`grant_types: ${g} is only for clients the operator registers (portcullis clients add).`);
+    }
+    if (CONFIDENTIAL_ONLY_GRANTS.includes(g) && authMethod === 'none') throw invalidMetadata(`grant_types: ${g} needs a confidential client (a secret or private_key_jwt).`);
   }
-  // Both grants this server offers start at the authorization endpoint (RFC 7591 §2.1).
-  if (!grantTypes.includes('authorization_code')) throw invalidMetadata('grant_types must include authorization_code.');
+  // Dynamic registrations: both grants open to them start at the authorization endpoint (RFC 7591 §2.1).
+  if (!interactive || !grantTypes.includes('authorization_code')) {
+    if (!options.preRegistered) throw invalidMetadata('grant_types must include authorization_code.');
+    if (grantTypes.includes('refresh_token')) throw invalidMetadata('grant_types: refresh_token needs authorization_code.');
+  }
 
-  const responseTypes = unique(optionalStringArray(input, 'response_types') ?? ['code']);
+  const responseTypes = interactive ? unique(optionalStringArray(input, 'response_types') ?? ['code']) : [];
   for (const r of responseTypes) {
     if (!capabilities.responseTypes.includes(r as 'code')) throw invalidMetadata(`response_types: ${r} is not supported; use code.`);
   }
-  if (!responseTypes.includes('code')) throw invalidMetadata('response_types must include code when grant_types includes authorization_code.');
+  if (interactive && !responseTypes.includes('code')) throw invalidMetadata('response_types must include code when grant_types includes authorization_code.');
 
   const applicationType = optionalString(input, 'application_type') ?? deriveApplicationType(redirectUris);
   if (applicationType !== 'native' && applicationType !== 'web') throw invalidMetadata('application_type must be native or web.');
@@ -78,7 +112,45 @@ export function validateClientMetadata(body: unknown, capabilities: Capabilities
     scope: validateScope(input.scope, capabilities),
     clientUri: optionalHttpsUrl(input, 'client_uri'),
     logoUri: optionalHttpsUrl(input, 'logo_uri'),
+    ...validateClientKeys(input, authMethod, options.allowHttpJwksUri === true),
   };
+}
+
+/** A client without `authorization_code` never receives a redirect, so it may not name one. */
+function noRedirectUris(value: unknown): string[] {
+  if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) return [];
+  throw invalidRedirect('redirect_uris are only for clients with the authorization_code grant.');
+}
+
+/**
+ * RFC 7591 §2 `jwks` / `jwks_uri`, for `private_key_jwt` (RFC 7523 §2.2, SEC-29): exactly one of the
+ * two; inline keys must be public asymmetric keys (a private or symmetric key would be a secret
+ * published in our database); a URL must be https. Other methods need no keys, so any sent are ignored.
+ */
+function validateClientKeys(input: Record<string, unknown>, authMethod: string, allowHttp: boolean): { jwks?: JwkSet; jwksUri?: string } {
+  if (authMethod !== 'private_key_jwt') return {};
+  const { jwks, jwks_uri: jwksUri } = input;
+  const has = (v: unknown) => v !== undefined && v !== null;
+  if (has(jwks) && has(jwksUri)) throw invalidMetadata('Give jwks or jwks_uri, not both (RFC 7591 section 2).');
+  if (has(jwks)) {
+    const set = parseJwkSet(jwks);
+    if (!set || set.keys.length === 0) throw invalidMetadata('jwks must be a JWK Set: an object with a non-empty keys array.');
+    if (!set.keys.every(isPublicAsymmetricKey)) throw invalidMetadata('jwks may hold only public EC, RSA or OKP keys.');
+    return { jwks: set };
+  }
+  if (has(jwksUri)) {
+    if (typeof jwksUri !== 'string' || jwksUri.length > MAX_URI_LENGTH) throw invalidMetadata('jwks_uri must be an https URL.');
+    let url: URL | null = null;
+    try {
+      url = new URL(jwksUri);
+    } catch {
+      // reported below
+    }
+    const schemeOk = url?.protocol === 'https:' || (allowHttp && url?.protocol === 'http:');
+    if (!url || !schemeOk || url.username || url.password || url.hash) throw invalidMetadata('jwks_uri must be an https URL.');
+    return { jwksUri };
+  }
+  throw invalidMetadata('token_endpoint_auth_method private_key_jwt needs jwks or jwks_uri.');
 }
 
 function validateRedirectUris(value: unknown): string[] {
@@ -208,7 +280,9 @@ export async function registerClient(deps: RegisterClientDeps, metadata: ClientM
       });
     }
   }
-  const clientSecret = isPublic ? null : opaqueToken('pcs_', deps.random);
+  // private_key_jwt clients prove themselves with their keys: they get no secret.
+  const usesSecret = metadata.tokenEndpointAuthMethod === 'client_secret_basic' || metadata.tokenEndpointAuthMethod === 'client_secret_post';
+  const clientSecret = usesSecret ? opaqueToken('pcs_', deps.random) : null;
   const client: ClientRecord = {
     clientId: newClientId(deps.random),
     secretHash: clientSecret ? hashSecret(clientSecret) : null,
@@ -258,5 +332,7 @@ export function clientInformationResponse(client: ClientRecord, clientSecret: st
     ...(client.scope ? { scope: client.scope } : {}),
     ...(client.clientUri ? { client_uri: client.clientUri } : {}),
     ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
+    ...(client.jwks ? { jwks: client.jwks } : {}),
+    ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}),
   };
 }

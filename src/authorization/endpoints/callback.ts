@@ -8,6 +8,7 @@ import { endLoginSession, startLoginSession } from '../../identity/login-session
 import { upstreamCallbackUrl, upstreamEnv, UpstreamLoginError, upstreamProvider, type UpstreamIdentityProvider } from '../../identity/providers/index.ts';
 import { isTransactionHandle, takeUpstreamTransaction } from '../../identity/upstream-transactions.ts';
 import { issueAuthorizationCode } from '../authorize/issue-code.ts';
+import { resolveClient } from '../clients/resolve-client.ts';
 import { errorPage, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
 import { codeResponse, errorResponse } from '../authorize/redirect.ts';
 
@@ -69,7 +70,7 @@ async function completeUpstreamLogin(ctx: AppContext, provider: UpstreamIdentity
 
   const now = ctx.clock.now();
   const pending = await ctx.storage.authorizationRequests.take(taken.transaction.requestId, now);
-  const client = pending ? await ctx.storage.clients.get(pending.clientId) : null;
+  const client = pending ? await resolveClient(ctx, pending.clientId) : null;
   if (!pending || !client) return requestExpiredPage(ctx);
 
   let identity;

@@ -7,6 +7,7 @@ import { upstreamProvider, type UpstreamIdentityProvider } from '../../identity/
 import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
 import { renderConsentPage } from '../../ui/index.ts';
 import { allLoopback } from '../clients/redirect-uris.ts';
+import { resolveClient } from '../clients/resolve-client.ts';
 import { loginUrl } from '../authorize/continue.ts';
 import { issueAuthorizationCode } from '../authorize/issue-code.ts';
 import { branding, errorPage, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
@@ -40,7 +41,7 @@ async function showConsent(ctx: AppContext, request: Request): Promise<Response>
   const upstream = upstreamProvider(ctx.config);
   if (upstream && needsUpstreamLogin(pending, signedIn)) return showConsentBeforeUpstreamLogin(ctx, request, pending, upstream);
   if (!signedIn) return seeOther(loginUrl(ctx, pending.id));
-  const client = await ctx.storage.clients.get(pending.clientId);
+  const client = await resolveClient(ctx, pending.clientId);
   if (!client) return requestExpiredPage(ctx);
   // Bound to the session's server-side secret and to this request (SEC-26 CSRF protection).
   const viewer = { csrfToken: sessionCsrfToken(signedIn.session, 'consent', pending.id), user: { username: signedIn.user.username } };
@@ -57,7 +58,7 @@ function needsUpstreamLogin(pending: AuthorizationRequestRecord, signedIn: Signe
 }
 
 async function showConsentBeforeUpstreamLogin(ctx: AppContext, request: Request, pending: AuthorizationRequestRecord, upstream: UpstreamIdentityProvider): Promise<Response> {
-  const client = await ctx.storage.clients.get(pending.clientId);
+  const client = await resolveClient(ctx, pending.clientId);
   if (!client) return requestExpiredPage(ctx);
   // No session yet: the signed double-submit cookie protects this form, as it does the login form.
   const csrf = await issueLoginCsrf(ctx, request, pending.id, 'consent');
@@ -118,7 +119,7 @@ async function decideConsent(ctx: AppContext, request: Request): Promise<Respons
   // Atomic: of two submissions of the same form only one finds the request, so one code at most.
   const pending = await ctx.storage.authorizationRequests.take(requestId, ctx.clock.now());
   if (!pending) return requestExpiredPage(ctx);
-  const client = await ctx.storage.clients.get(pending.clientId);
+  const client = await resolveClient(ctx, pending.clientId);
   if (!client) return requestExpiredPage(ctx);
   const audit = { user_id: signedIn.user.id, client_id: client.clientId, scope: pending.scopes.join(' ') };
 

@@ -9,6 +9,7 @@ import { upstreamProvider } from '../../identity/providers/index.ts';
 import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
 import { hiddenFields, html, renderLayout, renderLoginPage } from '../../ui/index.ts';
 import { consentUrl, continueAuthorization } from '../authorize/continue.ts';
+import { resolveClient } from '../clients/resolve-client.ts';
 import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
 import { readForm } from '../authorize/params.ts';
 import { isRequestId } from '../authorize/pending-requests.ts';
@@ -34,7 +35,7 @@ interface PendingLogin {
 async function pendingLogin(ctx: AppContext, requestId: string | null): Promise<PendingLogin | null> {
   if (!isRequestId(requestId)) return null;
   const request = await ctx.storage.authorizationRequests.get(requestId, ctx.clock.now());
-  const client = request ? await ctx.storage.clients.get(request.clientId) : null;
+  const client = request ? await resolveClient(ctx, request.clientId) : null;
   return request && client ? { request, client } : null;
 }
 

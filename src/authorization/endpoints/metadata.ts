@@ -32,14 +32,22 @@ export function authorizationServerMetadata(ctx: AppContext): Record<string, unk
     userinfo_endpoint: endpoints.userinfo,
     revocation_endpoint: endpoints.revocation,
     revocation_endpoint_auth_methods_supported: caps.revocationAuthMethods,
+    revocation_endpoint_auth_signing_alg_values_supported: caps.clientAssertionSigningAlgorithms,
     introspection_endpoint: endpoints.introspection,
     introspection_endpoint_auth_methods_supported: caps.introspectionAuthMethods,
+    introspection_endpoint_auth_signing_alg_values_supported: caps.clientAssertionSigningAlgorithms,
     scopes_supported: caps.scopesSupported,
     response_types_supported: caps.responseTypes,
     response_modes_supported: caps.responseModes,
     // Listed explicitly: the RFC 8414 defaults (implicit; client_secret_basic only) would be wrong.
     grant_types_supported: caps.grantTypes,
     token_endpoint_auth_methods_supported: caps.tokenEndpointAuthMethods,
+    // CC-04 / RFC 8414 §2: required once private_key_jwt is listed.
+    token_endpoint_auth_signing_alg_values_supported: caps.clientAssertionSigningAlgorithms,
+    // EMA-01: clients look for the ID-JAG profile before trying the jwt-bearer grant.
+    ...(caps.authorizationGrantProfiles.length > 0 ? { authorization_grant_profiles_supported: caps.authorizationGrantProfiles } : {}),
+    // MCP AS-07: clients try a client ID metadata document before dynamic registration (AS-33).
+    ...(caps.clientIdMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
     // MCP AS-03: clients refuse to proceed without it.
     code_challenge_methods_supported: caps.codeChallengeMethods,
     // RFC 9207: authorization responses carry `iss` (mix-up defence, SEC-46).

@@ -23,7 +23,8 @@ export interface UpstreamEnv {
 
 /** What an upstream login proved: the key the local user is linked by, and naming hints. */
 export interface UpstreamIdentity {
-  provider: UpstreamIdentityProvider['kind'];
+  /** `id-jag`: the subject of an enterprise IdP's ID-JAG (enterprise-managed authorization). */
+  provider: UpstreamIdentityProvider['kind'] | 'id-jag';
   /** The issuer that vouches for `subject`: an OIDC issuer URL, or `stytch.com/<project id>`. */
   issuer: string;
   subject: string;

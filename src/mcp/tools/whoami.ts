@@ -10,9 +10,12 @@ export const whoamiTool = defineTool({
   inputSchema: z.object({}),
   annotations: { readOnlyHint: true, openWorldHint: false },
   async run(_input, { principal, app }) {
-    const user = await app.storage.users.byId(principal.subject);
+    // A client_credentials token acts for the client itself (sub_type "client", CC-07): no user to name.
+    const subjectType = principal.claims['sub_type'] === 'client' ? 'client' : 'user';
+    const user = subjectType === 'user' ? await app.storage.users.byId(principal.subject) : null;
     return jsonResult({
       subject: principal.subject,
+      subjectType,
       username: user?.username ?? null,
       clientId: principal.clientId,
       scopes: [...principal.scopes],

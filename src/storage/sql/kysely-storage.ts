@@ -7,6 +7,7 @@ import type {
   ClientRecord,
   ClientSource,
   GrantRecord,
+  JwkSet,
   RefreshTokenRecord,
   SigningKeyRecord,
   Storage,
@@ -49,6 +50,9 @@ const toClient = (r: Row<'clients'>): ClientRecord => ({
   metadataHash: r.metadata_hash,
   source: r.source as ClientSource,
   createdAt: num(r.created_at),
+  // Only clients that have keys carry the fields, so records of every other client stay as they were.
+  ...(r.jwks !== null ? { jwks: JSON.parse(r.jwks) as JwkSet } : {}),
+  ...(r.jwks_uri !== null ? { jwksUri: r.jwks_uri } : {}),
 });
 
 const toRequest = (r: Row<'authorization_requests'>): AuthorizationRequestRecord => ({
@@ -242,6 +246,8 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
             metadata_hash: c.metadataHash,
             source: c.source,
             created_at: c.createdAt,
+            jwks: c.jwks ? JSON.stringify(c.jwks) : null,
+            jwks_uri: c.jwksUri ?? null,
           })
           .execute();
       },
@@ -583,6 +589,20 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
       },
     },
 
+    usedAssertions: {
+      async markUsed(key, expiresAt, now) {
+        // One statement: a new key is inserted; an existing one is taken over only if its use expired.
+        // A row comes back exactly when this call recorded the use, so concurrent callers get one `true`.
+        const row = await db
+          .insertInto('used_assertions')
+          .values({ key, expires_at: expiresAt })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ expires_at: expiresAt }).where('used_assertions.expires_at', '<=', now))
+          .returning('key')
+          .executeTakeFirst();
+        return row !== undefined;
+      },
+    },
+
     failures: {
       async get(key, now) {
         const r = await db.selectFrom('failures').selectAll().where('key', '=', key).executeTakeFirst();
@@ -681,6 +701,7 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
       count(await db.deleteFrom('refresh_tokens').where('expires_at', '<=', now).executeTakeFirst());
       count(await db.deleteFrom('login_sessions').where('expires_at', '<=', now).executeTakeFirst());
       count(await db.deleteFrom('upstream_transactions').where('expires_at', '<=', now).executeTakeFirst());
+      count(await db.deleteFrom('used_assertions').where('expires_at', '<=', now).executeTakeFirst());
       count(await db.deleteFrom('grants').where((e) => e.or([e('expires_at', '<=', now), e('revoked_at', 'is not', null)])).executeTakeFirst());
       count(await db.deleteFrom('failures').where('locked_until', '<=', now - 86_400_000).executeTakeFirst());
       count(await db.deleteFrom('signing_keys').where('publish_until', '<=', now).executeTakeFirst());

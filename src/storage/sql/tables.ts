@@ -16,6 +16,9 @@ export interface Database {
     metadata_hash: string | null;
     source: string;
     created_at: number;
+    /** A JSON JWK Set (RFC 7517 §5), or null. */
+    jwks: string | null;
+    jwks_uri: string | null;
   };
   authorization_requests: {
     id: string;
@@ -90,4 +93,5 @@ export interface Database {
     created_at: number;
     expires_at: number;
   };
+  used_assertions: { key: string; expires_at: number };
 }
