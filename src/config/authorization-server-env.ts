@@ -1,21 +1,11 @@
+import { envBool, envInt, envCommaList, type ApplyEnv } from './env-values.ts';
 import { ConfigError } from './resolve.ts';
 import type { ConfigInput } from './schema.ts';
 
-type Apply = (input: ConfigInput, value: string, name: string) => void;
 type AuthorizationServerInput = NonNullable<ConfigInput['authorizationServer']>;
 
 const as = (c: ConfigInput): AuthorizationServerInput => (c.authorizationServer ??= {});
 const introspection = (c: ConfigInput): NonNullable<AuthorizationServerInput['introspection']> => (as(c).introspection ??= {});
-const commaList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
-const bool = (name: string, v: string): boolean => {
-  if (/^(1|true|on|yes)$/i.test(v)) return true;
-  if (/^(0|false|off|no)$/i.test(v)) return false;
-  throw new ConfigError(`Invalid setting ${name}: expected true or false, got "${v}"`);
-};
-const int = (name: string, v: string): number => {
-  if (!/^\d+$/.test(v)) throw new ConfigError(`Invalid setting ${name}: expected a whole number, got "${v}"`);
-  return Number(v);
-};
 
 function verifier(name: string, value: string): 'jwks' | 'introspection' | 'stytch' {
   const v = value.trim().toLowerCase();
@@ -34,7 +24,7 @@ function authMethod(name: string, value: string): 'client_secret_basic' | 'clien
  * project domain its samples verify tokens against) comes before its PORTCULLIS_ twins, so that they
  * win when both are set (variables are applied in this order).
  */
-export const AUTHORIZATION_SERVER_ENV: Record<string, Apply> = {
+export const AUTHORIZATION_SERVER_ENV: Record<string, ApplyEnv> = {
   STYTCH_DOMAIN: (c, v) => {
     as(c).issuer = v.trim().replace(/\/+$/, '');
     as(c).verifier ??= 'stytch';
@@ -43,13 +33,13 @@ export const AUTHORIZATION_SERVER_ENV: Record<string, Apply> = {
   PORTCULLIS_VERIFIER: (c, v, n) => void (as(c).verifier = verifier(n, v)),
   PORTCULLIS_JWKS_URL: (c, v) => void (as(c).jwksUrl = v.trim()),
   // `any` turns the typ check off (for servers that type access tokens inconsistently).
-  PORTCULLIS_TOKEN_TYPE: (c, v) => void (as(c).tokenType = v.trim().toLowerCase() === 'any' ? false : commaList(v)),
-  PORTCULLIS_TOKEN_ALGORITHMS: (c, v) => void (as(c).algorithms = commaList(v)),
-  PORTCULLIS_TOKEN_CLOCK_TOLERANCE: (c, v, n) => void (as(c).clockTolerance = int(n, v)),
+  PORTCULLIS_TOKEN_TYPE: (c, v) => void (as(c).tokenType = v.trim().toLowerCase() === 'any' ? false : envCommaList(v)),
+  PORTCULLIS_TOKEN_ALGORITHMS: (c, v) => void (as(c).algorithms = envCommaList(v)),
+  PORTCULLIS_TOKEN_CLOCK_TOLERANCE: (c, v, n) => void (as(c).clockTolerance = envInt(n, v)),
   PORTCULLIS_INTROSPECTION_URL: (c, v) => void (introspection(c).endpoint = v.trim()),
   PORTCULLIS_INTROSPECTION_CLIENT_ID: (c, v) => void (introspection(c).clientId = v),
   PORTCULLIS_INTROSPECTION_CLIENT_SECRET: (c, v) => void (introspection(c).clientSecret = v),
   PORTCULLIS_INTROSPECTION_AUTH_METHOD: (c, v, n) => void (introspection(c).authMethod = authMethod(n, v)),
-  PORTCULLIS_STYTCH_STRICT_AUDIENCE: (c, v, n) => void (as(c).stytchStrictAudience = bool(n, v)),
-  PORTCULLIS_RESOURCES: (c, v) => void (c.resources = commaList(v)),
+  PORTCULLIS_STYTCH_STRICT_AUDIENCE: (c, v, n) => void (as(c).stytchStrictAudience = envBool(n, v)),
+  PORTCULLIS_RESOURCES: (c, v) => void (c.resources = envCommaList(v)),
 };

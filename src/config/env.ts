@@ -2,54 +2,45 @@ import { readFileSync } from 'node:fs';
 import { AUTHORIZATION_SERVER_ENV } from './authorization-server-env.ts';
 import { CLIENT_METADATA_DOCUMENTS_ENV } from './client-metadata-documents-env.ts';
 import { ENTERPRISE_ENV } from './enterprise.ts';
+import { envBool, envInt, envCommaList, envWords } from './env-values.ts';
 import { IDENTITY_PROVIDER_ENV } from './identity-provider-env.ts';
 import { ConfigError } from './resolve.ts';
-import { UPSTREAM_ENV } from './upstream-env.ts';
 import type { ConfigInput } from './schema.ts';
+import { UPSTREAM_ENV } from './upstream-env.ts';
 
 type Env = Record<string, string | undefined>;
 
-const bool = (name: string, v: string): boolean => {
-  if (/^(1|true|on|yes)$/i.test(v)) return true;
-  if (/^(0|false|off|no)$/i.test(v)) return false;
-  throw new ConfigError(`Invalid setting ${name}: expected true or false, got "${v}"`);
-};
-const int = (name: string, v: string): number => {
-  if (!/^\d+$/.test(v)) throw new ConfigError(`Invalid setting ${name}: expected a whole number, got "${v}"`);
-  return Number(v);
-};
-const list = (v: string, sep: RegExp): string[] => v.split(sep).map((s) => s.trim()).filter(Boolean);
 
 /** Environment variable → setting. The schema's descriptions name these variables too. */
 const ENV: Record<string, (input: ConfigInput, value: string, name: string) => void> = {
   PORTCULLIS_PUBLIC_URL: (c, v) => void (c.publicUrl = v.replace(/\/+$/, '')),
   HOST: (c, v) => void (c.host = v),
-  PORT: (c, v, n) => void (c.port = int(n, v)),
+  PORT: (c, v, n) => void (c.port = envInt(n, v)),
   PORTCULLIS_MCP_PATH: (c, v) => void (c.mcpPath = v),
   DATABASE_URL: (c, v) => void (c.database = v),
   PORTCULLIS_DATABASE: (c, v) => void (c.database = v),
   PORTCULLIS_SERVER_NAME: (c, v) => void (c.serverName = v),
   PORTCULLIS_LOGO_URL: (c, v) => void (c.logoUrl = v),
   PORTCULLIS_ACCENT_COLOR: (c, v) => void (c.accentColor = v),
-  PORTCULLIS_DEFAULT_SCOPES: (c, v) => void (c.defaultScopes = list(v, /\s+/)),
-  PORTCULLIS_ACCESS_TOKEN_TTL: (c, v, n) => void (c.accessTokenTtl = int(n, v)),
-  PORTCULLIS_REFRESH_TOKEN_IDLE_TTL: (c, v, n) => void (c.refreshTokenIdleTtl = int(n, v)),
-  PORTCULLIS_REFRESH_TOKEN_ABSOLUTE_TTL: (c, v, n) => void (c.refreshTokenAbsoluteTtl = int(n, v)),
-  PORTCULLIS_REFRESH_GRACE_PERIOD: (c, v, n) => void (c.refreshGracePeriod = int(n, v)),
-  PORTCULLIS_AUTHORIZATION_CODE_TTL: (c, v, n) => void (c.authorizationCodeTtl = int(n, v)),
+  PORTCULLIS_DEFAULT_SCOPES: (c, v) => void (c.defaultScopes = envWords(v)),
+  PORTCULLIS_ACCESS_TOKEN_TTL: (c, v, n) => void (c.accessTokenTtl = envInt(n, v)),
+  PORTCULLIS_REFRESH_TOKEN_IDLE_TTL: (c, v, n) => void (c.refreshTokenIdleTtl = envInt(n, v)),
+  PORTCULLIS_REFRESH_TOKEN_ABSOLUTE_TTL: (c, v, n) => void (c.refreshTokenAbsoluteTtl = envInt(n, v)),
+  PORTCULLIS_REFRESH_GRACE_PERIOD: (c, v, n) => void (c.refreshGracePeriod = envInt(n, v)),
+  PORTCULLIS_AUTHORIZATION_CODE_TTL: (c, v, n) => void (c.authorizationCodeTtl = envInt(n, v)),
   PORTCULLIS_SIGNING_ALG: (c, v) => void (c.signingAlgorithm = v as 'ES256'),
-  PORTCULLIS_REGISTRATION: (c, v, n) => void (c.registration = { ...c.registration, enabled: bool(n, v) }),
-  PORTCULLIS_REGISTRATION_PER_MINUTE: (c, v, n) => void (c.registration = { ...c.registration, perMinute: int(n, v) }),
-  PORTCULLIS_LOGIN_SESSION_TTL: (c, v, n) => void (c.loginSessionTtl = int(n, v)),
-  PORTCULLIS_MCP_SESSION_IDLE_TTL: (c, v, n) => void (c.mcpSessionIdleTtl = int(n, v)),
-  PORTCULLIS_ALLOWED_ORIGINS: (c, v) => void (c.allowedOrigins = list(v, /,/)),
+  PORTCULLIS_REGISTRATION: (c, v, n) => void (c.registration = { ...c.registration, enabled: envBool(n, v) }),
+  PORTCULLIS_REGISTRATION_PER_MINUTE: (c, v, n) => void (c.registration = { ...c.registration, perMinute: envInt(n, v) }),
+  PORTCULLIS_LOGIN_SESSION_TTL: (c, v, n) => void (c.loginSessionTtl = envInt(n, v)),
+  PORTCULLIS_MCP_SESSION_IDLE_TTL: (c, v, n) => void (c.mcpSessionIdleTtl = envInt(n, v)),
+  PORTCULLIS_ALLOWED_ORIGINS: (c, v) => void (c.allowedOrigins = envCommaList(v)),
   ...IDENTITY_PROVIDER_ENV,
   ...ENTERPRISE_ENV,
   ...UPSTREAM_ENV,
   ...AUTHORIZATION_SERVER_ENV,
   ...CLIENT_METADATA_DOCUMENTS_ENV,
   LOG_LEVEL: (c, v) => void (c.logLevel = v as 'info'),
-  PORTCULLIS_DANGEROUSLY_ALLOW_INSECURE_HTTP: (c, v, n) => void (c.dangerouslyAllowInsecureHttp = bool(n, v)),
+  PORTCULLIS_DANGEROUSLY_ALLOW_INSECURE_HTTP: (c, v, n) => void (c.dangerouslyAllowInsecureHttp = envBool(n, v)),
 };
 
 export const ENV_VARS = Object.keys(ENV);

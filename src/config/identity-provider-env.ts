@@ -1,13 +1,12 @@
+import { envWords, type ApplyEnv } from './env-values.ts';
 import { ConfigError } from './resolve.ts';
 import type { ConfigInput } from './schema.ts';
 
-type Apply = (input: ConfigInput, value: string, name: string) => void;
 type IdpInput = NonNullable<ConfigInput['identityProvider']>;
 
 const idp = (c: ConfigInput): IdpInput => (c.identityProvider ??= {});
 const oidc = (c: ConfigInput): NonNullable<IdpInput['oidc']> => (idp(c).oidc ??= {});
 const stytch = (c: ConfigInput): NonNullable<IdpInput['stytch']> => (idp(c).stytch ??= {});
-const words = (v: string): string[] => v.split(/[\s,]+/).filter(Boolean);
 
 function kind(name: string, value: string): 'local' | 'oidc' | 'stytch' {
   const k = value.trim().toLowerCase();
@@ -22,7 +21,7 @@ function kind(name: string, value: string): 'local' | 'oidc' | 'stytch' {
  * OAUTH_*, STYTCH_*) are accepted as they are; each comes before its PORTCULLIS_ twin so that the
  * twin wins when both are set (variables are applied in this order).
  */
-export const IDENTITY_PROVIDER_ENV: Record<string, Apply> = {
+export const IDENTITY_PROVIDER_ENV: Record<string, ApplyEnv> = {
   IDENTITY_PROVIDER: (c, v, n) => void (idp(c).kind = kind(n, v)),
   PORTCULLIS_IDP: (c, v, n) => void (idp(c).kind = kind(n, v)),
   PORTCULLIS_IDP_NAME: (c, v) => void (idp(c).displayName = v),
@@ -34,8 +33,8 @@ export const IDENTITY_PROVIDER_ENV: Record<string, Apply> = {
   OAUTH_CLIENT_SECRET: (c, v) => void (oidc(c).clientSecret = v),
   PORTCULLIS_OIDC_CLIENT_SECRET: (c, v) => void (oidc(c).clientSecret = v),
   PORTCULLIS_OIDC_TOKEN_AUTH_METHOD: (c, v) => void (oidc(c).tokenEndpointAuthMethod = v as 'none'),
-  OAUTH_SCOPES: (c, v) => void (oidc(c).scopes = words(v)),
-  PORTCULLIS_OIDC_SCOPES: (c, v) => void (oidc(c).scopes = words(v)),
+  OAUTH_SCOPES: (c, v) => void (oidc(c).scopes = envWords(v)),
+  PORTCULLIS_OIDC_SCOPES: (c, v) => void (oidc(c).scopes = envWords(v)),
   OAUTH_AUTHORIZATION_URL: (c, v) => void (oidc(c).authorizationEndpoint = v),
   PORTCULLIS_OIDC_AUTHORIZATION_URL: (c, v) => void (oidc(c).authorizationEndpoint = v),
   OAUTH_TOKEN_URL: (c, v) => void (oidc(c).tokenEndpoint = v),

@@ -1,19 +1,9 @@
-import { ConfigError } from './resolve.ts';
+import { envBool, envInt, type ApplyEnv } from './env-values.ts';
 import type { ConfigInput } from './schema.ts';
 
-type Apply = (input: ConfigInput, value: string, name: string) => void;
 type UpstreamInput = NonNullable<ConfigInput['upstream']>;
 
 const upstream = (c: ConfigInput): UpstreamInput => (c.upstream ??= {});
-const bool = (name: string, v: string): boolean => {
-  if (/^(1|true|on|yes)$/i.test(v)) return true;
-  if (/^(0|false|off|no)$/i.test(v)) return false;
-  throw new ConfigError(`Invalid setting ${name}: expected true or false, got "${v}"`);
-};
-const int = (name: string, v: string): number => {
-  if (!/^\d+$/.test(v)) throw new ConfigError(`Invalid setting ${name}: expected a whole number, got "${v}"`);
-  return Number(v);
-};
 
 /**
  * Seed 2's `REMOTE_MCP_SERVER_URL` names the server's origin (`http://localhost:8000`) and the worker
@@ -28,7 +18,7 @@ export function seedRemoteServerUrl(value: string): string {
  * Environment variables of the `upstream` setting (gateway mode). Seed 2's names come before their
  * PORTCULLIS_ twins so that the twin wins when both are set (variables are applied in this order).
  */
-export const UPSTREAM_ENV: Record<string, Apply> = {
+export const UPSTREAM_ENV: Record<string, ApplyEnv> = {
   REMOTE_MCP_SERVER_URL: (c, v) => void (upstream(c).url = seedRemoteServerUrl(v)),
   PORTCULLIS_UPSTREAM_URL: (c, v) => void (upstream(c).url = v.trim()),
   PORTCULLIS_UPSTREAM_COMMAND: (c, v) => void (upstream(c).command = v),
@@ -37,12 +27,12 @@ export const UPSTREAM_ENV: Record<string, Apply> = {
   PORTCULLIS_UPSTREAM_AUTHORIZATION: (c, v) => void (upstream(c).secretHeaders = { ...upstream(c).secretHeaders, Authorization: v }),
   PORTCULLIS_UPSTREAM_IDENTITY_HEADERS: (c, v, n) => {
     const u = upstream(c);
-    if (!bool(n, v)) u.identityHeaders = false;
+    if (!envBool(n, v)) u.identityHeaders = false;
     else if (u.identityHeaders === false) delete u.identityHeaders;
   },
   PORTCULLIS_UPSTREAM_REQUIRED_SCOPES: (c, v) => void (upstream(c).requiredScopes = v.split(/\s+/).filter(Boolean)),
   PORTCULLIS_UPSTREAM_PASS_ENV: (c, v) => void (upstream(c).passEnv = v.split(',').map((s) => s.trim()).filter(Boolean)),
-  PORTCULLIS_UPSTREAM_TIMEOUT: (c, v, n) => void (upstream(c).timeout = int(n, v)),
-  PORTCULLIS_UPSTREAM_STREAM_IDLE_TIMEOUT: (c, v, n) => void (upstream(c).streamIdleTimeout = int(n, v)),
-  PORTCULLIS_UPSTREAM_DANGEROUSLY_ALLOW_INSECURE_HTTP: (c, v, n) => void (upstream(c).dangerouslyAllowInsecureHttp = bool(n, v)),
+  PORTCULLIS_UPSTREAM_TIMEOUT: (c, v, n) => void (upstream(c).timeout = envInt(n, v)),
+  PORTCULLIS_UPSTREAM_STREAM_IDLE_TIMEOUT: (c, v, n) => void (upstream(c).streamIdleTimeout = envInt(n, v)),
+  PORTCULLIS_UPSTREAM_DANGEROUSLY_ALLOW_INSECURE_HTTP: (c, v, n) => void (upstream(c).dangerouslyAllowInsecureHttp = envBool(n, v)),
 };
