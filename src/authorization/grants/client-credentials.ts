@@ -1,9 +1,8 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { ClientRecord, GrantRecord } from '../../storage/types.ts';
-import { randomId } from '../../util/crypto.ts';
-import { issueAccessToken } from '../access-token.ts';
+import type { ClientRecord } from '../../storage/types.ts';
 import { parseScope } from '../authorize/scope.ts';
 import type { GrantType } from './grant-type.ts';
+import { singleTokenResponse } from './issue.ts';
 import { refuseBuiltInScopes, requestedResource, requestedScopes } from './token-request.ts';
 
 export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
@@ -42,28 +41,9 @@ export const clientCredentialsGrant: GrantType = {
     const resource = requestedResource(ctx, form) ?? ctx.config.resource;
     const scopes = scopesFor(client, requestedScopes(ctx, form), ctx.config.scopes.map((s) => s.name), ctx.config.defaultScopes);
 
-    const now = ctx.clock.now();
-    const grant: GrantRecord = {
-      id: 'gnt_' + randomId(ctx.random),
-      userId: clientSubject(client.clientId),
-      clientId: client.clientId,
-      scopes,
-      resource,
-      createdAt: now,
-      expiresAt: now + ctx.config.accessTokenTtl * 1000,
-      revokedAt: null,
-    };
-    await ctx.storage.grants.create(grant);
-    const { token, expiresIn } = await issueAccessToken(ctx, {
-      subject: grant.userId,
-      subjectType: 'client',
-      clientId: client.clientId,
-      scopes,
-      resource,
-      grantId: grant.id,
-    });
-    ctx.logger.audit('token.issued', { grant_type: CLIENT_CREDENTIALS_GRANT, client_id: client.clientId, grant_id: grant.id, scope: scopes.join(' '), resource });
-    return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ') };
+    const { body, grant } = await singleTokenResponse(ctx, { subject: clientSubject(client.clientId), subjectType: 'client', clientId: client.clientId, scopes, resource });
+    ctx.logger.audit('token.issued', { grant_type: CLIENT_CREDENTIALS_GRANT, client_id: client.clientId, grant_id: grant.id, scope: body.scope, resource });
+    return body;
   },
 };
 

@@ -1,5 +1,6 @@
 import type { AppContext } from '../../http/context.ts';
 import type { GrantRecord } from '../../storage/types.ts';
+import { randomId } from '../../util/crypto.ts';
 import { issueAccessToken } from '../access-token.ts';
 import type { TokenResponseBody } from './grant-type.ts';
 
@@ -10,6 +11,8 @@ export interface TokenSet {
   authTime?: number;
   refreshToken?: string;
   idToken?: string;
+  /** `client` for a machine client acting for itself (client_credentials). */
+  subjectType?: 'client';
 }
 
 /** Mints the access token of a grant and assembles the token response around it. */
@@ -21,6 +24,7 @@ export async function tokenResponse(ctx: AppContext, set: TokenSet): Promise<Tok
     resource: set.grant.resource,
     grantId: set.grant.id,
     ...(set.authTime !== undefined ? { authTime: set.authTime } : {}),
+    ...(set.subjectType !== undefined ? { subjectType: set.subjectType } : {}),
   });
   return {
     access_token: token,
@@ -31,4 +35,29 @@ export async function tokenResponse(ctx: AppContext, set: TokenSet): Promise<Tok
     ...(set.refreshToken !== undefined ? { refresh_token: set.refreshToken } : {}),
     ...(set.idToken !== undefined ? { id_token: set.idToken } : {}),
   };
+}
+
+/**
+ * For grants that issue one access token and no refresh token (client_credentials, jwt-bearer): a
+ * grant that lives as long as the token, so revoking it (or removing the client) stops the token
+ * at once, then the token response.
+ */
+export async function singleTokenResponse(
+  ctx: AppContext,
+  issue: { subject: string; subjectType?: 'client'; clientId: string; scopes: string[]; resource: string },
+): Promise<{ body: TokenResponseBody; grant: GrantRecord }> {
+  const now = ctx.clock.now();
+  const grant: GrantRecord = {
+    id: 'gnt_' + randomId(ctx.random),
+    userId: issue.subject,
+    clientId: issue.clientId,
+    scopes: issue.scopes,
+    resource: issue.resource,
+    createdAt: now,
+    expiresAt: now + ctx.config.accessTokenTtl * 1000,
+    revokedAt: null,
+  };
+  await ctx.storage.grants.create(grant);
+  const body = await tokenResponse(ctx, { grant, scopes: issue.scopes, ...(issue.subjectType ? { subjectType: issue.subjectType } : {}) });
+  return { body, grant };
 }

@@ -3,16 +3,14 @@ import { OAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../http/context.ts';
 import { userForUpstreamIdentity } from '../../identity/external-users.ts';
 import { VerifierUnavailableError } from '../../resource/types.ts';
-import type { GrantRecord } from '../../storage/types.ts';
 import { seconds } from '../../util/clock.ts';
-import { randomId } from '../../util/crypto.ts';
-import { issueAccessToken } from '../access-token.ts';
 import { sameResource } from '../authorize/resource.ts';
 import { parseScope } from '../authorize/scope.ts';
 import { JWT_BEARER_GRANT } from '../capabilities.ts';
 import { replayKey } from '../clients/private-key-jwt.ts';
 import { trustedIssuer } from '../trusted-issuers.ts';
 import type { GrantType } from './grant-type.ts';
+import { singleTokenResponse } from './issue.ts';
 import { refuseBuiltInScopes, requestedResource, requestedScopes } from './token-request.ts';
 
 /** EMA-03 / ID-JAG draft §3: the explicit type of an Identity Assertion JWT Authorization Grant (RFC 8725 §3.11). */
@@ -75,18 +73,7 @@ export const jwtBearerGrant: GrantType = {
     }
 
     const { user, created } = await userForUpstreamIdentity(ctx, { provider: ID_JAG_PROVIDER, issuer: claims.iss, subject: claims.sub, email: claims.email });
-    const grant: GrantRecord = {
-      id: 'gnt_' + randomId(ctx.random),
-      userId: user.id,
-      clientId: client.clientId,
-      scopes,
-      resource,
-      createdAt: now,
-      expiresAt: now + ctx.config.accessTokenTtl * 1000,
-      revokedAt: null,
-    };
-    await ctx.storage.grants.create(grant);
-    const { token, expiresIn } = await issueAccessToken(ctx, { subject: user.id, clientId: client.clientId, scopes, resource, grantId: grant.id });
+    const { body, grant } = await singleTokenResponse(ctx, { subject: user.id, clientId: client.clientId, scopes, resource });
     ctx.logger.audit('token.issued', {
       grant_type: JWT_BEARER_GRANT,
       client_id: client.clientId,
@@ -94,10 +81,10 @@ export const jwtBearerGrant: GrantType = {
       user_created: created,
       idp: claims.iss,
       grant_id: grant.id,
-      scope: scopes.join(' '),
+      scope: body.scope,
       resource,
     });
-    return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ') };
+    return body;
   },
 };
 
