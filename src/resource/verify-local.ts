@@ -11,11 +11,22 @@ const KEY_RELOAD_INTERVAL_MS = 30_000;
 
 type VerifierContext = Pick<AppContext, 'config' | 'capabilities' | 'keys' | 'grants' | 'clock'>;
 
+export interface LocalTokenVerifierOptions {
+  /**
+   * Which `aud` values to accept. `'this resource'` (the default) is what a resource server must do:
+   * only tokens for its own MCP endpoint (RS-08/RS-18). `'every issued resource'` adds the other
+   * servers in `config.resources`, for the authorization server's own /revoke and /introspect, which
+   * must recognise every access token it issued (RFC 7009 §2.1, RFC 7662 §2.1) but grant no access.
+   */
+  audience?: 'this resource' | 'every issued resource';
+  cache?: VerifiedTokenCache<VerifiedToken & { grantId: string }>;
+}
+
 /**
  * Verifies the JWT access tokens this server issues (RFC 9068 §4): signature by a key in our JWKS
  * with an allowed algorithm, `typ: at+jwt`, `iss` = our issuer, `aud` containing this resource
- * (RFC 8707, MCP RS-08/RS-18), `exp` present and in the future, and the grant (`gid`) still live,
- * so revocation takes effect before the token expires.
+ * (RFC 8707, MCP RS-08/RS-18; see `LocalTokenVerifierOptions.audience`), `exp` present and in the
+ * future, and the grant (`gid`) still live, so revocation takes effect before the token expires.
  *
  * Signature and claims are cached per token (keyed by its hash); the grant check runs on every call.
  */
@@ -25,10 +36,14 @@ export class LocalTokenVerifier implements TokenVerifier {
   #jwksSource: { keys: JWK[] } | undefined;
   #keySet: JWTVerifyGetKey | undefined;
   #lastReload = Number.NEGATIVE_INFINITY;
+  #audiences: string[];
 
-  constructor(ctx: VerifierContext, cache = new VerifiedTokenCache<VerifiedToken & { grantId: string }>(ctx.clock)) {
+  constructor(ctx: VerifierContext, options: LocalTokenVerifierOptions = {}) {
     this.#ctx = ctx;
-    this.#cache = cache;
+    this.#cache = options.cache ?? new VerifiedTokenCache<VerifiedToken & { grantId: string }>(ctx.clock);
+    // The `aud` of a token for another server is that server's URL exactly as configured (grants
+    // record the configured spelling), so exact matching against the list is enough.
+    this.#audiences = options.audience === 'every issued resource' ? [ctx.config.resource, ...ctx.config.resources] : [ctx.config.resource];
   }
 
   async verify(token: string): Promise<VerifyResult> {
@@ -84,7 +99,7 @@ export class LocalTokenVerifier implements TokenVerifier {
       algorithms: [...capabilities.signingAlgorithms],
       typ: ACCESS_TOKEN_TYP,
       issuer: config.issuer,
-      audience: config.resource,
+      audience: this.#audiences,
       requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti', 'gid'],
       currentDate: new Date(clock.now()),
     }).then((r) => r.payload);

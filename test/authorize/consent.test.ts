@@ -197,6 +197,43 @@ describe('remembered consent', () => {
     assert.deepEqual(pages, [], 'a subset of what was granted needs no page');
   });
 
+  it('remembered consent: the code is issued at once, with no pending request stored or taken; a page still stores one', async () => {
+    const f = await setup();
+    const browser = testBrowser(f);
+    await authorizeWithForms({ fetch: f.fetch, jar: browser.jar, authorizationUrl: f.url(), username: USERNAME, password: PASSWORD });
+
+    const requests = f.app.storage.authorizationRequests;
+    const { create, take } = requests;
+    const calls: string[] = [];
+    requests.create = (record) => (calls.push('create'), create.call(requests, record));
+    requests.take = (id, now) => (calls.push('take'), take.call(requests, id, now));
+    try {
+      const back = location(await browser.send(f.url({ state: 'returning' })));
+      assert.equal(back.origin + back.pathname, REDIRECT);
+      assert.equal(back.searchParams.get('state'), 'returning');
+      assert.equal(back.searchParams.get('iss'), 'http://localhost:3000');
+      const code = back.searchParams.get('code');
+      assert.ok(code);
+      assert.deepEqual(calls, [], 'no pending-request write on the returning path');
+      // The code carries the request's bindings and is single-use, as one from a stored request.
+      const first = await f.app.storage.authorizationCodes.consume(hashSecret(code), f.app.clock.now());
+      assert.equal(first.status, 'ok');
+      assert.equal(first.status === 'ok' && first.code.codeChallenge, f.pkce.challenge);
+      assert.equal(first.status === 'ok' && first.code.redirectUri, REDIRECT);
+      assert.equal((await f.app.storage.authorizationCodes.consume(hashSecret(code), f.app.clock.now())).status, 'replayed');
+
+      // A page must be shown (prompt=consent): the request is stored, under the id the page carries.
+      const page = await browser.open(f.url({ prompt: 'consent' }));
+      assert.equal(page.url.pathname, '/consent');
+      assert.deepEqual(calls, ['create']);
+      const requestId = page.form!.inputs.find((i) => i.name === 'request')!.value;
+      assert.ok(await take.call(requests, requestId, f.app.clock.now()), 'the consent page names a stored request');
+    } finally {
+      requests.create = create;
+      requests.take = take;
+    }
+  });
+
   it('OIDC prompt=consent asks again even when consent was given', async () => {
     const f = await setup();
     const jar = cookieJar();

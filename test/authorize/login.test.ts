@@ -259,6 +259,14 @@ describe('sessions and prompt', () => {
     assert.equal(to.searchParams.get('iss'), 'http://localhost:3000');
   });
 
+  it('SEC-08 prompt=none without a session, for a self-registered client: an error page, no redirect', async () => {
+    const f = await setup({ client: { source: 'dcr' } });
+    const response = await f.app.request(f.url({ prompt: 'none' }).href);
+    assert.equal(response.status, 400);
+    assert.equal(response.headers.get('Location'), null, 'the browser is not sent to an unverified redirect URI');
+    assert.match(await response.text(), /<html/i);
+  });
+
   it('a login session ends after loginSessionTtl', async () => {
     const f = await setup({ config: { loginSessionTtl: 600 } });
     const browser = testBrowser(f);

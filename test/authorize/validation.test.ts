@@ -48,7 +48,7 @@ async function codeRecordFor(f: Fixture, url: URL) {
 }
 
 describe('/authorize phase 1: client and redirect URI, never redirected', () => {
-  it('SEC-06 an unknown client_id is shown an error page, never redirected', async () => {
+  it('SEC-06 an unknown client_id is shown an error page, never redirected (AS-24)', async () => {
     const f = await setup();
     await assertErrorPage(await f.app.request(f.url({ client_id: 'nobody' }).href), /not registered/);
   });
@@ -58,12 +58,12 @@ describe('/authorize phase 1: client and redirect URI, never redirected', () => 
     await assertErrorPage(await f.app.request(f.url({ client_id: undefined }).href), /client_id is missing/);
   });
 
-  it('AS-23 an unregistered redirect_uri is shown an error page, never redirected', async () => {
+  it('AS-23 an unregistered redirect_uri is shown an error page, never redirected (AS-24)', async () => {
     const f = await setup();
     await assertErrorPage(await f.app.request(f.url({ redirect_uri: 'https://evil.example/cb' }).href), /not one this application registered/);
   });
 
-  it('AS-23 redirect_uri matching is exact: a trailing slash, extra query or other case is refused', async () => {
+  it('AS-23 redirect_uri matching is exact: a trailing slash, extra query or other case is refused (BP-05)', async () => {
     const f = await setup({ client: { redirectUris: ['https://app.example.com/cb'] } });
     for (const uri of ['https://app.example.com/cb/', 'https://app.example.com/cb?x=1', 'https://APP.example.com/cb', 'https://app.example.com/CB', 'https://app.example.com:8443/cb']) {
       await assertErrorPage(await f.app.request(f.url({ redirect_uri: uri }).href));
@@ -71,7 +71,7 @@ describe('/authorize phase 1: client and redirect URI, never redirected', () => 
     assertAccepted(await f.app.request(f.url({ redirect_uri: 'https://app.example.com/cb' }).href));
   });
 
-  it('RFC 8252 §7.3 a loopback redirect_uri matches on any port', async () => {
+  it('RFC 8252 §7.3 a loopback redirect_uri matches on any port (SEC-02)', async () => {
     const f = await setup();
     assertAccepted(await f.app.request(f.url({ redirect_uri: 'http://127.0.0.1:50123/callback' }).href));
   });
@@ -126,8 +126,8 @@ describe('/authorize phase 1: client and redirect URI, never redirected', () => 
   });
 });
 
-describe('/authorize phase 2: errors redirected with state and iss (AS-26)', () => {
-  it('OAuth 2.1 §4.1.1 response_type other than code is unsupported_response_type', async () => {
+describe('/authorize phase 2: errors redirected with state and iss (AS-26), for an operator-registered client', () => {
+  it('OAuth 2.1 §4.1.1 response_type other than code is unsupported_response_type (SEC-19)', async () => {
     const f = await setup();
     assertErrorRedirect(await f.app.request(f.url({ response_type: 'token' }).href), 'unsupported_response_type');
   });
@@ -174,10 +174,11 @@ describe('/authorize phase 2: errors redirected with state and iss (AS-26)', () 
   it('RS-12 / CL-05 a dynamically registered scope is not a limit: the client can step up to more', async () => {
     const f = await setup({ client: { scope: 'tasks:read offline_access', source: 'dcr' } });
     assertAccepted(await f.app.request(f.url({ scope: 'tasks:read tasks:write offline_access' }).href));
-    assertErrorRedirect(await f.app.request(f.url({ scope: 'tasks:read admin' }).href), 'invalid_scope');
+    // An unknown scope is still refused; before sign-in a DCR client's redirect URI is not trusted (SEC-08).
+    await assertErrorPage(await f.app.request(f.url({ scope: 'tasks:read admin' }).href), /invalid_scope/);
   });
 
-  it('RFC 8707 §2 a resource other than this MCP server is invalid_target', async () => {
+  it('RFC 8707 §2 a resource other than this MCP server, with a fragment, or not a URI is invalid_target (SEC-40)', async () => {
     const f = await setup();
     for (const resource of ['https://other.example/mcp', 'http://localhost:3000/other', 'http://localhost:3000/mcp#frag', 'not a uri']) {
       assertErrorRedirect(await f.app.request(f.url({ resource }).href), 'invalid_target');
@@ -226,7 +227,7 @@ describe('/authorize phase 2: errors redirected with state and iss (AS-26)', () 
     assertErrorRedirect(await f.app.request(f.url({ state: undefined, response_type: 'token' }).href), 'unsupported_response_type', { state: null });
   });
 
-  it('phase-2 errors keep the registered query of the redirect URI', async () => {
+  it('phase-2 errors keep the registered query of the redirect URI (SEC-04)', async () => {
     const registered = 'https://app.example.com/cb?tenant=a%20b';
     const f = await setup({ client: { redirectUris: [registered] } });
     const response = await f.app.request(f.url({ scope: 'nope' }).href);
@@ -253,7 +254,7 @@ describe('/authorize acceptance', () => {
     assertAccepted(response);
   });
 
-  it('AS-26 the success redirect carries code, the exact state and iss equal to the issuer', async () => {
+  it('AS-26 the success redirect carries code, the exact state and iss equal to the issuer (mix-up defence BP-10/SEC-46, state SEC-47)', async () => {
     const f = await setup();
     const state = 'a b&c=d/é?+%20"\'<>';
     const { back } = await codeRecordFor(f, f.url({ state }));
@@ -281,7 +282,7 @@ describe('/authorize acceptance', () => {
     assert.deepEqual(record.scopes, ['tasks:read']);
   });
 
-  it('the default scopes are narrowed to what the client registered', async () => {
+  it('the default scopes are narrowed to what the client registered (down-scoping AS-34, least privilege SEC-41)', async () => {
     const f = await setup({ config: { defaultScopes: ['tasks:read', 'tasks:write'] }, client: { scope: 'tasks:write offline_access' } });
     const { record } = await codeRecordFor(f, f.url({ scope: undefined }));
     assert.deepEqual(record.scopes, ['tasks:write']);
@@ -332,7 +333,7 @@ describe('/authorize acceptance', () => {
     assert.equal((await codeRecordFor(offline, offline.url({ scope: 'tasks:read offline_access' }))).record.issueRefreshToken, true);
   });
 
-  it('the code redirect keeps the registered query of the redirect URI, byte for byte', async () => {
+  it('the code redirect keeps the registered query of the redirect URI, byte for byte (SEC-04)', async () => {
     const registered = 'https://app.example.com/cb?tenant=a%20b';
     const f = await setup({ client: { redirectUris: [registered] } });
     const { back } = await codeRecordFor(f, f.url());

@@ -50,7 +50,7 @@ describe('resolveConfig', () => {
       refused(() => resolveConfig({ publicUrl: 'https://a.example/?q=1' }), /^Invalid setting publicUrl: it must have no query or fragment/);
     });
 
-    it('SEC-45 plain http on a non-loopback host without the dangerous flag, and accepted with it', () => {
+    it('SEC-45 plain http on a non-loopback host without the dangerous flag, and accepted with it (GEN-05, AS-21)', () => {
       refused(() => fromEnv({ PORTCULLIS_PUBLIC_URL: 'http://mcp.example.com' }), /^Invalid setting publicUrl: .*PORTCULLIS_DANGEROUSLY_ALLOW_INSECURE_HTTP/);
       const c = fromEnv({ PORTCULLIS_PUBLIC_URL: 'http://mcp.example.com', PORTCULLIS_DANGEROUSLY_ALLOW_INSECURE_HTTP: 'true' });
       assert.equal(c.issuer, 'http://mcp.example.com');

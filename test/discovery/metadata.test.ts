@@ -125,7 +125,7 @@ describe('metadata with registration disabled', () => {
 });
 
 describe('discovery paths (RFC 8414 §3.1, OIDC Discovery §4)', () => {
-  it('AS-02b an origin issuer is served at the two root well-known URLs', () => {
+  it('AS-02b an origin issuer is served at the two root well-known URLs (RFC 8414 metadata, AS-02a)', () => {
     assert.deepEqual(discoveryPaths('https://mcp.example.com'), [RFC8414, OIDC]);
   });
 

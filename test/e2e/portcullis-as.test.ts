@@ -149,7 +149,7 @@ describe('E2E: a second Portcullis process as the standalone authorization serve
     assert.deepEqual((await client.callTool({ name: 'list_tasks', arguments: {} })).structuredContent, { tasks: [] });
   });
 
-  it('RS-08/RS-18: a token #2 issued for its own MCP endpoint is refused by #1 with 401 invalid_token', async () => {
+  it('RS-08/RS-18: a token #2 issued for its own MCP endpoint is refused by #1 with 401 invalid_token (no token passthrough, BP-07)', async () => {
     const registration = await fetch(`${asOrigin}/register`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

@@ -61,7 +61,7 @@ describe('identityProvider oidc: a real OpenID Connect provider (oidc-provider) 
     assert.notEqual(q.get('state'), 'client-state-1', 'the client’s state is never passed upstream');
   });
 
-  it('BP-01 BP-03 consent is asked before the user is sent upstream, names the client and host, and says where they sign in next', async () => {
+  it('BP-01 BP-03 consent is asked before the user is sent upstream, names the client and host, and says where they sign in next (UP-01, RS-25)', async () => {
     const browser = s.browser();
     const page = await openOnServer(browser, s.app, s.url({ scope: 'tasks:read tasks:write' }));
     assert.equal(page.leftTo, null, 'nothing is sent upstream before consent');
@@ -240,7 +240,7 @@ describe('identityProvider oidc: the callback refuses what it must', () => {
     assert.match(await response.text(), /This sign-in cannot be completed/);
   }
 
-  it('BP-06 a tampered state is refused', async () => {
+  it('BP-06 a tampered state is refused (UP-02)', async () => {
     const { browser, callback } = await upToCallback();
     const state = callback.searchParams.get('state')!;
     callback.searchParams.set('state', (state[0] === 'A' ? 'B' : 'A') + state.slice(1));
@@ -253,7 +253,7 @@ describe('identityProvider oidc: the callback refuses what it must', () => {
     await expectRefusedPage(await deliverCallback(browser, callback));
   });
 
-  it('BP-06 a replayed callback is refused: the transaction is single use', async () => {
+  it('BP-06 a replayed callback is refused: the transaction is single use (UP-02)', async () => {
     const { browser, callback } = await upToCallback();
     assert.equal((await deliverCallback(browser, callback)).status, 303);
     await expectRefusedPage(await deliverCallback(browser, callback));

@@ -144,7 +144,7 @@ function attackMatrix(name: string, setup: () => Promise<Target & { close?(): Pr
       }
     });
 
-    it('RS-21 a bearer token in the query string is never accepted: 401 as if none was sent', async () => {
+    it('RS-21 a bearer token in the query string is never accepted: 401 as if none was sent (SEC-44)', async () => {
       const token = await target.sign();
       await assertNoCredentials(await target.call({}, `?access_token=${token}`));
     });

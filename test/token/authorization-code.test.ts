@@ -49,7 +49,7 @@ describe('authorization_code grant', () => {
     assertNoSecretsLogged(t);
   });
 
-  it('RFC 9068 §2 the access token is an at+jwt with iss, sub, aud = resource, client_id, scope, iat, exp, jti, verifiable from the published JWKS', async () => {
+  it('RFC 9068 §2 the access token is an at+jwt with iss, sub, aud = resource, client_id, scope, iat, exp, jti, verifiable from the published JWKS (audience-restricted SEC-39, one-hour lifetime AS-19)', async () => {
     const t = await setup();
     const { client } = await addClient(t);
     const issued = await addCode(t, client);
@@ -91,7 +91,7 @@ describe('authorization_code grant', () => {
     assert.equal(t.logger.records().filter((r) => r['msg'] === 'code.replayed').length, 0);
   });
 
-  it('RFC 7636 §4.1 a missing or malformed code_verifier is invalid_request', async () => {
+  it('RFC 7636 §4.1 a missing or malformed code_verifier is invalid_request (SEC-13)', async () => {
     const t = await setup();
     const { client } = await addClient(t);
     const issued = await addCode(t, client);

@@ -4,12 +4,19 @@ import type { SignedIn } from '../../identity/login-sessions.ts';
 import { upstreamProvider } from '../../identity/providers/index.ts';
 import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
 import { issueAuthorizationCode } from './issue-code.ts';
-import { requestExpiredPage } from './pages.ts';
+import { trustsRedirectUris } from './error-redirect.ts';
+import { invalidAuthorizationRequestPage, requestExpiredPage } from './pages.ts';
 import { parsePrompt } from './prompt.ts';
 import { codeResponse, errorResponse, seeOther } from './redirect.ts';
 
 export interface AuthorizationStep {
   request: AuthorizationRequestRecord;
+  /**
+   * False when /authorize has just built the request and not stored it: it is stored only if a page
+   * must be shown (the pages carry its id), so a returning user's request costs no write at all.
+   * Default true (the login page continues a stored request).
+   */
+  stored?: boolean;
   client: ClientRecord;
   signedIn: SignedIn | null;
   /** The user has just typed their password for this request, which satisfies prompt=login. */
@@ -37,22 +44,38 @@ export async function consentCovers(ctx: Pick<AppContext, 'storage'>, userId: st
  */
 export async function continueAuthorization(ctx: AppContext, step: AuthorizationStep): Promise<Response> {
   const { request, client, signedIn, headers } = step;
+  const stored = step.stored ?? true;
   const prompt = parsePrompt(request.prompt);
+  /** A page is next: it needs the request stored, under the id it carries. */
+  const toPage = async (url: string): Promise<Response> => {
+    if (!stored) await ctx.storage.authorizationRequests.create(request);
+    return seeOther(url, headers);
+  };
 
   if (!signedIn || (prompt.login && !step.justSignedIn)) {
-    if (prompt.none) return refuse(ctx, request, new OAuthError('login_required', 'The user must sign in, and prompt=none forbids showing a page.'), headers);
+    if (prompt.none) {
+      const error = new OAuthError('login_required', 'The user must sign in, and prompt=none forbids showing a page.');
+      // SEC-08: nobody has signed in, so a self-registered client's redirect URI is not trusted enough
+      // to send the browser to it unasked (src/authorization/authorize/error-redirect.ts).
+      if (!signedIn && !trustsRedirectUris(client)) {
+        if (stored) await ctx.storage.authorizationRequests.take(request.id, ctx.clock.now());
+        return invalidAuthorizationRequestPage(ctx, error);
+      }
+      return refuse(ctx, step, error);
+    }
     // With an upstream identity provider the consent page comes first and leads there (BP-01, UP-01).
-    if (upstreamProvider(ctx.config)) return seeOther(consentUrl(ctx, request.id), headers);
-    return seeOther(loginUrl(ctx, request.id), headers);
+    if (upstreamProvider(ctx.config)) return toPage(consentUrl(ctx, request.id));
+    return toPage(loginUrl(ctx, request.id));
   }
 
   if (prompt.consent || !(await consentCovers(ctx, signedIn.user.id, request))) {
-    if (prompt.none) return refuse(ctx, request, new OAuthError('consent_required', 'The user must approve access, and prompt=none forbids showing a page.'), headers);
-    return seeOther(consentUrl(ctx, request.id), headers);
+    if (prompt.none) return refuse(ctx, step, new OAuthError('consent_required', 'The user must approve access, and prompt=none forbids showing a page.'));
+    return toPage(consentUrl(ctx, request.id));
   }
 
-  // Remembered consent: decide now. `take` is atomic, so a request yields at most one code.
-  const taken = await ctx.storage.authorizationRequests.take(request.id, ctx.clock.now());
+  // Remembered consent: decide now. A stored request is taken atomically, so it yields at most one
+  // code; one never stored was seen by nobody else and is decided exactly once, here.
+  const taken = stored ? await ctx.storage.authorizationRequests.take(request.id, ctx.clock.now()) : request;
   if (!taken) return requestExpiredPage(ctx, headers);
   const code = await issueAuthorizationCode(ctx, taken, client, signedIn.session);
   ctx.logger.audit('consent.reused', { user_id: signedIn.user.id, client_id: client.clientId, scope: taken.scopes.join(' ') });
@@ -60,7 +83,7 @@ export async function continueAuthorization(ctx: AppContext, step: Authorization
 }
 
 /** An error for the client (the redirect URI was validated in phase 1); the request is spent. */
-async function refuse(ctx: AppContext, request: AuthorizationRequestRecord, error: OAuthError, headers?: Headers): Promise<Response> {
-  await ctx.storage.authorizationRequests.take(request.id, ctx.clock.now());
+async function refuse(ctx: AppContext, { request, stored = true, headers }: AuthorizationStep, error: OAuthError): Promise<Response> {
+  if (stored) await ctx.storage.authorizationRequests.take(request.id, ctx.clock.now());
   return errorResponse(request, error, ctx.config.issuer, headers);
 }

@@ -7,12 +7,13 @@ import type { ValidAuthorizationRequest } from './validate.ts';
 export const AUTHORIZATION_REQUEST_TTL_MS = 10 * 60_000;
 
 /**
- * Stores a validated request under a random id. The pages carry only that id, so nothing the client
- * sent is re-read from a form (and cannot be altered there) between /authorize and the decision.
+ * A validated request under a random id. Once stored, the pages carry only that id, so nothing the
+ * client sent is re-read from a form (and cannot be altered there) between /authorize and the
+ * decision. /authorize stores it only when a page must be shown (see `continueAuthorization`).
  */
-export async function savePendingRequest(ctx: Pick<AppContext, 'storage' | 'clock' | 'random'>, valid: ValidAuthorizationRequest): Promise<AuthorizationRequestRecord> {
+export function pendingRequestRecord(ctx: Pick<AppContext, 'clock' | 'random'>, valid: ValidAuthorizationRequest): AuthorizationRequestRecord {
   const now = ctx.clock.now();
-  const record: AuthorizationRequestRecord = {
+  return {
     id: randomId(ctx.random),
     clientId: valid.client.clientId,
     redirectUri: valid.redirectUri,
@@ -25,8 +26,6 @@ export async function savePendingRequest(ctx: Pick<AppContext, 'storage' | 'cloc
     createdAt: now,
     expiresAt: now + AUTHORIZATION_REQUEST_TTL_MS,
   };
-  await ctx.storage.authorizationRequests.create(record);
-  return record;
 }
 
 /** Request ids are 16 random bytes in base64url; anything else is not one and costs no database read. */

@@ -45,7 +45,8 @@ export async function resolveRedirectTarget(ctx: AppContext, params: RequestPara
 
 /**
  * Phase 2: every other parameter. Throws a redirectable OAuthError, which the caller sends to the
- * client's redirect URI with `state` and `iss` (RFC 9207).
+ * client's redirect URI with `state` and `iss` (RFC 9207), unless that URI is not trusted yet
+ * (`phaseTwoErrorResponse`, SEC-08).
  */
 export function validateRequestParameters(ctx: AppContext, params: RequestParams, target: RedirectTarget): ValidAuthorizationRequest {
   // SEC-27: no parameter may repeat, except RFC 8707 `resource`.

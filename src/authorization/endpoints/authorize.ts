@@ -5,8 +5,8 @@ import { currentLoginSession } from '../../identity/login-sessions.ts';
 import { continueAuthorization } from '../authorize/continue.ts';
 import { invalidAuthorizationRequestPage, pageHandler } from '../authorize/pages.ts';
 import { readParams, type RequestParams } from '../authorize/params.ts';
-import { savePendingRequest } from '../authorize/pending-requests.ts';
-import { errorResponse } from '../authorize/redirect.ts';
+import { pendingRequestRecord } from '../authorize/pending-requests.ts';
+import { phaseTwoErrorResponse } from '../authorize/error-redirect.ts';
 import { resolveRedirectTarget, validateRequestParameters, type RedirectTarget } from '../authorize/validate.ts';
 import { mountUpstreamCallback } from './callback.ts';
 import { mountConsent } from './consent.ts';
@@ -41,11 +41,13 @@ async function authorize(ctx: AppContext, request: Request): Promise<Response> {
   try {
     valid = validateRequestParameters(ctx, params, target);
   } catch (error) {
-    if (isOAuthError(error) && error.redirectable) return errorResponse(target, error, ctx.config.issuer);
+    // Redirected only to a trusted redirect URI or a signed-in user (SEC-08); otherwise our page.
+    if (isOAuthError(error) && error.redirectable) return phaseTwoErrorResponse(ctx, request, target, error);
     throw error;
   }
 
-  const pending = await savePendingRequest(ctx, valid);
+  // Stored only if a page comes next: a signed-in user with remembered consent gets the code at once.
+  const pending = pendingRequestRecord(ctx, valid);
   const signedIn = await currentLoginSession(ctx, request);
-  return continueAuthorization(ctx, { request: pending, client: valid.client, signedIn, justSignedIn: false });
+  return continueAuthorization(ctx, { request: pending, stored: false, client: valid.client, signedIn, justSignedIn: false });
 }

@@ -25,7 +25,8 @@ type Introspection = Record<string, unknown> & { active: true };
  * token that has not been rotated, has not idled out, and whose grant is live.
  */
 export function mountIntrospection(app: Hono, ctx: AppContext): void {
-  const verifier = new LocalTokenVerifier(ctx);
+  // Tokens this server issued for any of its resources (config.resources), not only its own MCP URL.
+  const verifier = new LocalTokenVerifier(ctx, { audience: 'every issued resource' });
 
   app.all('/introspect', async (c) => {
     const form = await readForm(c.req.raw);

@@ -19,7 +19,8 @@ import { REFRESH_TOKEN_PREFIX } from '../grants/refresh-secrets.ts';
  * is left alone. `token_type_hint` is not needed: the two kinds are told apart by their shape.
  */
 export function mountRevocation(app: Hono, ctx: AppContext): void {
-  const verifier = new LocalTokenVerifier(ctx);
+  // Tokens this server issued for any of its resources (config.resources), not only its own MCP URL.
+  const verifier = new LocalTokenVerifier(ctx, { audience: 'every issued resource' });
 
   app.all('/revoke', async (c) => {
     const form = await readForm(c.req.raw);
