@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { externalAuthorizationServer, type ExternalAuthorizationServer } from '../config/authorization-server.ts';
 import { describeUpstream, isUnauthenticatedRemoteUpstream } from '../config/upstream.ts';
+import { upstreamCallbackUrl, upstreamProvider } from '../identity/providers/index.ts';
 import type { FirstAdmin } from './first-admin.ts';
 
 export interface BannerInput {
@@ -43,6 +44,8 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
   const mcpUrl = config.resource;
   const issuer = new URL(config.issuer);
   const external = externalAuthorizationServer(config);
+  // Resource-only mode has no sign-in here at all; otherwise users may sign in at an upstream provider.
+  const signIn = external ? null : upstreamSignIn(config);
   const lines: string[] = [
     '',
     `${config.serverName} is running.`,
@@ -52,6 +55,7 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
     ...(external
       ? [`  Tokens from      ${external.issuer}  (${describeVerifier(external)})`, '  Authorization    off here: users sign in and clients register at the server above']
       : [`  Issuer           ${config.issuer}`]),
+    ...(signIn ? [`  Sign-in          ${signIn.summary}`] : []),
     `  Data             ${describeDatabase(config.database)}`,
     `  Listening on     ${listening}`,
   ];
@@ -65,6 +69,7 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
       '  This password is shown only this once. Keep it somewhere safe.',
     );
   }
+  if (signIn) lines.push('', ...signIn.registration.map((line) => `  ${line}`));
 
   const warnings: string[] = [];
   if (issuer.protocol === 'http:' && !LOOPBACK.has(issuer.hostname)) {
@@ -91,10 +96,40 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
   );
   if (issuer.protocol === 'https:') lines.push(`  Claude, ChatGPT  add ${mcpUrl} as a custom connector`);
   lines.push('');
-  // Resource-only mode keeps no accounts: users are the external authorization server's.
-  if (!external) lines.push(`Add a user:      ${cli} users add <name>`);
+  // Resource-only mode keeps no accounts: users are the external authorization server's, or the
+  // upstream identity provider's (they are created at their first sign-in there).
+  if (!external && !signIn) lines.push(`Add a user:      ${cli} users add <name>`);
   lines.push(`More commands:   ${cli} --help`, '');
   return lines.join('\n') + '\n';
+}
+
+interface UpstreamSignIn {
+  /** Who users sign in with, for the summary block. */
+  summary: string;
+  /** What the operator must register at the provider before anyone can sign in (UP-03: an exact callback). */
+  registration: string[];
+}
+
+/** With an upstream identity provider: who users sign in with, and the callback to register there. */
+function upstreamSignIn(config: ResolvedConfig): UpstreamSignIn | null {
+  const provider = upstreamProvider(config);
+  if (!provider) return null;
+  const callback = upstreamCallbackUrl(config);
+  const { oidc, stytch } = config.identityProvider;
+  if (provider.kind === 'stytch') {
+    return {
+      summary: `${provider.displayName}, through Stytch (${stytch?.projectId ?? 'project'})`,
+      registration: [
+        'Before the first sign-in, add this URL in the Stytch dashboard (Redirect URLs) as a Login AND a Sign-up redirect URL:',
+        `  ${callback}?tx={}`,
+        '({} matches any value: each login carries its own transaction handle there.)',
+      ],
+    };
+  }
+  return {
+    summary: `${provider.displayName} (OpenID Connect, ${oidc?.issuer ?? 'issuer'})`,
+    registration: [`Before the first sign-in, register this redirect URI for client ${oidc?.clientId ?? ''} at the provider:`, `  ${callback}`],
+  };
 }
 
 /** How resource-only mode checks tokens, for the operator. */

@@ -101,6 +101,14 @@ export class LegacySessions {
       onsessionclosed: (id) => this.#forget(id),
     });
     await server.connect(transport);
+    // A session that ends by itself (its stdio child exited, its server closed the transport) leaves
+    // the table at once, freeing its user's slot, instead of lingering as a 404 until the idle sweep.
+    // Chained after the endpoint's own handler, which connect() installed.
+    const endpointOnClose = transport.onclose;
+    transport.onclose = () => {
+      if (session) this.#forget(session.id);
+      endpointOnClose?.();
+    };
     const response = await transport.handleRequest(request, { authInfo, parsedBody });
     // A failed initialize leaves no session behind.
     if (!session) await server.close();

@@ -144,6 +144,18 @@ describe('gateway → stdio upstream', () => {
     assert.ok(t.logger.records().some((r) => r['msg'] === 'upstream MCP server exited' && r['exit'] === 7));
   });
 
+  it('a session whose stdio server crashed leaves the session table at once, freeing its user\'s slot without the idle sweep', async () => {
+    const who = await signInToGateway(t);
+    const { client: crashing } = await connect(who.token);
+    const { client: other } = await connect(who.token);
+    const otherPid = await pidOf(other);
+    assert.equal(upstreamOf(t).sessionCount, 2);
+    await assert.rejects(crashing.callTool({ name: 'crash', arguments: { code: 3 } }), /upstream MCP server exited/);
+    await eventually(() => upstreamOf(t).sessionCount === 1, 'the crashed session left the table');
+    assert.equal(textOf(await other.callTool({ name: 'echo', arguments: { text: 'unaffected' } })), 'echo: unaffected');
+    assert.ok(isRunning(otherPid), "the user's other session keeps its process");
+  });
+
   it("the server's stderr goes to the debug log, with passEnv values and bearer strings masked", async () => {
     const who = await signInToGateway(t);
     await connect(who.token);

@@ -6,7 +6,7 @@ import { PUBLIC_CLIENT, register } from './helpers.ts';
 
 type Json = Record<string, unknown>;
 
-describe('dynamic client registration (RFC 7591, AS-05, SEC-50)', () => {
+describe('dynamic client registration (RFC 7591, AS-05a, AS-05b, SEC-50)', () => {
   let t: TestApp;
   before(async () => {
     // A high limit: rate limiting has its own tests.
@@ -127,14 +127,14 @@ describe('dynamic client registration (RFC 7591, AS-05, SEC-50)', () => {
 
     it('SEC-50 the registration is audited without the secret', async () => {
       const json = await accepted({ ...PUBLIC_CLIENT, client_name: 'audited', token_endpoint_auth_method: 'client_secret_basic' });
-      const line = t.logger.records().find((r) => r.msg === 'client registered' && r.client_id === json.client_id);
+      const line = t.logger.records().find((r) => r.msg === 'client.registered' && r.client_id === json.client_id);
       assert.ok(line);
       assert.equal(line.audit, true);
       assert.ok(!JSON.stringify(line).includes(json.client_secret as string));
     });
   });
 
-  describe('refused redirect URIs → 400 invalid_redirect_uri', () => {
+  describe('refused redirect URIs → 400 invalid_redirect_uri (SEC-03, SEC-10)', () => {
     const cases: [string, unknown][] = [
       ['plain http on a non-loopback host (AS-22)', ['http://example.com/cb']],
       ['a fragment', ['https://app.example/cb#frag']],

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -21,5 +21,19 @@ describe('sqlite file storage', () => {
     const second = await openSqliteStorage(path);
     assert.equal((await second.users.byUsername('persist'))?.id, 'u1');
     await second.close();
+  });
+
+  it('the WAL is checkpointed every 4000 pages, not every 1000 (fewer fsyncs on the event loop; bench/README.md)', async () => {
+    const path = join(dir, 'checkpoint.db');
+    const storage = await openSqliteStorage(path);
+    try {
+      // Each commit appends at least one 4 KiB page: 2000 commits pass the default threshold of 1000
+      // pages, after which the WAL would be reset to its start and stay near 4 MB.
+      for (let i = 0; i < 2000; i++) await storage.users.create({ id: `u${i}`, username: `user${i}`, passwordHash: 'h', isAdmin: false, createdAt: i });
+      const walPages = statSync(`${path}-wal`).size / 4096;
+      assert.ok(walPages > 1500 && walPages < 4200, `the WAL holds ${walPages.toFixed(0)} pages`);
+    } finally {
+      await storage.close();
+    }
   });
 });

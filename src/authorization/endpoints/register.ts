@@ -39,7 +39,7 @@ export function mountRegistration(app: Hono, ctx: AppContext, options: Registrat
       const body: unknown = await c.req.json().catch(() => undefined);
       const metadata = validateClientMetadata(body, ctx.capabilities);
       const { client, clientSecret, reused } = await registerClient(ctx, metadata, { source: 'dcr', maxDynamicClients });
-      ctx.logger.audit('client registered', {
+      ctx.logger.audit('client.registered', {
         client_id: client.clientId,
         client_name: client.clientName,
         token_endpoint_auth_method: client.tokenEndpointAuthMethod,
