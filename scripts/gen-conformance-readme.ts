@@ -46,7 +46,7 @@ function coverageCell(c: Coverage): string {
 const STATUS_LABEL: Record<Coverage['status'], string> = {
   tested: '**tested**',
   uncited: 'tested, title does not cite the id',
-  pending: '*pending (issue 5)*',
+  pending: '*pending*',
   untested: '*not tested*',
   'not implemented': '*not implemented*',
   'not applicable': 'not applicable',

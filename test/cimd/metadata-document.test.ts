@@ -73,7 +73,7 @@ describe('AS-07: client_id_metadata_document_supported in the authorization serv
 });
 
 describe('AS-08 / AS-11 / CL-09: a client identified by its metadata document authorizes and gets tokens', () => {
-  it('fetches the document, signs in and consents, exchanges the code with client_id alone, and refresh tokens rotate', async () => {
+  it('fetches the document, signs in and consents, exchanges the code with client_id alone, and refresh tokens rotate (BP-11 the loopback warning and redirect host are shown for a CIMD client)', async () => {
     const app = await cimdApp();
     const clientId = docs.serve('/happy/client.json', (u) => ({ body: clientDocument(u), headers: { 'cache-control': 'max-age=600' } }));
     const pkce = createPkcePair();
@@ -178,7 +178,7 @@ describe('AS-09 / AS-11 / AS-12 / SEC-30 / SEC-51: documents that cannot be used
 });
 
 describe('SEC-51: SSRF defence on the real path (no private-network setting)', () => {
-  it('a document URL that redirects to a private address is refused without following it', async () => {
+  it('a document URL that redirects to a private address is refused without following it (AS-13 the CIMD security considerations: SSRF)', async () => {
     const fetched: string[] = [];
     const fakeInternet = (async (input: string | URL | Request) => {
       const url = String(input instanceof Request ? input.url : input);

@@ -55,7 +55,7 @@ describe('client_credentials grant', () => {
     assert.equal(await t.storage.users.byId(claims.sub!), null);
   });
 
-  it('CC-03 client_secret_post and private_key_jwt authenticate the grant too', async () => {
+  it('CC-03 client_secret_post and private_key_jwt authenticate the grant too (CC-08 the EXT-CC wire format: client_credentials with client_assertion)', async () => {
     const postClient = await storeClient(t, { tokenEndpointAuthMethod: 'client_secret_post' });
     const post = await postForm(t, '/token', { grant_type: 'client_credentials', client_id: postClient.client.clientId, client_secret: postClient.secret! });
     assert.equal(post.status, 200);

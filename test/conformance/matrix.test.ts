@@ -63,7 +63,7 @@ describe('conformance matrix (test/conformance/matrix.ts)', () => {
 
   const citedPending = staleRows().filter((row) => row.status === 'pending');
   it(
-    'pending rows (issue 5 work in progress) that tests now cite are reported, to be moved to tested',
+    'pending rows (work in progress) that tests now cite are reported, to be moved to tested',
     { todo: citedPending.length > 0 ? `${citedPending.length} pending rows are now cited: ${citedPending.map((r) => r.id).join(', ')}` : false },
     () => {
       assert.deepEqual(citedPending, []);

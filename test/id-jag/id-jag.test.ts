@@ -50,7 +50,7 @@ describe('ID-JAG (jwt-bearer grant)', () => {
     assert.deepEqual(doc.authorization_grant_profiles_supported, ['urn:ietf:params:oauth:grant-profile:id-jag']);
   });
 
-  it('EMA-07/EMA-08 exchange: a token bound to the resource with requested ∩ ID-JAG scopes, no refresh token, for the linked user', async () => {
+  it('EMA-07/EMA-08 exchange: a token bound to the resource with requested ∩ ID-JAG scopes, no refresh token, for the linked user (EMA-10 linked by issuer and sub)', async () => {
     const res = await exchange(await idJag(), { scope: 'tasks:read' });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('Cache-Control') ?? '', /no-store/);
