@@ -52,12 +52,26 @@ describe('SEC-08 the authorization server as open redirector (OAuth 2.1 §7.12.2
     });
   }
 
-  it('SEC-08/AS-26 once the user has signed in here, a DCR client\'s phase-2 error is redirected with error, state and iss', async () => {
+  it('SEC-08 being signed in here is not enough: a DCR client the user never approved gets no error redirect', async () => {
     const f = await setup();
     const client = await phishingClient(f, 'dcr');
     const browser = testBrowser(f);
     // Sign in through another (valid) request, which leaves a login session in the browser.
     assert.equal((await signIn(browser, f.url())).status, 303);
+    const response = await browser.send(f.url({ client_id: client.clientId, redirect_uri: PHISHING, scope: 'tasks:read admin' }));
+    assert.equal(response.headers.get('Location'), null, 'not sent to the unapproved client');
+    assert.ok(!(await response.text()).includes(PHISHING));
+    const silent = await browser.send(f.url({ client_id: client.clientId, redirect_uri: PHISHING, prompt: 'none' }));
+    assert.equal(silent.headers.get('Location'), null, 'prompt=none consent_required is not redirected to it either');
+  });
+
+  it('SEC-08/AS-26 once the signed-in user has approved a DCR client, its phase-2 errors are redirected with error, state and iss', async () => {
+    const f = await setup();
+    const client = await phishingClient(f, 'dcr');
+    const browser = testBrowser(f);
+    assert.equal((await signIn(browser, f.url())).status, 303);
+    const user = await f.app.storage.users.byUsername(USERNAME);
+    await f.app.storage.consents.remember(user!.id, client.clientId, ['tasks:read'], f.app.clock.now());
     const response = await browser.send(f.url({ client_id: client.clientId, redirect_uri: PHISHING, scope: 'tasks:read admin' }));
     assert.equal(response.status, 303);
     const to = location(response);

@@ -4,7 +4,7 @@ import type { SignedIn } from '../../identity/login-sessions.ts';
 import { upstreamProvider } from '../../identity/providers/index.ts';
 import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
 import { issueAuthorizationCode } from './issue-code.ts';
-import { trustsRedirectUris } from './error-redirect.ts';
+import { mayRedirectUnasked } from './error-redirect.ts';
 import { invalidAuthorizationRequestPage, requestExpiredPage } from './pages.ts';
 import { parsePrompt } from './prompt.ts';
 import { codeResponse, errorResponse, seeOther } from './redirect.ts';
@@ -57,11 +57,7 @@ export async function continueAuthorization(ctx: AppContext, step: Authorization
       const error = new OAuthError('login_required', 'The user must sign in, and prompt=none forbids showing a page.');
       // SEC-08: nobody has signed in, so a self-registered client's redirect URI is not trusted enough
       // to send the browser to it unasked (src/authorization/authorize/error-redirect.ts).
-      if (!signedIn && !trustsRedirectUris(client)) {
-        if (stored) await ctx.storage.authorizationRequests.take(request.id, ctx.clock.now());
-        return invalidAuthorizationRequestPage(ctx, error);
-      }
-      return refuse(ctx, step, error);
+      return refuseUnlessUntrusted(ctx, step, error);
     }
     // With an upstream identity provider the consent page comes first and leads there (BP-01, UP-01).
     if (upstreamProvider(ctx.config)) return toPage(consentUrl(ctx, request.id));
@@ -69,7 +65,7 @@ export async function continueAuthorization(ctx: AppContext, step: Authorization
   }
 
   if (prompt.consent || !(await consentCovers(ctx, signedIn.user.id, request))) {
-    if (prompt.none) return refuse(ctx, step, new OAuthError('consent_required', 'The user must approve access, and prompt=none forbids showing a page.'));
+    if (prompt.none) return refuseUnlessUntrusted(ctx, step, new OAuthError('consent_required', 'The user must approve access, and prompt=none forbids showing a page.'));
     return toPage(consentUrl(ctx, request.id));
   }
 
@@ -83,6 +79,16 @@ export async function continueAuthorization(ctx: AppContext, step: Authorization
 }
 
 /** An error for the client (the redirect URI was validated in phase 1); the request is spent. */
+/**
+ * prompt=none's errors go back to the client only if it may be redirected to unasked (SEC-08: the
+ * operator registered it, or this user approved it before); otherwise our page, and nobody is sent anywhere.
+ */
+async function refuseUnlessUntrusted(ctx: AppContext, step: AuthorizationStep, error: OAuthError): Promise<Response> {
+  if (await mayRedirectUnasked(ctx, step.client, step.signedIn?.user.id)) return refuse(ctx, step, error);
+  if (step.stored ?? true) await ctx.storage.authorizationRequests.take(step.request.id, ctx.clock.now());
+  return invalidAuthorizationRequestPage(ctx, error);
+}
+
 async function refuse(ctx: AppContext, { request, stored = true, headers }: AuthorizationStep, error: OAuthError): Promise<Response> {
   if (stored) await ctx.storage.authorizationRequests.take(request.id, ctx.clock.now());
   return errorResponse(request, error, ctx.config.issuer, headers);
