@@ -30,7 +30,14 @@ export function metadataResponseFor(server: ResourceServer, req: NodeRequestLike
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') return null;
   const path = req.originalUrl ?? req.url ?? '/';
-  return server.metadataResponse(new Request(new URL(path, server.resource), { method }));
+  let url: URL;
+  try {
+    url = new URL(path, server.resource);
+  } catch {
+    // An odd request target (absolute-form with a bad host, …) is not a metadata request: let the app answer it.
+    return null;
+  }
+  return server.metadataResponse(new Request(url, { method }));
 }
 
 export async function writeResponse(res: NodeResponseLike, response: Response): Promise<void> {

@@ -23,13 +23,24 @@ export function describeDatabase(database: string): string {
   return resolve(database);
 }
 
-/** A URL with its password replaced, so connection strings can be printed. */
+/** Query parameters that carry credentials in connection strings and API URLs (`?password=`, `?api_key=`…). */
+const SECRET_PARAMETER = /pass|secret|token|key|auth|credential|signature|sig$/i;
+
+/** A URL with its password and credential-looking query parameters replaced, so it can be printed. */
 export function withoutPassword(value: string): string {
   try {
     const url = new URL(value);
-    if (!url.password) return value;
-    url.password = '***';
-    return url.toString();
+    let changed = false;
+    if (url.password) {
+      url.password = '***';
+      changed = true;
+    }
+    for (const name of [...url.searchParams.keys()]) {
+      if (!SECRET_PARAMETER.test(name)) continue;
+      url.searchParams.set(name, '***');
+      changed = true;
+    }
+    return changed ? url.toString() : value;
   } catch {
     return value;
   }
@@ -51,7 +62,7 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
     `${config.serverName} is running.`,
     '',
     `  MCP server URL   ${mcpUrl}`,
-    ...(config.upstream ? [`  Gateway to       ${describeUpstream(config.upstream)}`] : []),
+    ...(config.upstream ? [`  Gateway to       ${withoutPassword(describeUpstream(config.upstream))}`] : []),
     ...(external
       ? [`  Tokens from      ${external.issuer}  (${describeVerifier(external)})`, '  Authorization    off here: users sign in and clients register at the server above']
       : [`  Issuer           ${config.issuer}`]),

@@ -32,6 +32,9 @@ export interface McpEndpointOptions {
 
 const mounted = new WeakMap<AppContext, McpEndpoint[]>();
 
+/** How much of a request without credentials is read, only to name its call's scopes in the 401. */
+const UNAUTHENTICATED_BODY_LIMIT = 64 * 1024;
+
 /** Closes the MCP endpoints mounted for `ctx` (for shutdown code that only holds the context). */
 export async function closeMcpEndpoint(ctx: AppContext): Promise<void> {
   await Promise.all((mounted.get(ctx) ?? []).map((e) => e.close()));
@@ -83,24 +86,35 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
 
   app.all(config.mcpPath, async (c) => {
     const request = c.req.raw;
-    // The body (size-capped) is read before the token is checked only to learn which scopes the call
-    // needs, so that a 401 already names them (RS-04) and a 403 names all of them (RS-12); nothing
-    // runs until the token is verified (RS-17), and a token error is answered before a body error.
     const isJsonPost = request.method === 'POST' && isJsonContentType(request.headers.get('Content-Type'));
-    const body = isJsonPost ? await readJsonBody(request) : undefined;
-    const message = body?.ok && typeof body.value === 'object' && body.value !== null ? (body.value as object) : undefined;
-    const principal = await guard.authenticate(request, { requiredScopes: requiredScopesFor(message) });
-    if (principal instanceof Response) return principal;
+    // The token first (RS-17): nothing is read or run for a request that is not authenticated, but
+    // for one that brought no credentials at all, whose small body (64 KiB at most) is read to name
+    // the scopes its call needs in the 401 (RS-04): a client that starts over without a token (the
+    // v1 SDK after a 403) then asks for enough scope at once.
+    const principal = await guard.authenticate(request, { requiredScopes: requiredScopesFor(undefined) });
+    if (principal instanceof Response) {
+      if (principal.status !== 401 || !isJsonPost || request.headers.has('Authorization')) return principal;
+      const small = await readJsonBody(request, UNAUTHENTICATED_BODY_LIMIT);
+      const call = small.ok && typeof small.value === 'object' && small.value !== null ? small.value : undefined;
+      if (call === undefined) return principal;
+      const named = await guard.authenticate(request, { requiredScopes: requiredScopesFor(call) });
+      return named instanceof Response ? named : principal;
+    }
 
     if (request.method !== 'POST' && request.method !== 'GET' && request.method !== 'DELETE') {
       return jsonRpcError(405, -32000, 'Method not allowed', { Allow: 'GET, POST, DELETE' });
     }
+    let parsedBody: unknown;
     if (request.method === 'POST') {
-      if (!body) return jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+      if (!isJsonPost) return jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+      const body = await readJsonBody(request);
       if (!body.ok) return body.response;
-      if (message === undefined) return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message');
+      if (typeof body.value !== 'object' || body.value === null) return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message');
+      parsedBody = body.value;
+      // Every scope the whole request needs, in one challenge (RS-13b), before any tool runs.
+      const refusal = guard.requireScopes(principal, requiredScopesFor(parsedBody));
+      if (refusal) return refusal;
     }
-    const parsedBody: unknown = message;
 
     if (gateway) return gateway.upstream.handle(request, principal, parsedBody);
 

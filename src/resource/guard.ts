@@ -4,7 +4,6 @@ import { resourceScopes, SCOPE_IMPLICATIONS } from './scopes.ts';
 import type { TokenVerifier } from './types.ts';
 
 export type { Principal } from './types.ts';
-export type ResourceGuard = ResourceServer;
 
 type GuardContext = Pick<AppContext, 'config' | 'logger'>;
 

@@ -57,11 +57,6 @@ export function protectedResourceMetadataDocument(options: {
   };
 }
 
-/** The all-in-one server's path-inserted PRM path. */
-export function protectedResourceMetadataPath(config: Pick<ResolvedConfig, 'resource'>): string {
-  return protectedResourceMetadataPathFor(config.resource);
-}
-
 /** The all-in-one server's PRM URL. */
 export function protectedResourceMetadataUrl(config: Pick<ResolvedConfig, 'resource'>): string {
   return protectedResourceMetadataUrlFor(config.resource);

@@ -12,5 +12,5 @@ describeExample(
     const { NODE_EXTRA_CA_CERTS: _forChildren, ...env } = issuer.env;
     return { mcpUrl: 'https://tasks.example/mcp', fetch: await loadNextExample({ ...env, PUBLIC_URL: 'https://tasks.example' }) };
   },
-  { checksOrigin: false },
+  { checksOrigin: true },
 );

@@ -7,5 +7,5 @@ describeExample(
   'examples/next (App Router route handlers, in-process) with tokens from any OAuth server (Portcullis)',
   startPortcullisIssuer,
   async (issuer) => ({ mcpUrl: 'https://tasks.example/mcp', fetch: await loadNextExample({ ...issuer.env, PUBLIC_URL: 'https://tasks.example' }) }),
-  { checksOrigin: false },
+  { checksOrigin: true },
 );

@@ -70,6 +70,12 @@ describe('JWKS verifier (RFC 9068 §4)', () => {
       assert.ok(!as.requests.includes('/jwks'), 'no keys fetched from a mismatched document');
     });
 
+    it('RFC 8414 §2 a plain-http jwks_uri in https metadata is not used: keys over http could be swapped on the way', async () => {
+      const as = await createTestIssuer({ metadataJwksUri: 'http://as.example/jwks' });
+      await assert.rejects(as.verifier().verify(await as.sign()), VerifierUnavailableError);
+      assert.ok(!as.requests.includes('/jwks'), 'no keys fetched over http');
+    });
+
     it('an issuer not configured costs no request at all', async () => {
       const as = await createTestIssuer();
       const token = await as.sign({ claims: { iss: 'https://evil.example' } });

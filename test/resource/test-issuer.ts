@@ -30,6 +30,8 @@ export interface TestIssuerOptions {
   discovery?: 'rfc8414' | 'oidc' | 'none';
   /** The `issuer` the metadata claims (to test RFC 8414 §3.3). Default: the real one. */
   metadataIssuer?: string;
+  /** A jwks_uri for the metadata other than `<issuer>/jwks` (e.g. a plain-http one). */
+  metadataJwksUri?: string;
   clock?: ManualClock;
 }
 
@@ -47,7 +49,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}) {
     requests.push(new URL(c.req.url).pathname);
     await next();
   });
-  const metadata = () => ({ issuer: options.metadataIssuer ?? issuer, jwks_uri: `${issuer}/jwks`, introspection_endpoint: `${issuer}/introspect`, response_types_supported: ['code'] });
+  const metadata = () => ({ issuer: options.metadataIssuer ?? issuer, jwks_uri: options.metadataJwksUri ?? `${issuer}/jwks`, introspection_endpoint: `${issuer}/introspect`, response_types_supported: ['code'] });
   if (options.discovery === undefined || options.discovery === 'rfc8414') app.get('/.well-known/oauth-authorization-server', (c) => c.json(metadata()));
   if (options.discovery === 'oidc') app.get('/.well-known/openid-configuration', (c) => c.json(metadata()));
   app.get('/jwks', (c) => {

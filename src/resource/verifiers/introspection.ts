@@ -4,7 +4,7 @@ import { withVerifiedTokenCache } from './cached.ts';
 import { verifiedTokenFromClaims } from './claims.ts';
 import { cachedDiscovery } from './discovery.ts';
 import { asObject, fetchJson, type FetchLimits } from './fetch-json.ts';
-import { httpUrl } from './option-checks.ts';
+import { discoveredUrl, httpUrl } from './option-checks.ts';
 
 export interface IntrospectionVerifierOptions extends FetchLimits {
   /** The RFC 7662 endpoint. Omitted: `introspection_endpoint` from the issuer's metadata. */
@@ -101,7 +101,7 @@ function resolveEndpoint(options: IntrospectionVerifierOptions, fetchFn: typeof 
   return async () => {
     const { introspection_endpoint: endpoint } = await metadata();
     try {
-      return httpUrl(endpoint, `introspection_endpoint in the metadata of ${issuer}`);
+      return discoveredUrl(endpoint, `introspection_endpoint in the metadata of ${issuer}`, issuer);
     } catch (cause) {
       throw new VerifierUnavailableError(`the metadata of ${issuer} has no usable introspection_endpoint`, { cause });
     }

@@ -6,7 +6,7 @@ import { verifiedTokenFromClaims } from './claims.ts';
 import { cachedDiscovery } from './discovery.ts';
 import type { FetchLimits } from './fetch-json.ts';
 import { rejectionFromJoseError } from './jwt-errors.ts';
-import { httpUrl, nonEmptyList } from './option-checks.ts';
+import { discoveredUrl, httpUrl, nonEmptyList } from './option-checks.ts';
 import { RemoteKeySet } from './remote-key-set.ts';
 
 /** Signature algorithms a resource server can verify with public keys only (RFC 8725 §3.1: never `none`, never a shared secret). */
@@ -70,7 +70,7 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
       keySet = new RemoteKeySet(async () => {
         const { jwks_uri: jwksUri } = await metadata();
         try {
-          return httpUrl(jwksUri, `jwks_uri in the metadata of ${issuer}`);
+          return discoveredUrl(jwksUri, `jwks_uri in the metadata of ${issuer}`, issuer);
         } catch (cause) {
           throw new VerifierUnavailableError(`the metadata of ${issuer} has no usable jwks_uri`, { cause });
         }

@@ -16,3 +16,18 @@ export function httpUrl(value: unknown, name: string): string {
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new TypeError(`${name} must be an http(s) URL (got ${JSON.stringify(value)})`);
   return url.href;
 }
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A URL taken from an authorization server's metadata (its `jwks_uri`, `introspection_endpoint`).
+ * Keys or verdicts fetched over plain http could be swapped by anyone on the path, so it must be
+ * https — unless the issuer itself is http on a loopback host (development and tests).
+ */
+export function discoveredUrl(value: unknown, name: string, issuer: string): string {
+  const href = httpUrl(value, name);
+  const issuerUrl = new URL(issuer);
+  const insecureAllowed = issuerUrl.protocol === 'http:' && LOOPBACK.has(issuerUrl.hostname);
+  if (new URL(href).protocol !== 'https:' && !insecureAllowed) throw new TypeError(`${name} must be https (got ${href})`);
+  return href;
+}

@@ -3,7 +3,7 @@
  * only for callers with a valid access token; `withMcpAuth` answers everyone else with the 401/403
  * challenge MCP clients follow.
  */
-import { createMcpHandler, McpServer, requireScopes } from '@modelcontextprotocol/server';
+import { createMcpHandler, McpServer, originValidationResponse, requireScopes } from '@modelcontextprotocol/server';
 import { withMcpAuth, type Principal } from 'portcullis';
 import * as z from 'zod';
 import { resourceServer } from '../../lib/resource-server.ts';
@@ -29,6 +29,10 @@ const mcp = createMcpHandler(() => {
   return server;
 });
 
-const handler = withMcpAuth((request, auth) => mcp.fetch(request, { authInfo: auth }), { resourceServer });
+const authenticated = withMcpAuth((request, auth) => mcp.fetch(request, { authInfo: auth }), { resourceServer });
+
+// The SDK's Origin check (DNS rebinding): browsers may call only from this app's own host.
+const ownHost = new URL(resourceServer.resource).hostname;
+const handler = async (request: Request): Promise<Response> => originValidationResponse(request, [ownHost]) ?? authenticated(request);
 
 export { handler as DELETE, handler as GET, handler as POST };
