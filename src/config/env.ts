@@ -34,6 +34,7 @@ const ENV: Record<string, (input: ConfigInput, value: string, name: string) => v
   PORTCULLIS_LOGIN_SESSION_TTL: (c, v, n) => void (c.loginSessionTtl = envInt(n, v)),
   PORTCULLIS_MCP_SESSION_IDLE_TTL: (c, v, n) => void (c.mcpSessionIdleTtl = envInt(n, v)),
   PORTCULLIS_ALLOWED_ORIGINS: (c, v) => void (c.allowedOrigins = envCommaList(v)),
+  PORTCULLIS_TRUSTED_PROXIES: (c, v) => void (c.trustedProxies = envCommaList(v)),
   ...IDENTITY_PROVIDER_ENV,
   ...ENTERPRISE_ENV,
   ...UPSTREAM_ENV,

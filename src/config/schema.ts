@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { trustedProxiesSchema } from '../http/client-address.ts';
 import { authorizationServerSchema, resourcesSchema } from './authorization-server.ts';
 import { clientIdMetadataDocumentsSchema, dangerouslyAllowPrivateNetworkFetchesSchema } from './client-metadata-documents.ts';
 import { trustedIdentityProvidersSchema } from './enterprise.ts';
@@ -90,6 +91,7 @@ export const configSchema = z.object({
     .describe(
       'PORTCULLIS_ALLOWED_ORIGINS (comma-separated). Browser origins, besides this server\'s own, allowed to call the MCP endpoint. Requests with any other `Origin` get 403 (DNS-rebinding defence).',
     ),
+  trustedProxies: trustedProxiesSchema,
   identityProvider: identityProviderSchema,
   trustedIdentityProviders: trustedIdentityProvidersSchema,
   upstream: upstreamSchema,

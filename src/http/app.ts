@@ -12,6 +12,7 @@ import { mountMcpEndpoint } from '../mcp/endpoint.ts';
 import { createMcpResourceGuard, isResourceOnly } from '../resource/external.ts';
 import { mountProtectedResourceMetadata } from '../resource/metadata.ts';
 import type { AppContext } from './context.ts';
+import { resolveClientAddress } from './client-address.ts';
 import { corsFor } from './cors.ts';
 import { mountHealth } from './health.ts';
 
@@ -26,6 +27,7 @@ export function createApp(ctx: AppContext): Hono {
     await next();
     c.res.headers.set('X-Content-Type-Options', 'nosniff');
   });
+  app.use('*', resolveClientAddress(ctx.config.trustedProxies));
   for (const path of CORS_PATHS) app.use(path, corsFor());
 
   // One guard for the PRM and the endpoint: it names the authorization server and holds the token cache.

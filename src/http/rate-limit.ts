@@ -87,13 +87,15 @@ export const UNKNOWN_ADDRESS = 'unknown';
 
 /**
  * The caller's address as a rate-limit key, from the TCP socket that `@hono/node-server` passes as
- * `c.env.incoming`. Forwarded headers (`X-Forwarded-For`, `Forwarded`) are never read: anyone can
- * send them, so trusting them would let every request pick its own bucket.
+ * `c.env.incoming` — or, when that socket is a configured reverse proxy, the address it forwarded
+ * (resolved by `resolveClientAddress`, http/client-address.ts). Otherwise forwarded headers are never
+ * read: anyone can send them, so trusting them would let every request pick its own bucket.
  * IPv6 addresses are keyed by their /64, which a single host or customer usually controls whole.
  */
 export function clientAddress(c: Context): string {
+  const forwarded = (c.var as { clientAddress?: string }).clientAddress;
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  const address = env?.incoming?.socket?.remoteAddress;
+  const address = forwarded ?? env?.incoming?.socket?.remoteAddress;
   return address ? addressKey(address) : UNKNOWN_ADDRESS;
 }
 
