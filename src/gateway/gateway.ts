@@ -30,9 +30,10 @@ export function createGateway(ctx: AppContext, settings: UpstreamSettings): Gate
   const upstream = settings.url !== undefined
     ? createHttpUpstream(ctx, { ...settings, url: settings.url })
     : createStdioUpstream(ctx, { ...settings, command: settings.command ?? '' });
+  // `Object.hasOwn`: a tool named `constructor` or `__proto__` must not read Object.prototype.
   const gateway: Gateway = {
     upstream,
-    requiredScopes: (toolNames) => [...new Set([...settings.requiredScopes, ...toolNames.flatMap((name) => settings.toolScopes[name] ?? [])])],
+    requiredScopes: (toolNames) => [...new Set([...settings.requiredScopes, ...toolNames.flatMap((name) => (Object.hasOwn(settings.toolScopes, name) ? settings.toolScopes[name] ?? [] : []))])],
   };
   gateways.set(ctx, gateway);
   return gateway;

@@ -27,6 +27,8 @@ interface Session {
   transport: WebStandardStreamableHTTPServerTransport;
   server: SessionEndpoint;
   lastUsedAt: number;
+  /** SSE responses of this session still open (a long GET stream): while any is, it is not idle. */
+  openStreams: number;
 }
 
 export interface LegacySessionsOptions {
@@ -68,7 +70,49 @@ export class LegacySessions {
     const session = await this.#find(sessionId, principal);
     if (!session) return jsonRpcError(404, -32001, 'Session not found');
     session.lastUsedAt = this.#options.clock.now();
-    return session.transport.handleRequest(request, { authInfo, parsedBody });
+    const response = await session.transport.handleRequest(request, { authInfo, parsedBody });
+    return request.method === 'GET' ? this.#tracked(session, response) : response;
+  }
+
+  /**
+   * A client that only holds its GET stream open is using the session: the stream counts as use
+   * until it ends (or the client cancels it), and the idle time starts from there. (POST streams
+   * end with their request's answer; their request already counted as use.)
+   */
+  #tracked(session: Session, response: Response): Response {
+    const body = response.body;
+    if (!body || !response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
+    session.openStreams += 1;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      session.openStreams -= 1;
+      session.lastUsedAt = this.#options.clock.now();
+    };
+    const reader = body.getReader();
+    const watched = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          try {
+            const next = await reader.read();
+            if (next.done) {
+              end();
+              controller.close();
+            } else controller.enqueue(next.value);
+          } catch (error) {
+            end();
+            controller.error(error);
+          }
+        },
+        async cancel(reason) {
+          end();
+          await reader.cancel(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return new Response(watched, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
   async #find(id: string, principal: Principal): Promise<Session | undefined> {
@@ -92,7 +136,7 @@ export class LegacySessions {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomId(random, 32),
       onsessioninitialized: (id) => {
-        session = { id, subject: principal.subject, clientId: principal.clientId, transport, server, lastUsedAt: clock.now() };
+        session = { id, subject: principal.subject, clientId: principal.clientId, transport, server, lastUsedAt: clock.now(), openStreams: 0 };
         this.#evictOldestOf(principal.subject);
         this.#sessions.set(id, session);
         this.#startSweeper();
@@ -123,7 +167,7 @@ export class LegacySessions {
   }
 
   #isIdle(session: Session, now: number): boolean {
-    return now - session.lastUsedAt >= this.#options.idleTtlMs;
+    return session.openStreams === 0 && now - session.lastUsedAt >= this.#options.idleTtlMs;
   }
 
   /** Closes sessions idle for longer than the TTL; returns how many. Runs on a timer, callable directly. */

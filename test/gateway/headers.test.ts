@@ -34,15 +34,44 @@ describe('headers on the way to the upstream (RS-19)', () => {
     assert.equal(out.get('x-portcullis-subject'), null);
   });
 
-  it("Mcp-* headers pass (2026-07-28's Mcp-Method, Mcp-Name…); the client's Mcp-Session-Id never does, the mapped one replaces it", () => {
-    const client = new Headers({ 'Mcp-Session-Id': 'gateway-handle', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'echo', 'MCP-Protocol-Version': '2026-07-28', 'Last-Event-ID': '7' });
-    const out = upstreamRequestHeaders({ client, principal, settings, upstreamSessionId: 'upstream-1' });
+  it("Mcp-* headers pass (2026-07-28's Mcp-Method, Mcp-Name, Mcp-Param-*…); the client's Mcp-Session-Id never does, the mapped one replaces it", () => {
+    const client = new Headers({ 'Mcp-Session-Id': 'gateway-handle', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'echo', 'Mcp-Param-Region': 'eu', 'MCP-Protocol-Version': '2026-07-28', 'Last-Event-ID': '7' });
+    const body = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { region: 'eu' } } };
+    const out = upstreamRequestHeaders({ client, principal, settings, upstreamSessionId: 'upstream-1', body });
     assert.equal(out.get('mcp-session-id'), 'upstream-1');
     assert.equal(out.get('mcp-method'), 'tools/call');
     assert.equal(out.get('mcp-name'), 'echo');
+    assert.equal(out.get('mcp-param-region'), 'eu');
     assert.equal(out.get('mcp-protocol-version'), '2026-07-28');
     assert.equal(out.get('last-event-id'), '7');
     assert.equal(upstreamRequestHeaders({ client, principal, settings }).get('mcp-session-id'), null);
+  });
+
+  it('SEP-2243 Mcp-Method / Mcp-Name are stated from the body the scopes were checked on, never relayed as sent', () => {
+    const client = new Headers({ 'Mcp-Method': 'tools/list', 'Mcp-Name': 'delete_everything' });
+    const call = (name: string) => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name } });
+    const out = upstreamRequestHeaders({ client, principal, settings, body: call('echo') });
+    assert.equal(out.get('mcp-method'), 'tools/call');
+    assert.equal(out.get('mcp-name'), 'echo');
+    // The spec's value encoding for what is not plain visible ASCII: Base64 of the UTF-8.
+    assert.equal(upstreamRequestHeaders({ client, principal, settings, body: call('東京') }).get('mcp-name'), '=?base64?5p2x5Lqs?=');
+    assert.equal(upstreamRequestHeaders({ client, principal, settings, body: { jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'file:///a' } } }).get('mcp-name'), 'file:///a');
+    // Nothing in the body to state (no name, a batch, no body): the client's copies are dropped.
+    for (const body of [{ jsonrpc: '2.0', id: 3, method: 'tools/list' }, [call('echo')], undefined]) {
+      const bare = upstreamRequestHeaders({ client, principal, settings, body });
+      assert.equal(bare.get('mcp-name'), null, JSON.stringify(body));
+    }
+    assert.equal(upstreamRequestHeaders({ client, principal, settings, body: [call('echo')] }).get('mcp-method'), null);
+    // A client that sent none gets none invented.
+    assert.equal(upstreamRequestHeaders({ client: new Headers(), principal, settings, body: call('echo') }).get('mcp-method'), null);
+  });
+
+  it('RS-19 an identity with a lone surrogate still makes a header (U+FFFD), never a URIError', () => {
+    assert.equal(headerSafe('usr_\uD800x'), 'usr_%EF%BF%BDx');
+    assert.equal(headerSafe('\uDC00'), '%EF%BF%BD');
+    assert.equal(headerSafe('😀'), encodeURIComponent('😀'), 'a well-formed pair is left alone');
+    const out = upstreamRequestHeaders({ client: new Headers(), principal: { ...principal, clientId: 'cl_\uDBFF' }, settings });
+    assert.equal(out.get('x-portcullis-client'), 'cl_%EF%BF%BD');
   });
 
   it('RFC 9110 §7.6.1 hop-by-hop headers and those named in Connection are dropped, and so is everything unknown', () => {

@@ -3,7 +3,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import type { TestApp } from '../helpers/app.ts';
-import { initializeMessage, inSession, post, rpcResult } from '../mcp/wire.ts';
+import { initializeMessage, inSession, openLegacySession, post, rpcResult } from '../mcp/wire.ts';
 import { appFetch, connectWithToken, createGatewayApp, eventually, isRunning, signInToGateway, stdioFixtureCommand, upstreamOf } from './helpers.ts';
 
 /**
@@ -89,9 +89,11 @@ describe('gateway → stdio upstream', () => {
 
   it('RS-22 an idle session expires after mcpSessionIdleTtl (ManualClock + sweep) and its process is stopped', async () => {
     const who = await signInToGateway(t);
-    const { client } = await connect(who.token);
+    // A raw session with no GET stream: an SDK client holds one open, and a live stream is use.
+    const idleSession = await openLegacySession(t, who.auth);
     const { client: active } = await connect(who.token);
-    const [idlePid, activePid] = [await pidOf(client), await pidOf(active)];
+    const idlePid = Number(textOf((await rpcResult(await post(t, { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'pid', arguments: {} } }, inSession(who.auth, idleSession)))).result ?? {}));
+    const activePid = await pidOf(active);
     t.clock.advance(40_000);
     await active.callTool({ name: 'echo', arguments: { text: 'still here' } });
     t.clock.advance(20_000);

@@ -1,4 +1,5 @@
 import type { UpstreamSettings } from '../../config/upstream.ts';
+import { ROUTING_HEADERS, routingHeadersOf } from './routing-headers.ts';
 
 /**
  * Which headers cross the gateway, in each direction. Both directions are allow-lists: a header
@@ -10,9 +11,11 @@ import type { UpstreamSettings } from '../../config/upstream.ts';
 /** Client → upstream: Streamable HTTP's own headers, content negotiation and trace context. */
 const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'last-event-id', 'mcp-protocol-version', 'traceparent', 'tracestate', 'baggage'];
 /**
- * Other `Mcp-*` headers are forwarded too: 2026-07-28 requests carry `Mcp-Method`, `Mcp-Name` and
- * per-tool parameter headers that the upstream cross-checks against the body. `Mcp-Session-Id` is
- * the gateway's own handle and is always replaced (see `upstreamSessionId`).
+ * Other `Mcp-*` headers are forwarded too: 2026-07-28 requests carry per-tool `Mcp-Param-*` headers
+ * that the upstream cross-checks against the body's arguments (scopes never depend on arguments).
+ * Not so `Mcp-Method` and `Mcp-Name`: the scope decision is made from the body, so those are
+ * restated from it (see ./routing-headers.ts), never relayed as the client sent them.
+ * `Mcp-Session-Id` is the gateway's own handle and is always replaced (see `upstreamSessionId`).
  */
 const MCP_HEADER = /^mcp-/i;
 
@@ -32,8 +35,12 @@ function connectionListed(headers: Headers): Set<string> {
  * returns the original and the ordinary ids (`usr_…`, client ids, scopes) pass unchanged.
  */
 export function headerSafe(value: string): string {
-  return value.replace(/[^\x20-\x24\x26-\x7E]/gu, (c) => encodeURIComponent(c));
+  // A lone surrogate cannot be percent-encoded (URIError → a 500): it becomes U+FFFD first, as
+  // `String.prototype.toWellFormed` would (not in this project's TypeScript lib yet).
+  return value.replace(LONE_SURROGATE, '\uFFFD').replace(/[^\x20-\x24\x26-\x7E]/gu, (c) => encodeURIComponent(c));
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export interface UpstreamRequestHeadersInput {
   client: Headers;
@@ -41,6 +48,8 @@ export interface UpstreamRequestHeadersInput {
   settings: Pick<UpstreamSettings, 'bearerToken' | 'secretHeaders' | 'identityHeaders'>;
   /** The upstream's own session id for the gateway session the client named, if any. */
   upstreamSessionId?: string;
+  /** The parsed POST body the scopes were checked against: the source of `Mcp-Method` / `Mcp-Name`. */
+  body?: unknown;
 }
 
 /**
@@ -49,12 +58,20 @@ export interface UpstreamRequestHeadersInput {
  * its own credential and states who is calling in the identity headers, set last so that nothing a
  * client sent can stand in for them.
  */
-export function upstreamRequestHeaders({ client, principal, settings, upstreamSessionId }: UpstreamRequestHeadersInput): Headers {
+export function upstreamRequestHeaders({ client, principal, settings, upstreamSessionId, body }: UpstreamRequestHeadersInput): Headers {
   const out = new Headers();
   const listed = connectionListed(client);
   for (const [name, value] of client) {
     if (HOP_BY_HOP.has(name) || listed.has(name) || name === 'mcp-session-id') continue;
     if (FORWARDED_REQUEST_HEADERS.includes(name) || MCP_HEADER.test(name)) out.set(name, value);
+  }
+  // Only restated when the client sent them (it speaks the revision that has them); none invented.
+  const routing = routingHeadersOf(body);
+  for (const name of ROUTING_HEADERS) {
+    if (!out.has(name)) continue;
+    const stated = routing[name];
+    if (stated === undefined) out.delete(name);
+    else out.set(name, stated);
   }
   if (upstreamSessionId !== undefined) out.set('Mcp-Session-Id', upstreamSessionId);
   // Compressed SSE would be held back by the upstream's compressor until a block fills.

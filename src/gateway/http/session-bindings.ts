@@ -14,6 +14,8 @@ export interface SessionBinding {
   /** The caller's identity as of the last request, for the DELETE sent when the session expires. */
   scopes: readonly string[];
   lastUsedAt: number;
+  /** Responses of this session still streaming to the client; while any is, the session is not idle. */
+  openStreams: number;
 }
 
 export interface SessionBindingsOptions {
@@ -46,7 +48,15 @@ export class SessionBindings {
     return this.#byId.size;
   }
 
-  open(upstreamId: string, principal: Pick<Principal, 'subject' | 'clientId' | 'scopes'>): SessionBinding {
+  /**
+   * Binds a new upstream session to its opener; undefined when that upstream id is already bound to
+   * someone else (RS-23: an upstream with constant or predictable session ids must not put two
+   * users in one session).
+   */
+  open(upstreamId: string, principal: Pick<Principal, 'subject' | 'clientId' | 'scopes'>): SessionBinding | undefined {
+    for (const bound of this.#byId.values()) {
+      if (bound.upstreamId === upstreamId && (bound.subject !== principal.subject || bound.clientId !== principal.clientId)) return undefined;
+    }
     const owned = [...this.#byId.values()].filter((b) => b.subject === principal.subject);
     if (owned.length >= this.#options.maxPerSubject) {
       const oldest = owned.reduce((a, b) => (a.lastUsedAt <= b.lastUsedAt ? a : b));
@@ -59,6 +69,7 @@ export class SessionBindings {
       clientId: principal.clientId,
       scopes: principal.scopes,
       lastUsedAt: this.#options.clock.now(),
+      openStreams: 0,
     };
     this.#byId.set(binding.id, binding);
     return binding;
@@ -69,13 +80,33 @@ export class SessionBindings {
     const binding = this.#byId.get(id);
     if (!binding || binding.subject !== principal.subject || binding.clientId !== principal.clientId) return undefined;
     const now = this.#options.clock.now();
-    if (now - binding.lastUsedAt >= this.#options.idleTtlMs) {
+    if (this.#isIdle(binding, now)) {
       this.#drop(binding);
       return undefined;
     }
     binding.lastUsedAt = now;
     binding.scopes = principal.scopes;
     return binding;
+  }
+
+  /**
+   * A response of `binding` started streaming to the client; call the returned function (once) when
+   * it ends. A client that only holds a GET stream open is using its session: it is not swept while
+   * the stream lasts, and its idle time counts from the stream's end.
+   */
+  streamOpened(binding: SessionBinding): () => void {
+    binding.openStreams += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      binding.openStreams -= 1;
+      binding.lastUsedAt = this.#options.clock.now();
+    };
+  }
+
+  #isIdle(binding: SessionBinding, now: number): boolean {
+    return binding.openStreams === 0 && now - binding.lastUsedAt >= this.#options.idleTtlMs;
   }
 
   /** Forgets a session the client ended or the upstream no longer knows. */
@@ -86,7 +117,7 @@ export class SessionBindings {
   /** Ends sessions idle for longer than the TTL; returns how many. */
   sweep(): number {
     const now = this.#options.clock.now();
-    const idle = [...this.#byId.values()].filter((b) => now - b.lastUsedAt >= this.#options.idleTtlMs);
+    const idle = [...this.#byId.values()].filter((b) => this.#isIdle(b, now));
     for (const binding of idle) this.#drop(binding);
     return idle.length;
   }

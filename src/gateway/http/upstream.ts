@@ -55,8 +55,12 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
     const controller = new AbortController();
     inflight.add(controller);
     const stopOnClientAbort = () => controller.abort(clientSignal?.reason);
-    clientSignal?.addEventListener('abort', stopOnClientAbort, { once: true });
+    // A client already gone never started listening for 'abort': its request is not sent at all.
+    if (clientSignal?.aborted) controller.abort(clientSignal.reason);
+    else clientSignal?.addEventListener('abort', stopOnClientAbort, { once: true });
     const deadline = setTimeout(() => controller.abort(TIMED_OUT), timeoutMs);
+    // Shutdown's DELETEs must not keep the process alive for the whole timeout.
+    deadline.unref?.();
     const done = () => {
       inflight.delete(controller);
       clientSignal?.removeEventListener('abort', stopOnClientAbort);
@@ -94,8 +98,15 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
       if (!binding) return jsonRpcError(404, -32001, 'Session not found');
     }
 
-    const headers = upstreamRequestHeaders({ client: request.headers, principal, settings, ...(binding ? { upstreamSessionId: binding.upstreamId } : {}) });
-    const outcome = await exchange(method, headers, method === 'POST' ? JSON.stringify(parsedBody) : undefined, request.signal);
+    let requestBody: string | undefined;
+    try {
+      requestBody = method === 'POST' ? JSON.stringify(parsedBody) : undefined;
+    } catch {
+      // Nesting too deep to serialize again (RangeError): the client's mistake, not the gateway's.
+      return jsonRpcError(400, -32600, 'Invalid Request: the JSON is nested too deeply');
+    }
+    const headers = upstreamRequestHeaders({ client: request.headers, principal, settings, body: parsedBody, ...(binding ? { upstreamSessionId: binding.upstreamId } : {}) });
+    const outcome = await exchange(method, headers, requestBody, request.signal);
     if (outcome === TIMED_OUT) {
       logger.warn('upstream MCP server did not answer in time', { method, timeout_s: settings.timeout });
       return upstreamError(504, UPSTREAM_MESSAGES.timeout, parsedBody);
@@ -119,24 +130,42 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
       return upstreamError(upstream.status === 504 ? 504 : 502, refused ? UPSTREAM_MESSAGES.refused : UPSTREAM_MESSAGES.unavailable, parsedBody);
     }
 
-    let sessionId = binding?.id;
+    /** The live session this response belongs to, if any. */
+    let session = binding;
     if (binding && (upstream.status === 404 || (method === 'DELETE' && upstream.ok))) {
       // The client ended it, or the upstream no longer knows it (restarted): the client re-initializes.
       bindings.forget(binding.id);
-      sessionId = undefined;
+      session = undefined;
     }
     const upstreamSessionId = upstream.headers.get('Mcp-Session-Id');
     if (!binding && upstreamSessionId && upstream.ok) {
-      sessionId = bindings.open(upstreamSessionId, principal).id;
+      const opened = bindings.open(upstreamSessionId, principal);
+      if (!opened) {
+        // RS-23: an upstream that hands out the same session id twice (constant or predictable ids)
+        // would let one user act in another's session. The existing binding stays; this one is refused.
+        await upstream.body?.cancel();
+        done();
+        logger.warn('upstream MCP server reused a session id that belongs to another user or client; refused', { method });
+        return upstreamError(502, UPSTREAM_MESSAGES.unavailable, parsedBody);
+      }
+      session = opened;
       stopSweeper ??= startSweeper(idleTtlMs, sweep);
     }
 
-    const body = upstream.body && !NULL_BODY_STATUS.has(upstream.status)
+    const relaying = upstream.body !== null && !NULL_BODY_STATUS.has(upstream.status);
+    // A session whose GET stream is still open is in use, not idle. (POST streams end with their
+    // request's answer; their request already counted as use.)
+    const streamEnded = relaying && session && method === 'GET' ? bindings.streamOpened(session) : () => {};
+    const body = upstream.body && relaying
       ? relayBody(upstream.body, {
           idleTimeoutMs: settings.streamIdleTimeout * 1000,
           signal,
-          onFinished: done,
+          onFinished: () => {
+            streamEnded();
+            done();
+          },
           onInterrupted: (why, error) => {
+            streamEnded();
             abort();
             done();
             if (why === 'client-gone') logger.debug('client went away; upstream stream cancelled', { method });
@@ -148,7 +177,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
       await upstream.body?.cancel();
       done();
     }
-    return new Response(body, { status: upstream.status, headers: clientResponseHeaders(upstream.headers, sessionId) });
+    return new Response(body, { status: upstream.status, headers: clientResponseHeaders(upstream.headers, session?.id) });
   }
 
   async function sweep(): Promise<number> {

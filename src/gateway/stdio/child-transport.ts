@@ -134,7 +134,16 @@ export class ChildProcessTransport implements Transport {
 
   async #stop(): Promise<void> {
     const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child) return;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      // The leader is gone ('exit'), but what it started (`npx` → the server) may live on in its
+      // group: that gets SIGTERM, then SIGKILL after the grace period (nothing left to wait on).
+      if (OWN_PROCESS_GROUP) {
+        signal(child, 'SIGTERM');
+        setTimeout(() => signal(child, 'SIGKILL'), this.#options.killGraceMs ?? DEFAULT_KILL_GRACE_MS).unref();
+      }
+      return;
+    }
     child.stdin.end();
     signal(child, 'SIGTERM');
     const grace = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), this.#options.killGraceMs ?? DEFAULT_KILL_GRACE_MS).unref());

@@ -73,6 +73,13 @@ export function createStdioUpstream(ctx: AppContext, settings: UpstreamSettings 
     }
     const bridge = startedBy.get(request);
     if (!bridge) return response;
+    // The transport refused the initialize request itself (`Accept` without text/event-stream, a
+    // batch with initialize…): that 4xx is the client's answer, not an upstream failure; the
+    // child, started for nothing, goes (LegacySessions closed it already: this is idempotent).
+    if (response.status >= 400) {
+      await bridge.close();
+      return response;
+    }
 
     // A new session: its response holds the child's answer to initialize, or will. Wait for it, so
     // that a child that hangs or dies at start is a 504/502 rather than a stream that never speaks.
