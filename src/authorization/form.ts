@@ -1,7 +1,5 @@
 import { OAuthError } from '../errors/oauth-error.ts';
-
-/** Token, revocation and introspection requests are a few hundred bytes; anything far bigger is not one. */
-const MAX_FORM_BYTES = 16 * 1024;
+import { readFormBody } from './form-body.ts';
 
 /** A parameter name simple enough to quote back in an `error_description` (RFC 6749 §5.2 charset). */
 const QUOTABLE_NAME = /^[A-Za-z0-9_.-]{1,40}$/;
@@ -60,9 +58,5 @@ export async function readForm(request: Request): Promise<FormParams> {
   if (mediaType !== 'application/x-www-form-urlencoded') {
     throw new OAuthError('invalid_request', 'The request body must be application/x-www-form-urlencoded.');
   }
-  const declared = Number(request.headers.get('Content-Length') ?? 0);
-  if (declared > MAX_FORM_BYTES) throw new OAuthError('invalid_request', 'The request body is too large.', { status: 413 });
-  const body = await request.text();
-  if (body.length > MAX_FORM_BYTES) throw new OAuthError('invalid_request', 'The request body is too large.', { status: 413 });
-  return parseForm(body);
+  return parseForm(await readFormBody(request));
 }

@@ -13,7 +13,10 @@ import type { AppContext } from './context.ts';
  *   address is refused), checked with `ipaddr.js` rather than hand-written parsing;
  * - the connection goes to the address that was checked (DNS rebinding: a second lookup by the HTTP
  *   client could answer differently);
- * - redirects are followed by hand, at most three, each hop checked the same way;
+ * - redirects are refused unless the caller asks for them: a caller that trusts a URL for its host or
+ *   its exact value (a CIMD `client_id`, a `jwks_uri`) must get the document from that URL, or an open
+ *   redirect on a trusted host would let anyone serve it. When asked for, they are followed by hand,
+ *   at most three, each hop checked the same way;
  * - the body is capped in size and the whole exchange in time; only JSON is accepted.
  *
  * `dangerouslyAllowPrivateNetworkFetches` lets loopback, private addresses and plain http through,
@@ -30,12 +33,20 @@ export interface SafeFetchLimits {
 export interface SafeFetchOptions extends SafeFetchLimits {
   /** The resolver; tests inject one to check the guard against every blocked range. */
   lookup?: HostLookup;
+  /**
+   * `none` (default): a 3xx answer is a refusal, the document must be at the URL itself.
+   * `follow`: up to three redirects to other public URLs; only for a caller that checks `url` in the
+   * result, since the trust it places in the original URL does not carry over to where it leads.
+   */
+  redirects?: 'follow' | 'none';
 }
 
 export interface SafeFetchResult {
   value: unknown;
   headers: Headers;
   status: number;
+  /** The URL the document came from: the one asked for unless redirects were followed. */
+  url: string;
 }
 
 /** Resolves a host name to all its addresses, like `dns.lookup(host, { all: true })`. */
@@ -61,6 +72,7 @@ export async function safeFetchJson(ctx: AppContext, url: string, limits: SafeFe
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   const allowPrivate = ctx.config.dangerouslyAllowPrivateNetworkFetches;
   const lookup = limits.lookup ?? defaultLookup;
+  const maxRedirects = limits.redirects === 'follow' ? MAX_REDIRECTS : 0;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), limits.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   try {
@@ -70,9 +82,12 @@ export async function safeFetchJson(ctx: AppContext, url: string, limits: SafeFe
       const response = await pinnedFetch(ctx, target, controller.signal);
       if (isRedirect(response.status)) {
         await response.body?.cancel();
+        if (maxRedirects === 0) {
+          throw new SafeFetchError('The document URL redirects elsewhere; the document must be served at its own URL.', `redirect ${response.status} from ${current} refused`);
+        }
         const location = response.headers.get('location');
         if (!location) throw new SafeFetchError('The document URL redirected without a Location.', `redirect ${response.status} without Location from ${current}`);
-        if (hop >= MAX_REDIRECTS) throw new SafeFetchError(`The document URL redirected more than ${MAX_REDIRECTS} times.`, `too many redirects, last ${current}`);
+        if (hop >= maxRedirects) throw new SafeFetchError(`The document URL redirected more than ${MAX_REDIRECTS} times.`, `too many redirects, last ${current}`);
         current = new URL(location, current).href;
         continue;
       }
@@ -92,7 +107,7 @@ export async function safeFetchJson(ctx: AppContext, url: string, limits: SafeFe
       } catch {
         throw new SafeFetchError('The document is not valid JSON.', `unparseable JSON from ${current}`);
       }
-      return { value, headers: response.headers, status: response.status };
+      return { value, headers: response.headers, status: response.status, url: current };
     }
   } catch (error) {
     if (error instanceof SafeFetchError) throw error;
@@ -148,12 +163,20 @@ export async function vetFetchTarget(value: string, options: { lookup?: HostLook
  * Public unicast only. `ipaddr.process` turns an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) into
  * the IPv4 address it carries, so it is judged as that. Every other special range (private, loopback,
  * link-local, unique-local, multicast, CGNAT, unspecified, reserved, benchmarking, NAT64, 6to4, Teredo…)
- * is something other than `unicast` in ipaddr.js and is refused.
+ * is something other than `unicast` in ipaddr.js and is refused, and so is `::/96` (below).
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).match(IPV4_COMPATIBLE)) return false;
   return ipaddr.process(address).range() === 'unicast';
 }
+
+/**
+ * `::/96`, the deprecated IPv4-compatible IPv6 addresses (RFC 4291 §2.5.5.1): ipaddr.js calls
+ * `::7f00:1` unicast, yet some stacks still reach 127.0.0.1 through it, and no public host uses them.
+ */
+const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
 
 /**
  * The request goes through `ctx.fetch` (tests inject one); with Node's fetch the undici `dispatcher`

@@ -36,12 +36,22 @@ describe('CL-09 / SEC-30: what a metadata document becomes', () => {
   });
 
   it('refuses private or symmetric keys, both jwks and jwks_uri, an http jwks_uri, client_secret_basic', () => {
-    refused(clientDocument(URL_ID, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...EC_PUBLIC, d: 'secret' }] } }), /public keys only/);
-    refused(clientDocument(URL_ID, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }), /public keys only/);
-    refused(clientDocument(URL_ID, { jwks: { keys: [EC_PUBLIC] }, jwks_uri: 'https://app.example.com/jwks.json' }), /not both/);
+    refused(clientDocument(URL_ID, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...EC_PUBLIC, d: 'secret' }] } }), /only public EC, RSA or OKP keys/);
+    refused(clientDocument(URL_ID, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }), /only public EC, RSA or OKP keys/);
+    refused(clientDocument(URL_ID, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [] } }), /non-empty keys array/);
+    refused(clientDocument(URL_ID, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [EC_PUBLIC] }, jwks_uri: 'https://app.example.com/jwks.json' }), /not both/);
     refused(clientDocument(URL_ID, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'http://app.example.com/jwks.json' }), /jwks_uri must be an https URL/);
     refused(clientDocument(URL_ID, { token_endpoint_auth_method: 'client_secret_basic' }), /must be none or private_key_jwt/);
     refused(clientDocument(URL_ID, { client_name: 'Evil\u202Eexe.txt' }), /control or text-direction/);
+  });
+
+  it('SEC-29: the keys are judged by the registration rules, so the test-only private-network setting allows an http jwks_uri as it does for /register', async () => {
+    const permissive = await createTestApp({ dangerouslyAllowPrivateNetworkFetches: true });
+    const jwksUri = 'http://127.0.0.1:8080/jwks.json';
+    const client = clientFromDocument(permissive.ctx, URL_ID, clientDocument(URL_ID, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: jwksUri }));
+    assert.equal(client.jwksUri, jwksUri);
+    assert.equal(client.jwks, null);
+    refused(clientDocument(URL_ID, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: jwksUri }), /jwks_uri must be an https URL/);
   });
 });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { MAX_DOCUMENT_FETCHES_IN_FLIGHT } from '../../src/authorization/clients/resolve-client.ts';
 import { createUser } from '../../src/identity/users.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { authorizationRequestUrl, authorizeWithForms, createPkcePair, decodeEntities, inProcessFetch, pageMessage } from '../helpers/oauth-flow.ts';
@@ -188,7 +189,7 @@ describe('SEC-51: SSRF defence on the real path (no private-network setting)', (
     // A public IP literal as the host: the check needs no DNS, and the injected fetch plays the internet.
     const app = await createTestApp({}, { fetch: fakeInternet });
     const message = await refusal(app, requestUrl(app, 'https://93.184.216.34/client.json'));
-    assert.match(message, /not on the public internet/);
+    assert.match(message, /must be served at its own URL/);
     assert.deepEqual(fetched, ['https://93.184.216.34/client.json']);
   });
 
@@ -246,9 +247,64 @@ describe('AS-18: the trust policy', () => {
     assert.equal(docs.hits('/policy/client.json'), 0);
   });
 
+  it('AS-09 / AS-18: an open redirect on an allowed host cannot serve a document from elsewhere under that host\'s client_id', async () => {
+    const app = await cimdApp({ clientIdMetadataDocuments: { enabled: true, allowedHosts: ['127.0.0.1'] } });
+    // The attacker's document claims the trusted URL as its client_id, the only thing AS-09 can compare.
+    const trusted = `${docs.origin}/open-redirect/client.json`;
+    docs.serve('/attacker/client.json', () => ({ body: clientDocument(trusted, { client_name: 'Trusted App' }) }));
+    docs.serve('/open-redirect/client.json', () => ({ status: 302, headers: { location: `${docs.origin}/attacker/client.json` } }));
+    assert.match(await refusal(app, requestUrl(app, trusted)), /must be served at its own URL/);
+    assert.equal(docs.hits('/attacker/client.json'), 0, 'the redirect is not followed');
+  });
+
   it('with the document host on the list, it is accepted', async () => {
     const app = await cimdApp({ clientIdMetadataDocuments: { enabled: true, allowedHosts: ['127.0.0.1'] } });
     const clientId = docs.serve('/allowed/client.json', (u) => ({ body: clientDocument(u) }));
     assert.ok((await authorizeWithForms({ fetch: inProcessFetch(app.app), authorizationUrl: requestUrl(app, clientId), ...USER })).searchParams.get('code'));
+  });
+});
+
+describe('AS-13 / SEC-51: at most MAX_DOCUMENT_FETCHES_IN_FLIGHT document fetches at once (no amplification)', () => {
+  it('beyond the cap, /authorize shows a 503 page and /token answers temporarily_unavailable, without fetching; below it again, fetches resume', async () => {
+    const fetched: string[] = [];
+    const stalled: (() => void)[] = [];
+    let slow = true;
+    const notFound = () => new Response(JSON.stringify({ error: 'gone' }), { status: 404, headers: { 'content-type': 'application/json' } });
+    // The internet, played by an injected fetch: while `slow`, every document host hangs until released.
+    const slowInternet = ((input: string | URL | Request, init?: RequestInit) => {
+      const url = String(input instanceof Request ? input.url : input);
+      fetched.push(url);
+      if (!slow) return Promise.resolve(notFound());
+      return new Promise<Response>((resolve, reject) => {
+        stalled.push(() => resolve(notFound()));
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+      });
+    }) as typeof fetch;
+    const app = await createTestApp({}, { fetch: slowInternet });
+    // Public IP literals: no DNS lookup; each a fresh URL, as an attacker would send.
+    const victim = (n: number) => `https://93.184.216.34/${n}/client.json`;
+
+    const hanging = Array.from({ length: MAX_DOCUMENT_FETCHES_IN_FLIGHT }, (_, n) => {
+      const url = requestUrl(app, victim(n));
+      return app.request(url.pathname + url.search);
+    });
+    for (let i = 0; i < 200 && fetched.length < MAX_DOCUMENT_FETCHES_IN_FLIGHT; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(fetched.length, MAX_DOCUMENT_FETCHES_IN_FLIGHT);
+
+    const over = requestUrl(app, victim(1000));
+    const page = await app.request(over.pathname + over.search);
+    assert.equal(page.status, 503);
+    assert.ok(page.headers.get('Retry-After'));
+    assert.match(decodeEntities(await page.text()), /busy fetching other applications' metadata documents/);
+    const tokenAnswer = await token(app, { grant_type: 'authorization_code', client_id: victim(1001), code: 'x', code_verifier: 'y'.repeat(43) });
+    assert.equal(tokenAnswer.status, 503);
+    assert.equal(tokenAnswer.body.error, 'temporarily_unavailable');
+    assert.equal(fetched.length, MAX_DOCUMENT_FETCHES_IN_FLIGHT, 'nothing fetched beyond the cap');
+
+    slow = false;
+    for (const release of stalled) release();
+    for (const response of await Promise.all(hanging)) assert.equal(response.status, 400, 'the released fetches end in the usual refusal');
+    await refusal(app, requestUrl(app, victim(1002)));
+    assert.equal(fetched.at(-1), victim(1002), 'with the fetches done, new documents are fetched again');
   });
 });

@@ -227,6 +227,27 @@ describe('private_key_jwt with keys at a jwks_uri', () => {
 });
 
 describe('SEC-29 the SSRF guard applies to jwks_uri', () => {
+  it('AS-14: a jwks_uri that redirects is not followed, so an open redirect on the client\'s host cannot supply its keys', async () => {
+    const attacker = await keyPair('ES256');
+    const fetched: string[] = [];
+    // Public IP literals need no DNS; the injected fetch plays the internet.
+    const fakeInternet = (async (input: string | URL | Request) => {
+      const url = String(input instanceof Request ? input.url : input);
+      fetched.push(url);
+      if (url === 'https://93.184.216.34/redirect?to=keys') return new Response(null, { status: 302, headers: { location: 'https://93.184.216.35/keys.json' } });
+      return new Response(JSON.stringify({ keys: [attacker.publicJwk] }), { headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const t = await createTestApp({}, { fetch: fakeInternet });
+    try {
+      const c = await storeClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://93.184.216.34/redirect?to=keys' });
+      const res = await postForm(t, '/token', { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: await clientAssertion(t, c.client.clientId, { key: attacker }) });
+      assert.equal(res.status, 401);
+      assert.deepEqual(fetched, ['https://93.184.216.34/redirect?to=keys']);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a loopback jwks_uri is not fetched without the test-only setting', async () => {
     const k = await keyPair('ES256');
     const server = await startJwksServer([k.publicJwk]);

@@ -61,6 +61,9 @@ describe('BP-08 / AS-14: every non-public address range is refused (ipaddr.js)',
     ['::ffff:169.254.169.254', 'IPv4-mapped link-local'],
     ['64:ff9b::7f00:1', 'NAT64 of loopback'],
     ['2002:7f00:1::', '6to4 of loopback'],
+    ['::7f00:1', 'IPv4-compatible ::/96 (deprecated) of loopback'],
+    ['::a00:1', 'IPv4-compatible ::/96 of a private address'],
+    ['::808:808', 'IPv4-compatible ::/96 even of a public address'],
     ['not-an-ip', 'garbage'],
   ];
   for (const [address, label] of blocked) {
@@ -88,7 +91,7 @@ describe('SEC-51: URL and DNS checks before any connection', () => {
   });
   it('judges IP-literal hosts (dotted, decimal, bracketed IPv6) without DNS', async () => {
     const lookup = resolver({});
-    for (const url of ['https://127.0.0.1/x', 'https://2130706433/x', 'https://[::1]/x', 'https://[::ffff:a00:1]/x', 'https://169.254.169.254/latest']) {
+    for (const url of ['https://127.0.0.1/x', 'https://2130706433/x', 'https://[::1]/x', 'https://[::ffff:a00:1]/x', 'https://[::127.0.0.1]/x', 'https://169.254.169.254/latest']) {
       await rejectsWith(vetFetchTarget(url, { lookup, allowPrivate: false }), /non-public/);
     }
     assert.deepEqual(lookup.asked, []);
@@ -110,14 +113,27 @@ describe('SEC-51: URL and DNS checks before any connection', () => {
 describe('SEC-51: redirects, size, time and type limits', () => {
   const lookup = resolver({ 'app.example': [PUBLIC_V4], 'hop.example': [PUBLIC_V4], 'internal.example': ['192.168.0.10'] });
 
+  it('AS-14: refuses any redirect unless the caller asks to follow them, without connecting to the target', async () => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      const urls: string[] = [];
+      const fetch = (async (url: string) => {
+        urls.push(url);
+        return url.startsWith('https://app.example/') ? new Response(null, { status, headers: { location: 'https://hop.example/doc' } }) : json({ ok: true });
+      }) as typeof globalThis.fetch;
+      await rejectsWith(safeFetchJson(context(fetch), 'https://app.example/doc', { lookup }), new RegExp(`redirect ${status} from https://app\\.example/doc refused`));
+      await rejectsWith(safeFetchJson(context(fetch), 'https://app.example/doc', { lookup, redirects: 'none' }), /refused/);
+      assert.deepEqual(urls, ['https://app.example/doc', 'https://app.example/doc']);
+    }
+  });
   it('follows a redirect to a public host, re-checking it, with redirect: manual and a pinning dispatcher', async () => {
     const seen: { url: string; init: RequestInit & { dispatcher?: unknown } }[] = [];
     const fetch = (async (url: string, init: RequestInit) => {
       seen.push({ url, init });
       return url.startsWith('https://app.example/') ? new Response(null, { status: 302, headers: { location: 'https://hop.example/doc' } }) : json({ ok: true });
     }) as typeof globalThis.fetch;
-    const result = await safeFetchJson(context(fetch), 'https://app.example/doc', { lookup });
+    const result = await safeFetchJson(context(fetch), 'https://app.example/doc', { lookup, redirects: 'follow' });
     assert.deepEqual(result.value, { ok: true });
+    assert.equal(result.url, 'https://hop.example/doc', 'the caller learns where the document really came from');
     assert.deepEqual(seen.map((s) => s.url), ['https://app.example/doc', 'https://hop.example/doc']);
     assert.ok(seen.every((s) => s.init.redirect === 'manual' && s.init.dispatcher !== undefined));
   });
@@ -127,17 +143,17 @@ describe('SEC-51: redirects, size, time and type limits', () => {
       urls.push(url);
       return new Response(null, { status: 307, headers: { location: 'https://internal.example/admin' } });
     }) as typeof globalThis.fetch;
-    await rejectsWith(safeFetchJson(context(fetch), 'https://app.example/doc', { lookup }), /internal\.example resolves to non-public 192\.168\.0\.10/);
+    await rejectsWith(safeFetchJson(context(fetch), 'https://app.example/doc', { lookup, redirects: 'follow' }), /internal\.example resolves to non-public 192\.168\.0\.10/);
     assert.deepEqual(urls, ['https://app.example/doc']);
   });
   it('refuses a redirect to an IP literal in a private range', async () => {
     const fetch = (async () => new Response(null, { status: 301, headers: { location: 'https://10.0.0.1/' } })) as typeof globalThis.fetch;
-    await rejectsWith(safeFetchJson(context(fetch), 'https://app.example/doc', { lookup }), /non-public 10\.0\.0\.1/);
+    await rejectsWith(safeFetchJson(context(fetch), 'https://app.example/doc', { lookup, redirects: 'follow' }), /non-public 10\.0\.0\.1/);
   });
   it('gives up after three redirects', async () => {
     let count = 0;
     const fetch = (async () => new Response(null, { status: 302, headers: { location: `https://app.example/${++count}` } })) as typeof globalThis.fetch;
-    await rejectsWith(safeFetchJson(context(fetch), 'https://app.example/0', { lookup }), /too many redirects/);
+    await rejectsWith(safeFetchJson(context(fetch), 'https://app.example/0', { lookup, redirects: 'follow' }), /too many redirects/);
     assert.equal(count, 4, 'the original request and three redirects');
   });
   it('refuses a body over the limit, declared or streamed', async () => {
@@ -166,7 +182,7 @@ describe('SEC-51: redirects, size, time and type limits', () => {
   });
   it('the public message never names the resolved internal address', async () => {
     const fetch = (async () => new Response(null, { status: 302, headers: { location: 'https://internal.example/' } })) as typeof globalThis.fetch;
-    const error = await safeFetchJson(context(fetch), 'https://app.example/doc', { lookup }).catch((e: unknown) => e as SafeFetchError);
+    const error = await safeFetchJson(context(fetch), 'https://app.example/doc', { lookup, redirects: 'follow' }).catch((e: unknown) => e as SafeFetchError);
     assert.ok(error instanceof SafeFetchError);
     assert.doesNotMatch(error.message, /192\.168/);
   });

@@ -159,6 +159,12 @@ describe('ID-JAG (jwt-bearer grant)', () => {
     await expectError(await exchange(await idJag({ sub: undefined })), 'invalid_grant');
   });
 
+  it('EMA-04 / EMA-10 sub must be a non-empty string (RFC 7519 §4.1.2): a number, object, array or empty sub is invalid_grant', async () => {
+    for (const sub of [42, { id: 'employee-42' }, ['employee-42'], '', true]) {
+      await expectError(await exchange(await idJag({ sub })), 'invalid_grant');
+    }
+  });
+
   it('EMA-07 the issued token works at the MCP endpoint: whoami names the linked user', async () => {
     const body = (await (await exchange(await idJag({ sub: 'employee-7', email: 'dana@corp.example' }), { scope: 'tasks:read' })).json()) as { access_token: string };
     const { client: mcp } = await connectClient(t, body.access_token, 'modern');

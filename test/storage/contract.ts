@@ -310,6 +310,20 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.deepEqual(await s.failures.get('k', NOW), { count: 0, lockedUntil: 0 });
     });
 
+    it('failure counters: a later record never shortens a lock already set (concurrent failures keep the longer lock)', async () => {
+      // Two failures race: the one counted higher sets the longer lock first, then the other one's
+      // lock update lands. Replayed in that order, the stored lock must stay the longer one.
+      const longLock = await s.failures.record('k-race', NOW, () => 60_000, 60_000);
+      assert.equal(longLock.lockedUntil, NOW + 60_000);
+      const late = await s.failures.record('k-race', NOW, () => 1_000, 60_000);
+      assert.deepEqual(late, { count: 2, lockedUntil: NOW + 60_000 });
+      assert.equal((await s.failures.get('k-race', NOW + 2_000)).lockedUntil, NOW + 60_000);
+      // A longer lock still replaces a shorter one.
+      const longer = await s.failures.record('k-race', NOW + 10, () => 120_000, 60_000);
+      assert.equal(longer.lockedUntil, NOW + 120_010);
+      await s.failures.clear('k-race');
+    });
+
     it('tasks: each user sees, completes and deletes only their own', async () => {
       await s.tasks.create({ id: 'task-1', userId: 'u-t1', title: 'one', done: false, createdAt: NOW, completedAt: null });
       await s.tasks.create({ id: 'task-2', userId: 'u-t2', title: 'two', done: false, createdAt: NOW, completedAt: null });

@@ -33,6 +33,10 @@ export function errorPage(
  */
 export function invalidAuthorizationRequestPage(ctx: Pick<AppContext, 'config' | 'logger'>, error: OAuthError): Response {
   ctx.logger.info('authorization request refused', { error_code: error.code, detail: error.detail ?? error.description });
+  if (error.code === 'temporarily_unavailable') {
+    // Nothing is wrong with the link: the server is busy (e.g. too many client documents being fetched).
+    return errorPage(ctx, { title: 'Please try again in a moment', message: error.description, detail: `error: ${error.code}` }, 503, new Headers(error.headers));
+  }
   return errorPage(
     ctx,
     {
@@ -81,8 +85,9 @@ export function pageHandler<C extends { req: { raw: Request; method: string; pat
     try {
       return await handle(c);
     } catch (error) {
-      if (isOAuthError(error) && error.status < 500) {
-        return errorPage(ctx, { title: 'This request cannot be completed', message: error.description, detail: `error: ${error.code}` }, error.status);
+      // A busy server (503 temporarily_unavailable) is no bug either: the page asks to try again.
+      if (isOAuthError(error) && (error.status < 500 || error.code === 'temporarily_unavailable')) {
+        return errorPage(ctx, { title: 'This request cannot be completed', message: error.description, detail: `error: ${error.code}` }, error.status, new Headers(error.headers));
       }
       ctx.logger.error('unhandled error', { method: c.req.method, path: c.req.path, error });
       return errorPage(ctx, { title: 'Something went wrong', message: 'The server could not complete this request. Please try again in a moment.' }, 500);

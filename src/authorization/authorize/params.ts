@@ -1,7 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-
-/** Our own forms and authorization requests are small; anything bigger is not one of them. */
-const MAX_FORM_BYTES = 16 * 1024;
+import { readFormBody } from '../form-body.ts';
 
 /**
  * The parameters of one request (query or form body), as OAuth 2.1 §3.2 and §4.1.1 read them: empty
@@ -54,11 +52,7 @@ export async function readForm(request: Request): Promise<URLSearchParams> {
   if (type !== 'application/x-www-form-urlencoded') {
     throw new OAuthError('invalid_request', 'The request body must be application/x-www-form-urlencoded.', { status: 415 });
   }
-  const declared = Number(request.headers.get('Content-Length') ?? 0);
-  if (declared > MAX_FORM_BYTES) throw new OAuthError('invalid_request', 'The request body is too large.', { status: 413 });
-  const body = await request.text();
-  if (body.length > MAX_FORM_BYTES) throw new OAuthError('invalid_request', 'The request body is too large.', { status: 413 });
-  return new URLSearchParams(body);
+  return new URLSearchParams(await readFormBody(request));
 }
 
 /**

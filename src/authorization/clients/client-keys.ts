@@ -31,9 +31,9 @@ export class ClientKeysUnavailable extends Error {}
  * `jose.jwtVerify`. Only public asymmetric keys are kept: a private or symmetric key in a client's
  * set is ignored, so HMAC with a published "secret" can never verify (RFC 8725 §3.1).
  *
- * `jwks_uri` is fetched with the SSRF guard (`safeFetchJson`), cached for five minutes, and fetched
- * again when an assertion names a key id we do not have (the client rotated its keys), at most once
- * per 30 s.
+ * `jwks_uri` is fetched with the SSRF guard (`safeFetchJson`, no redirects), cached for five
+ * minutes, and fetched again when an assertion names a key id we do not have (the client rotated its
+ * keys), at most once per 30 s.
  */
 export function clientKeySet(ctx: AppContext, client: ClientRecord): JWTVerifyGetKey {
   if (client.jwks) {
@@ -60,7 +60,9 @@ export function clientKeySet(ctx: AppContext, client: ClientRecord): JWTVerifyGe
 async function fetchInto(ctx: AppContext, cache: Map<string, Fetched>, url: string): Promise<Fetched> {
   let value: unknown;
   try {
-    ({ value } = await safeFetchJson(ctx, url, { maxBytes: MAX_JWKS_BYTES }));
+    // No redirects: the keys must be at the registered URL, or an open redirect on the client's host
+    // would let anyone supply keys for it.
+    ({ value } = await safeFetchJson(ctx, url, { maxBytes: MAX_JWKS_BYTES, redirects: 'none' }));
   } catch (error) {
     throw new ClientKeysUnavailable(`jwks_uri could not be fetched: ${(error as Error).message}`);
   }

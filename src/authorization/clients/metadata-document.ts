@@ -1,7 +1,7 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../http/context.ts';
 import { SafeFetchError, safeFetchJson } from '../../http/safe-fetch.ts';
-import type { ClientRecord, JwkSet } from '../../storage/types.ts';
+import type { ClientRecord } from '../../storage/types.ts';
 import { validateClientMetadata } from './register-client.ts';
 
 /**
@@ -24,7 +24,9 @@ export interface FetchedDocument {
 export async function fetchClientMetadataDocument(ctx: AppContext, url: string): Promise<FetchedDocument> {
   let fetched: Awaited<ReturnType<typeof safeFetchJson>>;
   try {
-    fetched = await safeFetchJson(ctx, url, { maxBytes: MAX_DOCUMENT_BYTES, timeoutMs: FETCH_TIMEOUT_MS });
+    // No redirects: the document must be at its URL (CIMD §4). AS-09 and the AS-18 host policy judge
+    // the URL asked for, so an open redirect on a trusted host would otherwise serve anyone's document.
+    fetched = await safeFetchJson(ctx, url, { maxBytes: MAX_DOCUMENT_BYTES, timeoutMs: FETCH_TIMEOUT_MS, redirects: 'none' });
   } catch (error) {
     if (error instanceof SafeFetchError) throw documentError(url, error.message, error.reason);
     throw error;
@@ -48,14 +50,15 @@ export function clientFromDocument(ctx: AppContext, url: string, document: unkno
   const method = input.token_endpoint_auth_method ?? 'none';
   if (method !== 'none' && method !== 'private_key_jwt') throw fail('token_endpoint_auth_method must be none or private_key_jwt');
 
-  const keys = documentKeys(input, fail, ctx.config.dangerouslyAllowPrivateNetworkFetches);
-  if (method === 'private_key_jwt' && !keys.jwks && !keys.jwksUri) throw fail('private_key_jwt needs jwks or jwks_uri');
-
   let metadata: ReturnType<typeof validateClientMetadata>;
   try {
     // The registration rules for everything else: redirect URIs (AS-22/AS-23), grant and response
-    // types this server offers, scope, https client_uri and logo_uri, a name that cannot deceive.
-    metadata = validateClientMetadata({ ...input, token_endpoint_auth_method: method }, ctx.capabilities);
+    // types this server offers, scope, https client_uri and logo_uri, a name that cannot deceive, and
+    // for private_key_jwt its public keys (jwks or an https jwks_uri; http only with the test-only
+    // private-network setting, as for the document itself).
+    metadata = validateClientMetadata({ ...input, token_endpoint_auth_method: method }, ctx.capabilities, {
+      allowHttpJwksUri: ctx.config.dangerouslyAllowPrivateNetworkFetches,
+    });
   } catch (error) {
     if (error instanceof OAuthError) throw fail(error.description);
     throw error;
@@ -64,32 +67,12 @@ export function clientFromDocument(ctx: AppContext, url: string, document: unkno
     clientId: url,
     secretHash: null,
     ...metadata,
+    jwks: metadata.jwks ?? null,
+    jwksUri: metadata.jwksUri ?? null,
     metadataHash: null,
     source: 'cimd',
     createdAt: ctx.clock.now(),
-    ...keys,
   };
-}
-
-function documentKeys(input: Record<string, unknown>, fail: (problem: string) => OAuthError, allowHttp: boolean): { jwks: JwkSet | null; jwksUri: string | null } {
-  const { jwks, jwks_uri: jwksUri } = input;
-  if (jwks != null && jwksUri != null) throw fail('give jwks or jwks_uri, not both');
-  if (jwks != null) {
-    const keys = (jwks as { keys?: unknown } | null)?.keys;
-    if (typeof jwks !== 'object' || jwks === null || !Array.isArray(keys) || keys.some((k) => typeof k !== 'object' || k === null)) {
-      throw fail('jwks must be a JWK Set: an object with a keys array');
-    }
-    // Public keys only: a published private or symmetric key (`d`, `k`) would be a shared secret (SEC-30).
-    if ((keys as Record<string, unknown>[]).some((k) => 'd' in k || 'k' in k || k.kty === 'oct')) throw fail('jwks must hold public keys only');
-    return { jwks: { keys: keys as Record<string, unknown>[] }, jwksUri: null };
-  }
-  if (jwksUri != null) {
-    // Plain http only for the test-only private-network setting, as for the document itself.
-    const https = typeof jwksUri === 'string' && (jwksUri.startsWith('https://') || (allowHttp && jwksUri.startsWith('http://')));
-    if (!https || jwksUri.length > 2000) throw fail('jwks_uri must be an https URL');
-    return { jwks: null, jwksUri };
-  }
-  return { jwks: null, jwksUri: null };
 }
 
 /** Shown on our error page, never redirected (SEC-06): the redirect URIs are not trusted yet. */

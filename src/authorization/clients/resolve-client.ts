@@ -9,7 +9,8 @@ import { fetchClientMetadataDocument } from './metadata-document.ts';
  * The client a `client_id` names: a registered client from storage, or, when the id is an https URL
  * and client ID metadata documents are enabled (MCP AS-06, AS-08), the client its validated
  * document describes (`source: 'cimd'`, never stored). Returns null for an unknown id; throws
- * `OAuthError` `invalid_client` when a document cannot be used, with a message fit for the error page.
+ * `OAuthError` `invalid_client` when a document cannot be used, with a message fit for the error page,
+ * and `temporarily_unavailable` (503) when too many documents are being fetched already.
  */
 export async function resolveClient(ctx: AppContext, clientId: string): Promise<ClientRecord | null> {
   const policy = ctx.config.clientIdMetadataDocuments;
@@ -26,6 +27,14 @@ export async function resolveClient(ctx: AppContext, clientId: string): Promise<
   return documents(ctx).resolve(clientId);
 }
 
+/**
+ * Documents being fetched at once, across all URLs. Anyone can send /authorize or /token a fresh
+ * `client_id` URL, and each costs us an outbound request of up to 5 s (failures are never cached,
+ * SEC-51): without a bound the server could be made to flood a third party's host, or tie itself up
+ * waiting on slow ones (CIMD §6 security considerations, AS-13).
+ */
+export const MAX_DOCUMENT_FETCHES_IN_FLIGHT = 16;
+
 /** One cache per app, and one fetch at a time per URL: concurrent requests share it. */
 class DocumentResolver {
   readonly #ctx: AppContext;
@@ -41,6 +50,14 @@ class DocumentResolver {
     if (cached) return cached;
     const pending = this.#inFlight.get(url);
     if (pending) return pending;
+    if (this.#inFlight.size >= MAX_DOCUMENT_FETCHES_IN_FLIGHT) {
+      this.#ctx.logger.warn('client metadata document fetch refused: too many in flight', { client_id: url.slice(0, 200), in_flight: this.#inFlight.size });
+      throw new OAuthError('temporarily_unavailable', 'This server is busy fetching other applications\' metadata documents. Try again in a moment.', {
+        status: 503,
+        headers: { 'Retry-After': '5' },
+        detail: `${this.#inFlight.size} client metadata documents already being fetched`,
+      });
+    }
     const fetching = this.#fetch(url).finally(() => this.#inFlight.delete(url));
     this.#inFlight.set(url, fetching);
     return fetching;

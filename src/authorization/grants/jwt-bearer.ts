@@ -135,11 +135,13 @@ async function verifyIdJag(ctx: AppContext, assertion: string): Promise<IdJagCla
     throw error;
   }
 
-  const { sub, jti, exp, iat } = payload as { sub: string; jti: unknown; exp: number; iat: number };
+  const { sub, jti, exp, iat } = payload as { sub: unknown; jti: unknown; exp: number; iat: number };
   if (iat > seconds(now) + CLOCK_SKEW_S) throw invalidGrant('iat is in the future');
   if (exp - iat > MAX_LIFETIME_S || exp > seconds(now) + MAX_LIFETIME_S + CLOCK_SKEW_S) throw invalidGrant(`ID-JAG valid for more than ${MAX_LIFETIME_S} s`);
   if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw invalidGrant('jti must be a non-empty string');
-  if (sub === '') throw invalidGrant('sub is empty');
+  // RFC 7519 §4.1.2: a string. jose only checks that it is present, and sub is the key the user is
+  // linked by (EMA-10): a number or object must not reach storage or match anyone.
+  if (typeof sub !== 'string' || sub === '') throw invalidGrant('sub must be a non-empty string');
   const clientId = payload['client_id'];
   const resource = payload['resource'];
   const scope = payload['scope'];

@@ -623,9 +623,16 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
           .returning(['count'])
           .executeTakeFirstOrThrow();
         const count = num(row.count);
-        const lockedUntil = now + lockMs(count);
-        await db.updateTable('failures').set({ locked_until: lockedUntil }).where('key', '=', key).execute();
-        return { count, lockedUntil };
+        const lock = now + lockMs(count);
+        // Never shortens a lock: a concurrent failure counted higher may already have set a longer one
+        // between the two statements, and the last writer must not undo it.
+        const updated = await db
+          .updateTable('failures')
+          .set({ locked_until: sql<number>`case when failures.locked_until > ${lock} then failures.locked_until else ${lock} end` })
+          .where('key', '=', key)
+          .returning(['locked_until'])
+          .executeTakeFirst();
+        return { count, lockedUntil: updated ? num(updated.locked_until) : lock };
       },
       async clear(key) {
         await db.deleteFrom('failures').where('key', '=', key).execute();
