@@ -4,6 +4,7 @@ import { externalAuthorizationServer, type ExternalAuthorizationServer } from '.
 import { describeUpstream, isUnauthenticatedRemoteUpstream } from '../config/upstream.ts';
 import { upstreamCallbackUrl, upstreamProvider } from '../identity/providers/index.ts';
 import type { FirstAdmin } from './first-admin.ts';
+import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
 export interface BannerInput {
   config: ResolvedConfig;
@@ -13,8 +14,6 @@ export interface BannerInput {
   /** How the user runs the CLI: `portcullis` when installed, `npm run portcullis --` from a clone. */
   cli: string;
 }
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /** Where the data lives, for people: an absolute file path, or a database URL without its password. */
 export function describeDatabase(database: string): string {
@@ -83,10 +82,10 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
   if (signIn) lines.push('', ...signIn.registration.map((line) => `  ${line}`));
 
   const warnings: string[] = [];
-  if (issuer.protocol === 'http:' && !LOOPBACK.has(issuer.hostname)) {
+  if (issuer.protocol === 'http:' && !LOOPBACK_HOSTS.has(issuer.hostname)) {
     warnings.push(`WARNING: ${config.issuer} is plain http on a network address: tokens and passwords cross the network in clear text.`);
   }
-  if (LOOPBACK.has(issuer.hostname) && !LOOPBACK.has(config.host)) {
+  if (LOOPBACK_HOSTS.has(issuer.hostname) && !LOOPBACK_HOSTS.has(config.host)) {
     warnings.push(`Note: listening on ${config.host}, but the public URL is ${config.issuer}. Set PORTCULLIS_PUBLIC_URL so other machines get working links.`);
   }
   if (config.upstream && isUnauthenticatedRemoteUpstream(config.upstream)) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ASYMMETRIC_ALGORITHMS } from '../resource/verifiers/jwks.ts';
 import { isPlaceholder } from './identity-provider.ts';
 import type { ParsedConfig } from './schema.ts';
+import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
 /**
  * The `authorizationServer` setting: resource-only mode. When it is set, tokens come from that
@@ -61,8 +62,6 @@ export const resourcesSchema = z
       'e.g. a Portcullis in resource-only mode that names this server as its authorization server. A client asks for one with `resource=<URL>` at /authorize and /token and gets a token whose `aud` is that URL; ' +
       'the consent page shows which server the user grants access to. Any other `resource` is refused with `invalid_target`. The scopes are this server\'s.',
   );
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Tokens and their keys are only as trustworthy as the channel they come over. */
 function insecure(url: URL, allowInsecureHttp: boolean): boolean {

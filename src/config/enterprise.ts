@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ConfigInput, ParsedConfig } from './schema.ts';
+import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
 /**
  * The `trustedIdentityProviders` setting: enterprise identity providers whose Identity Assertion JWT
@@ -26,8 +27,6 @@ export const trustedIdentityProvidersSchema = z
   );
 
 export type TrustedIdentityProvider = z.output<typeof trustedIdentityProviderSchema>;
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** What is wrong with the trusted providers, as `setting: message`, or null. Called by resolveConfig. */
 export function trustedIdentityProvidersProblem(config: ParsedConfig): string | null {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
 /**
  * The `identityProvider` setting: who tells Portcullis who the user is at the login step. MCP clients
@@ -63,8 +64,6 @@ export const STYTCH_LIVE_API = 'https://api.stytch.com/v1';
 const PLACEHOLDER = /^(your[-_ ]|replace[-_ ]?(me|with)|change[-_ ]?me|<.*>$|xxx+$|todo$|example$|placeholder$|secret$|test$)/i;
 
 export const isPlaceholder = (value: string): boolean => PLACEHOLDER.test(value.trim());
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** The Stytch API base URL in force: the setting, else the API the project id belongs to. */
 export function stytchApiUrl(stytch: NonNullable<IdentityProviderSettings['stytch']>): string {

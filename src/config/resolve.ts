@@ -4,6 +4,7 @@ import { trustedIdentityProvidersProblem } from './enterprise.ts';
 import { identityProviderProblem } from './identity-provider.ts';
 import { configSchema, type ConfigInput, type ParsedConfig } from './schema.ts';
 import { upstreamProblem, withGatewayScopeDefaults } from './upstream.ts';
+import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -21,8 +22,6 @@ export interface ResolvedConfig extends ParsedConfig {
   readonly secureCookies: boolean;
   readonly scopeNames: ReadonlySet<string>;
 }
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Validates once at start; every message names the setting at fault. Never mutates its input. */
 export function resolveConfig(input: ConfigInput = {}): Readonly<ResolvedConfig> {

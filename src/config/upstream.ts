@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CommandLineError, parseCommandLine } from '../gateway/stdio/command.ts';
 import type { ConfigInput, ParsedConfig } from './schema.ts';
+import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
 /**
  * The `upstream` setting: gateway mode. When it is set, Portcullis fronts an existing MCP server
@@ -54,7 +55,6 @@ export const upstreamSchema = z
 
 export type UpstreamSettings = NonNullable<z.output<typeof upstreamSchema>>;
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Headers the gateway owns on the way upstream: a configured secret header may not replace them. */
 const RESERVED_HEADERS = /^(host|content-length|content-type|accept|connection|keep-alive|te|trailer|transfer-encoding|upgrade|proxy-.*|mcp-.*|last-event-id)$/i;
 

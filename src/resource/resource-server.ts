@@ -9,6 +9,7 @@ import {
 } from './metadata.ts';
 import { missingScopes } from './scopes.ts';
 import { VerifierUnavailableError, type DebugLogger, type PermissionCheck, type Principal, type TokenRejection, type TokenVerifier, type VerifyResult } from './types.ts';
+import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
 export interface ResourceServerOptions {
   /**
@@ -82,7 +83,6 @@ export interface ResourceServer {
 /** Never says which check failed: that is for the logs. */
 export const INVALID_TOKEN_DESCRIPTION = 'The access token is invalid, expired or revoked.';
 const DEFAULT_MAX_TOKEN_LENGTH = 8 * 1024;
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const silent: DebugLogger = { debug() {}, warn() {} };
 
 export function createResourceServer(options: ResourceServerOptions): ResourceServer {

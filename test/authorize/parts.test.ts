@@ -6,7 +6,7 @@ import { checkPrompt, parsePrompt } from '../../src/authorization/authorize/prom
 import { withQuery } from '../../src/authorization/authorize/redirect.ts';
 import { canonicalResource } from '../../src/authorization/authorize/resource.ts';
 import { describeScopes } from '../../src/authorization/authorize/scope-descriptions.ts';
-import { parseScope } from '../../src/authorization/authorize/scope.ts';
+import { parseScope } from '../../src/resource/scopes.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
 import { sessionCsrfToken, verifySessionCsrf } from '../../src/identity/csrf.ts';
 import { readCookie, serializeCookie } from '../../src/identity/cookies.ts';

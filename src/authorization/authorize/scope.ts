@@ -2,14 +2,11 @@ import type { ResolvedConfig } from '../../config/resolve.ts';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import type { Capabilities } from '../capabilities.ts';
+import { parseScope } from '../../resource/scopes.ts';
 import { quoteForDescription, type RequestParams } from './params.ts';
 
 const redirectable = true;
 
-/** RFC 6749 §3.3: space-delimited, order does not matter, so duplicates are dropped. */
-export function parseScope(value: string): string[] {
-  return [...new Set(value.split(' ').filter((s) => s !== ''))];
-}
 
 /**
  * Phase 2: the scopes this request asks for. Absent (or empty) → the configured `defaultScopes` (RFC

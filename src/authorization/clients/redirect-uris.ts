@@ -1,9 +1,10 @@
+import { LOOPBACK_HOSTS } from '../../util/loopback.ts';
+
 /**
  * Redirect URI rules (MCP AS-22/AS-23, OAuth 2.1 §2.3.1, RFC 8252 §7.1–7.3): https anywhere, http only on
  * a loopback host, or a private-use scheme of a native app. No fragments, no wildcards. Matching is exact,
  * except that a loopback http URI matches on any port.
  */
-export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export type RedirectUriKind = 'https' | 'loopback' | 'private-use';
 

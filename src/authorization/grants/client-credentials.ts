@@ -1,6 +1,6 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { ClientRecord } from '../../storage/types.ts';
-import { parseScope } from '../authorize/scope.ts';
+import { parseScope } from '../../resource/scopes.ts';
 import type { GrantType } from './grant-type.ts';
 import { singleTokenResponse } from './issue.ts';
 import { refuseBuiltInScopes, requestedResource, requestedScopes } from './token-request.ts';

@@ -5,7 +5,7 @@ import { userForUpstreamIdentity } from '../../identity/external-users.ts';
 import { VerifierUnavailableError } from '../../resource/types.ts';
 import { seconds } from '../../util/clock.ts';
 import { sameResource } from '../authorize/resource.ts';
-import { parseScope } from '../authorize/scope.ts';
+import { parseScope } from '../../resource/scopes.ts';
 import { JWT_BEARER_GRANT } from '../capabilities.ts';
 import { replayKey } from '../clients/private-key-jwt.ts';
 import { trustedIssuer } from '../trusted-issuers.ts';

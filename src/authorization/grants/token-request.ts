@@ -1,6 +1,6 @@
 import type { AppContext } from '../../http/context.ts';
 import { OAuthError } from '../../errors/oauth-error.ts';
-import { parseScope } from '../authorize/scope.ts';
+import { parseScope } from '../../resource/scopes.ts';
 import { sameResource } from '../authorize/resource.ts';
 import { BUILT_IN_SCOPES } from '../capabilities.ts';
 import type { FormParams } from '../form.ts';

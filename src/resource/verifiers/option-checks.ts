@@ -1,3 +1,4 @@
+import { LOOPBACK_HOSTS } from '../../util/loopback.ts';
 /** Checks of verifier options, run at construction so a misconfiguration fails at start, not on the first request. */
 
 export function nonEmptyList(value: string | readonly string[], name: string): readonly string[] {
@@ -17,8 +18,6 @@ export function httpUrl(value: unknown, name: string): string {
   return url.href;
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /**
  * A URL taken from an authorization server's metadata (its `jwks_uri`, `introspection_endpoint`).
  * Keys or verdicts fetched over plain http could be swapped by anyone on the path, so it must be
@@ -27,7 +26,7 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 export function discoveredUrl(value: unknown, name: string, issuer: string): string {
   const href = httpUrl(value, name);
   const issuerUrl = new URL(issuer);
-  const insecureAllowed = issuerUrl.protocol === 'http:' && LOOPBACK.has(issuerUrl.hostname);
+  const insecureAllowed = issuerUrl.protocol === 'http:' && LOOPBACK_HOSTS.has(issuerUrl.hostname);
   if (new URL(href).protocol !== 'https:' && !insecureAllowed) throw new TypeError(`${name} must be https (got ${href})`);
   return href;
 }
