@@ -106,9 +106,9 @@ export interface RefreshTokenRecord {
 }
 
 export type RotateResult =
-  | { status: 'rotated'; previous: RefreshTokenRecord; grant: GrantRecord }
+  | { status: 'rotated'; grant: GrantRecord }
   /** Same token presented again within the grace period: the caller re-issues the same successor. */
-  | { status: 'retry'; previous: RefreshTokenRecord; grant: GrantRecord }
+  | { status: 'retry'; grant: GrantRecord }
   /** A rotated token presented after the grace period: the grant has been revoked. */
   | { status: 'reused'; grantId: string }
   | { status: 'invalid' };
@@ -217,8 +217,6 @@ export interface Storage {
   };
   readonly authorizationCodes: {
     create(code: AuthorizationCodeRecord): Promise<void>;
-    /** Atomic: exactly one caller gets `ok`; later callers get `replayed`; unknown or expired is `invalid`. */
-    consume(codeHash: string, now: number): Promise<ConsumeCodeResult>;
     /**
      * Reads a code without using it, so the token endpoint can check a request's bindings (client,
      * PKCE, redirect URI, resource) before changing anything. A consumed code is returned even once
@@ -226,7 +224,8 @@ export interface Storage {
      */
     peek(codeHash: string, now: number): Promise<{ code: AuthorizationCodeRecord; consumed: boolean } | null>;
     /**
-     * `consume`, and on `ok` create the code's grant (id `code.grantId`, the code's user, client, scopes and
+     * Atomic single use: exactly one caller gets `ok`, later callers `replayed`, an unknown or expired
+     * code is `invalid`. On `ok` it creates the code's grant (id `code.grantId`, the code's user, client, scopes and
      * resource, `createdAt = now`) in the same transaction, so a concurrent replay always finds the
      * grant to revoke (SEC-16).
      */

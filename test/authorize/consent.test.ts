@@ -216,11 +216,11 @@ describe('remembered consent', () => {
       assert.ok(code);
       assert.deepEqual(calls, [], 'no pending-request write on the returning path');
       // The code carries the request's bindings and is single-use, as one from a stored request.
-      const first = await f.app.storage.authorizationCodes.consume(hashSecret(code), f.app.clock.now());
+      const first = await f.app.storage.authorizationCodes.redeem(hashSecret(code), f.app.clock.now(), f.app.clock.now() + 60_000);
       assert.equal(first.status, 'ok');
       assert.equal(first.status === 'ok' && first.code.codeChallenge, f.pkce.challenge);
       assert.equal(first.status === 'ok' && first.code.redirectUri, REDIRECT);
-      assert.equal((await f.app.storage.authorizationCodes.consume(hashSecret(code), f.app.clock.now())).status, 'replayed');
+      assert.equal((await f.app.storage.authorizationCodes.redeem(hashSecret(code), f.app.clock.now(), f.app.clock.now() + 60_000)).status, 'replayed');
 
       // A page must be shown (prompt=consent): the request is stored, under the id the page carries.
       const page = await browser.open(f.url({ prompt: 'consent' }));

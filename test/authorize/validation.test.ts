@@ -37,14 +37,14 @@ function assertAccepted(response: Response): void {
   assert.match(location(response).pathname, /^\/login$/);
 }
 
-/** Runs the whole flow and returns the stored code record (by redeeming it, which the test may). */
+/** Runs the whole flow and returns the stored code record (read without using it). */
 async function codeRecordFor(f: Fixture, url: URL) {
   const back = await authorizeWithForms({ fetch: f.fetch, authorizationUrl: url, username: USERNAME, password: PASSWORD });
   const code = back.searchParams.get('code');
   assert.ok(code, `no code in ${back.href}`);
-  const result = await f.app.storage.authorizationCodes.consume(hashSecret(code), f.app.clock.now());
-  assert.equal(result.status, 'ok');
-  return { back, record: result.status === 'ok' ? result.code : undefined! };
+  const found = await f.app.storage.authorizationCodes.peek(hashSecret(code), f.app.clock.now());
+  assert.ok(found && !found.consumed, 'a fresh, unused code is stored under its hash');
+  return { back, record: found.code };
 }
 
 describe('/authorize phase 1: client and redirect URI, never redirected', () => {
@@ -319,9 +319,11 @@ describe('/authorize acceptance', () => {
     const back = await authorizeWithForms({ fetch: f.fetch, authorizationUrl: f.url(), username: USERNAME, password: PASSWORD });
     const code = back.searchParams.get('code')!;
     assert.match(code, /^pcc_[A-Za-z0-9_-]{43}$/);
-    assert.equal((await f.app.storage.authorizationCodes.consume(code, f.app.clock.now())).status, 'invalid', 'the raw code is not a key');
-    f.app.clock.advance(46_000);
-    assert.equal((await f.app.storage.authorizationCodes.consume(hashSecret(code), f.app.clock.now())).status, 'invalid', 'expired after the TTL');
+    assert.equal(await f.app.storage.authorizationCodes.peek(code, f.app.clock.now()), null, 'the raw code is not a key');
+    f.app.clock.advance(44_000);
+    assert.ok(await f.app.storage.authorizationCodes.peek(hashSecret(code), f.app.clock.now()), 'still usable just before the TTL');
+    f.app.clock.advance(2_000);
+    assert.equal(await f.app.storage.authorizationCodes.peek(hashSecret(code), f.app.clock.now()), null, 'expired after the TTL');
   });
 
   it('a refresh token is promised to clients that registered refresh_token or asked for offline_access', async () => {

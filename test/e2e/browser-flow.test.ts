@@ -120,7 +120,7 @@ describe('browser flow', { skip: browserAvailable() ? false : `chromium is not i
     assert.match(code ?? '', /^pcc_/);
     assert.equal(received.searchParams.get('state'), state);
     assert.equal(received.searchParams.get('iss'), origin);
-    const redeemed = await portcullis.ctx.storage.authorizationCodes.consume(hashSecret(code!), portcullis.ctx.clock.now());
+    const redeemed = await portcullis.ctx.storage.authorizationCodes.redeem(hashSecret(code!), portcullis.ctx.clock.now(), portcullis.ctx.clock.now() + 60_000);
     assert.equal(redeemed.status, 'ok', 'the code the browser carried is the one the server stored');
     assert.deepEqual(problems, [], 'no CSP violation or script error');
 

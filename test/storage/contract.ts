@@ -175,22 +175,42 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.equal(await s.authorizationRequests.take(late.id, late.expiresAt), null);
     });
 
-    it('SEC-16 authorization codes: exactly one of many concurrent redemptions wins; later ones see a replay', async () => {
+    it('SEC-16 authorization codes: exactly one of many concurrent redemptions wins and creates the grant; later ones see a replay', async () => {
       const c = code();
       await s.authorizationCodes.create(c);
-      const results = await Promise.all(Array.from({ length: 20 }, () => s.authorizationCodes.consume(c.codeHash, NOW)));
+      const grantExpiresAt = NOW + 86_400_000;
+      const results = await Promise.all(Array.from({ length: 20 }, () => s.authorizationCodes.redeem(c.codeHash, NOW, grantExpiresAt)));
       assert.equal(results.filter((r) => r.status === 'ok').length, 1);
       assert.equal(results.filter((r) => r.status === 'replayed').length, 19);
       const ok = results.find((r) => r.status === 'ok');
       assert.ok(ok && ok.status === 'ok');
       assert.deepEqual(ok.code, c);
-      assert.equal((await s.authorizationCodes.consume('unknown', NOW)).status, 'invalid');
+      // The grant exists as soon as the code is spent, so every replay finds something to revoke.
+      assert.deepEqual(await s.grants.get(c.grantId), {
+        id: c.grantId,
+        userId: c.userId,
+        clientId: c.clientId,
+        scopes: c.scopes,
+        resource: c.resource,
+        createdAt: NOW,
+        expiresAt: grantExpiresAt,
+        revokedAt: null,
+      });
+      assert.equal((await s.authorizationCodes.redeem('unknown', NOW, grantExpiresAt)).status, 'invalid');
     });
 
-    it('SEC-15 authorization codes: an expired code is invalid', async () => {
+    it('SEC-15 authorization codes: peek reads without spending; an expired unused code is gone, a spent one still recognised', async () => {
       const c = code();
       await s.authorizationCodes.create(c);
-      assert.equal((await s.authorizationCodes.consume(c.codeHash, c.expiresAt)).status, 'invalid');
+      assert.deepEqual(await s.authorizationCodes.peek(c.codeHash, NOW), { code: c, consumed: false });
+      assert.deepEqual(await s.authorizationCodes.peek(c.codeHash, NOW), { code: c, consumed: false }, 'peeking spends nothing');
+      assert.equal(await s.authorizationCodes.peek(c.codeHash, c.expiresAt), null);
+      assert.equal((await s.authorizationCodes.redeem(c.codeHash, c.expiresAt, NOW + 1)).status, 'invalid');
+      assert.equal(await s.grants.get(c.grantId), null, 'no grant for an expired code');
+      const spent = code();
+      await s.authorizationCodes.create(spent);
+      await s.authorizationCodes.redeem(spent.codeHash, NOW, NOW + 1000);
+      assert.deepEqual(await s.authorizationCodes.peek(spent.codeHash, spent.expiresAt + 1), { code: spent, consumed: true }, 'a replay after expiry is still a replay');
     });
 
     it('grants: revoking a grant revokes its refresh tokens and reports whether anything changed', async () => {
@@ -372,7 +392,7 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.equal(await s.grants.get(dead.id), null);
       assert.notEqual(await s.grants.get(live.id), null);
       assert.notEqual(await s.refreshTokens.get(liveRt.tokenHash), null);
-      assert.equal((await s.authorizationCodes.consume(liveCode.codeHash, T)).status, 'ok');
+      assert.equal((await s.authorizationCodes.redeem(liveCode.codeHash, T, T + 1000)).status, 'ok');
       assert.notEqual(await s.loginSessions.get('ls-live', T), null);
     });
 

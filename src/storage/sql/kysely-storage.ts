@@ -330,20 +330,6 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
           })
           .execute();
       },
-      async consume(codeHash, now) {
-        const won = await db
-          .updateTable('authorization_codes')
-          .set({ consumed_at: now })
-          .where('code_hash', '=', codeHash)
-          .where('consumed_at', 'is', null)
-          .where('expires_at', '>', now)
-          .returningAll()
-          .executeTakeFirst();
-        if (won) return { status: 'ok', code: toCode(won) };
-        const seen = await db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
-        if (seen && seen.consumed_at !== null) return { status: 'replayed', code: toCode(seen) };
-        return { status: 'invalid' };
-      },
       async peek(codeHash, now) {
         const r = await db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
         if (!r) return null;
@@ -444,7 +430,7 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
             const grant = g ? toGrant(g) : null;
             if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
             await insertRefresh(trx, { ...successor, rotatedAt: null, successorHash: null });
-            return { status: 'rotated', previous: toRefresh(won), grant } as const;
+            return { status: 'rotated', grant } as const;
           }
           const seen = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
           if (!seen || seen.rotated_at === null) return { status: 'invalid' } as const;
@@ -455,7 +441,7 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
           const next = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', successor.tokenHash).executeTakeFirst();
           const withinGrace = now - (previous.rotatedAt ?? 0) <= gracePeriodMs;
           if (withinGrace && previous.successorHash === successor.tokenHash && next && next.rotated_at === null) {
-            return { status: 'retry', previous, grant } as const;
+            return { status: 'retry', grant } as const;
           }
           await revokeGrant(trx, previous.grantId, now);
           return { status: 'reused', grantId: previous.grantId } as const;
