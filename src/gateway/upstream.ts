@@ -14,11 +14,3 @@ export interface Upstream {
   /** Ends every session and in-flight exchange (shutdown). */
   close(): Promise<void>;
 }
-
-/** Runs `sweep` periodically without ever keeping the process alive on its own. */
-export function startSweeper(idleTtlMs: number, sweep: () => Promise<unknown>): () => void {
-  const every = Math.max(1000, Math.min(60_000, idleTtlMs / 2));
-  const timer = setInterval(() => void sweep().catch(() => {}), every);
-  timer.unref?.();
-  return () => clearInterval(timer);
-}

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Principal } from '../resource/guard.ts';
 import type { Clock } from '../util/clock.ts';
 import { randomId, type RandomBytes } from '../util/crypto.ts';
+import { startSweeper } from '../util/sweeper.ts';
 import { isInitialize, jsonRpcError } from './json-rpc.ts';
 
 /** Sessions one user may hold at once (by default); opening another closes their least recently used one. */
@@ -51,7 +52,7 @@ export interface LegacySessionsOptions {
 export class LegacySessions {
   #options: LegacySessionsOptions;
   #sessions = new Map<string, Session>();
-  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #stopSweeper: (() => void) | undefined;
 
   constructor(options: LegacySessionsOptions) {
     this.#options = options;
@@ -180,7 +181,7 @@ export class LegacySessions {
 
   #forget(id: string): void {
     this.#sessions.delete(id);
-    if (this.#sessions.size === 0) this.#stopSweeper();
+    if (this.#sessions.size === 0) this.#haltSweeper();
   }
 
   async #close(session: Session): Promise<void> {
@@ -193,21 +194,17 @@ export class LegacySessions {
   }
 
   #startSweeper(): void {
-    if (this.#sweeper) return;
-    const every = Math.max(1000, Math.min(60_000, this.#options.idleTtlMs / 2));
-    this.#sweeper = setInterval(() => void this.sweep(), every);
-    // Idle-session bookkeeping must never keep the process alive on its own.
-    this.#sweeper.unref?.();
+    this.#stopSweeper ??= startSweeper(this.#options.idleTtlMs, () => this.sweep());
   }
 
-  #stopSweeper(): void {
-    if (this.#sweeper) clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
+  #haltSweeper(): void {
+    this.#stopSweeper?.();
+    this.#stopSweeper = undefined;
   }
 
   /** Ends every session (graceful shutdown). */
   async close(): Promise<void> {
-    this.#stopSweeper();
+    this.#haltSweeper();
     await Promise.all([...this.#sessions.values()].map((s) => this.#close(s)));
   }
 }
