@@ -33,7 +33,7 @@ export function createApp(ctx: AppContext): Hono {
   // One guard for the PRM and the endpoint: it names the authorization server and holds the token cache.
   const guard = createMcpResourceGuard(ctx);
   mountHealth(app, ctx);
-  mountProtectedResourceMetadata(app, ctx, guard.metadata);
+  mountProtectedResourceMetadata(app, guard);
   // Resource-only mode: another server is the authorization server, so none of ours is reachable
   // (its metadata 404s, and clients go where the PRM's authorization_servers sends them).
   if (!isResourceOnly(ctx.config)) {

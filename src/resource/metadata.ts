@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import type { ResolvedConfig } from '../config/resolve.ts';
-import type { AppContext } from '../http/context.ts';
-import { resourceScopes, withoutOfflineAccess } from './scopes.ts';
+import type { ResourceServer } from './resource-server.ts';
+import { withoutOfflineAccess } from './scopes.ts';
 
 const WELL_KNOWN = '/.well-known/oauth-protected-resource';
 
@@ -62,22 +62,11 @@ export function protectedResourceMetadataUrl(config: Pick<ResolvedConfig, 'resou
   return protectedResourceMetadataUrlFor(config.resource);
 }
 
-/** The all-in-one server's PRM: its own issuer is the authorization server. */
-export function protectedResourceMetadata(config: ResolvedConfig): ProtectedResourceMetadata {
-  return protectedResourceMetadataDocument({
-    resource: config.resource,
-    authorizationServers: [config.issuer],
-    scopesSupported: resourceScopes(config.scopes.map((s) => s.name)),
-    resourceName: config.serverName,
-  });
-}
-
 /**
- * Serves the server's PRM at every path of `protectedResourceMetadataPaths`: by default the all-in-one
- * document; resource-only mode passes its guard's `metadata` (naming the external authorization
- * server). CORS for `/.well-known/*` is applied in http/app.ts.
+ * Serves the server's PRM through its resource guard's `metadataResponse`, the same handler the
+ * framework adapters use, so the app and the library answer identically. (CORS for `/.well-known/*`
+ * is also applied in http/app.ts, which reflects the caller's Origin.)
  */
-export function mountProtectedResourceMetadata(app: Hono, ctx: AppContext, document: ProtectedResourceMetadata = protectedResourceMetadata(ctx.config)): void {
-  const serve = () => Response.json(document, { headers: { 'Cache-Control': 'public, max-age=3600' } });
-  for (const path of protectedResourceMetadataPaths(ctx.config.resource)) app.get(path, serve);
+export function mountProtectedResourceMetadata(app: Hono, guard: Pick<ResourceServer, 'metadataPaths' | 'metadataResponse'>): void {
+  for (const path of guard.metadataPaths) app.get(path, (c) => guard.metadataResponse(c.req.raw) ?? c.notFound());
 }
