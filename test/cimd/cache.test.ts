@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cacheLifetimeMs, DEFAULT_LIFETIME_MS, MAX_LIFETIME_MS, MetadataDocumentCache, MIN_LIFETIME_MS } from '../../src/authorization/clients/metadata-document-cache.ts';
+import { ExpiringCache } from '../../src/http/expiring-cache.ts';
+import { cacheLifetimeMs, DEFAULT_LIFETIME_MS, MAX_LIFETIME_MS, MIN_LIFETIME_MS } from '../../src/http/http-cache-lifetime.ts';
 import type { ClientRecord } from '../../src/storage/types.ts';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -25,14 +26,14 @@ describe('AS-10 / SEC-51: how long a metadata document is reused (RFC 9111 §4.2
 describe('the document cache', () => {
   const client = (id: string) => ({ clientId: id }) as ClientRecord;
   it('forgets an entry when it expires', () => {
-    const cache = new MetadataDocumentCache();
+    const cache = new ExpiringCache<ClientRecord>();
     cache.set('https://a.example/c', client('a'), 1000, NOW);
     assert.equal(cache.get('https://a.example/c', NOW + 999)?.clientId, 'a');
     assert.equal(cache.get('https://a.example/c', NOW + 1000), null);
     assert.equal(cache.size, 0);
   });
   it('is bounded: the oldest entry goes first', () => {
-    const cache = new MetadataDocumentCache(2);
+    const cache = new ExpiringCache<ClientRecord>(2);
     cache.set('https://a.example/1', client('1'), 60_000, NOW);
     cache.set('https://a.example/2', client('2'), 60_000, NOW);
     cache.set('https://a.example/3', client('3'), 60_000, NOW);

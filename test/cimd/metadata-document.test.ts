@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { MAX_DOCUMENT_FETCHES_IN_FLIGHT } from '../../src/authorization/clients/resolve-client.ts';
+import { CLIENT_FETCH_POLICY } from '../../src/http/client-fetches.ts';
 import { createUser } from '../../src/identity/users.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { authorizationRequestUrl, authorizeWithForms, createPkcePair, decodeEntities, inProcessFetch, pageMessage } from '../helpers/oauth-flow.ts';
@@ -203,7 +203,7 @@ describe('SEC-51: SSRF defence on the real path (no private-network setting)', (
   });
 });
 
-describe('AS-10 / SEC-51: documents are cached per their HTTP caching headers, errors never', () => {
+describe('AS-10 / SEC-51: documents are cached per their HTTP caching headers; errors only delay the next attempt', () => {
   it('a second authorization within max-age does not refetch; one after it does', async () => {
     const app = await cimdApp();
     const path = '/cached/client.json';
@@ -218,23 +218,28 @@ describe('AS-10 / SEC-51: documents are cached per their HTTP caching headers, e
     assert.equal(docs.hits(path), 2, 'refetched after max-age');
   });
 
-  it('a failed fetch is not cached: the next request fetches again and succeeds', async () => {
+  it('SEC-51 / HARD-1 a failed fetch is never kept as the client: held for the failure hold (no refetch), then fetched again and accepted', async () => {
     const app = await cimdApp();
     const path = '/flaky/client.json';
     const clientId = docs.serve(path, () => ({ status: 503, body: { error: 'busy' } }));
     await refusal(app, requestUrl(app, clientId));
     docs.serve(path, (u) => ({ body: clientDocument(u) }));
+    app.clock.advance(CLIENT_FETCH_POLICY.failureHoldMs - 1);
+    await refusal(app, requestUrl(app, clientId));
+    assert.equal(docs.hits(path), 1, 'not refetched within the hold');
+    app.clock.advance(1);
     const callback = await authorizeWithForms({ fetch: inProcessFetch(app.app), authorizationUrl: requestUrl(app, clientId), ...USER });
     assert.ok(callback.searchParams.get('code'));
     assert.equal(docs.hits(path), 2);
   });
 
-  it('an invalid document is not cached either: fixed, it is accepted at once', async () => {
+  it('SEC-51 / HARD-1 an invalid document is not cached either: fixed, it is accepted once the failure hold is over', async () => {
     const app = await cimdApp();
     const path = '/fixed/client.json';
     const clientId = docs.serve(path, (u) => ({ body: clientDocument(u, { client_name: '' }), headers: { 'cache-control': 'max-age=3600' } }));
     await refusal(app, requestUrl(app, clientId));
     docs.serve(path, (u) => ({ body: clientDocument(u) }));
+    app.clock.advance(CLIENT_FETCH_POLICY.failureHoldMs);
     assert.ok((await authorizeWithForms({ fetch: inProcessFetch(app.app), authorizationUrl: requestUrl(app, clientId), ...USER })).searchParams.get('code'));
   });
 });
@@ -264,7 +269,7 @@ describe('AS-18: the trust policy', () => {
   });
 });
 
-describe('AS-13 / SEC-51: at most MAX_DOCUMENT_FETCHES_IN_FLIGHT document fetches at once (no amplification)', () => {
+describe('AS-13 / SEC-51: at most CLIENT_FETCH_POLICY.maxInFlight document fetches at once (no amplification)', () => {
   it('beyond the cap, /authorize shows a 503 page and /token answers temporarily_unavailable, without fetching; below it again, fetches resume', async () => {
     const fetched: string[] = [];
     const stalled: (() => void)[] = [];
@@ -284,12 +289,12 @@ describe('AS-13 / SEC-51: at most MAX_DOCUMENT_FETCHES_IN_FLIGHT document fetche
     // Public IP literals: no DNS lookup; each a fresh URL, as an attacker would send.
     const victim = (n: number) => `https://93.184.216.34/${n}/client.json`;
 
-    const hanging = Array.from({ length: MAX_DOCUMENT_FETCHES_IN_FLIGHT }, (_, n) => {
+    const hanging = Array.from({ length: CLIENT_FETCH_POLICY.maxInFlight }, (_, n) => {
       const url = requestUrl(app, victim(n));
       return app.request(url.pathname + url.search);
     });
-    for (let i = 0; i < 200 && fetched.length < MAX_DOCUMENT_FETCHES_IN_FLIGHT; i++) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(fetched.length, MAX_DOCUMENT_FETCHES_IN_FLIGHT);
+    for (let i = 0; i < 200 && fetched.length < CLIENT_FETCH_POLICY.maxInFlight; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(fetched.length, CLIENT_FETCH_POLICY.maxInFlight);
 
     const over = requestUrl(app, victim(1000));
     const page = await app.request(over.pathname + over.search);
@@ -299,7 +304,7 @@ describe('AS-13 / SEC-51: at most MAX_DOCUMENT_FETCHES_IN_FLIGHT document fetche
     const tokenAnswer = await token(app, { grant_type: 'authorization_code', client_id: victim(1001), code: 'x', code_verifier: 'y'.repeat(43) });
     assert.equal(tokenAnswer.status, 503);
     assert.equal(tokenAnswer.body.error, 'temporarily_unavailable');
-    assert.equal(fetched.length, MAX_DOCUMENT_FETCHES_IN_FLIGHT, 'nothing fetched beyond the cap');
+    assert.equal(fetched.length, CLIENT_FETCH_POLICY.maxInFlight, 'nothing fetched beyond the cap');
 
     slow = false;
     for (const release of stalled) release();

@@ -1,6 +1,7 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../http/context.ts';
-import { SafeFetchError, safeFetchJson } from '../../http/safe-fetch.ts';
+import { clientFetches, type ClientFetchKind } from '../../http/client-fetches.ts';
+import { SafeFetchError } from '../../http/safe-fetch.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { validateClientMetadata } from './register-client.ts';
 
@@ -15,23 +16,31 @@ import { validateClientMetadata } from './register-client.ts';
 export const MAX_DOCUMENT_BYTES = 5 * 1024;
 export const FETCH_TIMEOUT_MS = 5_000;
 
-export interface FetchedDocument {
-  client: ClientRecord;
-  headers: Headers;
-}
+/**
+ * How documents are fetched, through the one policy for client URLs (`client-fetches.ts`: single
+ * flight, HTTP caching, a short hold after a failure, a cap on fetches in flight). No redirects: the
+ * document must be at its URL (CIMD §4). AS-09 and the AS-18 host policy judge the URL asked for, so
+ * an open redirect on a trusted host would otherwise serve anyone's document. Only a valid document
+ * becomes a client; an invalid one is a failure like an unreachable URL.
+ */
+export const CLIENT_METADATA_DOCUMENT: ClientFetchKind<ClientRecord> = {
+  name: 'client metadata document',
+  plural: 'metadata documents',
+  limits: { maxBytes: MAX_DOCUMENT_BYTES, timeoutMs: FETCH_TIMEOUT_MS, redirects: 'none' },
+  parse: (fetched, ctx) => clientFromDocument(ctx, fetched.url, fetched.value),
+};
 
-/** Throws `OAuthError` `invalid_client` with a message for the person on the error page. */
-export async function fetchClientMetadataDocument(ctx: AppContext, url: string): Promise<FetchedDocument> {
-  let fetched: Awaited<ReturnType<typeof safeFetchJson>>;
+/**
+ * The client described by the document at `url`. Throws `OAuthError` `invalid_client` with a message
+ * for the person on the error page, or `temporarily_unavailable` when too many fetches are under way.
+ */
+export async function fetchClientMetadataDocument(ctx: AppContext, url: string): Promise<ClientRecord> {
   try {
-    // No redirects: the document must be at its URL (CIMD §4). AS-09 and the AS-18 host policy judge
-    // the URL asked for, so an open redirect on a trusted host would otherwise serve anyone's document.
-    fetched = await safeFetchJson(ctx, url, { maxBytes: MAX_DOCUMENT_BYTES, timeoutMs: FETCH_TIMEOUT_MS, redirects: 'none' });
+    return await clientFetches(ctx).get(CLIENT_METADATA_DOCUMENT, url);
   } catch (error) {
     if (error instanceof SafeFetchError) throw documentError(url, error.message, error.reason);
     throw error;
   }
-  return { client: clientFromDocument(ctx, url, fetched.value), headers: fetched.headers };
 }
 
 /** Validates a document fetched from `url`. Exported for tests of the rules alone. */
