@@ -1,18 +1,19 @@
 import type { Storage } from '../storage/types.ts';
+import { lockedUntil, recordFailure, type BackoffPolicy } from '../util/failure-backoff.ts';
 
 /**
- * Back-off after failed logins, counted per username and per client address over a window. Once a
- * counter passes its threshold every further failure locks the key for twice as long as the last,
- * up to a ceiling; while locked no password is checked at all (so guessing costs the attacker time,
- * not us CPU). The per-address threshold is higher because many people may share one address.
+ * Back-off after failed logins (the shared `failure-backoff.ts`), counted per username and per client
+ * address: the fifth failure for a name locks it for 30 s, each further one twice as long, up to 15
+ * minutes; while locked no password is checked at all (so guessing costs the attacker time, not us
+ * CPU). The per-address threshold (20) is higher because many people may share one address.
  */
-export const LOGIN_BACKOFF = {
-  windowMs: 15 * 60_000,
-  perUsername: 5,
-  perAddress: 20,
-  firstLockMs: 30_000,
-  maxLockMs: 15 * 60_000,
-} as const;
+const WINDOW_MS = 15 * 60_000;
+const FIRST_LOCK_MS = 30_000;
+const MAX_LOCK_MS = 15 * 60_000;
+export const LOGIN_BACKOFF: { perUsername: BackoffPolicy; perAddress: BackoffPolicy } = {
+  perUsername: { windowMs: WINDOW_MS, freeFailures: 4, firstLockMs: FIRST_LOCK_MS, maxLockMs: MAX_LOCK_MS },
+  perAddress: { windowMs: WINDOW_MS, freeFailures: 19, firstLockMs: FIRST_LOCK_MS, maxLockMs: MAX_LOCK_MS },
+};
 
 export interface LoginAttempt {
   username: string;
@@ -22,18 +23,14 @@ export interface LoginAttempt {
 const usernameKey = (username: string) => `login:user:${username.trim().toLowerCase().slice(0, 128)}`;
 const addressKey = (address: string) => `login:addr:${address.slice(0, 64)}`;
 
-const lockAfter = (threshold: number) => (count: number): number =>
-  count < threshold ? 0 : Math.min(LOGIN_BACKOFF.firstLockMs * 2 ** (count - threshold), LOGIN_BACKOFF.maxLockMs);
-
 /** The time (epoch ms) until which this attempt must be refused, or 0 when it may proceed. */
 export async function loginLockedUntil(storage: Storage, attempt: LoginAttempt, now: number): Promise<number> {
-  const [user, address] = await Promise.all([storage.failures.get(usernameKey(attempt.username), now), storage.failures.get(addressKey(attempt.address), now)]);
-  return Math.max(user.lockedUntil, address.lockedUntil);
+  return lockedUntil(storage, [usernameKey(attempt.username), addressKey(attempt.address)], now);
 }
 
 export async function recordLoginFailure(storage: Storage, attempt: LoginAttempt, now: number): Promise<void> {
-  await storage.failures.record(usernameKey(attempt.username), now, lockAfter(LOGIN_BACKOFF.perUsername), LOGIN_BACKOFF.windowMs);
-  await storage.failures.record(addressKey(attempt.address), now, lockAfter(LOGIN_BACKOFF.perAddress), LOGIN_BACKOFF.windowMs);
+  await recordFailure(storage, usernameKey(attempt.username), LOGIN_BACKOFF.perUsername, now);
+  await recordFailure(storage, addressKey(attempt.address), LOGIN_BACKOFF.perAddress, now);
 }
 
 /**

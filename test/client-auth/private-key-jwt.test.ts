@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { CLIENT_AUTH_BACKOFF } from '../../src/authorization/clients/authenticate.ts';
 import { decodeJwt, SignJWT } from 'jose';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import {
@@ -34,14 +35,18 @@ describe('private_key_jwt client authentication', () => {
     jwtClient = await storeClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [key.publicJwk] } });
   });
   after(() => t.close());
+  // Each test starts with a clean failure count: the rejections below must be verdicts on the
+  // assertion, not the back-off that earlier ones would otherwise have started (HARD-1).
+  beforeEach(() => t.clock.advance(CLIENT_AUTH_BACKOFF.windowMs + 1));
 
   const token = (assertion: string, extra: Record<string, string | undefined> = {}, headers: Record<string, string> = {}) =>
     postForm(t, '/token', { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion, ...extra }, headers);
 
   async function expectRejected(res: Response, status = 401, error = 'invalid_client'): Promise<void> {
-    const body = (await res.json()) as { error?: string };
+    const body = (await res.json()) as { error?: string; error_description?: string };
     assert.equal(res.status, status, JSON.stringify(body));
     assert.equal(body.error, error);
+    if (error === 'invalid_client') assert.equal(body.error_description, 'Client authentication failed.', 'refused by the assertion checks, not by the back-off');
   }
 
   it('SEC-29/CC-03 a valid assertion authenticates; client_id may be left out (taken from sub)', async () => {

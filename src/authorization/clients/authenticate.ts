@@ -3,6 +3,7 @@ import type { AppContext } from '../../http/context.ts';
 import { UNKNOWN_ADDRESS } from '../../http/rate-limit.ts';
 import type { ClientRecord, TokenEndpointAuthMethod } from '../../storage/types.ts';
 import { hashSecret, safeEqual } from '../../util/crypto.ts';
+import { recordFailure, retryAfterSeconds, type BackoffPolicy } from '../../util/failure-backoff.ts';
 import type { FormParams } from '../form.ts';
 import { resolveClient } from './resolve-client.ts';
 import { AssertionRejected, CLIENT_ASSERTION_TYPE, unverifiedAssertionSubject, verifyClientAssertion } from './private-key-jwt.ts';
@@ -35,6 +36,7 @@ interface Presented {
 
 /** The one description for every failure, so a caller cannot tell an unknown client from a wrong secret. */
 const FAILED = 'Client authentication failed.';
+const LOCKED = 'Too many failed client authentications. Try again later.';
 
 const CLIENT_KEY = 'client-auth:client:';
 const ADDRESS_KEY = 'client-auth:address:';
@@ -43,8 +45,9 @@ export async function authenticateClient(ctx: AppContext, request: Request, form
   const presented = presentedCredentials(ctx, request, form);
   if (!options.methods.includes(presented.method)) throw authenticationFailed(ctx, presented, `${presented.method} is not accepted at this endpoint`);
 
-  // Only secrets can be guessed: public clients (`none`) are not rate-limited here.
-  const limit = presented.secret === null ? null : new FailureLimit(ctx, presented.clientId, options.address);
+  // Secrets can be guessed, and each assertion costs a signature check and perhaps a fetch of the
+  // client's jwks_uri; public clients (`none`) present nothing to check and are not limited here.
+  const limit = presented.method === 'none' ? null : new FailureLimit(ctx, presented, options.address);
   await limit?.assertNotLocked();
 
   const client = await resolveClient(ctx, presented.clientId);
@@ -58,8 +61,9 @@ export async function authenticateClient(ctx: AppContext, request: Request, form
     try {
       await verifyClientAssertion(ctx, client, presented.assertion);
     } catch (error) {
-      if (error instanceof AssertionRejected) throw authenticationFailed(ctx, presented, error.message);
-      throw error;
+      if (!(error instanceof AssertionRejected)) throw error;
+      await limit?.recordFailure(true);
+      throw authenticationFailed(ctx, presented, error.message);
     }
   }
   await limit?.recordSuccess();
@@ -76,34 +80,39 @@ function mismatch(client: ClientRecord | null, presented: Presented): string | n
   return null;
 }
 
-function authenticationFailed(ctx: AppContext, presented: Presented, detail: string): OAuthError {
-  return new OAuthError('invalid_client', FAILED, {
+function authenticationFailed(ctx: AppContext, presented: Presented, detail: string, description = FAILED, headers: Record<string, string> = {}): OAuthError {
+  return new OAuthError('invalid_client', description, {
     status: 401,
     // RFC 6749 §5.2: a client that tried the Authorization header gets a 401 naming the scheme.
-    headers: presented.method === 'client_secret_basic' ? basicChallenge(ctx) : {},
+    headers: presented.method === 'client_secret_basic' ? { ...headers, ...basicChallenge(ctx) } : headers,
     detail: `client ${printable(presented.clientId)}: ${detail}`,
   });
 }
 
 /**
- * SEC-28: secret-based authentication is protected against guessing by a light back-off, per client
- * and per address: five free failures in 15 minutes, then a lock of 1 s, 2 s, 4 s… up to a minute.
- * The cap is low on purpose: anyone can fail on a client's behalf, and a long lock would let them
- * shut it out. Secrets we issue carry 256 bits, so the back-off is hygiene more than defence.
+ * SEC-28, HARD-1: failed client authentication backs off on the store's failure counters (the policy
+ * shared with logins, `failure-backoff.ts`; shared by instances), per client and per address: five
+ * free failures in 15 minutes, then a lock of 1 s, 2 s, 4 s… up to a minute. It covers secrets
+ * (guessing) and client assertions (a flood of junk assertions naming a client). While locked, the
+ * request is refused before the client is looked up, its secret hashed or its assertion verified:
+ * `401 invalid_client` (RFC 6749 §5.2) with `Retry-After`. The cap is low on purpose: anyone can fail
+ * on a client's behalf, and a long lock would let them shut it out; the right credentials work again
+ * as soon as the lock ends. Secrets we issue carry 256 bits, so for them this is hygiene more than
+ * defence.
  */
-class FailureLimit {
-  static readonly FREE_FAILURES = 5;
-  static readonly MAX_LOCK_MS = 60_000;
-  static readonly WINDOW_MS = 15 * 60_000;
+export const CLIENT_AUTH_BACKOFF: BackoffPolicy = { windowMs: 15 * 60_000, freeFailures: 5, firstLockMs: 1000, maxLockMs: 60_000 };
 
+class FailureLimit {
   readonly #ctx: AppContext;
+  readonly #presented: Presented;
   readonly #clientKey: string;
   readonly #addressKey: string | null;
   #clientHasFailures = false;
 
-  constructor(ctx: AppContext, clientId: string, address: string | undefined) {
+  constructor(ctx: AppContext, presented: Presented, address: string | undefined) {
     this.#ctx = ctx;
-    this.#clientKey = CLIENT_KEY + clientId;
+    this.#presented = presented;
+    this.#clientKey = CLIENT_KEY + presented.clientId;
     this.#addressKey = address && address !== UNKNOWN_ADDRESS ? ADDRESS_KEY + address : null;
   }
 
@@ -113,9 +122,8 @@ class FailureLimit {
       const counter = await this.#ctx.storage.failures.get(key, now);
       if (key === this.#clientKey) this.#clientHasFailures = counter.count > 0;
       if (counter.lockedUntil > now) {
-        throw new OAuthError('rate_limited', 'Too many failed client authentications. Try again later.', {
-          headers: { 'Retry-After': String(Math.max(1, Math.ceil((counter.lockedUntil - now) / 1000))) },
-        });
+        const retryAfter = String(retryAfterSeconds(counter.lockedUntil, now));
+        throw authenticationFailed(this.#ctx, this.#presented, `locked after repeated failures (${key === this.#clientKey ? 'client' : 'address'})`, LOCKED, { 'Retry-After': retryAfter });
       }
     }
   }
@@ -125,21 +133,17 @@ class FailureLimit {
     const now = this.#ctx.clock.now();
     for (const key of this.#keys()) {
       if (key === this.#clientKey && !clientExists) continue;
-      await this.#ctx.storage.failures.record(key, now, FailureLimit.lockMs, FailureLimit.WINDOW_MS);
+      await recordFailure(this.#ctx.storage, key, CLIENT_AUTH_BACKOFF, now);
     }
   }
 
-  /** A client that got its secret right is no longer being guessed at; its address may still be. */
+  /** A client that authenticated is no longer being guessed at; its address may still be. */
   async recordSuccess(): Promise<void> {
     if (this.#clientHasFailures) await this.#ctx.storage.failures.clear(this.#clientKey);
   }
 
   #keys(): string[] {
     return this.#addressKey ? [this.#clientKey, this.#addressKey] : [this.#clientKey];
-  }
-
-  static lockMs(count: number): number {
-    return count <= FailureLimit.FREE_FAILURES ? 0 : Math.min(1000 * 2 ** (count - FailureLimit.FREE_FAILURES - 1), FailureLimit.MAX_LOCK_MS);
   }
 }
 
