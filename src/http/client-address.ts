@@ -9,7 +9,7 @@ export const trustedProxiesSchema = z
   .array(z.string().refine(isAddressOrRange, 'expected an IP address or a CIDR range such as 10.0.0.0/8'))
   .default([])
   .describe(
-    'PORTCULLIS_TRUSTED_PROXIES (comma-separated). Addresses or CIDR ranges of your reverse proxies. A request whose socket comes from one of them is keyed, for rate limits and login back-off, by the nearest `X-Forwarded-For` hop that is not a trusted proxy. Empty (the default): forwarded headers are never read, and behind a proxy every client shares the proxy\'s address.',
+    'PORTCULLIS_TRUSTED_PROXIES (comma-separated). Addresses or CIDR ranges of your reverse proxies. A request whose socket comes from one of them is keyed, for rate limits and the login and client-authentication back-off, by the nearest `X-Forwarded-For` hop that is not a trusted proxy. Empty (the default): forwarded headers are never read, and behind a proxy every client shares the proxy\'s address.',
   );
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];

@@ -5,8 +5,9 @@ import { Agent } from 'undici';
 import type { AppContext } from './context.ts';
 
 /**
- * Fetching URLs that clients chose (client ID metadata documents, `jwks_uri`, logos) without letting
- * them aim this server at its own network: SSRF (MCP AS-14, BP-08, SEC-51; CIMD §6).
+ * Fetching URLs that clients chose (client ID metadata documents, `jwks_uri`) without letting them
+ * aim this server at its own network: SSRF (MCP AS-14, BP-08, SEC-51; CIMD §6). Callers go through
+ * `client-fetches.ts`, which decides when a URL may be fetched at all (caching, single flight, caps).
  *
  * - https only; no credentials or fragment in the URL;
  * - the host is resolved and EVERY address must be public (a DNS answer mixing a public and a private
