@@ -203,7 +203,7 @@ describe('SEC-51: SSRF defence on the real path (no private-network setting)', (
   });
 });
 
-describe('AS-10 / SEC-51: documents are cached per their HTTP caching headers; errors only delay the next attempt', () => {
+describe('AS-10 / SEC-51: documents are cached per their HTTP caching headers, errors only delay the next attempt', () => {
   it('a second authorization within max-age does not refetch; one after it does', async () => {
     const app = await cimdApp();
     const path = '/cached/client.json';
