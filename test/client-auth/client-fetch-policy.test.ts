@@ -42,15 +42,15 @@ let paths = 0;
 const freshPath = (name: string) => `/${++paths}/${name}`;
 
 describe('HARD-1 / SEC-29: junk assertions cannot make the server fetch a jwks_uri on demand', () => {
-  it('HARD-1 100 junk assertions naming a client whose jwks_uri fails: one fetch, every answer 401 invalid_client', async () => {
+  it('HARD-1 100 junk assertions naming a client whose jwks_uri fails: one fetch; invalid_client, then 429 once the client is locked', async () => {
     const t = await localApp();
     try {
       const path = freshPath('jwks.json');
       const c = await storeClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: docs.serve(path, () => ({ status: 404, body: { error: 'no' } })) });
       for (let i = 0; i < 100; i++) {
         const answer = await errorOf(await assertionPost(t, c.client.clientId, attacker));
-        assert.equal(answer.status, 401);
-        assert.equal(answer.error, 'invalid_client');
+        const locked = i > CLIENT_AUTH_BACKOFF.freeFailures;
+        assert.deepEqual([answer.status, answer.error], locked ? [429, 'rate_limited'] : [401, 'invalid_client'], `answer ${i}`);
       }
       assert.equal(docs.hits(path), 1);
     } finally {
@@ -247,7 +247,7 @@ describe('HARD-1 / SEC-51: CIMD documents go through the same policy', () => {
 });
 
 describe('HARD-1 / SEC-28 / RFC 6749 §5.2: failed client assertions back off', () => {
-  it('HARD-1 after the free failures a client is locked: refused as 401 invalid_client with Retry-After, without a fetch; a correct assertion works once the lock ends', async () => {
+  it('HARD-1 after the free failures a client is locked: refused as 429 with Retry-After, without a fetch; a correct assertion works once the lock ends', async () => {
     const t = await localApp();
     try {
       const path = freshPath('jwks.json');
@@ -263,15 +263,15 @@ describe('HARD-1 / SEC-28 / RFC 6749 §5.2: failed client assertions back off', 
       assert.equal(count, CLIENT_AUTH_BACKOFF.freeFailures + 6);
 
       const locked = await assertionPost(t, c.client.clientId, real);
-      assert.equal(locked.status, 401, 'even the right key is refused while locked: nothing is verified');
+      assert.equal(locked.status, 429, 'even the right key is refused while locked: nothing is verified');
       assert.equal(locked.headers.get('Retry-After'), String(lockMs(CLIENT_AUTH_BACKOFF, count) / 1000));
       const body = await errorOf(locked);
-      assert.equal(body.error, 'invalid_client');
+      assert.equal(body.error, 'rate_limited');
       assert.match(body.description, /Too many failed client authentications/);
       // Past the cooldown a verified junk assertion would refetch the keys (unknown kid); a locked one costs nothing.
       const hits = docs.hits(path);
       t.clock.advance(CLIENT_FETCH_POLICY.refetchCooldownMs);
-      for (let i = 0; i < 100; i++) assert.equal((await assertionPost(t, c.client.clientId, attacker)).status, 401);
+      for (let i = 0; i < 100; i++) assert.equal((await assertionPost(t, c.client.clientId, attacker)).status, 429);
       assert.equal(docs.hits(path), hits, 'a locked client costs no fetch');
 
       t.clock.advance(lockMs(CLIENT_AUTH_BACKOFF, count) - CLIENT_FETCH_POLICY.refetchCooldownMs);
@@ -297,7 +297,7 @@ describe('HARD-1 / SEC-28 / RFC 6749 §5.2: failed client assertions back off', 
         await assert.rejects(authenticate(i % 2 ? one.client.clientId : two.client.clientId, attacker), (e: unknown) => e instanceof OAuthError && e.description === 'Client authentication failed.');
       }
       assert.ok((await t.storage.failures.get('client-auth:address:203.0.113.9', t.clock.now())).lockedUntil > t.clock.now(), 'the lock is in the store');
-      await assert.rejects(authenticate(one.client.clientId, real), (e: unknown) => e instanceof OAuthError && e.status === 401 && /Too many/.test(e.description));
+      await assert.rejects(authenticate(one.client.clientId, real), (e: unknown) => e instanceof OAuthError && e.status === 429 && /Too many/.test(e.description));
       t.clock.advance(CLIENT_AUTH_BACKOFF.firstLockMs);
       assert.equal((await authenticate(one.client.clientId, real)).client.clientId, one.client.clientId);
     } finally {

@@ -88,17 +88,16 @@ describe('client authentication at the token endpoint', () => {
     assert.equal((await errorOf(secretOnly)).error, 'invalid_request');
   });
 
-  it('SEC-28 / HARD-1 / RFC 6749 §5.2 repeated failed secrets slow the client down (401 invalid_client with Retry-After), and the lock passes', async () => {
+  it('SEC-28 HARD-1 repeated failed secrets slow the client down (429, not invalid_client, which makes SDKs drop their registration), and the lock passes', async () => {
     const t = await setup();
     const { client, secret } = await addClient(t, { tokenEndpointAuthMethod: 'client_secret_basic' });
     const attempt = (s: string) => post(t, '/token', probe, { basic: { id: client.clientId, secret: s } });
     for (let i = 0; i < 5; i++) assert.equal((await attempt('wrong')).status, 401);
     assert.equal((await attempt('wrong')).status, 401); // the sixth failure starts a lock
     const locked = await attempt(secret!);
-    assert.equal(locked.status, 401);
-    assert.equal((await errorOf(locked)).error, 'invalid_client');
+    assert.equal(locked.status, 429);
+    assert.equal((await errorOf(locked)).error, 'rate_limited');
     assert.ok(Number(locked.headers.get('Retry-After')) >= 1);
-    assert.match(locked.headers.get('WWW-Authenticate') ?? '', /^Basic /);
     t.clock.advance(2000);
     assert.ok(await authenticated(await attempt(secret!)));
     // Success clears the client's count: a single later mistake is not locked.

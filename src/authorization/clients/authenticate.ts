@@ -80,11 +80,11 @@ function mismatch(client: ClientRecord | null, presented: Presented): string | n
   return null;
 }
 
-function authenticationFailed(ctx: AppContext, presented: Presented, detail: string, description = FAILED, headers: Record<string, string> = {}): OAuthError {
-  return new OAuthError('invalid_client', description, {
+function authenticationFailed(ctx: AppContext, presented: Presented, detail: string): OAuthError {
+  return new OAuthError('invalid_client', FAILED, {
     status: 401,
     // RFC 6749 §5.2: a client that tried the Authorization header gets a 401 naming the scheme.
-    headers: presented.method === 'client_secret_basic' ? { ...headers, ...basicChallenge(ctx) } : headers,
+    headers: presented.method === 'client_secret_basic' ? basicChallenge(ctx) : {},
     detail: `client ${printable(presented.clientId)}: ${detail}`,
   });
 }
@@ -95,7 +95,7 @@ function authenticationFailed(ctx: AppContext, presented: Presented, detail: str
  * free failures in 15 minutes, then a lock of 1 s, 2 s, 4 s… up to a minute. It covers secrets
  * (guessing) and client assertions (a flood of junk assertions naming a client). While locked, the
  * request is refused before the client is looked up, its secret hashed or its assertion verified:
- * `401 invalid_client` (RFC 6749 §5.2) with `Retry-After`. The cap is low on purpose: anyone can fail
+ * `429 rate_limited` with `Retry-After`. The cap is low on purpose: anyone can fail
  * on a client's behalf, and a long lock would let them shut it out; the right credentials work again
  * as soon as the lock ends. Secrets we issue carry 256 bits, so for them this is hygiene more than
  * defence.
@@ -123,7 +123,12 @@ class FailureLimit {
       if (key === this.#clientKey) this.#clientHasFailures = counter.count > 0;
       if (counter.lockedUntil > now) {
         const retryAfter = String(retryAfterSeconds(counter.lockedUntil, now));
-        throw authenticationFailed(this.#ctx, this.#presented, `locked after repeated failures (${key === this.#clientKey ? 'client' : 'address'})`, LOCKED, { 'Retry-After': retryAfter });
+        // 429, not invalid_client: the SDKs answer invalid_client by discarding the client's
+        // registration and tokens, so a lock anyone can trigger would sign every user of it out.
+        throw new OAuthError('rate_limited', LOCKED, {
+          headers: { 'Retry-After': retryAfter },
+          detail: `client ${printable(this.#presented.clientId)}: locked after repeated failures (${key === this.#clientKey ? 'client' : 'address'})`,
+        });
       }
     }
   }
