@@ -7,14 +7,14 @@ import type { AppContext } from './http/context.ts';
 import { KeyStore } from './keys/keystore.ts';
 import { createJsonLogger, type Logger } from './log/logger.ts';
 import { isResourceOnly } from './resource/external.ts';
-import { openStorage } from './storage/open.ts';
+import { openDatabase } from './bootstrap/open-database.ts';
 import type { Storage } from './storage/types.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { systemRandom, type RandomBytes } from './util/crypto.ts';
 
 export interface PortcullisOptions {
   config: ResolvedConfig;
-  /** Defaults to the database named by `config.database` (SQLite file or PostgreSQL URL). */
+  /** Defaults to the database named by `config.database` (SQLite file or PostgreSQL URL), with the configured key-encryption key. */
   storage?: Storage;
   clock?: Clock;
   random?: RandomBytes;
@@ -35,7 +35,7 @@ export interface Portcullis {
 export async function createPortcullis(options: PortcullisOptions): Promise<Portcullis> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const storage = options.storage ?? (await openStorage(config.database));
+  const storage = options.storage ?? (await openDatabase(config));
   const ctx: AppContext = {
     config,
     capabilities: computeCapabilities(config),

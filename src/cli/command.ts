@@ -47,7 +47,7 @@ export async function withStorage<T>(config: ResolvedConfig, use: (storage: Stor
   if (config.database === ':memory:') {
     throw new UserInputError('PORTCULLIS_DATABASE is :memory:, so there is no database for this command to change. Point it at the server\'s database file.');
   }
-  const storage = await openDatabase(config.database);
+  const storage = await openDatabase(config);
   try {
     return await use(storage);
   } finally {

@@ -39,6 +39,24 @@ export const configSchema = z.object({
     .describe(
       'PORTCULLIS_DATABASE (or DATABASE_URL). A SQLite file path (created with its folder if missing), `:memory:` for a throwaway store, or a `postgres://` URL to share one database between many instances.',
     ),
+  keyEncryptionKey: z
+    .string()
+    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'expected 32 random bytes in base64url (43 characters), e.g. the output of `openssl rand -base64 32`')
+    .optional()
+    .describe(
+      'PORTCULLIS_KEY_ENCRYPTION_KEY. The key-encryption key: 32 random bytes in base64url (`openssl rand -base64 32`). The signing keys and server keys in the database are encrypted with it, so a copy of the database alone cannot mint or derive a credential. Default for a SQLite file: a key generated on first start into `<database>.key` next to it, readable only by the server\'s user (the server refuses to start if others can read it); keep that file out of the database\'s backups, or back it up separately. Required for PostgreSQL, the same on every instance. `:memory:` uses a key that lives as long as the process. Rotation: set the new key here and the old one in PORTCULLIS_PREVIOUS_KEY_ENCRYPTION_KEYS, restart, run `portcullis keys rewrap`, then drop the old one.',
+    ),
+  keyEncryptionKeyFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('PORTCULLIS_KEY_ENCRYPTION_KEY_FILE. Instead of PORTCULLIS_KEY_ENCRYPTION_KEY: a file holding the key, e.g. a container secret mount. It must exist.'),
+  previousKeyEncryptionKeys: z
+    .array(z.string().regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'expected 32 random bytes in base64url (43 characters)'))
+    .optional()
+    .describe(
+      'PORTCULLIS_PREVIOUS_KEY_ENCRYPTION_KEYS (comma-separated). Earlier key-encryption keys, accepted for reading while they are rotated out: `portcullis keys rewrap` re-encrypts everything with the current key, after which they can go.',
+    ),
   serverName: z.string().min(1).max(80).default('Portcullis').describe('PORTCULLIS_SERVER_NAME. The name shown on login and consent pages and to MCP clients.'),
   logoUrl: z.url().optional().describe('PORTCULLIS_LOGO_URL. An https URL of a logo shown on the pages.'),
   accentColor: z

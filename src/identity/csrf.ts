@@ -11,7 +11,10 @@ import { clearCookie, cookieName, LOGIN_CSRF_COOKIE, readCookie, serializeCookie
  * - Before login (no session yet): a signed double-submit cookie (OWASP CSRF cheat sheet). The browser
  *   holds a random nonce in an HttpOnly cookie; the form carries HMAC(server key, nonce + request id).
  *   Without the victim's cookie an attacker cannot produce the token (login CSRF).
- * - With a session: HMAC(session's csrfSecret, purpose + request id), the secret kept server-side.
+ * - With a session: HMAC(session's form key, purpose + request id); the key is derived from the session
+ *   id and a stored salt (login-sessions.ts), so neither a page nor the database gives it away.
+ *
+ * The login-CSRF key is a setting, and settings are stored encrypted (src/storage/sql/sealed-secrets.ts).
  */
 
 type CsrfContext = Pick<AppContext, 'config' | 'storage' | 'random'>;

@@ -1,6 +1,6 @@
 import type { AppContext } from '../http/context.ts';
 import type { LoginSessionRecord, UserRecord } from '../storage/types.ts';
-import { hashSecret, opaqueToken, randomId } from '../util/crypto.ts';
+import { hashSecret, hmac, opaqueToken, randomId } from '../util/crypto.ts';
 import { clearCookie, cookieName, readCookie, serializeCookie, SESSION_COOKIE } from './cookies.ts';
 
 type SessionContext = Pick<AppContext, 'config' | 'storage' | 'clock' | 'random'>;
@@ -9,6 +9,7 @@ type SessionContext = Pick<AppContext, 'config' | 'storage' | 'clock' | 'random'
 const SESSION_ID = /^pcx_[A-Za-z0-9_-]{43}$/;
 
 export interface SignedIn {
+  /** Its `csrfSecret` is the session's form key (`withFormKey`), not the stored value. */
   session: LoginSessionRecord;
   user: UserRecord;
 }
@@ -23,7 +24,16 @@ export async function currentLoginSession(ctx: SessionContext, request: Request)
   if (!session) return null;
   // A removed user's session ends with them.
   const user = await ctx.storage.users.byId(session.userId);
-  return user ? { session, user } : null;
+  return user ? { session: withFormKey(session, id), user } : null;
+}
+
+/**
+ * The key of the session's CSRF tokens: HMAC(session id, stored csrfSecret). The session id lives only
+ * in the browser's cookie (storage holds its hash), so reading the database gives nothing to forge a
+ * signed-in user's consent or logout form with.
+ */
+function withFormKey(session: LoginSessionRecord, id: string): LoginSessionRecord {
+  return { ...session, csrfSecret: hmac(id, `form key ${session.csrfSecret}`) };
 }
 
 /**
@@ -43,7 +53,7 @@ export async function startLoginSession(ctx: SessionContext, user: UserRecord): 
   };
   await ctx.storage.loginSessions.create(session);
   const setCookie = serializeCookie(sessionCookieName(ctx), id, { secure: ctx.config.secureCookies, maxAgeSeconds: ctx.config.loginSessionTtl });
-  return { session, setCookie };
+  return { session: withFormKey(session, id), setCookie };
 }
 
 /** Ends the browser's session (if any) in storage; returns the Set-Cookie that removes the cookie. */

@@ -1,5 +1,6 @@
 import type { AppContext } from '../http/context.ts';
 import type { AuthorizationRequestRecord, UpstreamTransactionRecord } from '../storage/types.ts';
+import { KeyRing } from '../keys/key-encryption.ts';
 import { hashSecret, randomId, safeEqual } from '../util/crypto.ts';
 import { cookieName, readCookie, serializeCookie } from './cookies.ts';
 import type { UpstreamIdentityProvider, UpstreamStart } from './providers/types.ts';
@@ -13,7 +14,9 @@ import type { UpstreamIdentityProvider, UpstreamStart } from './providers/types.
  *   keeps, and a callback without that cookie is refused — so a login started in one browser cannot
  *   be completed in another (seed 2 defect 1: the gateway matched callbacks to "the most recent
  *   /authorize of anyone");
- * - single use (taken atomically at the callback) and expiring after 10 minutes.
+ * - single use (taken atomically at the callback) and expiring after 10 minutes;
+ * - its upstream PKCE verifier and nonce are stored encrypted with a key derived from the handle and
+ *   the browser's cookie, both stored only as hashes: reading the database gives neither.
  *
  * The cookie identifies the browser, not one login: a second login started in another tab reuses
  * it, so both can finish. `__Host-` prefixed and `Secure` over https, HttpOnly, SameSite=Lax (it
@@ -57,8 +60,8 @@ export async function createUpstreamTransaction(
     browserHash: hashSecret(binding),
     requestId: request.id,
     provider: provider.kind,
-    codeVerifier: started.codeVerifier,
-    nonce: started.nonce,
+    codeVerifier: sealed(binding, state, 'code_verifier', started.codeVerifier),
+    nonce: sealed(binding, state, 'nonce', started.nonce),
     createdAt: now,
     // Useless once the authorization request it continues has expired.
     expiresAt: Math.min(now + UPSTREAM_TRANSACTION_TTL_MS, request.expiresAt),
@@ -85,5 +88,22 @@ export async function takeUpstreamTransaction(ctx: TxContext, browser: Request, 
   if (!transaction || transaction.provider !== provider.kind) return { status: 'unknown' };
   const binding = readCookie(browser, upstreamCookieName(ctx));
   if (!isTransactionHandle(binding) || !safeEqual(hashSecret(binding), transaction.browserHash)) return { status: 'other_browser' };
-  return { status: 'ok', transaction };
+  try {
+    const codeVerifier = opened(binding, state, 'code_verifier', transaction.codeVerifier);
+    const nonce = opened(binding, state, 'nonce', transaction.nonce);
+    return { status: 'ok', transaction: { ...transaction, codeVerifier, nonce } };
+  } catch {
+    // Altered in storage (or left in clear by an earlier version): the login starts over.
+    return { status: 'unknown' };
+  }
+}
+
+const transactionKey = (binding: string, state: string): KeyRing => KeyRing.derivedFrom(`${binding}.${state}`, 'upstream login transaction');
+
+function sealed(binding: string, state: string, field: string, value: string | null): string | null {
+  return value === null ? null : transactionKey(binding, state).seal(`upstream ${field}`, value);
+}
+
+function opened(binding: string, state: string, field: string, value: string | null): string | null {
+  return value === null ? null : transactionKey(binding, state).open(`upstream ${field}`, value);
 }

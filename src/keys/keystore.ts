@@ -45,8 +45,9 @@ export function ecdsaDerToJose(der: Buffer): Buffer {
 }
 
 /**
- * Signing keys live in storage so every instance signs and publishes the same set. The newest
- * unretired key signs; retired keys stay in the JWKS until tokens they signed have expired.
+ * Signing keys live in storage so every instance signs and publishes the same set; storage keeps
+ * their private halves encrypted. One key is unretired and signs; retired keys stay in the JWKS until
+ * tokens they signed have expired.
  */
 export class KeyStore {
   #storage: Storage;
@@ -66,7 +67,8 @@ export class KeyStore {
     const store = new KeyStore(storage, clock, alg);
     await store.reload();
     if (!store.#active()) {
-      await storage.signingKeys.add(await createSigningKey(alg, clock.now()));
+      // Instances starting together each offer a key; storage keeps exactly one, which all then load.
+      await storage.signingKeys.addIfNoneActive(await createSigningKey(alg, clock.now()));
       await store.reload();
     }
     return store;
@@ -135,8 +137,7 @@ export class KeyStore {
   async rotate(overlapMs: number, alg: SigningAlgorithm = this.#alg): Promise<SigningKeyRecord> {
     const now = this.#clock.now();
     const next = await createSigningKey(alg, now);
-    await this.#storage.signingKeys.add(next);
-    for (const k of this.#keys) if (k.record.retiredAt === null) await this.#storage.signingKeys.retire(k.record.kid, now, now + overlapMs);
+    await this.#storage.signingKeys.rotate(next, now, now + overlapMs);
     this.#alg = alg;
     await this.reload();
     return next;

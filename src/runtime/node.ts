@@ -68,7 +68,7 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
   try {
     // With PORT=0 the default public URL (http://localhost:<port>) must name the port actually bound.
     if (initialConfig.port === 0 && !initialConfig.publicUrl) config = resolveConfig({ ...initialConfig, port: address.port });
-    const storage = await openDatabase(config.database);
+    const storage = await openDatabase(config);
     portcullis = await createPortcullis({ config, storage, ...(options.logger ? { logger: options.logger } : {}) });
     // Local accounts only: in resource-only mode users sign in at the external authorization server,
     // and with an upstream identity provider they sign in there.

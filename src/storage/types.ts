@@ -1,7 +1,8 @@
 /**
  * The storage contract: domain operations, each atomic in every backend. Secrets (codes, refresh
- * tokens, client secrets, session ids) are passed in and stored only as hashes. Times are epoch ms.
- * Reads treat expired rows as absent.
+ * tokens, client secrets, session ids) are passed in and stored only as hashes; the server's own
+ * secrets (signing keys, settings) are stored encrypted under a key-encryption key kept outside the
+ * database. Times are epoch ms. Reads treat expired rows as absent.
  */
 
 export interface UserRecord {
@@ -123,6 +124,7 @@ export interface RotateRefreshInput {
 export interface LoginSessionRecord {
   idHash: string;
   userId: string;
+  /** A random salt; the session's CSRF form key is derived from it and the session id (identity/login-sessions.ts). */
   csrfSecret: string;
   createdAt: number;
   expiresAt: number;
@@ -177,7 +179,7 @@ export interface UpstreamTransactionRecord {
   /** The pending authorization request the login is for. */
   requestId: string;
   provider: string;
-  /** Upstream PKCE verifier and OIDC nonce; kept at most until the transaction expires. */
+  /** Upstream PKCE verifier and OIDC nonce, sealed with a key the database does not hold; kept at most until the transaction expires. */
   codeVerifier: string | null;
   nonce: string | null;
   createdAt: number;
@@ -294,17 +296,28 @@ export interface Storage {
     complete(userId: string, id: string, now: number): Promise<TaskRecord | null>;
     remove(userId: string, id: string): Promise<boolean>;
   };
+  /** Private JWKs are sealed under the key-encryption key in storage; records carry them in clear. */
   readonly signingKeys: {
     list(): Promise<SigningKeyRecord[]>;
-    add(key: SigningKeyRecord): Promise<void>;
-    retire(kid: string, now: number, publishUntil: number): Promise<void>;
+    /**
+     * Adds `key` (unretired) unless an unretired key exists: one conditional statement, so of many
+     * instances starting together on an empty database exactly one adds its key. True if it did.
+     */
+    addIfNoneActive(key: SigningKeyRecord): Promise<boolean>;
+    /** Atomically retires every unretired key (published until `publishUntil`) and adds `next`: at any time one key is active. */
+    rotate(next: SigningKeyRecord, now: number, publishUntil: number): Promise<void>;
   };
-  /** Small named values the server generates once (e.g. the refresh-successor key). */
+  /** Small named values the server generates once (e.g. the refresh-successor key), sealed in storage like signing keys. */
   readonly settings: {
     get(name: string): Promise<string | null>;
     /** Sets the value unless one exists; returns the value that is stored afterwards. */
     putIfAbsent(name: string, value: string): Promise<string>;
   };
+  /**
+   * Re-seals every stored secret (signing keys, settings) not sealed under the current key-encryption
+   * key, e.g. after a rotation of that key; returns how many values it changed.
+   */
+  rewrapSecrets(): Promise<number>;
   /** Deletes expired rows; returns how many. */
   collectExpired(now: number): Promise<number>;
   /** True when the database answers. */

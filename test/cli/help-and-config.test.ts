@@ -44,6 +44,15 @@ describe('portcullis config check', () => {
     assert.equal(json.database, db.database);
   });
 
+  it('HARD-4 shows key-encryption keys only as set', async () => {
+    const [current, previous] = ['a'.repeat(43), 'b'.repeat(43)];
+    const r = await runCli(['config', 'check'], { PORTCULLIS_DATABASE: db.database, PORTCULLIS_KEY_ENCRYPTION_KEY: current, PORTCULLIS_PREVIOUS_KEY_ENCRYPTION_KEYS: previous });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes(current) && !r.stdout.includes(previous), r.stdout);
+    const json = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as Record<string, unknown>;
+    assert.deepEqual([json.keyEncryptionKey, json.previousKeyEncryptionKeys], ['(set)', '(set)']);
+  });
+
   it('reads PORTCULLIS_CONFIG, with the environment winning', async () => {
     const file = join(db.dir, 'config.json');
     writeFileSync(file, JSON.stringify({ serverName: 'From file', accessTokenTtl: 120 }));

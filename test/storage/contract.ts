@@ -1,13 +1,52 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AuthorizationCodeRecord, ClientRecord, GrantRecord, RefreshTokenRecord, Storage, UpstreamTransactionRecord } from '../../src/storage/types.ts';
+import type { AuthorizationCodeRecord, ClientRecord, GrantRecord, RefreshTokenRecord, SigningKeyRecord, Storage, UpstreamTransactionRecord } from '../../src/storage/types.ts';
+
+/**
+ * A backend many instances can share (a PostgreSQL schema, a SQLite file): `fresh()` makes a new empty
+ * database and returns how to open one more instance on it; `drop()` removes what `fresh()` made.
+ */
+export interface SharedDatabase {
+  fresh(): Promise<() => Promise<Storage>>;
+  drop?(): Promise<void>;
+}
+
+/** Instances on one database, each with its own connections: what a deployment of several servers does. */
+function describeSharedDatabaseContract(backend: string, shared: SharedDatabase): void {
+  describe(`storage contract, shared by instances: ${backend}`, () => {
+    after(async () => {
+      await shared.drop?.();
+    });
+
+    it('HARD-6 three instances starting together on an empty database add exactly one signing key, every time', async () => {
+      const outcomes: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        const open = await shared.fresh();
+        const instances = await Promise.all([open(), open(), open()]);
+        try {
+          const added = await Promise.all(
+            instances.map((s, i) =>
+              s.signingKeys.addIfNoneActive({ kid: `kid-${round}-${i}`, alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: i, retiredAt: null, publishUntil: null }),
+            ),
+          );
+          const active = (await instances[0]!.signingKeys.list()).filter((k) => k.retiredAt === null);
+          outcomes.push(`${added.filter(Boolean).length} added, ${active.length} active`);
+        } finally {
+          await Promise.all(instances.map((s) => s.close()));
+        }
+      }
+      assert.deepEqual(outcomes, Array(3).fill('1 added, 1 active'));
+    });
+  });
+}
 
 /**
  * The storage contract suite. Every backend runs it unchanged: call it with a factory that returns a
  * fresh, empty, migrated store. Concurrency cases fire many operations at once and require exactly one
  * winner, which is what makes single-use codes and refresh rotation safe.
  */
-export function describeStorageContract(backend: string, open: () => Promise<Storage>): void {
+export function describeStorageContract(backend: string, open: () => Promise<Storage>, shared?: SharedDatabase): void {
+  if (shared) describeSharedDatabaseContract(backend, shared);
   describe(`storage contract: ${backend}`, () => {
     let s: Storage;
     before(async () => {
@@ -358,15 +397,42 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.deepEqual(await s.tasks.list('u-t1'), []);
     });
 
-    it('signing keys: added, retired once, and collected after they stop being published', async () => {
-      const key = { kid: id('kid'), alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: NOW, retiredAt: null, publishUntil: null };
-      await s.signingKeys.add(key);
-      await s.signingKeys.retire(key.kid, NOW + 1, NOW + 100);
-      await s.signingKeys.retire(key.kid, NOW + 2, NOW + 200);
-      const stored = (await s.signingKeys.list()).find((k) => k.kid === key.kid);
-      assert.deepEqual([stored?.retiredAt, stored?.publishUntil], [NOW + 1, NOW + 100]);
+    const signingKey = (over: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({
+      kid: id('kid'),
+      alg: 'ES256',
+      privateJwk: `{"d":"${id('secret')}"}`,
+      publicJwk: '{}',
+      createdAt: NOW,
+      retiredAt: null,
+      publishUntil: null,
+      ...over,
+    });
+    const active = async () => (await s.signingKeys.list()).filter((k) => k.retiredAt === null);
+
+    it('HARD-6 signing keys: one added when none is active, rotation retires it atomically, collected after they stop being published', async () => {
+      const first = signingKey();
+      const rivals = [signingKey(), signingKey(), signingKey()];
+      // Whatever keys earlier cases left: the contract is about this sequence.
+      const already = (await active()).length;
+      const added = await Promise.all([first, ...rivals].map((k) => s.signingKeys.addIfNoneActive(k)));
+      assert.equal(added.filter(Boolean).length, already === 0 ? 1 : 0, 'exactly one key is added to an empty store');
+      assert.equal((await active()).length, 1);
+
+      const next = signingKey({ createdAt: NOW + 1 });
+      await s.signingKeys.rotate(next, NOW + 1, NOW + 100);
+      const keys = await s.signingKeys.list();
+      assert.deepEqual((await active()).map((k) => k.kid), [next.kid]);
+      assert.equal(keys.find((k) => k.kid === next.kid)?.privateJwk, next.privateJwk, 'the private key reads back as written');
+      const retired = keys.filter((k) => k.kid !== next.kid && k.retiredAt === NOW + 1);
+      assert.ok(retired.length >= 1 && retired.every((k) => k.publishUntil === NOW + 100));
+      assert.equal(await s.signingKeys.addIfNoneActive(signingKey()), false, 'no second active key beside the rotated one');
+
+      // Concurrent rotations: whatever each caller sees, one key is active afterwards.
+      await Promise.allSettled([signingKey({ createdAt: NOW + 2 }), signingKey({ createdAt: NOW + 2 })].map((k) => s.signingKeys.rotate(k, NOW + 2, NOW + 200)));
+      assert.equal((await active()).length, 1);
+
       await s.collectExpired(NOW + 100);
-      assert.equal((await s.signingKeys.list()).find((k) => k.kid === key.kid), undefined);
+      assert.deepEqual((await s.signingKeys.list()).filter((k) => k.publishUntil !== null && k.publishUntil <= NOW + 100), []);
     });
 
     it('settings: the first value written wins, also under concurrency', async () => {

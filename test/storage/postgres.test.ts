@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
+import { KeyRing } from '../../src/keys/key-encryption.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/open.ts';
 import { describeStorageContract } from './contract.ts';
 
@@ -19,5 +20,20 @@ if (!url) {
     await client.query(`drop schema if exists ${schema} cascade`);
     await client.end();
   });
-  describeStorageContract('postgresql', () => openPostgresStorage(url, { schema }));
+  // Instances of one deployment share the key-encryption key.
+  const keyRing = KeyRing.ephemeral();
+  const sharedSchemas: string[] = [];
+  describeStorageContract('postgresql', () => openPostgresStorage(url, { schema, keyRing }), {
+    async fresh() {
+      const fresh = `portcullis_test_${randomBytes(6).toString('hex')}`;
+      sharedSchemas.push(fresh);
+      return () => openPostgresStorage(url, { schema: fresh, keyRing, maxConnections: 2 });
+    },
+    async drop() {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      for (const s of sharedSchemas) await client.query(`drop schema if exists ${s} cascade`);
+      await client.end();
+    },
+  });
 }

@@ -10,7 +10,15 @@ describeStorageContract('sqlite (in memory)', () => openSqliteStorage(':memory:'
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-describeStorageContract('sqlite (file, WAL)', () => openSqliteStorage(join(dir, 'contract.db')));
+let sharedFiles = 0;
+describeStorageContract('sqlite (file, WAL)', () => openSqliteStorage(join(dir, 'contract.db')), {
+  async fresh() {
+    const path = join(dir, `shared-${++sharedFiles}.db`);
+    // Created and migrated first: SQLite migrations take no lock across processes (PostgreSQL's do).
+    await (await openSqliteStorage(path)).close();
+    return () => openSqliteStorage(path);
+  },
+});
 
 describe('sqlite file storage', () => {
   it('keeps data across close and reopen (nothing is lost on restart)', async () => {

@@ -2,7 +2,7 @@ import { withoutPassword } from '../../bootstrap/banner.ts';
 import { loadConfig, type Command } from '../command.ts';
 
 /** Settings whose values are secrets: shown as set or not, never printed. */
-const SECRET_SETTING = /secret|password|privateKey|apiKey|token$/i;
+const SECRET_SETTING = /secret|password|privateKey|apiKey|token$|encryptionKeys?$/i;
 
 export const configCheck: Command = {
   name: 'config check',

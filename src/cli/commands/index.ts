@@ -4,6 +4,7 @@ import { clientsList } from './clients-list.ts';
 import { clientsRemove } from './clients-remove.ts';
 import { configCheck } from './config-check.ts';
 import { keysList } from './keys-list.ts';
+import { keysRewrap } from './keys-rewrap.ts';
 import { keysRotate } from './keys-rotate.ts';
 import { start } from './start.ts';
 import { usersAdd } from './users-add.ts';
@@ -23,5 +24,6 @@ export const COMMANDS: readonly Command[] = [
   clientsRemove,
   keysRotate,
   keysList,
+  keysRewrap,
   configCheck,
 ];

@@ -15,7 +15,9 @@ import type {
   TokenEndpointAuthMethod,
   UserRecord,
 } from '../types.ts';
+import type { KeyRing } from '../../keys/key-encryption.ts';
 import { compileOnce } from './compile-once.ts';
+import { rewrapSealedSecrets, settingPurpose, signingKeyPurpose } from './sealed-secrets.ts';
 import type { Database } from './tables.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -125,6 +127,17 @@ const toKey = (r: Row<'signing_keys'>): SigningKeyRecord => ({
   publishUntil: numOrNull(r.publish_until),
 });
 
+/** A key's row, its private JWK already sealed. */
+const keyRow = (k: SigningKeyRecord, sealed: string): Row<'signing_keys'> => ({
+  kid: k.kid,
+  alg: k.alg,
+  private_jwk: sealed,
+  public_jwk: k.publicJwk,
+  created_at: k.createdAt,
+  retired_at: k.retiredAt,
+  publish_until: k.publishUntil,
+});
+
 const grantIsLive = (g: GrantRecord, now: number): boolean => g.revokedAt === null && g.expiresAt > now;
 
 async function revokeGrant(db: Db, id: string, now: number): Promise<boolean> {
@@ -143,9 +156,10 @@ export async function migrate(db: Kysely<Database>, schema?: string): Promise<vo
 
 /**
  * The storage contract over Kysely: one implementation for SQLite, PostgreSQL and D1. Single use and
- * rotation are conditional UPDATEs (atomic per row in every engine), never read-then-write.
+ * rotation are conditional UPDATEs (atomic per row in every engine), never read-then-write. Signing
+ * keys' private halves and settings are sealed under `keyRing` (sealed-secrets.ts) before they are written.
  */
-export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise<void> = () => db.destroy()): Storage {
+export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onClose: () => Promise<void> = () => db.destroy()): Storage {
   // The token endpoint's queries, compiled once instead of on every call (compile-once.ts).
   const hot = {
     client: compileOnce((clientId: string) => db.selectFrom('clients').selectAll().where('client_id', '=', clientId)),
@@ -653,38 +667,46 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
 
     signingKeys: {
       async list() {
-        return (await db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute()).map(toKey);
+        const rows = await db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute();
+        return rows.map((r) => ({ ...toKey(r), privateJwk: keyRing.open(signingKeyPurpose(r.kid), r.private_jwk) }));
       },
-      async add(k) {
-        await db
+      async addIfNoneActive(k) {
+        // One conditional statement: the unique index signing_keys_one_active (migration 004) admits one
+        // unretired key, so of instances starting together on an empty database exactly one inserts.
+        const row = await db
           .insertInto('signing_keys')
-          .values({
-            kid: k.kid,
-            alg: k.alg,
-            private_jwk: k.privateJwk,
-            public_jwk: k.publicJwk,
-            created_at: k.createdAt,
-            retired_at: k.retiredAt,
-            publish_until: k.publishUntil,
-          })
-          .execute();
+          .values(keyRow(k, keyRing.seal(signingKeyPurpose(k.kid), k.privateJwk)))
+          .onConflict((oc) => oc.doNothing())
+          .returning('kid')
+          .executeTakeFirst();
+        return row !== undefined;
       },
-      async retire(kid, now, publishUntil) {
-        await db.updateTable('signing_keys').set({ retired_at: now, publish_until: publishUntil }).where('kid', '=', kid).where('retired_at', 'is', null).execute();
+      async rotate(next, now, publishUntil) {
+        // Retire-then-add in one transaction (one batch() on D1): nobody ever sees no active key or two.
+        await db.transaction().execute(async (trx) => {
+          await trx.updateTable('signing_keys').set({ retired_at: now, publish_until: publishUntil }).where('retired_at', 'is', null).execute();
+          await trx.insertInto('signing_keys').values(keyRow(next, keyRing.seal(signingKeyPurpose(next.kid), next.privateJwk))).execute();
+        });
       },
     },
 
     settings: {
       async get(name) {
         const r = await db.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst();
-        return r?.value ?? null;
+        return r ? keyRing.open(settingPurpose(name), r.value) : null;
       },
       async putIfAbsent(name, value) {
-        await db.insertInto('settings').values({ name, value }).onConflict((oc) => oc.column('name').doNothing()).execute();
+        await db
+          .insertInto('settings')
+          .values({ name, value: keyRing.seal(settingPurpose(name), value) })
+          .onConflict((oc) => oc.column('name').doNothing())
+          .execute();
         const r = await db.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirstOrThrow();
-        return r.value;
+        return keyRing.open(settingPurpose(name), r.value);
       },
     },
+
+    rewrapSecrets: () => rewrapSealedSecrets(db, keyRing),
 
     async collectExpired(now) {
       let n = 0;

@@ -2,8 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { KeyRing } from '../../keys/key-encryption.ts';
+import { defaultKeyFileSource, type KeyRingSource } from '../../keys/key-ring-source.ts';
 import type { Storage } from '../types.ts';
 import { createKyselyStorage, migrate } from '../sql/kysely-storage.ts';
+import { prepareSealedSecrets } from '../sql/sealed-secrets.ts';
 import type { Database } from '../sql/tables.ts';
 
 const READER = /^\s*(select|with|pragma|values|explain)\b|\breturning\b/i;
@@ -40,8 +43,16 @@ function adapt(db: DatabaseSync): SqliteDatabase {
   };
 }
 
-/** Opens (creating if needed) a SQLite database file in WAL mode and migrates it. */
-export async function openSqliteStorage(path: string): Promise<Storage> {
+export interface SqliteOptions {
+  /**
+   * The key-encryption key of the server's secrets. Default: `<path>.key` next to the file, created
+   * on first start (src/keys/key-ring-source.ts); for `:memory:` a key that lives in this process.
+   */
+  keyRing?: KeyRingSource;
+}
+
+/** Opens (creating if needed) a SQLite database file in WAL mode, migrates it and checks its key-encryption key. */
+export async function openSqliteStorage(path: string, options: SqliteOptions = {}): Promise<Storage> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const raw = new DatabaseSync(path);
   raw.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
@@ -53,6 +64,12 @@ export async function openSqliteStorage(path: string): Promise<Storage> {
   // after each checkpoint, so in steady state it stays near that size.
   raw.exec('PRAGMA wal_autocheckpoint = 4000;');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: adapt(raw) }) });
-  await migrate(db);
-  return createKyselyStorage(db);
+  try {
+    await migrate(db);
+    const keyRing = await prepareSealedSecrets(db, options.keyRing ?? (path === ':memory:' ? KeyRing.ephemeral() : defaultKeyFileSource(path)));
+    return createKyselyStorage(db, keyRing);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
 }
