@@ -8,7 +8,7 @@
  *   BENCH_CPU_PROF=1   write a V8 CPU profile of each measured phase to bench/results/profiles/
  *                      (the profiler slows the servers: take figures from a run without it)
  *   BENCH_NO_PIN=1     do not pin the server and the load generator to separate cores
- *   BENCH_ONLY=a,b     only these phases: flows, memory, tools-call, refresh, calibration
+ *   BENCH_ONLY=a,b     only these phases: flows, memory, tools-call, refresh, gateway, calibration
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { planCores } from './lib/cores.ts';
 import { createFixture, SCOPES } from './lib/fixture.ts';
 import type { FlowTarget } from './lib/flows.ts';
+import { measureGateway } from './lib/gateway.ts';
 import { HttpClient } from './lib/http-client.ts';
 import { MCP_PATH } from './lib/mcp.ts';
 import { clientCount, measureCalibration, measureFlows, measureMemory, measureRefresh, measureToolsCall, signIn, type Bench } from './lib/phases.ts';
@@ -45,8 +46,8 @@ export async function runBench(profile: BenchProfile, options: BenchOptions): Pr
   const cores = planCores(options.pin);
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   const servers: ServerProcess[] = [];
-  const start = async (label: string, spec: ServerSpec): Promise<ServerProcess> => {
-    const server = await ServerProcess.start(spec, { pin: cores.serverPrefix, label });
+  const start = async (label: string, spec: ServerSpec, placement: { core?: 'server' | 'load' } = {}): Promise<ServerProcess> => {
+    const server = await ServerProcess.start(spec, { pin: placement.core === 'load' ? cores.loadPrefix : cores.serverPrefix, label });
     servers.push(server);
     return server;
   };
@@ -100,6 +101,7 @@ export async function runBench(profile: BenchProfile, options: BenchOptions): Pr
     if (phases.has('memory')) report.memory = await measureMemory(bench, cookies, started);
     if (phases.has('tools-call')) report.toolsCall = await measureToolsCall(bench, cookies);
     if (phases.has('refresh')) report.refresh = await measureRefresh(bench);
+    if (phases.has('gateway')) report.gateway = await measureGateway(bench, cookies);
     if (phases.has('calibration')) report.calibration = await measureCalibration(bench);
     for (const server of servers) report.finalRss[server.label] = (await server.usage()).rss;
     return report;

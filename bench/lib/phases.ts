@@ -21,7 +21,8 @@ export interface Bench {
   target: FlowTarget;
   /** The SDK v1 peer, started on first use. */
   sdkPeer(): Promise<ServerProcess>;
-  start(label: string, spec: ServerSpec): Promise<ServerProcess>;
+  /** Starts a server on the server core, or with `core: 'load'` a helper beside the load generator. */
+  start(label: string, spec: ServerSpec, options?: { core?: 'server' | 'load' }): Promise<ServerProcess>;
   loadOptions(profileName: string): LoadOptions;
   /** Where to write the CPU profile of a phase, or undefined when not profiling. */
   profileFile(name: string): string | undefined;

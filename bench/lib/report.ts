@@ -2,8 +2,8 @@ import type { BenchReport } from './results.ts';
 import type { LoadResult } from './load.ts';
 import { best } from './stats.ts';
 
-/** The targets of issue 6, on this machine. */
-export const TARGETS = { authRatio: 0.95, refreshPerSecond: 5000, sequentialFlowMedianMs: 15 } as const;
+/** The targets of issues 6 and 10, on this machine. */
+export const TARGETS = { authRatio: 0.95, refreshPerSecond: 5000, sequentialFlowMedianMs: 15, gatewayRelayRatio: 2 } as const;
 
 /** The figures the issue asks about, from the best run of each (NaN where a phase did not run). */
 export interface Headline {
@@ -24,6 +24,8 @@ export interface Headline {
   /** Heap used after GC, second batch minus first batch, in MiB. */
   heapGrowthMiB: number;
   rssGrowthMiB: number;
+  /** Gateway CPU per relayed tools/call ÷ the bare proxy's, lowest of the runs each (target ≤ 2). */
+  gatewayRelayRatio: number;
 }
 
 const top = (runs: readonly LoadResult[]): LoadResult => best(runs, (r) => r.rps);
@@ -45,6 +47,7 @@ export function headline(report: BenchReport): Headline {
     sequentialFlowMedianMs: report.flows?.sequential.medianMs ?? Number.NaN,
     heapGrowthMiB: first && second ? mib(second.heapUsed - first.heapUsed) : Number.NaN,
     rssGrowthMiB: first && second ? mib(second.rss - first.rss) : Number.NaN,
+    gatewayRelayRatio: report.gateway ? leanest(report.gateway.toolsCall.gateway) / leanest(report.gateway.toolsCall.bareProxy) : Number.NaN,
   };
 }
 
@@ -125,6 +128,24 @@ export function formatReport(report: BenchReport): string {
     );
   }
   lines.push('', `RSS at the end (MiB): ${Object.entries(report.finalRss).map(([k, v]) => `${k} ${fixed(mib(v), 1)}`).join(', ')}`);
+
+  if (report.gateway) {
+    const g = report.gateway;
+    const sse = (name: string, s: { medianMs: number; p90Ms: number; n: number }): string => `  ${pad(name, 44)}median ${fixed(s.medianMs, 2)} ms, p90 ${fixed(s.p90Ms, 2)} ms (n=${s.n})`;
+    lines.push(
+      '',
+      'Gateway: tools/call relayed to an MCP SDK server (echo, 2025-06-18 session)',
+      HEADER,
+      loadRow('Portcullis gateway (token verified, relayed)', g.toolsCall.gateway),
+      loadRow('bare node:http proxy (the limit, no auth)', g.toolsCall.bareProxy),
+      loadRow('upstream called directly (its own CPU)', g.toolsCall.direct),
+      `  relay ratio, gateway ÷ bare proxy CPU per call: ${fixed(h.gatewayRelayRatio, 2)}× (target ≤ ${TARGETS.gatewayRelayRatio}×: ${verdict(h.gatewayRelayRatio <= TARGETS.gatewayRelayRatio)})`,
+      '  SSE first event (request sent → progress notification received; must not get worse through the gateway)',
+      sse('through the gateway', g.sseFirstEvent.gateway),
+      sse('through the bare proxy', g.sseFirstEvent.bareProxy),
+      sse('directly', g.sseFirstEvent.direct),
+    );
+  }
 
   if (report.calibration) lines.push('', 'Calibration', HEADER, loadRow('bare node:http (load-generator ceiling)', report.calibration.bareNodeHttp));
   return lines.join('\n');

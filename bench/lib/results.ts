@@ -1,4 +1,5 @@
 import type { Usage } from '../servers/types.ts';
+import type { GatewayReport } from './gateway.ts';
 import type { LoadResult } from './load.ts';
 import type { BenchProfile, Phase } from './settings.ts';
 import { median, quantile } from './stats.ts';
@@ -41,6 +42,7 @@ export interface BenchReport {
   };
   toolsCall?: { portcullisAuth: LoadResult[]; portcullisNoAuth: LoadResult[]; sdkAuth: LoadResult[]; sdkNoAuth: LoadResult[] };
   refresh?: { portcullis: LoadResult[]; sdk: LoadResult[]; poolPerRun: { portcullis: number; sdk: number } };
+  gateway?: GatewayReport;
   calibration?: { bareNodeHttp: LoadResult[] };
   /** RSS of every server process at the end of the run, in bytes. */
   finalRss: Record<string, number>;

@@ -26,6 +26,12 @@ async function start(spec: ServerSpec): Promise<RunningServer> {
       return (await import('./portcullis.ts')).startPortcullis(spec);
     case 'sdk':
       return (await import('./sdk-peer.ts')).startSdkPeer(spec);
+    case 'mcp-upstream':
+      return (await import('./mcp-upstream.ts')).startMcpUpstream();
+    case 'gateway':
+      return (await import('./portcullis-gateway.ts')).startPortcullisGateway(spec);
+    case 'bare-proxy':
+      return (await import('./bare-proxy.ts')).startBareProxy(spec);
   }
 }
 

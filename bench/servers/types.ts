@@ -13,7 +13,11 @@ export interface FixedPrincipal {
 export type ServerSpec =
   | { kind: 'bare' }
   | { kind: 'portcullis'; database: string; noAuth?: FixedPrincipal }
-  | { kind: 'sdk'; database: string; jwks: { keys: unknown[] }; issuer: string; audience: string; noAuth: FixedPrincipal };
+  | { kind: 'sdk'; database: string; jwks: { keys: unknown[] }; issuer: string; audience: string; noAuth: FixedPrincipal }
+  /** The gateway phase: an SDK MCP server, Portcullis in gateway mode in front of it, and a bare proxy in front of it. */
+  | { kind: 'mcp-upstream' }
+  | { kind: 'gateway'; database: string; publicUrl: string; upstreamUrl: string }
+  | { kind: 'bare-proxy'; upstreamUrl: string };
 
 /** Listeners of a server process: `main`, and `noAuth` where there is one. */
 export type Listener = 'main' | 'noAuth';

@@ -20,10 +20,11 @@ const TINY: BenchProfile = {
   memoryFlows: 4,
   firstTimeFlows: 3,
   refreshCeilingPerSecond: { portcullis: 20_000, sdk: 50_000 },
+  sseSamples: 3,
 };
 
 describe('bench harness (npm run bench) smoke test', () => {
-  it('runs every phase against Portcullis and the SDK peer and reports each figure', { timeout: 180_000 }, async () => {
+  it('runs every phase against Portcullis, the SDK peer and the gateway relay and reports each figure', { timeout: 180_000 }, async () => {
     const report = await runBench(TINY, { pin: false });
 
     assert.equal(report.firstTime.n, 3, 'first-time flows: login with scrypt and consent through the real pages');
@@ -32,9 +33,10 @@ describe('bench harness (npm run bench) smoke test', () => {
     assert.equal(report.memory?.afterBatchGc.length, 2);
     assert.ok(report.memory!.idle.heapUsed > 0);
 
-    const { toolsCall, refresh, calibration } = report;
-    assert.ok(toolsCall && refresh && calibration);
-    for (const [name, runs] of Object.entries({ ...toolsCall, portcullisRefresh: refresh.portcullis, sdkRefresh: refresh.sdk, bare: calibration.bareNodeHttp })) {
+    const { toolsCall, refresh, gateway, calibration } = report;
+    assert.ok(toolsCall && refresh && gateway && calibration);
+    const relayed = { gatewayRelay: gateway.toolsCall.gateway, bareProxyRelay: gateway.toolsCall.bareProxy, upstreamDirect: gateway.toolsCall.direct };
+    for (const [name, runs] of Object.entries({ ...toolsCall, ...relayed, portcullisRefresh: refresh.portcullis, sdkRefresh: refresh.sdk, bare: calibration.bareNodeHttp })) {
       assert.equal(runs.length, 1, name);
       const [run] = runs;
       assert.ok(run!.requests > 0, `${name}: requests were made`);
@@ -43,11 +45,12 @@ describe('bench harness (npm run bench) smoke test', () => {
       assert.ok(Number.isFinite(run!.cpuMicrosPerRequest), `${name}: server CPU was read`);
     }
     // tools/call requests all succeed; a refresh pool may run out in a tiny run, which shows as non-2xx.
-    for (const [name, runs] of Object.entries(toolsCall)) assert.equal(runs[0]!.non2xx, 0, `${name}: every tools/call succeeded`);
+    for (const [name, runs] of Object.entries({ ...toolsCall, ...relayed })) assert.equal(runs[0]!.non2xx, 0, `${name}: every tools/call succeeded`);
+    for (const [name, latency] of Object.entries(gateway.sseFirstEvent)) assert.equal(latency.n, 3, `${name}: SSE first-event latency measured`);
 
     const figures = headline(report);
-    assert.ok(Number.isFinite(figures.portcullisAuthRatio) && Number.isFinite(figures.refreshVsSdk));
+    assert.ok(Number.isFinite(figures.portcullisAuthRatio) && Number.isFinite(figures.refreshVsSdk) && Number.isFinite(figures.gatewayRelayRatio));
     const table = formatReport(report);
-    for (const heading of ['MCP tools/call', 'Refresh grant', 'Full flow', 'Memory', 'Calibration']) assert.match(table, new RegExp(heading));
+    for (const heading of ['MCP tools/call', 'Refresh grant', 'Full flow', 'Memory', 'Gateway', 'relay ratio', 'Calibration']) assert.match(table, new RegExp(heading));
   });
 });

@@ -25,7 +25,7 @@ const RELAYED_RESPONSE_HEADERS = ['content-type', 'cache-control', 'mcp-protocol
 /** RFC 9110 §7.6.1: hop-by-hop fields, plus any field named in `Connection`. Never relayed either way. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 
-function connectionListed(headers: Headers): Set<string> {
+function connectionListed(headers: Pick<Headers, 'get'>): Set<string> {
   return new Set((headers.get('connection') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
 }
 
@@ -89,7 +89,7 @@ export function upstreamRequestHeaders({ client, principal, settings, upstreamSe
 }
 
 /** The headers of the response to the client; `sessionId` is the gateway's handle for the upstream session. */
-export function clientResponseHeaders(upstream: Headers, sessionId: string | undefined): Headers {
+export function clientResponseHeaders(upstream: Pick<Headers, 'get'>, sessionId: string | undefined): Headers {
   const out = new Headers();
   const listed = connectionListed(upstream);
   for (const name of RELAYED_RESPONSE_HEADERS) {

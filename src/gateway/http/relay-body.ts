@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** Why a relayed body stopped before the upstream finished it. */
 export type RelayInterruption = 'client-gone' | 'upstream-idle' | 'upstream-failed';
 
@@ -20,8 +22,8 @@ export interface RelayOptions {
  * that stays silent longer than `idleTimeoutMs` while the client waits is given up on, and the
  * client's stream ends (an SSE client then reconnects or resumes).
  */
-export function relayBody(body: ReadableStream<Uint8Array>, options: RelayOptions): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
+export function relayBody(body: ReadableStream<Uint8Array> | Readable, options: RelayOptions): ReadableStream<Uint8Array> {
+  const reader = body instanceof ReadableStream ? body.getReader() : nodeReader(body);
   let ended = false;
   const interrupt = (why: RelayInterruption, error?: unknown): void => {
     if (ended) return;
@@ -68,4 +70,20 @@ export function relayBody(body: ReadableStream<Uint8Array>, options: RelayOption
     },
     { highWaterMark: 0 },
   );
+}
+
+/**
+ * A Node stream (the gateway's connection pool answers with those) read chunk by chunk like a web
+ * stream's reader, without converting it into one. Cancelling destroys it at once, even while a
+ * read is pending (an async iterator's `return()` would wait for that read), which ends the
+ * upstream exchange.
+ */
+function nodeReader(stream: Readable): Pick<ReadableStreamDefaultReader<Uint8Array>, 'read' | 'cancel'> {
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  return {
+    read: () => chunks.next() as Promise<ReadableStreamReadResult<Uint8Array>>,
+    cancel: async (reason?: unknown) => {
+      stream.destroy(reason instanceof Error ? reason : undefined);
+    },
+  };
 }

@@ -7,6 +7,7 @@ import { startSweeper } from '../../util/sweeper.ts';
 import type { Upstream } from '../upstream.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { relayBody } from './relay-body.ts';
+import { discardBody, upstreamTransportFor, type UpstreamAnswer } from './upstream-transport.ts';
 import { SessionBindings, type SessionBinding } from './session-bindings.ts';
 
 /** Sessions one user may hold through the gateway at once, as for the built-in server. */
@@ -42,6 +43,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
   /** DELETEs of sessions the gateway dropped, still under way. */
   const endings = new Set<Promise<void>>();
   let stopSweeper: (() => void) | undefined;
+  const transport = upstreamTransportFor(ctx.fetch, settings.url);
 
   const bindings = new SessionBindings({
     clock: ctx.clock,
@@ -67,7 +69,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
       clientSignal?.removeEventListener('abort', stopOnClientAbort);
     };
     try {
-      const response = await ctx.fetch(settings.url, { method, headers, body, signal: controller.signal, redirect: 'manual' });
+      const response = await transport.send(method, headers, body, controller.signal);
       return { response, done, abort: () => controller.abort(), signal: controller.signal };
     } catch (error) {
       done();
@@ -82,7 +84,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
     const headers = upstreamRequestHeaders({ client: new Headers(), principal: binding, settings, upstreamSessionId: binding.upstreamId });
     const ending = exchange('DELETE', headers, undefined).then(async (outcome) => {
       if (outcome === TIMED_OUT || outcome instanceof Error) return logger.debug('ending an upstream session failed', { reason: outcome === TIMED_OUT ? 'timeout' : outcome.message });
-      await outcome.response.body?.cancel();
+      await discardBody(outcome.response.body);
       outcome.done();
     });
     endings.add(ending);
@@ -124,7 +126,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
 
     const refused = upstream.status === 401 || upstream.status === 407 || (upstream.status >= 300 && upstream.status < 400);
     if (refused || upstream.status >= 500) {
-      await upstream.body?.cancel();
+      await discardBody(upstream.body);
       done();
       if (refused) logger.warn('upstream MCP server refused the gateway: check upstream.bearerToken / upstream.secretHeaders', { status: upstream.status });
       else logger.warn('upstream MCP server failed', { method, status: upstream.status });
@@ -133,18 +135,18 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
 
     /** The live session this response belongs to, if any. */
     let session = binding;
-    if (binding && (upstream.status === 404 || (method === 'DELETE' && upstream.ok))) {
+    if (binding && (upstream.status === 404 || (method === 'DELETE' && isSuccess(upstream.status)))) {
       // The client ended it, or the upstream no longer knows it (restarted): the client re-initializes.
       bindings.forget(binding.id);
       session = undefined;
     }
     const upstreamSessionId = upstream.headers.get('Mcp-Session-Id');
-    if (!binding && upstreamSessionId && upstream.ok) {
+    if (!binding && upstreamSessionId && isSuccess(upstream.status)) {
       const opened = bindings.open(upstreamSessionId, principal);
       if (!opened) {
         // RS-23: an upstream that hands out the same session id twice (constant or predictable ids)
         // would let one user act in another's session. The existing binding stays; this one is refused.
-        await upstream.body?.cancel();
+        await discardBody(upstream.body);
         done();
         logger.warn('upstream MCP server reused a session id that belongs to another user or client; refused', { method });
         return upstreamError(502, UPSTREAM_MESSAGES.unavailable, parsedBody);
@@ -175,7 +177,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
         })
       : null;
     if (!body) {
-      await upstream.body?.cancel();
+      await discardBody(upstream.body);
       done();
     }
     return new Response(body, { status: upstream.status, headers: clientResponseHeaders(upstream.headers, session?.id) });
@@ -203,12 +205,13 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
       inflight.clear();
       bindings.dropAll();
       await Promise.race([Promise.allSettled([...endings]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DELETE_MS).unref())]);
+      await transport.close();
     },
   };
 }
 
 interface Exchange {
-  response: Response;
+  response: UpstreamAnswer;
   /** The exchange is over (body read, cancelled or never there): stop tracking it. */
   done(): void;
   /** Ends the upstream request (the connection, if still open). */
@@ -216,8 +219,12 @@ interface Exchange {
   readonly signal: AbortSignal;
 }
 
+const isSuccess = (status: number): boolean => status >= 200 && status < 300;
+
 /** `fetch failed` says nothing; its cause (ECONNREFUSED, ENOTFOUND…) says what to fix. */
 function errorCause(error: Error): string | undefined {
+  // The connection pool's errors carry the code themselves.
+  if ('code' in error && typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code)) return error.code;
   const cause = error.cause;
   if (cause instanceof Error) return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
   return undefined;
