@@ -1,5 +1,5 @@
 import type { AppContext } from '../http/context.ts';
-import type { AuthorizationRequestRecord, UpstreamTransactionRecord } from '../storage/types.ts';
+import type { UpstreamTransactionRecord } from '../storage/types.ts';
 import { hashSecret, randomId, safeEqual } from '../util/crypto.ts';
 import { cookieName, readCookie, serializeCookie } from './cookies.ts';
 import type { UpstreamIdentityProvider, UpstreamStart } from './providers/types.ts';
@@ -43,7 +43,8 @@ export interface StartedTransaction {
 export async function createUpstreamTransaction(
   ctx: TxContext,
   browser: Request,
-  request: AuthorizationRequestRecord,
+  /** The authorization request it continues, by its handle: a stored id or the request sealed. */
+  request: { handle: string; expiresAt: number },
   provider: UpstreamIdentityProvider,
   start: (state: string) => Promise<UpstreamStart>,
 ): Promise<StartedTransaction & { url: string }> {
@@ -55,7 +56,7 @@ export async function createUpstreamTransaction(
   const record: UpstreamTransactionRecord = {
     stateHash: hashSecret(state),
     browserHash: hashSecret(binding),
-    requestId: request.id,
+    requestId: request.handle,
     provider: provider.kind,
     codeVerifier: started.codeVerifier,
     nonce: started.nonce,
