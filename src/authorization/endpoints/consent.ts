@@ -26,12 +26,15 @@ export function mountConsent(app: Hono, ctx: AppContext, limiter: RateLimiter): 
 }
 
 /**
- * What the user is shown of where they will be sent: the redirect URI's host (AS-17), e.g.
- * `127.0.0.1:33418` or `app.example.com`; for a private-use scheme without a host, the scheme.
+ * What the user is shown of where they will be sent (AS-17): the host of an https redirect URI
+ * (`app.example.com`), and for every other scheme the scheme too (HARD-5), so that neither a loopback
+ * port (`http://127.0.0.1:33418`) nor a native app's scheme (`cursor://anysphere.cursor-retrieval`,
+ * `com.example.app:`) reads as a website's name.
  */
 export function redirectHost(redirectUri: string): string {
   const url = new URL(redirectUri);
-  return url.host || url.protocol;
+  if (url.protocol === 'https:') return url.host;
+  return url.host ? `${url.protocol}//${url.host}` : url.protocol;
 }
 
 async function showConsent(ctx: AppContext, request: Request): Promise<Response> {
