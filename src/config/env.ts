@@ -32,6 +32,7 @@ const ENV: Record<string, (input: ConfigInput, value: string, name: string) => v
   PORTCULLIS_REFRESH_GRACE_PERIOD: (c, v, n) => void (c.refreshGracePeriod = envInt(n, v)),
   PORTCULLIS_AUTHORIZATION_CODE_TTL: (c, v, n) => void (c.authorizationCodeTtl = envInt(n, v)),
   PORTCULLIS_SIGNING_ALG: (c, v) => void (c.signingAlgorithm = v as 'ES256'),
+  PORTCULLIS_AUTHORIZE_PER_MINUTE: (c, v, n) => void (c.authorizePerMinute = envInt(n, v)),
   PORTCULLIS_REGISTRATION: (c, v, n) => void (c.registration = { ...c.registration, enabled: envBool(n, v) }),
   PORTCULLIS_REGISTRATION_PER_MINUTE: (c, v, n) => void (c.registration = { ...c.registration, perMinute: envInt(n, v) }),
   PORTCULLIS_LOGIN_SESSION_TTL: (c, v, n) => void (c.loginSessionTtl = envInt(n, v)),

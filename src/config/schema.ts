@@ -93,6 +93,14 @@ export const configSchema = z.object({
     .enum(['ES256', 'RS256'])
     .default('ES256')
     .describe('PORTCULLIS_SIGNING_ALG. Access token signing algorithm. ES256 signs ~5x faster; RS256 is there for verifiers that know nothing else.'),
+  authorizePerMinute: z
+    .number()
+    .int()
+    .min(1)
+    .default(60)
+    .describe(
+      'PORTCULLIS_AUTHORIZE_PER_MINUTE. Authorization requests (`/authorize`, and the consent that sends a browser to an upstream identity provider) one address may make per minute; past it, 429 with Retry-After.',
+    ),
   registration: z
     .object({
       enabled: z.boolean().default(true),

@@ -37,6 +37,14 @@ function serverKey(ctx: CsrfContext): Promise<string> {
   return key;
 }
 
+/**
+ * A MAC under the same server key, for other pre-login state a page carries (a sealed authorization
+ * request). `domain` keeps it apart from CSRF tokens, whose messages start with a form purpose.
+ */
+export async function serverMac(ctx: CsrfContext, domain: string, value: string): Promise<string> {
+  return hmac(await serverKey(ctx), `${domain}:${value}`);
+}
+
 const loginCookieName = (ctx: Pick<AppContext, 'config'>): string => cookieName(LOGIN_CSRF_COOKIE, ctx.config.secureCookies);
 
 /**

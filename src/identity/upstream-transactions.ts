@@ -1,5 +1,5 @@
 import type { AppContext } from '../http/context.ts';
-import type { AuthorizationRequestRecord, UpstreamTransactionRecord } from '../storage/types.ts';
+import type { UpstreamTransactionRecord } from '../storage/types.ts';
 import { KeyRing } from '../keys/key-encryption.ts';
 import { hashSecret, randomId, safeEqual } from '../util/crypto.ts';
 import { cookieName, readCookie, serializeCookie } from './cookies.ts';
@@ -46,7 +46,8 @@ export interface StartedTransaction {
 export async function createUpstreamTransaction(
   ctx: TxContext,
   browser: Request,
-  request: AuthorizationRequestRecord,
+  /** The authorization request it continues, by its handle: a stored id or the request sealed. */
+  request: { handle: string; expiresAt: number },
   provider: UpstreamIdentityProvider,
   start: (state: string) => Promise<UpstreamStart>,
 ): Promise<StartedTransaction & { url: string }> {
@@ -58,7 +59,7 @@ export async function createUpstreamTransaction(
   const record: UpstreamTransactionRecord = {
     stateHash: hashSecret(state),
     browserHash: hashSecret(binding),
-    requestId: request.id,
+    requestId: request.handle,
     provider: provider.kind,
     codeVerifier: sealed(binding, state, 'code_verifier', started.codeVerifier),
     nonce: sealed(binding, state, 'nonce', started.nonce),

@@ -1,6 +1,7 @@
 /**
  * Structured logging with redaction by construction: any field whose name looks like a credential
- * is replaced before the line is written, whatever the caller passed.
+ * is replaced before the line is written, whatever the caller passed, and so is any credential in
+ * a string (a URL's `code`/`state`/token parameters, tokens themselves: `redactText`).
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -15,13 +16,36 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const SENSITIVE = /token|secret|password|passwd|code|verifier|assertion|authorization|cookie|csrf|private|jwt|key$/i;
+const SENSITIVE = /token|secret|password|passwd|code|verifier|assertion|authorization|cookie|csrf|private|jwt|key$|nonce|credential|bearer|(^|_)state$/i;
 /** Field names that match the pattern above but carry no secret. */
 const SAFE = new Set(['error_code', 'status_code', 'token_type', 'grant_type', 'token_endpoint_auth_method', 'kid']);
 
+/**
+ * Credentials inside text (HARD-3): a URL's query or fragment parameter that carries one (`?code=`,
+ * `&state=`, `#access_token=`…), also percent-encoded inside another URL; our opaque tokens by their
+ * prefix; JWTs; `Bearer` values. Applied to every string logged, so an error message quoting a
+ * Location header cannot leak the code in it, whoever logs it.
+ */
+const CREDENTIAL_PARAMETER =
+  /((?:[?&#;]|%3F|%26|%23)(?:code|state|nonce|(?:access_|refresh_|id_|subject_|actor_|device_|user_)?token|id_token_hint|client_secret|code_verifier|client_assertion|assertion|password|secret|session_state|ticket|api_?key|key|sig|signature)(?:=|%3D))(?:[^&#\s"'<>%]|%(?!26|23|3F)[0-9A-F]{2})*/gi;
+const OPAQUE_TOKEN = /\b(pc[a-z]_)[A-Za-z0-9_-]{16,}/g;
+const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+const BEARER = /\b(Bearer|Basic|DPoP)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
+
+export function redactText(text: string): string {
+  return text
+    .replace(CREDENTIAL_PARAMETER, '$1[redacted]')
+    .replace(OPAQUE_TOKEN, '$1[redacted]')
+    .replace(JWT, '[redacted-jwt]')
+    .replace(BEARER, '$1 [redacted]');
+}
+
 export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 4 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than any field we log on purpose: not walked, so not written either.
+  if (depth > 4) return '[nested]';
+  if (value instanceof Error) return { name: value.name, message: redactText(value.message), stack: value.stack === undefined ? undefined : redactText(value.stack) };
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
@@ -47,7 +71,7 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const emit = (level: LogLevel, msg: string, fields: LogFields | undefined, extra?: LogFields): void => {
     if (ORDER[level] < min) return;
     const record = redact({ ...base, ...fields, ...extra }) as LogFields;
-    write(JSON.stringify({ time: new Date(now()).toISOString(), level, msg, ...record }));
+    write(JSON.stringify({ time: new Date(now()).toISOString(), level, msg: redactText(msg), ...record }));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

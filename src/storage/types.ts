@@ -176,7 +176,7 @@ export interface UpstreamTransactionRecord {
   stateHash: string;
   /** Hash of the browser-binding cookie's value: the callback must come from the same browser. */
   browserHash: string;
-  /** The pending authorization request the login is for. */
+  /** The pending authorization request the login is for: a stored request's id, or the request sealed (HMAC'd). */
   requestId: string;
   provider: string;
   /** Upstream PKCE verifier and OIDC nonce, sealed with a key the database does not hold; kept at most until the transaction expires. */

@@ -16,17 +16,34 @@ describe('consent page', () => {
     assert.doesNotMatch(page.html, /runs on your computer/, 'no loopback warning for an https client');
   });
 
-  it('AS-17 for a loopback client the host shown includes the port the request named', async () => {
+  it('AS-17 HARD-5 for a loopback client the scheme and host shown include the port the request named', async () => {
     const f = await setup();
     const page = await openConsent(testBrowser(f), f.url({ redirect_uri: 'http://127.0.0.1:50999/callback' }));
-    assert.match(page.html, /<code id="redirect-host">127\.0\.0\.1:50999<\/code>/);
+    assert.match(page.html, /<code id="redirect-host">http:\/\/127\.0\.0\.1:50999<\/code>/);
   });
 
-  it('AS-17 for a private-use scheme the host of the URI is shown', async () => {
+  it('AS-17 HARD-5 for a private-use scheme the scheme is shown with the host, so it does not read as a website', async () => {
     const f = await setup({ client: { redirectUris: ['cursor://anysphere.cursor-retrieval/oauth/callback'] } });
     const page = await openConsent(testBrowser(f), f.url());
-    assert.match(page.html, /<code id="redirect-host">anysphere\.cursor-retrieval<\/code>/);
+    assert.match(page.html, /<code id="redirect-host">cursor:\/\/anysphere\.cursor-retrieval<\/code>/);
   });
+
+  it('HARD-5 a private-use scheme without a host shows the scheme', async () => {
+    const f = await setup({ client: { redirectUris: ['com.example.notes:/oauth/callback'] } });
+    const page = await openConsent(testBrowser(f), f.url());
+    assert.match(page.html, /<code id="redirect-host">com\.example\.notes:<\/code>/);
+  });
+
+  for (const uri of ['web+x://claude.ai/cb', 'googlechrome://claude.ai/cb', 'microsoft-edge-https://claude.ai/cb', 'intent://claude.ai/cb']) {
+    it(`HARD-5 a client registered before the scheme rule with ${uri.split(':')[0]}: is refused at authorization, with no redirect`, async () => {
+      // Stored directly, as a client registered before the rule existed would be.
+      const f = await setup({ client: { redirectUris: [uri] } });
+      const response = await f.app.request(f.url().href);
+      assert.equal(response.status, 400);
+      assert.equal(response.headers.get('Location'), null);
+      assert.match(await response.text(), /return address \(redirect_uri\) is not acceptable/);
+    });
+  }
 
   it('AS-15 a client whose redirect URIs are all loopback gets a warning', async () => {
     const f = await setup();

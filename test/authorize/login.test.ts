@@ -24,7 +24,8 @@ describe('login page', () => {
     assert.equal(response.status, 303);
     const to = location(response);
     assert.equal(to.origin + to.pathname, 'http://localhost:3000/login');
-    assert.match(to.searchParams.get('request') ?? '', /^[A-Za-z0-9_-]{22}$/);
+    // HARD-2: the link carries the request sealed; nothing is stored before someone signs in.
+    assert.match(to.searchParams.get('request') ?? '', /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
   });
 
   it('SEC-22 the login page carries CSP frame-ancestors none, X-Frame-Options, no-referrer and no-store, and no CORS', async () => {

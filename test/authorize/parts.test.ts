@@ -48,10 +48,11 @@ describe('authorization request parts', () => {
     assert.equal(checkPrompt(new RequestParams(new URLSearchParams('prompt=select_account'))), 'select_account');
   });
 
-  it('AS-17 the host shown on the consent page', () => {
-    assert.equal(redirectHost('http://127.0.0.1:33418/callback'), '127.0.0.1:33418');
+  it('AS-17 HARD-5 the destination shown on the consent page: the host, with the scheme for every non-https one', () => {
+    assert.equal(redirectHost('http://127.0.0.1:33418/callback'), 'http://127.0.0.1:33418');
     assert.equal(redirectHost('https://app.example.com/oauth?x=1'), 'app.example.com');
-    assert.equal(redirectHost('vscode://vscode.github-authentication/did-authenticate'), 'vscode.github-authentication');
+    assert.equal(redirectHost('vscode://vscode.github-authentication/did-authenticate'), 'vscode://vscode.github-authentication');
+    assert.equal(redirectHost('web+x://claude.ai/cb'), 'web+x://claude.ai');
     assert.equal(redirectHost('com.example.app:/oauth2redirect'), 'com.example.app:');
   });
 

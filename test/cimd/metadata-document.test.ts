@@ -90,7 +90,7 @@ describe('AS-08 / AS-11 / CL-09: a client identified by its metadata document au
     assert.equal(`${callback.origin}${callback.pathname}`, REDIRECT);
     assert.equal(callback.searchParams.get('state'), 'st-1');
     assert.match(consentHtml, /Notes Cloud/, 'the consent page names the client from its document');
-    assert.match(consentHtml, /<code id="redirect-host">127\.0\.0\.1:8765<\/code>/, 'AS-17: the redirect host is shown');
+    assert.match(consentHtml, /<code id="redirect-host">http:\/\/127\.0\.0\.1:8765<\/code>/, 'AS-17: the redirect host is shown');
     assert.match(consentHtml, /notice-warn/, 'AS-15: a loopback-only client gets the warning');
 
     const code = callback.searchParams.get('code')!;

@@ -82,7 +82,7 @@ describe('AS-06 / AS-33 / CL-09: the SDK v2 client identifies itself by a client
     const host = new URL(docs.origin).host;
     // SEC-51 / AS-18: the client_id host is shown as the one fact we can vouch for; AS-17: the redirect host.
     assert.ok(consent.includes(`<code>${host}</code> <span class="small">(verified domain)</span>`), 'the consent page shows the document host as verified');
-    assert.match(consent, /<code id="redirect-host">127\.0\.0\.1:53682<\/code>/);
+    assert.match(consent, /<code id="redirect-host">http:\/\/127\.0\.0\.1:53682<\/code>/);
     assert.match(consent, /CIMD E2E client/);
 
     const finishing = transport();

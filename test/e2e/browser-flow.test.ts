@@ -106,8 +106,8 @@ describe('browser flow', { skip: browserAvailable() ? false : `chromium is not i
     await page.fill('#password', PASSWORD);
     await Promise.all([page.waitForURL(/\/consent\?/), page.click('button[type=submit]')]);
 
-    // AS-17 / AS-15: the host the code goes to, and the loopback warning, are on the page.
-    assert.equal(await page.textContent('#redirect-host'), new URL(callbackUrl).host);
+    // AS-17 / AS-15: where the code goes (scheme and host, HARD-5), and the loopback warning, are on the page.
+    assert.equal(await page.textContent('#redirect-host'), `http://${new URL(callbackUrl).host}`);
     assert.match((await page.textContent('main')) ?? '', /This application runs on your computer/);
     assert.match((await page.textContent('main')) ?? '', /Stay connected when you are not using it/);
     await page.screenshot({ path: `${SHOTS}/flow-consent.png`, fullPage: true });

@@ -67,7 +67,7 @@ describe('identityProvider oidc: a real OpenID Connect provider (oidc-provider) 
     assert.equal(page.leftTo, null, 'nothing is sent upstream before consent');
     assert.equal(page.url.pathname, '/consent');
     assert.match(page.html, /Claude Desktop/);
-    assert.match(page.html, /<code id="redirect-host">127\.0\.0\.1:8765<\/code>/);
+    assert.match(page.html, /<code id="redirect-host">http:\/\/127\.0\.0\.1:8765<\/code>/);
     assert.match(page.html, /See your task list/);
     assert.match(page.html, /you will sign in with <strong>Example SSO<\/strong> next/);
     assert.doesNotMatch(page.html, /Signed in as/, 'nobody is signed in yet');

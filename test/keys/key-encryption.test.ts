@@ -5,7 +5,6 @@ import { createUpstreamTransaction, takeUpstreamTransaction } from '../../src/id
 import type { UpstreamIdentityProvider } from '../../src/identity/providers/types.ts';
 import { KeyEncryptionError, KeyRing, newKeyEncryptionKeyText, parseKeyEncryptionKey } from '../../src/keys/key-encryption.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
-import type { AuthorizationRequestRecord } from '../../src/storage/types.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { hashSecret, systemRandom } from '../../src/util/crypto.ts';
 
@@ -52,7 +51,7 @@ describe('HARD-4 upstream login transactions: the stored PKCE verifier and nonce
     const clock = new ManualClock(Date.now());
     const ctx = { config: resolveConfig({}), storage, clock, random: systemRandom };
     const provider = { kind: 'oidc' } as UpstreamIdentityProvider;
-    const request = { id: 'req-1', expiresAt: clock.now() + 600_000 } as AuthorizationRequestRecord;
+    const request = { handle: 'req-1', expiresAt: clock.now() + 600_000 };
     const start = async () => ({ url: 'https://idp.example/authorize', codeVerifier: 'v'.repeat(43), nonce: 'the-nonce' });
     try {
       const first = await createUpstreamTransaction(ctx, new Request('http://localhost/'), request, provider, start);

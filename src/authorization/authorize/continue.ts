@@ -6,15 +6,18 @@ import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/typ
 import { issueAuthorizationCode } from './issue-code.ts';
 import { mayRedirectUnasked } from './error-redirect.ts';
 import { invalidAuthorizationRequestPage, requestExpiredPage } from './pages.ts';
+import { randomId } from '../../util/crypto.ts';
+import { requestHandle } from './pending-requests.ts';
 import { parsePrompt } from './prompt.ts';
-import { codeResponse, errorResponse, seeOther } from './redirect.ts';
+import { codeRedirect, errorResponse, seeOther } from './redirect.ts';
 
 export interface AuthorizationStep {
   request: AuthorizationRequestRecord;
   /**
-   * False when /authorize has just built the request and not stored it: it is stored only if a page
-   * must be shown (the pages carry its id), so a returning user's request costs no write at all.
-   * Default true (the login page continues a stored request).
+   * False when the request is not in the database: /authorize has just built it, or a sealed login
+   * link carried it (pending-requests.ts). It is stored only when a signed-in user must see the
+   * consent page, so neither unauthenticated traffic nor a returning user's request writes anything.
+   * Default true (a stored request's consent form continues it).
    */
   stored?: boolean;
   client: ClientRecord;
@@ -25,8 +28,9 @@ export interface AuthorizationStep {
   headers?: Headers;
 }
 
-export const loginUrl = (ctx: Pick<AppContext, 'config'>, requestId: string): string => `${ctx.config.issuer}/login?request=${encodeURIComponent(requestId)}`;
-export const consentUrl = (ctx: Pick<AppContext, 'config'>, requestId: string): string => `${ctx.config.issuer}/consent?request=${encodeURIComponent(requestId)}`;
+/** `handle`: a stored request's id or a sealed request (pending-requests.ts). */
+export const loginUrl = (ctx: Pick<AppContext, 'config'>, handle: string): string => `${ctx.config.issuer}/login?request=${encodeURIComponent(handle)}`;
+export const consentUrl = (ctx: Pick<AppContext, 'config'>, handle: string): string => `${ctx.config.issuer}/consent?request=${encodeURIComponent(handle)}`;
 
 /** True when the user already allowed this client every scope it asks for now. */
 export async function consentCovers(ctx: Pick<AppContext, 'storage'>, userId: string, request: AuthorizationRequestRecord): Promise<boolean> {
@@ -46,11 +50,8 @@ export async function continueAuthorization(ctx: AppContext, step: Authorization
   const { request, client, signedIn, headers } = step;
   const stored = step.stored ?? true;
   const prompt = parsePrompt(request.prompt);
-  /** A page is next: it needs the request stored, under the id it carries. */
-  const toPage = async (url: string): Promise<Response> => {
-    if (!stored) await ctx.storage.authorizationRequests.create(request);
-    return seeOther(url, headers);
-  };
+  /** Nobody has signed in yet: the next page carries the request sealed, and nothing is stored (HARD-2). */
+  const toSignIn = async (page: typeof loginUrl): Promise<Response> => seeOther(page(ctx, await requestHandle(ctx, request, stored)), headers);
 
   if (!signedIn || (prompt.login && !step.justSignedIn)) {
     if (prompt.none) {
@@ -60,22 +61,27 @@ export async function continueAuthorization(ctx: AppContext, step: Authorization
       return refuseUnlessUntrusted(ctx, step, error);
     }
     // With an upstream identity provider the consent page comes first and leads there (BP-01, UP-01).
-    if (upstreamProvider(ctx.config)) return toPage(consentUrl(ctx, request.id));
-    return toPage(loginUrl(ctx, request.id));
+    if (upstreamProvider(ctx.config)) return toSignIn(consentUrl);
+    return toSignIn(loginUrl);
   }
 
   if (prompt.consent || !(await consentCovers(ctx, signedIn.user.id, request))) {
     if (prompt.none) return refuseUnlessUntrusted(ctx, step, new OAuthError('consent_required', 'The user must approve access, and prompt=none forbids showing a page.'));
-    return toPage(consentUrl(ctx, request.id));
+    // A signed-in user's consent page: the request is stored, so the decision takes it exactly once.
+    // A fresh id: a sealed link may be continued more than once, and each continuation is its own row.
+    const id = stored ? request.id : randomId(ctx.random);
+    if (!stored) await ctx.storage.authorizationRequests.create({ ...request, id });
+    return seeOther(consentUrl(ctx, id), headers);
   }
 
   // Remembered consent: decide now. A stored request is taken atomically, so it yields at most one
-  // code; one never stored was seen by nobody else and is decided exactly once, here.
+  // code; one never stored is decided here, once per /authorize or per password typed.
   const taken = stored ? await ctx.storage.authorizationRequests.take(request.id, ctx.clock.now()) : request;
   if (!taken) return requestExpiredPage(ctx, headers);
+  const respond = codeRedirect(taken, ctx.config.issuer, headers);
   const code = await issueAuthorizationCode(ctx, taken, client, signedIn.session);
   ctx.logger.audit('consent.reused', { user_id: signedIn.user.id, client_id: client.clientId, scope: taken.scopes.join(' ') });
-  return codeResponse(taken, code, ctx.config.issuer, headers);
+  return respond(code);
 }
 
 /** An error for the client (the redirect URI was validated in phase 1); the request is spent. */

@@ -61,6 +61,12 @@ export function requestExpiredPage(ctx: Pick<AppContext, 'config'>, headers?: He
   );
 }
 
+/** Past a per-address rate limit on a page route: 429 with Retry-After (RFC 9110 §10.2.3, RFC 6585 §4). */
+export function tooManyRequestsPage(ctx: Pick<AppContext, 'config'>, retryAfterSeconds: number): Response {
+  const message = 'Too many sign-in attempts from your network. Wait a minute and try again.';
+  return errorPage(ctx, { title: 'Too many attempts', message }, 429, new Headers({ 'Retry-After': String(retryAfterSeconds) }));
+}
+
 /** A form arrived without the token of the page it came from (CSRF, or a page left open too long). */
 export function formExpiredPage(ctx: Pick<AppContext, 'config'>): Response {
   return errorPage(

@@ -15,14 +15,10 @@ export function checkRedirectUri(client: ClientRecord, params: RequestParams): s
   const requested = params.one('redirect_uri');
   if (requested === undefined) {
     const [only, ...others] = client.redirectUris;
-    if (only !== undefined && others.length === 0) return only;
+    if (only !== undefined && others.length === 0) return acceptable(only);
     throw new OAuthError('invalid_request', 'This application registered several return addresses, so the request must name one (redirect_uri is missing).');
   }
-  // AS-22: enforced at authorization time too, whatever was stored at registration.
-  const kind = classifyRedirectUri(requested);
-  if ('error' in kind) {
-    throw new OAuthError('invalid_request', 'The return address (redirect_uri) is not acceptable.', { detail: kind.error });
-  }
+  acceptable(requested);
   // AS-23: exact string match, except the loopback port (RFC 8252 §7.3).
   if (!findRegisteredRedirectUri(requested, client.redirectUris)) {
     throw new OAuthError('invalid_request', 'The return address (redirect_uri) is not one this application registered.', {
@@ -30,4 +26,14 @@ export function checkRedirectUri(client: ClientRecord, params: RequestParams): s
     });
   }
   return requested;
+}
+
+/**
+ * AS-22: the registration rules are enforced at authorization time too, whatever was stored at
+ * registration (a client registered before a rule existed: HARD-3 control characters, HARD-5 schemes).
+ */
+function acceptable(uri: string): string {
+  const kind = classifyRedirectUri(uri);
+  if ('error' in kind) throw new OAuthError('invalid_request', 'The return address (redirect_uri) is not acceptable.', { detail: kind.error });
+  return uri;
 }

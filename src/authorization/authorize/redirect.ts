@@ -1,4 +1,4 @@
-import type { OAuthError } from '../../errors/oauth-error.ts';
+import { OAuthError } from '../../errors/oauth-error.ts';
 
 /** Headers on every redirect from the authorization flow: the Location may carry a code. */
 const REDIRECT_HEADERS = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' } as const;
@@ -28,6 +28,22 @@ export function withQuery(redirectUri: string, params: Record<string, string | n
 export interface AuthorizationResponseTarget {
   redirectUri: string;
   state: string | null;
+}
+
+/** A Location header can hold visible ASCII only; the redirect URI rules admit nothing else (HARD-3). */
+const VISIBLE_ASCII = /^[\x21-\x7E]+$/;
+
+/**
+ * The success redirect, built before anything is recorded: the caller gets a function that adds the
+ * code, after it has checked that the redirect URI can be a Location at all. A redirect URI stored
+ * before that rule existed is refused here with a 400 page, before consent is remembered or a code
+ * issued, instead of failing (500) with a live code in hand (HARD-3).
+ */
+export function codeRedirect(target: AuthorizationResponseTarget, issuer: string, headers?: Headers): (code: string) => Response {
+  if (!VISIBLE_ASCII.test(withQuery(target.redirectUri, { state: target.state, iss: issuer }))) {
+    throw new OAuthError('invalid_request', "This application's return address (redirect_uri) is not a valid URI, so nothing was sent to it.", { status: 400 });
+  }
+  return (code) => codeResponse(target, code, issuer, headers);
 }
 
 /** Success (OAuth 2.1 §4.1.2): `code`, `state` when sent, and `iss` (RFC 9207 §2, AS-26). */

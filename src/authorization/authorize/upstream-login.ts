@@ -2,7 +2,7 @@ import { OAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../http/context.ts';
 import { upstreamCallbackUrl, upstreamEnv, UpstreamLoginError, type UpstreamIdentityProvider } from '../../identity/providers/index.ts';
 import { createUpstreamTransaction } from '../../identity/upstream-transactions.ts';
-import type { AuthorizationRequestRecord } from '../../storage/types.ts';
+import { takePendingRequest, type PendingRequest } from './pending-requests.ts';
 import { requestExpiredPage } from './pages.ts';
 import { parsePrompt } from './prompt.ts';
 import { errorResponse, seeOther } from './redirect.ts';
@@ -13,10 +13,10 @@ import { errorResponse, seeOther } from './redirect.ts';
  * that redirects upstream (BP-06, UP-02). If the provider cannot even be reached (discovery failed),
  * the client hears `temporarily_unavailable` at its redirect URI, in our words.
  */
-export async function sendUpstream(ctx: AppContext, browser: Request, pending: AuthorizationRequestRecord, provider: UpstreamIdentityProvider): Promise<Response> {
+export async function sendUpstream(ctx: AppContext, browser: Request, { request: pending, handle }: PendingRequest, provider: UpstreamIdentityProvider): Promise<Response> {
   try {
     const forceLogin = parsePrompt(pending.prompt).login;
-    const tx = await createUpstreamTransaction(ctx, browser, pending, provider, (state) =>
+    const tx = await createUpstreamTransaction(ctx, browser, { handle, expiresAt: pending.expiresAt }, provider, (state) =>
       provider.start(state, upstreamCallbackUrl(ctx.config), upstreamEnv(ctx), { forceLogin }),
     );
     ctx.logger.audit('upstream_login.started', { client_id: pending.clientId, identity_provider: provider.kind });
@@ -24,7 +24,7 @@ export async function sendUpstream(ctx: AppContext, browser: Request, pending: A
   } catch (error) {
     if (!(error instanceof UpstreamLoginError)) throw error;
     ctx.logger.warn('identity provider unavailable', { identity_provider: provider.kind, reason: error.reason, detail: error.detail });
-    const taken = await ctx.storage.authorizationRequests.take(pending.id, ctx.clock.now());
+    const taken = await takePendingRequest(ctx, handle);
     if (!taken) return requestExpiredPage(ctx);
     return errorResponse(taken, new OAuthError('temporarily_unavailable', 'The sign-in service is not reachable right now. Try again later.'), ctx.config.issuer);
   }

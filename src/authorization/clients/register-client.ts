@@ -5,6 +5,7 @@ import { seconds } from '../../util/clock.ts';
 import { hashSecret, opaqueToken, randomId, type RandomBytes } from '../../util/crypto.ts';
 import { JWT_BEARER_GRANT, type Capabilities } from '../capabilities.ts';
 import { isPublicAsymmetricKey, parseJwkSet } from './client-keys.ts';
+import { deceptiveNameProblem } from './client-name.ts';
 import { classifyRedirectUri } from './redirect-uris.ts';
 
 /**
@@ -54,8 +55,9 @@ export const DEFAULT_CLIENT_NAME = 'Unnamed client';
 const MAX_CLIENT_NAME = 200;
 const MAX_REDIRECT_URIS = 20;
 const MAX_URI_LENGTH = 2000;
-/** Control characters and bidirectional overrides could make a name on the consent page lie about itself. */
-const DECEPTIVE_CHARACTERS = /[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+/** An inline JWK Set holds a client's few current keys (rotation needs two or three), not a key store (HARD-11). */
+export const MAX_INLINE_JWKS_KEYS = 10;
+export const MAX_INLINE_JWKS_BYTES = 16 * 1024;
 
 const invalidMetadata = (description: string) => new OAuthError('invalid_client_metadata', description);
 const invalidRedirect = (description: string) => new OAuthError('invalid_redirect_uri', description);
@@ -133,6 +135,9 @@ function validateClientKeys(input: Record<string, unknown>, authMethod: string, 
   const has = (v: unknown) => v !== undefined && v !== null;
   if (has(jwks) && has(jwksUri)) throw invalidMetadata('Give jwks or jwks_uri, not both (RFC 7591 section 2).');
   if (has(jwks)) {
+    const keys = (jwks as { keys?: unknown }).keys;
+    if (Array.isArray(keys) && keys.length > MAX_INLINE_JWKS_KEYS) throw invalidMetadata(`jwks may hold at most ${MAX_INLINE_JWKS_KEYS} keys; publish more at a jwks_uri.`);
+    if (JSON.stringify(jwks).length > MAX_INLINE_JWKS_BYTES) throw invalidMetadata(`jwks may be at most ${MAX_INLINE_JWKS_BYTES} bytes; publish larger sets at a jwks_uri.`);
     const set = parseJwkSet(jwks);
     if (!set || set.keys.length === 0) throw invalidMetadata('jwks must be a JWK Set: an object with a non-empty keys array.');
     if (!set.keys.every(isPublicAsymmetricKey)) throw invalidMetadata('jwks may hold only public EC, RSA or OKP keys.');
@@ -188,7 +193,8 @@ function validateClientName(value: unknown): string {
   const name = value.trim();
   if (!name) return DEFAULT_CLIENT_NAME;
   if (name.length > MAX_CLIENT_NAME) throw invalidMetadata(`client_name may have at most ${MAX_CLIENT_NAME} characters.`);
-  if (DECEPTIVE_CHARACTERS.test(name)) throw invalidMetadata('client_name must not contain control or text-direction characters.');
+  const deceptive = deceptiveNameProblem(value);
+  if (deceptive) throw invalidMetadata(`client_name ${deceptive}`);
   return name;
 }
 

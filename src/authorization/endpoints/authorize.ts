@@ -1,9 +1,10 @@
 import type { Context, Hono } from 'hono';
 import { isOAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../http/context.ts';
+import { clientAddress, createRateLimiter } from '../../http/rate-limit.ts';
 import { currentLoginSession } from '../../identity/login-sessions.ts';
 import { continueAuthorization } from '../authorize/continue.ts';
-import { invalidAuthorizationRequestPage, pageHandler } from '../authorize/pages.ts';
+import { invalidAuthorizationRequestPage, pageHandler, tooManyRequestsPage } from '../authorize/pages.ts';
 import { readParams, type RequestParams } from '../authorize/params.ts';
 import { pendingRequestRecord } from '../authorize/pending-requests.ts';
 import { phaseTwoErrorResponse } from '../authorize/error-redirect.ts';
@@ -18,9 +19,19 @@ import { mountLogin } from './login.ts';
  * None of these routes has CORS (SEC-24): they are navigations, not API calls.
  */
 export function mountAuthorization(app: Hono, ctx: AppContext): void {
-  app.on(['GET', 'POST'], '/authorize', pageHandler(ctx, (c: Context) => authorize(ctx, c.req.raw)));
+  // Per address (SEC-48, HARD-2): each request costs a client lookup (maybe a metadata document fetch).
+  const limiter = createRateLimiter({ perMinute: ctx.config.authorizePerMinute, clock: ctx.clock });
+  app.on(
+    ['GET', 'POST'],
+    '/authorize',
+    pageHandler(ctx, (c: Context) => {
+      const limited = limiter.take(clientAddress(c));
+      if (!limited.ok) return Promise.resolve(tooManyRequestsPage(ctx, limited.retryAfterSeconds));
+      return authorize(ctx, c.req.raw);
+    }),
+  );
   mountLogin(app, ctx);
-  mountConsent(app, ctx);
+  mountConsent(app, ctx, limiter);
   mountUpstreamCallback(app, ctx);
 }
 
@@ -46,7 +57,7 @@ async function authorize(ctx: AppContext, request: Request): Promise<Response> {
     throw error;
   }
 
-  // Stored only if a page comes next: a signed-in user with remembered consent gets the code at once.
+  // Stored only if a signed-in user's consent page comes next; before sign-in the login link carries it sealed.
   const pending = pendingRequestRecord(ctx, valid);
   const signedIn = await currentLoginSession(ctx, request);
   return continueAuthorization(ctx, { request: pending, stored: false, client: valid.client, signedIn, justSignedIn: false });

@@ -8,9 +8,10 @@ import { endLoginSession, startLoginSession } from '../../identity/login-session
 import { upstreamCallbackUrl, upstreamEnv, UpstreamLoginError, upstreamProvider, type UpstreamIdentityProvider } from '../../identity/providers/index.ts';
 import { isTransactionHandle, takeUpstreamTransaction } from '../../identity/upstream-transactions.ts';
 import { issueAuthorizationCode } from '../authorize/issue-code.ts';
+import { takePendingRequest } from '../authorize/pending-requests.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
-import { errorPage, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
-import { codeResponse, errorResponse } from '../authorize/redirect.ts';
+import { errorPage, pageHandler, requestExpiredPage, tooManyRequestsPage } from '../authorize/pages.ts';
+import { codeRedirect, errorResponse } from '../authorize/redirect.ts';
 
 /**
  * Each callback costs a round trip or two to the provider (token exchange, JWKS, userinfo), so one
@@ -44,10 +45,7 @@ export function mountUpstreamCallback(app: Hono, ctx: AppContext): void {
     '/callback',
     pageHandler(ctx, async (c: Context) => {
       const limited = limiter.take(clientAddress(c));
-      if (!limited.ok) {
-        const message = 'Too many sign-in attempts from your network. Wait a minute and try again.';
-        return errorPage(ctx, { title: 'Too many attempts', message }, 429, new Headers({ 'Retry-After': String(limited.retryAfterSeconds) }));
-      }
+      if (!limited.ok) return tooManyRequestsPage(ctx, limited.retryAfterSeconds);
       return completeUpstreamLogin(ctx, provider, c.req.raw);
     }),
   );
@@ -69,7 +67,8 @@ async function completeUpstreamLogin(ctx: AppContext, provider: UpstreamIdentity
   }
 
   const now = ctx.clock.now();
-  const pending = await ctx.storage.authorizationRequests.take(taken.transaction.requestId, now);
+  // The transaction names the request by its handle: usually sealed, as nothing is stored before sign-in.
+  const pending = await takePendingRequest(ctx, taken.transaction.requestId);
   const client = pending ? await resolveClient(ctx, pending.clientId) : null;
   if (!pending || !client) return requestExpiredPage(ctx);
 
@@ -90,15 +89,16 @@ async function completeUpstreamLogin(ctx: AppContext, provider: UpstreamIdentity
   const { session, setCookie } = await startLoginSession(ctx, user);
   ctx.logger.audit('login.succeeded', { ...audit, user_id: user.id, username: user.username, client_id: client.clientId });
 
+  const headers = new Headers();
+  headers.append('Set-Cookie', setCookie);
+  headers.append('Set-Cookie', clearLoginCsrf(ctx));
+  // Built before anything is recorded (HARD-3).
+  const respond = codeRedirect(pending, ctx.config.issuer, headers);
   // The user allowed this client on the consent page before being sent upstream (BP-01, BP-02).
   await ctx.storage.consents.remember(user.id, client.clientId, pending.scopes, now);
   ctx.logger.audit('consent.granted', { user_id: user.id, client_id: client.clientId, scope: pending.scopes.join(' ') });
   const code = await issueAuthorizationCode(ctx, pending, client, session);
-
-  const headers = new Headers();
-  headers.append('Set-Cookie', setCookie);
-  headers.append('Set-Cookie', clearLoginCsrf(ctx));
-  return codeResponse(pending, code, ctx.config.issuer, headers);
+  return respond(code);
 }
 
 /** One page for every refused callback; the audit log has the reason. */

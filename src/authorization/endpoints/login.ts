@@ -6,13 +6,13 @@ import { clearLoginCsrf, issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, veri
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../identity/login-backoff.ts';
 import { currentLoginSession, endLoginSession, startLoginSession } from '../../identity/login-sessions.ts';
 import { upstreamProvider } from '../../identity/providers/index.ts';
-import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
+import type { ClientRecord } from '../../storage/types.ts';
 import { hiddenFields, html, renderLayout, renderLoginPage } from '../../ui/index.ts';
 import { consentUrl, continueAuthorization } from '../authorize/continue.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
 import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
 import { readForm } from '../authorize/params.ts';
-import { isRequestId } from '../authorize/pending-requests.ts';
+import { openPendingRequest, type PendingRequest } from '../authorize/pending-requests.ts';
 import { seeOther } from '../authorize/redirect.ts';
 
 /** One message for every wrong-credentials case, so the page does not reveal which usernames exist. */
@@ -26,17 +26,18 @@ export function mountLogin(app: Hono, ctx: AppContext): void {
   app.post('/logout', pageHandler(ctx, (c: Context) => submitLogout(ctx, c.req.raw)));
 }
 
-interface PendingLogin {
-  request: AuthorizationRequestRecord;
+interface PendingLogin extends PendingRequest {
   client: ClientRecord;
 }
 
-/** The pending authorization request a login belongs to; a login page without one has nothing to continue. */
-async function pendingLogin(ctx: AppContext, requestId: string | null): Promise<PendingLogin | null> {
-  if (!isRequestId(requestId)) return null;
-  const request = await ctx.storage.authorizationRequests.get(requestId, ctx.clock.now());
-  const client = request ? await resolveClient(ctx, request.clientId) : null;
-  return request && client ? { request, client } : null;
+/**
+ * The pending authorization request a login belongs to (usually sealed in the link: nothing is stored
+ * before sign-in); a login page without one has nothing to continue.
+ */
+async function pendingLogin(ctx: AppContext, handle: string | null): Promise<PendingLogin | null> {
+  const pending = await openPendingRequest(ctx, handle);
+  const client = pending ? await resolveClient(ctx, pending.request.clientId) : null;
+  return pending && client ? { ...pending, client } : null;
 }
 
 async function loginPage(
@@ -45,14 +46,14 @@ async function loginPage(
   pending: PendingLogin,
   view: { status: number; error?: string; username?: string; headers?: Headers },
 ): Promise<Response> {
-  const csrf = await issueLoginCsrf(ctx, request, pending.request.id);
+  const csrf = await issueLoginCsrf(ctx, request, pending.handle);
   const headers = new Headers(view.headers);
   if (csrf.setCookie) headers.append('Set-Cookie', csrf.setCookie);
   const page = renderLoginPage({
     branding: branding(ctx.config),
     action: '/login',
     csrfToken: csrf.token,
-    hidden: { request: pending.request.id },
+    hidden: { request: pending.handle },
     clientName: pending.client.clientName,
     ...(view.error !== undefined ? { error: view.error } : {}),
     ...(view.username !== undefined ? { username: view.username } : {}),
@@ -63,7 +64,7 @@ async function loginPage(
 async function showLogin(ctx: AppContext, request: Request): Promise<Response> {
   const pending = await pendingLogin(ctx, new URL(request.url).searchParams.get('request'));
   if (!pending) return requestExpiredPage(ctx);
-  if (upstreamProvider(ctx.config)) return seeOther(consentUrl(ctx, pending.request.id));
+  if (upstreamProvider(ctx.config)) return seeOther(consentUrl(ctx, pending.handle));
   return loginPage(ctx, request, pending, { status: 200 });
 }
 
@@ -72,11 +73,11 @@ async function submitLogin(ctx: AppContext, request: Request, address: string): 
   const pending = await pendingLogin(ctx, form.get('request'));
   if (!pending) return requestExpiredPage(ctx);
   // Users sign in at the upstream identity provider: no password is checked here.
-  if (upstreamProvider(ctx.config)) return seeOther(consentUrl(ctx, pending.request.id));
+  if (upstreamProvider(ctx.config)) return seeOther(consentUrl(ctx, pending.handle));
   const clientId = pending.client.clientId;
 
   // Login CSRF: without the browser's nonce cookie nobody can produce this token. Nothing changes on failure.
-  if (!(await verifyLoginCsrf(ctx, request, pending.request.id, form.get('csrf_token') ?? undefined))) {
+  if (!(await verifyLoginCsrf(ctx, request, pending.handle, form.get('csrf_token') ?? undefined))) {
     return loginPage(ctx, request, pending, { status: 403, error: 'This sign-in form had expired. Please sign in again.' });
   }
 
@@ -119,7 +120,7 @@ async function submitLogin(ctx: AppContext, request: Request, address: string): 
   const headers = new Headers();
   headers.append('Set-Cookie', setCookie);
   headers.append('Set-Cookie', clearLoginCsrf(ctx));
-  return continueAuthorization(ctx, { ...pending, signedIn: { session, user }, justSignedIn: true, headers });
+  return continueAuthorization(ctx, { request: pending.request, stored: pending.stored, client: pending.client, signedIn: { session, user }, justSignedIn: true, headers });
 }
 
 function describeWait(seconds: number): string {
