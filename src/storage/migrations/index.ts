@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import { initial } from './001-initial.ts';
 import { upstreamLogin } from './002-upstream-login.ts';
 import { clientKeys } from './003-client-keys.ts';
+import { boundedGrowth } from './005-bounded-growth.ts';
 
 /** Versioned migrations, applied in name order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
   '001-initial': initial,
   '002-upstream-login': upstreamLogin,
   '003-client-keys': clientKeys,
+  '005-bounded-growth': boundedGrowth,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };
