@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { openPostgresStorage } from '../../src/storage/postgres/open.ts';
 import { describeStorageContract } from './contract.ts';
+import { describeGrowthContract } from './contract-growth.ts';
 
 const url = process.env.DATABASE_URL;
 
@@ -17,7 +18,9 @@ if (!url) {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query(`drop schema if exists ${schema} cascade`);
+    await client.query(`drop schema if exists ${schema}_growth cascade`);
     await client.end();
   });
   describeStorageContract('postgresql', () => openPostgresStorage(url, { schema }));
+  describeGrowthContract('postgresql', () => openPostgresStorage(url, { schema: `${schema}_growth` }));
 }

@@ -5,12 +5,14 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import { describeStorageContract } from './contract.ts';
+import { describeGrowthContract } from './contract-growth.ts';
 
 describeStorageContract('sqlite (in memory)', () => openSqliteStorage(':memory:'));
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 describeStorageContract('sqlite (file, WAL)', () => openSqliteStorage(join(dir, 'contract.db')));
+describeGrowthContract('sqlite (file, WAL)', () => openSqliteStorage(join(dir, 'growth.db')));
 
 describe('sqlite file storage', () => {
   it('keeps data across close and reopen (nothing is lost on restart)', async () => {
