@@ -1,3 +1,4 @@
+import { formatSweep } from './sweep.ts';
 import type { BenchReport } from './results.ts';
 import type { LoadResult } from './load.ts';
 import { best } from './stats.ts';
@@ -127,5 +128,6 @@ export function formatReport(report: BenchReport): string {
   lines.push('', `RSS at the end (MiB): ${Object.entries(report.finalRss).map(([k, v]) => `${k} ${fixed(mib(v), 1)}`).join(', ')}`);
 
   if (report.calibration) lines.push('', 'Calibration', HEADER, loadRow('bare node:http (load-generator ceiling)', report.calibration.bareNodeHttp));
+  if (report.sweep) lines.push('', ...formatSweep(report.sweep));
   return lines.join('\n');
 }

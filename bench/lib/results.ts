@@ -1,3 +1,4 @@
+import type { SweepReport } from './sweep.ts';
 import type { Usage } from '../servers/types.ts';
 import type { LoadResult } from './load.ts';
 import type { BenchProfile, Phase } from './settings.ts';
@@ -42,6 +43,8 @@ export interface BenchReport {
   toolsCall?: { portcullisAuth: LoadResult[]; portcullisNoAuth: LoadResult[]; sdkAuth: LoadResult[]; sdkNoAuth: LoadResult[] };
   refresh?: { portcullis: LoadResult[]; sdk: LoadResult[]; poolPerRun: { portcullis: number; sdk: number } };
   calibration?: { bareNodeHttp: LoadResult[] };
+  /** The expiry sweep on a large store, before and after HARD-8 (bench/lib/sweep.ts). */
+  sweep?: SweepReport;
   /** RSS of every server process at the end of the run, in bytes. */
   finalRss: Record<string, number>;
 }

@@ -18,6 +18,8 @@ export interface BenchProfile {
    * database, the peer in memory); beyond it the pool runs out, which shows as non-2xx responses.
    */
   refreshCeilingPerSecond: { portcullis: number; sdk: number };
+  /** Refresh tokens in the store of the expiry-sweep phase (every other one expired). */
+  sweepRows: number;
 }
 
 export const FULL_PROFILE: BenchProfile = {
@@ -31,6 +33,7 @@ export const FULL_PROFILE: BenchProfile = {
   memoryFlows: 10_000,
   firstTimeFlows: 16,
   refreshCeilingPerSecond: { portcullis: 10_000, sdk: 30_000 },
+  sweepRows: 1_000_000,
 };
 
 export const QUICK_PROFILE: BenchProfile = {
@@ -42,9 +45,10 @@ export const QUICK_PROFILE: BenchProfile = {
   concurrentFlows: 400,
   memoryFlows: 1000,
   firstTimeFlows: 8,
+  sweepRows: 100_000,
 };
 
-export const PHASES = ['flows', 'memory', 'tools-call', 'refresh', 'calibration'] as const;
+export const PHASES = ['flows', 'memory', 'tools-call', 'refresh', 'calibration', 'sweep'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** The profile chosen by BENCH_QUICK, BENCH_SECONDS and BENCH_REPEATS. */
