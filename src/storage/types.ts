@@ -163,7 +163,7 @@ export interface FirstRefreshToken {
 
 /** Options of `collectExpired`: bounded batches with a pause between them, so no sweep holds the process. */
 export interface CollectOptions {
-  /** Rows per delete statement (default 500). */
+  /** Rows per delete statement; by default it adapts so each statement takes about 10 ms (50 to 2,000 rows). */
   batchSize?: number;
   /** Awaited between batches (default: a macrotask turn, `setTimeout(0)`). */
   pause?: () => Promise<void>;

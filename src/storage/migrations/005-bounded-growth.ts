@@ -19,6 +19,8 @@ export const boundedGrowth: Migration = {
     }
     await db.schema.createIndex('grants_revoked_at').on('grants').column('revoked_at').execute();
     await db.schema.createIndex('failures_locked_until').on('failures').column('locked_until').execute();
+    // Removing a client (eviction, pruning) deletes its consents by client.
+    await db.schema.createIndex('consents_client').on('consents').column('client_id').execute();
 
     await db.schema.alterTable('clients').addColumn('last_grant_at', 'bigint').execute();
     await db.schema.createIndex('clients_source_use').on('clients').columns(['source', 'last_grant_at', 'created_at']).execute();

@@ -164,6 +164,14 @@ const grantIsLive = (g: GrantRecord, now: number): boolean => g.revokedAt === nu
 /** The counter of self-registered clients (`counters` row), kept by every statement that adds or removes one. */
 const DCR_COUNTER = 'clients.dcr';
 const DEFAULT_BATCH = 500;
+/**
+ * The sweep's batches adapt so one statement takes about `TARGET_BATCH_MS`: random keys (token hashes)
+ * make each deleted row dirty its own index pages, so the cost per row depends on the disk and on how
+ * busy the machine is. Between `MIN_BATCH` and `MAX_BATCH` rows.
+ */
+const TARGET_BATCH_MS = 10;
+const MIN_BATCH = 50;
+const MAX_BATCH = 2000;
 /** One macrotask turn: pending I/O and timers run before the next batch. Works on every runtime. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -188,7 +196,12 @@ async function deleteClients(db: Db, ids: readonly string[], where?: (q: any) =>
   const gone = await q.returning(['client_id', 'source']).execute();
   if (gone.length === 0) return 0;
   const goneIds = gone.map((r) => r.client_id);
-  await db.deleteFrom('refresh_tokens').where('client_id', 'in', goneIds).execute();
+  // Through the client's grants (both indexed), never a scan of the refresh tokens: eviction and
+  // pruning run this often, on stores with millions of tokens.
+  await db
+    .deleteFrom('refresh_tokens')
+    .where('grant_id', 'in', db.selectFrom('grants').select('id').where('client_id', 'in', goneIds))
+    .execute();
   await db.deleteFrom('grants').where('client_id', 'in', goneIds).execute();
   await db.deleteFrom('authorization_codes').where('client_id', 'in', goneIds).execute();
   await db.deleteFrom('authorization_requests').where('client_id', 'in', goneIds).execute();
@@ -226,15 +239,23 @@ async function markClientUsed(db: Db, clientId: string, now: number): Promise<vo
 }
 
 /**
- * Deletes rows in batches of `size` until fewer come back, pausing between batches, so a sweep of a
- * million rows is many short statements rather than one that holds the process (HARD-8).
+ * Deletes rows in batches until a batch comes back short, pausing between batches, so a sweep of a
+ * million rows is many short statements rather than one that holds the process (HARD-8). A fixed
+ * `batchSize` is used as given; otherwise the size adapts to `TARGET_BATCH_MS` per statement.
  */
-async function inBatches(deleteBatch: () => Promise<number>, size: number, pause: () => Promise<void>): Promise<number> {
+async function inBatches(deleteBatch: (limit: number) => Promise<number>, batchSize: number | undefined, pause: () => Promise<void>): Promise<number> {
+  let size = batchSize ?? DEFAULT_BATCH;
   let total = 0;
   for (;;) {
-    const n = await deleteBatch();
+    const started = performance.now();
+    const n = await deleteBatch(size);
     total += n;
     if (n < size) return total;
+    if (batchSize === undefined) {
+      const ms = performance.now() - started;
+      if (ms > TARGET_BATCH_MS) size = Math.max(MIN_BATCH, Math.floor(size / 2));
+      else if (ms < TARGET_BATCH_MS / 4) size = Math.min(MAX_BATCH, size * 2);
+    }
     await pause();
   }
 }
@@ -842,7 +863,6 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
     },
 
     async collectExpired(now, options = {}) {
-      const size = options.batchSize ?? DEFAULT_BATCH;
       const pause = options.pause ?? nextTurn;
       const deleted = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
       // Each batch is `delete … where key in (select key … where <expired> limit n)`: the inner select
@@ -850,13 +870,13 @@ export function createKyselyStorage(db: Kysely<Database>, onClose: () => Promise
       // the database (and, on SQLite, the event loop) for one batch at a time.
       const sweep = <T extends keyof Database & string>(table: T, key: string, expired: (q: any) => any) =>
         inBatches(
-          async () =>
+          async (limit) =>
             deleted(
               await (db.deleteFrom(table as any) as any)
-                .where(key, 'in', expired((db.selectFrom(table as any) as any).select(key)).limit(size))
+                .where(key, 'in', expired((db.selectFrom(table as any) as any).select(key)).limit(limit))
                 .executeTakeFirst(),
             ),
-          size,
+          options.batchSize,
           pause,
         );
       let n = 0;
