@@ -8,7 +8,7 @@
  *   BENCH_CPU_PROF=1   write a V8 CPU profile of each measured phase to bench/results/profiles/
  *                      (the profiler slows the servers: take figures from a run without it)
  *   BENCH_NO_PIN=1     do not pin the server and the load generator to separate cores
- *   BENCH_ONLY=a,b     only these phases: flows, memory, tools-call, refresh, gateway, calibration
+ *   BENCH_ONLY=a,b     only these phases: flows, memory, tools-call, refresh, gateway, calibration, sweep
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { HttpClient } from './lib/http-client.ts';
 import { MCP_PATH } from './lib/mcp.ts';
 import { clientCount, measureCalibration, measureFlows, measureMemory, measureRefresh, measureToolsCall, signIn, type Bench } from './lib/phases.ts';
 import { formatReport } from './lib/report.ts';
+import { measureSweep } from './lib/sweep.ts';
 import type { BenchReport } from './lib/results.ts';
 import { ServerProcess } from './lib/server-process.ts';
 import { PHASES, phasesFromEnv, profileFromEnv, type BenchProfile, type Phase } from './lib/settings.ts';
@@ -103,6 +104,8 @@ export async function runBench(profile: BenchProfile, options: BenchOptions): Pr
     if (phases.has('refresh')) report.refresh = await measureRefresh(bench);
     if (phases.has('gateway')) report.gateway = await measureGateway(bench, cookies);
     if (phases.has('calibration')) report.calibration = await measureCalibration(bench);
+    // In this process, with the servers idle: it measures its own event loop (bench/lib/sweep.ts).
+    if (phases.has('sweep')) report.sweep = await measureSweep(profile.sweepRows, bench.log);
     for (const server of servers) report.finalRss[server.label] = (await server.usage()).rss;
     return report;
   } finally {

@@ -44,6 +44,7 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
     keys: isResourceOnly(config) ? await KeyStore.load(storage, clock, config.signingAlgorithm) : await KeyStore.open(storage, clock, config.signingAlgorithm),
     grants: new GrantStatus(storage, clock),
     clock,
+    startedAt: clock.now(),
     random: options.random ?? systemRandom,
     fetch: options.fetch ?? globalThis.fetch,
     logger: options.logger ?? createJsonLogger({ level: config.logLevel }),

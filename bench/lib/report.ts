@@ -1,3 +1,4 @@
+import { formatSweep } from './sweep.ts';
 import type { BenchReport } from './results.ts';
 import type { LoadResult } from './load.ts';
 import { best } from './stats.ts';
@@ -148,5 +149,6 @@ export function formatReport(report: BenchReport): string {
   }
 
   if (report.calibration) lines.push('', 'Calibration', HEADER, loadRow('bare node:http (load-generator ceiling)', report.calibration.bareNodeHttp));
+  if (report.sweep) lines.push('', ...formatSweep(report.sweep));
   return lines.join('\n');
 }

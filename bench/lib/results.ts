@@ -1,3 +1,4 @@
+import type { SweepReport } from './sweep.ts';
 import type { Usage } from '../servers/types.ts';
 import type { GatewayReport } from './gateway.ts';
 import type { LoadResult } from './load.ts';
@@ -44,6 +45,8 @@ export interface BenchReport {
   refresh?: { portcullis: LoadResult[]; sdk: LoadResult[]; poolPerRun: { portcullis: number; sdk: number } };
   gateway?: GatewayReport;
   calibration?: { bareNodeHttp: LoadResult[] };
+  /** The expiry sweep on a large store, before and after HARD-8 (bench/lib/sweep.ts). */
+  sweep?: SweepReport;
   /** RSS of every server process at the end of the run, in bytes. */
   finalRss: Record<string, number>;
 }

@@ -20,6 +20,8 @@ export interface BenchProfile {
   refreshCeilingPerSecond: { portcullis: number; sdk: number };
   /** Sequential SSE calls through the gateway, the bare proxy and directly, for the first-event latency. */
   sseSamples: number;
+  /** Refresh tokens in the store of the expiry-sweep phase (every other one expired). */
+  sweepRows: number;
 }
 
 export const FULL_PROFILE: BenchProfile = {
@@ -34,6 +36,7 @@ export const FULL_PROFILE: BenchProfile = {
   firstTimeFlows: 16,
   refreshCeilingPerSecond: { portcullis: 10_000, sdk: 30_000 },
   sseSamples: 300,
+  sweepRows: 1_000_000,
 };
 
 export const QUICK_PROFILE: BenchProfile = {
@@ -46,9 +49,10 @@ export const QUICK_PROFILE: BenchProfile = {
   memoryFlows: 1000,
   firstTimeFlows: 8,
   sseSamples: 100,
+  sweepRows: 100_000,
 };
 
-export const PHASES = ['flows', 'memory', 'tools-call', 'refresh', 'gateway', 'calibration'] as const;
+export const PHASES = ['flows', 'memory', 'tools-call', 'refresh', 'gateway', 'calibration', 'sweep'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** The profile chosen by BENCH_QUICK, BENCH_SECONDS and BENCH_REPEATS. */

@@ -105,9 +105,14 @@ export const configSchema = z.object({
     .object({
       enabled: z.boolean().default(true),
       perMinute: z.number().int().min(1).default(20),
+      maxClients: z.number().int().min(1).max(10_000_000).default(10_000),
+      unusedClientTtl: seconds(600, 31_536_000).default(24 * 3600),
+      idleClientTtl: seconds(3600, 5 * 31_536_000).default(30 * 86_400),
     })
-    .default({ enabled: true, perMinute: 20 })
-    .describe('PORTCULLIS_REGISTRATION (`on`/`off`), PORTCULLIS_REGISTRATION_PER_MINUTE. Dynamic client registration (RFC 7591) and its per-address rate limit.'),
+    .default({ enabled: true, perMinute: 20, maxClients: 10_000, unusedClientTtl: 24 * 3600, idleClientTtl: 30 * 86_400 })
+    .describe(
+      'PORTCULLIS_REGISTRATION (`on`/`off`), PORTCULLIS_REGISTRATION_PER_MINUTE, PORTCULLIS_REGISTRATION_MAX_CLIENTS, PORTCULLIS_REGISTRATION_UNUSED_CLIENT_TTL, PORTCULLIS_REGISTRATION_IDLE_CLIENT_TTL. Dynamic client registration (RFC 7591): its per-address rate limit (`perMinute`); at most `maxClients` self-registered clients, where at the limit the oldest one that never completed an authorization (and is over 10 minutes old) makes room for a new one; self-registered clients that never completed an authorization are removed after `unusedClientTtl` seconds (default 1 day), and those with no live grant whose last authorization is older than `idleClientTtl` seconds (default 30 days). Clients added with `portcullis clients add` are never capped or removed. `portcullis clients prune` applies the same rules at once.',
+    ),
   clientIdMetadataDocuments: clientIdMetadataDocumentsSchema,
   loginSessionTtl: seconds(60, 30 * 86_400).default(12 * 3600).describe('PORTCULLIS_LOGIN_SESSION_TTL. How long a browser stays signed in, in seconds.'),
   mcpSessionIdleTtl: seconds(30, 86_400).default(1800).describe('PORTCULLIS_MCP_SESSION_IDLE_TTL. An MCP session idle for this many seconds is closed.'),

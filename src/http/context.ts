@@ -15,6 +15,8 @@ export interface AppContext {
   readonly keys: KeyStore;
   readonly grants: GrantStatus;
   readonly clock: Clock;
+  /** When this server process started (clock time): refresh retries after a crash count from here (HARD-9). */
+  readonly startedAt: number;
   readonly random: RandomBytes;
   readonly fetch: typeof fetch;
   readonly logger: Logger;

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
+import { clientPruneRule } from '../authorization/clients/client-expiry.ts';
 import { ensureFirstAdmin, type FirstAdmin } from '../bootstrap/first-admin.ts';
 import { openDatabase } from '../bootstrap/open-database.ts';
 import { ConfigError, resolveConfig, type ResolvedConfig } from '../config/resolve.ts';
@@ -36,7 +37,10 @@ export interface NodeServer extends ReadyInfo {
   close(): Promise<void>;
 }
 
-/** Expired codes, requests, tokens and sessions are deleted this often. */
+/**
+ * Expired codes, requests, tokens and sessions, and self-registered clients past their expiry, are
+ * deleted this often, in small batches with a turn of the event loop between them (HARD-8).
+ */
 const COLLECT_EXPIRED_MS = 10 * 60_000;
 /**
  * Signing keys are re-read this often, so a `portcullis keys rotate` run against the same database
@@ -85,7 +89,8 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
   const timers = [
     every(COLLECT_EXPIRED_MS, async () => {
       const removed = await ctx.storage.collectExpired(ctx.clock.now());
-      if (removed) logger.debug('expired rows collected', { removed });
+      const clients = await ctx.storage.clients.prune(clientPruneRule(ctx.config, ctx.clock.now()));
+      if (removed || clients) logger.debug('expired rows collected', { removed, clients });
     }, logger, 'collecting expired rows'),
     every(KEY_RELOAD_MS, () => ctx.keys.reload(), logger, 'reloading signing keys'),
   ];

@@ -43,6 +43,33 @@ export interface ClientRecord {
   jwks?: JwkSet | null;
   /** …or by URL (`jwks_uri`, fetched with the SSRF guard). At most one of the two. */
   jwksUri?: string | null;
+  /** When the client last completed a grant (code redeemed, token issued); null: never. Set by the storage. */
+  lastGrantAt?: number | null;
+}
+
+/** Room for self-registered (`dcr`) clients: how many may exist, and which may make way for a new one. */
+export interface ClientCap {
+  /** At most this many `dcr` clients. */
+  max: number;
+  /**
+   * At the cap, the oldest `dcr` client that never completed a grant and was created before this time
+   * is removed to make room (a flood of unused registrations cannot lock out new clients). Younger ones
+   * are kept: they may be in their first authorization.
+   */
+  evictUnusedCreatedBefore: number;
+}
+
+/** Which self-registered clients `clients.prune` removes. Operator (`cli`) clients are never pruned. */
+export interface ClientPruneRule {
+  now: number;
+  /** Never completed a grant and created before this time. */
+  unusedCreatedBefore: number;
+  /** Completed its last grant before this time and has no live grant now. */
+  idleSince: number;
+  /** Rows per batch (default 500). */
+  batchSize?: number;
+  /** Awaited between batches, so a long prune lets other work run. */
+  pause?: () => Promise<void>;
 }
 
 /** A pending authorization request between /authorize and the consent decision. */
@@ -76,7 +103,8 @@ export interface AuthorizationCodeRecord {
 }
 
 export type ConsumeCodeResult =
-  | { status: 'ok'; code: AuthorizationCodeRecord }
+  /** The code is used, its grant created (and its first refresh token, when one was given), all in one step. */
+  | { status: 'ok'; code: AuthorizationCodeRecord; grant: GrantRecord }
   /** The code was redeemed before: the caller revokes what it issued. */
   | { status: 'replayed'; code: AuthorizationCodeRecord }
   | { status: 'invalid' };
@@ -119,6 +147,27 @@ export interface RotateRefreshInput {
   successor: RefreshTokenRecord;
   now: number;
   gracePeriodMs: number;
+  /**
+   * When this server process started. A token rotated before it (at most `restartWindowMs` before)
+   * whose successor was never used is a retry for `gracePeriodMs` after the start: the grace period
+   * does not run while the server is down (HARD-9; README "Refresh tokens").
+   */
+  startedAt?: number;
+  restartWindowMs?: number;
+}
+
+/** The first refresh token of a grant, created with the grant when its code is redeemed. */
+export interface FirstRefreshToken {
+  tokenHash: string;
+  expiresAt: number;
+}
+
+/** Options of `collectExpired`: bounded batches with a pause between them, so no sweep holds the process. */
+export interface CollectOptions {
+  /** Rows per delete statement; by default it adapts so each statement takes about 10 ms (50 to 2,000 rows). */
+  batchSize?: number;
+  /** Awaited between batches (default: a macrotask turn, `setTimeout(0)`). */
+  pause?: () => Promise<void>;
 }
 
 export interface LoginSessionRecord {
@@ -203,13 +252,24 @@ export interface Storage {
     setPassword(id: string, passwordHash: string): Promise<void>;
   };
   readonly clients: {
-    create(client: ClientRecord): Promise<void>;
+    /**
+     * Stores the client. With `cap` (self-registered clients only) it is atomic with the cap: when
+     * `cap.max` `dcr` clients exist, the oldest evictable one is removed to make room, and when none is,
+     * nothing is stored and the result is false. Never a count of the table; safe under concurrency.
+     */
+    create(client: ClientRecord, cap?: ClientCap): Promise<boolean>;
     get(clientId: string): Promise<ClientRecord | null>;
     byMetadataHash(hash: string): Promise<ClientRecord | null>;
     list(): Promise<ClientRecord[]>;
     /** Removes the client and revokes everything issued to it. */
     remove(clientId: string): Promise<boolean>;
     count(source?: ClientSource): Promise<number>;
+    /**
+     * Removes self-registered clients that never completed a grant (created before
+     * `unusedCreatedBefore`) or whose last grant was completed before `idleSince` and that have no live
+     * grant, with everything issued to them, in batches. Returns how many were removed.
+     */
+    prune(rule: ClientPruneRule): Promise<number>;
   };
   readonly authorizationRequests: {
     create(request: AuthorizationRequestRecord): Promise<void>;
@@ -229,11 +289,14 @@ export interface Storage {
      * Atomic single use: exactly one caller gets `ok`, later callers `replayed`, an unknown or expired
      * code is `invalid`. On `ok` it creates the code's grant (id `code.grantId`, the code's user, client, scopes and
      * resource, `createdAt = now`) in the same transaction, so a concurrent replay always finds the
-     * grant to revoke (SEC-16).
+     * grant to revoke (SEC-16); with `refreshToken` (given when the code allows one) also the grant's
+     * first refresh token, so no crash leaves a grant without its refresh token (HARD-9); and it records
+     * the client's use (`lastGrantAt`). Either all of it happens or none.
      */
-    redeem(codeHash: string, now: number, grantExpiresAt: number): Promise<ConsumeCodeResult>;
+    redeem(codeHash: string, now: number, grantExpiresAt: number, refreshToken?: FirstRefreshToken | null): Promise<ConsumeCodeResult>;
   };
   readonly grants: {
+    /** Stores the grant and records the client's use (`lastGrantAt`). */
     create(grant: GrantRecord): Promise<void>;
     get(id: string): Promise<GrantRecord | null>;
     /** Revokes the grant and all its refresh tokens. Returns false if it was unknown or already revoked. */
@@ -245,7 +308,11 @@ export interface Storage {
     get(tokenHash: string): Promise<RefreshTokenRecord | null>;
     /** The token and its grant in one read (the refresh grant checks both before rotating); null when either is missing. */
     getWithGrant(tokenHash: string): Promise<{ token: RefreshTokenRecord; grant: GrantRecord } | null>;
-    /** Atomic rotation with reuse detection (OAuth 2.1 §4.3.1) and a grace period for retries. */
+    /**
+     * Atomic rotation with reuse detection (OAuth 2.1 §4.3.1) and a grace period for retries. A grant
+     * keeps at most two rows: its live token and the one it replaced (for retries); older spent tokens
+     * are deleted here, and recognised as reuse by their family tag instead (refresh-secrets.ts, HARD-8).
+     */
     rotate(input: RotateRefreshInput): Promise<RotateResult>;
   };
   readonly consents: {
@@ -318,8 +385,8 @@ export interface Storage {
    * key, e.g. after a rotation of that key; returns how many values it changed.
    */
   rewrapSecrets(): Promise<number>;
-  /** Deletes expired rows; returns how many. */
-  collectExpired(now: number): Promise<number>;
+  /** Deletes expired rows in bounded batches with a pause between them; returns how many. */
+  collectExpired(now: number, options?: CollectOptions): Promise<number>;
   /** True when the database answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

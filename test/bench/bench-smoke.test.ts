@@ -21,6 +21,7 @@ const TINY: BenchProfile = {
   firstTimeFlows: 3,
   refreshCeilingPerSecond: { portcullis: 20_000, sdk: 50_000 },
   sseSamples: 3,
+  sweepRows: 2000,
 };
 
 describe('bench harness (npm run bench) smoke test', () => {
@@ -51,6 +52,13 @@ describe('bench harness (npm run bench) smoke test', () => {
     const figures = headline(report);
     assert.ok(Number.isFinite(figures.portcullisAuthRatio) && Number.isFinite(figures.refreshVsSdk) && Number.isFinite(figures.gatewayRelayRatio));
     const table = formatReport(report);
-    for (const heading of ['MCP tools/call', 'Refresh grant', 'Full flow', 'Memory', 'Gateway', 'relay ratio', 'Calibration']) assert.match(table, new RegExp(heading));
+    for (const heading of ['MCP tools/call', 'Refresh grant', 'Full flow', 'Memory', 'Gateway', 'relay ratio', 'Calibration', 'Expiry sweep']) assert.match(table, new RegExp(heading));
+    // HARD-8: the sweep phase deleted the same rows both ways, the new way in batches.
+    const { sweep } = report;
+    assert.ok(sweep);
+    assert.equal(sweep.before.full.rowsDeleted, 1000);
+    assert.equal(sweep.after.full.rowsDeleted, 1000);
+    assert.ok(sweep.after.full.batches >= 2, 'the batched sweep ran more than one statement');
+    assert.equal(sweep.after.empty.rowsDeleted, 0);
   });
 });

@@ -93,6 +93,17 @@ describe('resolveConfig', () => {
 
   it('registration can be switched off and its rate set from the environment', () => {
     const c = fromEnv({ PORTCULLIS_REGISTRATION: 'off', PORTCULLIS_REGISTRATION_PER_MINUTE: '5' });
-    assert.deepEqual(c.registration, { enabled: false, perMinute: 5 });
+    assert.deepEqual(c.registration, { enabled: false, perMinute: 5, maxClients: 10_000, unusedClientTtl: 86_400, idleClientTtl: 30 * 86_400 });
+  });
+
+  it('HARD-7 the self-registered client cap and expiry are set from the environment and validated', () => {
+    const c = fromEnv({
+      PORTCULLIS_REGISTRATION_MAX_CLIENTS: '50',
+      PORTCULLIS_REGISTRATION_UNUSED_CLIENT_TTL: '3600',
+      PORTCULLIS_REGISTRATION_IDLE_CLIENT_TTL: '86400',
+    });
+    assert.deepEqual(c.registration, { enabled: true, perMinute: 20, maxClients: 50, unusedClientTtl: 3600, idleClientTtl: 86_400 });
+    assert.throws(() => fromEnv({ PORTCULLIS_REGISTRATION_MAX_CLIENTS: '0' }), /maxClients/);
+    assert.throws(() => fromEnv({ PORTCULLIS_REGISTRATION_UNUSED_CLIENT_TTL: '5' }), /unusedClientTtl/);
   });
 });

@@ -321,8 +321,37 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       await s.refreshTokens.rotate({ tokenHash: first.tokenHash, successor, now: NOW, gracePeriodMs: 30_000 });
       const third = refresh(g.id, { tokenHash: id('rt') });
       await s.refreshTokens.rotate({ tokenHash: successor.tokenHash, successor: third, now: NOW + 10, gracePeriodMs: 30_000 });
-      const retry = await s.refreshTokens.rotate({ tokenHash: first.tokenHash, successor, now: NOW + 20, gracePeriodMs: 30_000 });
-      assert.equal(retry.status, 'reused', 'the successor was already used, so the old token is stolen');
+      const fourth = refresh(g.id, { tokenHash: id('rt') });
+      const other = await s.refreshTokens.rotate({ tokenHash: successor.tokenHash, successor: fourth, now: NOW + 20, gracePeriodMs: 30_000 });
+      assert.equal(other.status, 'reused', 'a retry must ask for the successor the token was rotated to');
+      assert.notEqual((await s.grants.get(g.id))?.revokedAt, null);
+    });
+
+    it('HARD-8 refresh rotation: a grant keeps only its live token and the one it replaced, however often it refreshes', async () => {
+      const g = grant();
+      await s.grants.create(g);
+      const chain = [refresh(g.id)];
+      await s.refreshTokens.create(chain[0]!);
+      for (let i = 1; i <= 20; i++) {
+        const next = refresh(g.id, { tokenHash: id('rt') });
+        const r = await s.refreshTokens.rotate({ tokenHash: chain[i - 1]!.tokenHash, successor: next, now: NOW + i * 1000, gracePeriodMs: 30_000 });
+        assert.equal(r.status, 'rotated');
+        chain.push(next);
+      }
+      const stored = (await Promise.all(chain.map((t) => s.refreshTokens.get(t.tokenHash)))).filter((t) => t !== null);
+      assert.deepEqual(
+        stored.map((t) => t.tokenHash),
+        chain.slice(-2).map((t) => t.tokenHash),
+        'after 20 refreshes the grant has two rows: the live token and its predecessor',
+      );
+      // The predecessor still answers a retry with the same successor…
+      const retry = await s.refreshTokens.rotate({ tokenHash: chain[19]!.tokenHash, successor: chain[20]!, now: NOW + 20_500, gracePeriodMs: 30_000 });
+      assert.equal(retry.status, 'retry');
+      // …an older spent token is unknown to the storage: the refresh grant recognises it by its family
+      // tag and revokes the grant (test/token/refresh-growth.test.ts).
+      const old = await s.refreshTokens.rotate({ tokenHash: chain[3]!.tokenHash, successor: chain[4]!, now: NOW + 20_600, gracePeriodMs: 30_000 });
+      assert.equal(old.status, 'invalid');
+      assert.equal((await s.grants.get(g.id))?.revokedAt, null);
     });
 
     it('SEC-37 refresh rotation: expired tokens and tokens of revoked or expired grants are invalid', async () => {

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { KeyRing } from '../../src/keys/key-encryption.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/open.ts';
 import { describeStorageContract } from './contract.ts';
+import { describeGrowthContract } from './contract-growth.ts';
 
 const url = process.env.DATABASE_URL;
 
@@ -18,6 +19,7 @@ if (!url) {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query(`drop schema if exists ${schema} cascade`);
+    await client.query(`drop schema if exists ${schema}_growth cascade`);
     await client.end();
   });
   // Instances of one deployment share the key-encryption key.
@@ -36,4 +38,5 @@ if (!url) {
       await client.end();
     },
   });
+  describeGrowthContract('postgresql', () => openPostgresStorage(url, { schema: `${schema}_growth`, keyRing }));
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import { describeStorageContract } from './contract.ts';
+import { describeGrowthContract } from './contract-growth.ts';
 
 describeStorageContract('sqlite (in memory)', () => openSqliteStorage(':memory:'));
 
@@ -19,6 +20,7 @@ describeStorageContract('sqlite (file, WAL)', () => openSqliteStorage(join(dir, 
     return () => openSqliteStorage(path);
   },
 });
+describeGrowthContract('sqlite (file, WAL)', () => openSqliteStorage(join(dir, 'growth.db')));
 
 describe('sqlite file storage', () => {
   it('keeps data across close and reopen (nothing is lost on restart)', async () => {

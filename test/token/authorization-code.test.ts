@@ -37,7 +37,8 @@ describe('authorization_code grant', () => {
     assert.equal(body.token_type, 'Bearer');
     assert.equal(body.expires_in, 3600);
     assert.equal(body.scope, 'tasks:read offline_access');
-    assert.match(body.refresh_token ?? '', /^pcr_[A-Za-z0-9_-]{43}$/);
+    // pcr_<grant id>.<family tag>.<256 random bits> (refresh-secrets.ts).
+    assert.match(body.refresh_token ?? '', /^pcr_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
     assert.equal(body.id_token, undefined, 'no id_token without openid');
     // Only the hash of the refresh token is stored.
     assert.ok(await t.storage.refreshTokens.get(hashSecret(body.refresh_token!)));

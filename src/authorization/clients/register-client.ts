@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { ClientRecord, ClientSource, JwkSet, Storage, TokenEndpointAuthMethod } from '../../storage/types.ts';
+import type { ClientCap, ClientRecord, ClientSource, JwkSet, Storage, TokenEndpointAuthMethod } from '../../storage/types.ts';
 import type { Clock } from '../../util/clock.ts';
 import { seconds } from '../../util/clock.ts';
 import { hashSecret, opaqueToken, randomId, type RandomBytes } from '../../util/crypto.ts';
@@ -252,10 +252,11 @@ export interface RegisterClientDeps {
 export interface RegisterClientOptions {
   source: ClientSource;
   /**
-   * Dynamic registrations only: refuse new clients once this many exist, so an open registration
-   * endpoint cannot fill the database. Reused public registrations are still answered.
+   * Dynamic registrations only: how many self-registered clients may exist and which may make room
+   * (client-expiry.ts), so an open registration endpoint cannot fill the database. Enforced by the
+   * storage atomically with the insert. Reused public registrations are still answered.
    */
-  maxDynamicClients?: number;
+  cap?: ClientCap;
 }
 
 export interface RegisteredClient {
@@ -279,13 +280,6 @@ export async function registerClient(deps: RegisterClientDeps, metadata: ClientM
     const existing = await deps.storage.clients.byMetadataHash(metadataHash);
     if (existing) return { client: existing, clientSecret: null, reused: true };
   }
-  if (options.source === 'dcr' && options.maxDynamicClients !== undefined) {
-    if ((await deps.storage.clients.count('dcr')) >= options.maxDynamicClients) {
-      throw new OAuthError('temporarily_unavailable', 'This server has reached its limit of registered clients. Ask its operator to remove unused ones.', {
-        detail: `dynamic client cap of ${options.maxDynamicClients} reached`,
-      });
-    }
-  }
   // private_key_jwt clients prove themselves with their keys: they get no secret.
   const usesSecret = metadata.tokenEndpointAuthMethod === 'client_secret_basic' || metadata.tokenEndpointAuthMethod === 'client_secret_post';
   const clientSecret = usesSecret ? opaqueToken('pcs_', deps.random) : null;
@@ -297,7 +291,12 @@ export async function registerClient(deps: RegisterClientDeps, metadata: ClientM
     source: options.source,
     createdAt: deps.clock.now(),
   };
-  await deps.storage.clients.create(client);
+  const cap = options.source === 'dcr' ? options.cap : undefined;
+  if (!(await deps.storage.clients.create(client, cap))) {
+    throw new OAuthError('temporarily_unavailable', 'This server has reached its limit of registered clients. Ask its operator to remove unused ones.', {
+      detail: `dynamic client cap of ${cap?.max} reached and no unused client old enough to make room`,
+    });
+  }
   return { client, clientSecret, reused: false };
 }
 

@@ -4,26 +4,24 @@ import { OAuthError } from '../../errors/oauth-error.ts';
 import { NO_STORE } from '../../errors/render.ts';
 import type { AppContext } from '../../http/context.ts';
 import { clientAddress, createRateLimiter, rateLimit } from '../../http/rate-limit.ts';
+import { registrationCap } from '../clients/client-expiry.ts';
 import { clientInformationResponse, registerClient, validateClientMetadata } from '../clients/register-client.ts';
 
 export interface RegistrationOptions {
-  /** Dynamically registered clients beyond this are refused (503) until an operator removes some. */
+  /** Overrides `registration.maxClients` (tests). */
   maxDynamicClients?: number;
 }
-
-export const DEFAULT_MAX_DYNAMIC_CLIENTS = 10_000;
 /** A registration request is a few hundred bytes; 64 KiB leaves room for long URI lists and no more. */
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * `POST /register`: Dynamic Client Registration (RFC 7591 §3; MCP AS-05). Open registration, so it is
- * rate-limited per client address (SEC-48) and capped in total; identical public registrations
+ * rate-limited per client address (SEC-48) and capped in total (client-expiry.ts); identical public registrations
  * reuse one client. When registration is disabled the route does not exist (404) and the metadata
  * does not advertise it.
  */
 export function mountRegistration(app: Hono, ctx: AppContext, options: RegistrationOptions = {}): void {
   if (!ctx.capabilities.endpoints.registration) return;
-  const maxDynamicClients = options.maxDynamicClients ?? DEFAULT_MAX_DYNAMIC_CLIENTS;
   const limiter = createRateLimiter({ perMinute: ctx.config.registration.perMinute, clock: ctx.clock });
 
   app.post(
@@ -38,7 +36,9 @@ export function mountRegistration(app: Hono, ctx: AppContext, options: Registrat
     async (c) => {
       const body: unknown = await c.req.json().catch(() => undefined);
       const metadata = validateClientMetadata(body, ctx.capabilities);
-      const { client, clientSecret, reused } = await registerClient(ctx, metadata, { source: 'dcr', maxDynamicClients });
+      const cap = registrationCap(ctx.config, ctx.clock.now());
+      if (options.maxDynamicClients !== undefined) cap.max = options.maxDynamicClients;
+      const { client, clientSecret, reused } = await registerClient(ctx, metadata, { source: 'dcr', cap });
       ctx.logger.audit('client.registered', {
         client_id: client.clientId,
         client_name: client.clientName,

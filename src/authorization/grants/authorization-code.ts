@@ -1,6 +1,6 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../http/context.ts';
-import type { AuthorizationCodeRecord, ClientRecord, GrantRecord } from '../../storage/types.ts';
+import type { AuthorizationCodeRecord, ClientRecord } from '../../storage/types.ts';
 import { hashSecret, PKCE_VERIFIER, pkceS256, safeEqual } from '../../util/crypto.ts';
 import { sameResource } from '../authorize/resource.ts';
 import type { FormParams } from '../form.ts';
@@ -22,8 +22,9 @@ const invalidGrant = (detail: string): OAuthError => new OAuthError('invalid_gra
  * `resource` (RFC 8707). A request failing any of them changes nothing: the code stays usable by
  * its rightful client, since nobody else can produce its verifier, and a bad request is never
  * taken for a replay (SEC-16: revoking on an invalid replay would hand attackers a denial of service).
- * Only then is the code redeemed, atomically with the creation of its grant. A second *valid*
- * redemption is a replay: the grant the code issued is revoked with all its tokens.
+ * Only then is the code redeemed, atomically with the creation of its grant and its first refresh
+ * token (HARD-9: no crash can leave a grant without one). A second *valid* redemption is a replay:
+ * the grant the code issued is revoked with all its tokens.
  */
 export const authorizationCodeGrant: GrantType = {
   name: 'authorization_code',
@@ -44,39 +45,16 @@ export const authorizationCodeGrant: GrantType = {
     checkBindings(found.code, client, verifier, form);
 
     const grantExpiresAt = now + ctx.config.refreshTokenAbsoluteTtl * 1000;
-    const redeemed = await ctx.storage.authorizationCodes.redeem(codeHash, now, grantExpiresAt);
+    const refreshToken = found.code.issueRefreshToken ? await newRefreshToken(ctx, found.code.grantId) : undefined;
+    const firstRefresh = refreshToken === undefined ? null : { tokenHash: hashSecret(refreshToken), expiresAt: refreshTokenExpiry(ctx, now, grantExpiresAt) };
+    const redeemed = await ctx.storage.authorizationCodes.redeem(codeHash, now, grantExpiresAt, firstRefresh);
     if (redeemed.status === 'replayed') {
       await revokeWhatTheCodeIssued(ctx, redeemed.code, now);
       throw invalidGrant('code replayed: its grant was revoked');
     }
     if (redeemed.status === 'invalid') throw invalidGrant('code expired before it was redeemed');
 
-    const record = redeemed.code;
-    const grant: GrantRecord = {
-      id: record.grantId,
-      userId: record.userId,
-      clientId: record.clientId,
-      scopes: record.scopes,
-      resource: record.resource,
-      createdAt: now,
-      expiresAt: grantExpiresAt,
-      revokedAt: null,
-    };
-
-    let refreshToken: string | undefined;
-    if (record.issueRefreshToken) {
-      refreshToken = newRefreshToken(ctx);
-      await ctx.storage.refreshTokens.create({
-        tokenHash: hashSecret(refreshToken),
-        grantId: grant.id,
-        clientId: grant.clientId,
-        scopes: grant.scopes,
-        issuedAt: now,
-        expiresAt: refreshTokenExpiry(ctx, now, grant.expiresAt),
-        rotatedAt: null,
-        successorHash: null,
-      });
-    }
+    const { code: record, grant } = redeemed;
 
     let idToken: string | undefined;
     if (grant.scopes.includes(OPENID_SCOPE)) {

@@ -1,10 +1,14 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
+import type { AppContext } from '../../http/context.ts';
 import { effectiveScopes, parseScope } from '../../resource/scopes.ts';
 import { hashSecret } from '../../util/crypto.ts';
 import { sameResource } from '../authorize/resource.ts';
 import type { GrantType } from './grant-type.ts';
 import { tokenResponse } from './issue.ts';
-import { refreshTokenExpiry, successorOf } from './refresh-secrets.ts';
+import { familyOf, refreshTokenExpiry, successorOf } from './refresh-secrets.ts';
+
+/** How long before a restart a rotation may have happened for its retry to count after the restart (HARD-9). */
+export const RESTART_WINDOW_MS = 15 * 60_000;
 
 const INVALID_REFRESH = 'The refresh token is invalid, expired, or was revoked.';
 
@@ -19,6 +23,19 @@ const OFFLINE_ACCESS = 'offline_access';
  * `refreshGracePeriod` (a lost response, two tabs refreshing at once) gets the same successor and a
  * fresh access token. A rotated token presented after the grace period is treated as stolen: the
  * whole grant is revoked (OAuth 2.1 §4.3.1). `refreshGracePeriod: 0` is strict OAuth 2.1 reuse detection.
+ *
+ * What reuse detection keeps (HARD-8): a grant's live token and the one it replaced, no more. That
+ * predecessor answers retries (lost responses) with the same successor; every older spent token is
+ * deleted at rotation, and if it comes back its family tag (refresh-secrets.ts) names its grant, which
+ * is revoked as for any reuse. So the table holds at most two rows per grant, however often it refreshes.
+ *
+ * Crashes (HARD-9): a rotation commits before its response is sent. If the server dies in between, the
+ * client retries the same token once the server is back, possibly later than the grace period. The rule:
+ * a spent token whose successor has never been used is a retry (1) within the grace period of its
+ * rotation, or (2) when it was rotated at most `RESTART_WINDOW_MS` before this server process started
+ * and the retry comes within the grace period of the start: the grace period does not run while the
+ * server is down. A thief's replay is still reuse once the successor has been used, or outside those
+ * windows (`isHonestRetry` in the storage layer).
  *
  * The token's bindings (client, scope, resource, grant lifetime) are checked before rotation, so a
  * bad request changes nothing.
@@ -37,7 +54,10 @@ export const refreshTokenGrant: GrantType = {
 
     // One read for both: the token's bindings and its grant are all checked before anything changes.
     const found = await ctx.storage.refreshTokens.getWithGrant(tokenHash);
-    if (!found) throw invalidGrant('unknown refresh token');
+    if (!found) {
+      await revokeIfOldSpentToken(ctx, client.clientId, presented, now);
+      throw invalidGrant('unknown refresh token');
+    }
     const { token: record, grant } = found;
     // SEC-34: bound to the client it was issued to. Another client's attempt changes nothing.
     if (record.clientId !== client.clientId) throw invalidGrant('refresh token issued to another client');
@@ -54,7 +74,7 @@ export const refreshTokenGrant: GrantType = {
     }
     const scopes = narrowedScopes(form.get('scope'), grant.scopes);
 
-    const successor = await successorOf(ctx, presented);
+    const successor = await successorOf(ctx, presented, grant.id);
     const result = await ctx.storage.refreshTokens.rotate({
       tokenHash,
       successor: {
@@ -70,6 +90,8 @@ export const refreshTokenGrant: GrantType = {
       },
       now,
       gracePeriodMs: ctx.config.refreshGracePeriod * 1000,
+      startedAt: ctx.startedAt,
+      restartWindowMs: RESTART_WINDOW_MS,
     });
 
     switch (result.status) {
@@ -95,6 +117,22 @@ export const refreshTokenGrant: GrantType = {
     }
   },
 };
+
+/**
+ * An unknown token with a genuine family tag was issued for that grant and has since been deleted as
+ * an older spent token: presenting it is reuse, and the grant is revoked (HARD-8). Only for the client
+ * the grant belongs to (SEC-34: another client's attempt changes nothing). A grant already gone or
+ * revoked, or a token without a genuine tag, changes nothing.
+ */
+async function revokeIfOldSpentToken(ctx: AppContext, clientId: string, presented: string, now: number): Promise<void> {
+  const family = await familyOf(ctx, presented);
+  if (!family) return;
+  const grant = await ctx.storage.grants.get(family.grantId);
+  if (!grant || grant.clientId !== clientId || grant.revokedAt !== null || grant.expiresAt <= now) return;
+  if (!(await ctx.storage.grants.revoke(grant.id, now))) return;
+  ctx.grants.markRevoked(grant.id);
+  ctx.logger.audit('refresh.reuse_detected', { client_id: clientId, user_id: grant.userId, grant_id: grant.id });
+}
 
 /**
  * SEC-36 / OAuth 2.1 §4.3.1: `scope` may name the granted scopes or fewer (including those a

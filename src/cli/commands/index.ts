@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { clientsAdd } from './clients-add.ts';
 import { clientsList } from './clients-list.ts';
+import { clientsPrune } from './clients-prune.ts';
 import { clientsRemove } from './clients-remove.ts';
 import { configCheck } from './config-check.ts';
 import { keysList } from './keys-list.ts';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   clientsAdd,
   clientsList,
   clientsRemove,
+  clientsPrune,
   keysRotate,
   keysList,
   keysRewrap,

@@ -3,6 +3,7 @@ import { initial } from './001-initial.ts';
 import { upstreamLogin } from './002-upstream-login.ts';
 import { clientKeys } from './003-client-keys.ts';
 import { oneActiveSigningKey } from './004-one-active-signing-key.ts';
+import { boundedGrowth } from './005-bounded-growth.ts';
 
 /** Versioned migrations, applied in name order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ export const migrations: Record<string, Migration> = {
   '002-upstream-login': upstreamLogin,
   '003-client-keys': clientKeys,
   '004-one-active-signing-key': oneActiveSigningKey,
+  '005-bounded-growth': boundedGrowth,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

@@ -4,11 +4,13 @@ import { migrationProvider } from '../migrations/index.ts';
 import type {
   AuthorizationCodeRecord,
   AuthorizationRequestRecord,
+  ClientCap,
   ClientRecord,
   ClientSource,
   GrantRecord,
   JwkSet,
   RefreshTokenRecord,
+  RotateRefreshInput,
   SigningKeyRecord,
   Storage,
   TaskRecord,
@@ -55,6 +57,38 @@ const toClient = (r: Row<'clients'>): ClientRecord => ({
   // Only clients that have keys carry the fields, so records of every other client stay as they were.
   ...(r.jwks !== null ? { jwks: JSON.parse(r.jwks) as JwkSet } : {}),
   ...(r.jwks_uri !== null ? { jwksUri: r.jwks_uri } : {}),
+  ...(r.last_grant_at !== null ? { lastGrantAt: num(r.last_grant_at) } : {}),
+});
+
+const toClientRow = (c: ClientRecord): Row<'clients'> => ({
+  client_id: c.clientId,
+  secret_hash: c.secretHash,
+  client_name: c.clientName,
+  redirect_uris: JSON.stringify(c.redirectUris),
+  grant_types: join(c.grantTypes),
+  response_types: join(c.responseTypes),
+  token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+  application_type: c.applicationType,
+  scope: c.scope,
+  client_uri: c.clientUri,
+  logo_uri: c.logoUri,
+  metadata_hash: c.metadataHash,
+  source: c.source,
+  created_at: c.createdAt,
+  jwks: c.jwks ? JSON.stringify(c.jwks) : null,
+  jwks_uri: c.jwksUri ?? null,
+  last_grant_at: c.lastGrantAt ?? null,
+});
+
+const toGrantRow = (g: GrantRecord): Row<'grants'> => ({
+  id: g.id,
+  user_id: g.userId,
+  client_id: g.clientId,
+  scopes: join(g.scopes),
+  resource: g.resource,
+  created_at: g.createdAt,
+  expires_at: g.expiresAt,
+  revoked_at: g.revokedAt,
 });
 
 const toRequest = (r: Row<'authorization_requests'>): AuthorizationRequestRecord => ({
@@ -140,10 +174,123 @@ const keyRow = (k: SigningKeyRecord, sealed: string): Row<'signing_keys'> => ({
 
 const grantIsLive = (g: GrantRecord, now: number): boolean => g.revokedAt === null && g.expiresAt > now;
 
+/** The counter of self-registered clients (`counters` row), kept by every statement that adds or removes one. */
+const DCR_COUNTER = 'clients.dcr';
+const DEFAULT_BATCH = 500;
+/**
+ * The sweep's batches adapt so one statement takes about `TARGET_BATCH_MS`: random keys (token hashes)
+ * make each deleted row dirty its own index pages, so the cost per row depends on the disk and on how
+ * busy the machine is. Between `MIN_BATCH` and `MAX_BATCH` rows.
+ */
+const TARGET_BATCH_MS = 10;
+const MIN_BATCH = 50;
+const MAX_BATCH = 2000;
+/** One macrotask turn: pending I/O and timers run before the next batch. Works on every runtime. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Thrown inside a transaction to roll it back when a self-registered client finds no room. */
+class NoRoom extends Error {}
+
+async function bumpClientCounter(db: Db, by: number): Promise<number> {
+  const r = await db
+    .updateTable('counters')
+    .set({ value: sql<number>`value + ${by}` })
+    .where('name', '=', DCR_COUNTER)
+    .returning('value')
+    .executeTakeFirstOrThrow();
+  return num(r.value);
+}
+
+/** Deletes clients and everything issued to them; keeps the counter of self-registered clients true. */
+async function deleteClients(db: Db, ids: readonly string[], where?: (q: any) => any): Promise<number> {
+  if (ids.length === 0) return 0;
+  let q = db.deleteFrom('clients').where('client_id', 'in', ids);
+  if (where) q = where(q);
+  const gone = await q.returning(['client_id', 'source']).execute();
+  if (gone.length === 0) return 0;
+  const goneIds = gone.map((r) => r.client_id);
+  // Through the client's grants (both indexed), never a scan of the refresh tokens: eviction and
+  // pruning run this often, on stores with millions of tokens.
+  await db
+    .deleteFrom('refresh_tokens')
+    .where('grant_id', 'in', db.selectFrom('grants').select('id').where('client_id', 'in', goneIds))
+    .execute();
+  await db.deleteFrom('grants').where('client_id', 'in', goneIds).execute();
+  await db.deleteFrom('authorization_codes').where('client_id', 'in', goneIds).execute();
+  await db.deleteFrom('authorization_requests').where('client_id', 'in', goneIds).execute();
+  await db.deleteFrom('consents').where('client_id', 'in', goneIds).execute();
+  const dcr = gone.filter((r) => r.source === 'dcr').length;
+  if (dcr) await bumpClientCounter(db, -dcr);
+  return gone.length;
+}
+
+/**
+ * At the cap: removes the oldest self-registered client that never completed a grant and is older
+ * than `cap.evictUnusedCreatedBefore`. A concurrent registration may take the same one: try the next.
+ */
+async function evictOneUnused(db: Db, cap: ClientCap): Promise<boolean> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const victim = await db
+      .selectFrom('clients')
+      .select('client_id')
+      .where('source', '=', 'dcr')
+      .where('last_grant_at', 'is', null)
+      .where('created_at', '<', cap.evictUnusedCreatedBefore)
+      .orderBy('created_at')
+      .limit(1)
+      .executeTakeFirst();
+    if (!victim) return false;
+    const removed = await deleteClients(db, [victim.client_id], (q) => q.where('last_grant_at', 'is', null));
+    if (removed) return true;
+  }
+  return false;
+}
+
+/** A client that completed a grant is in use: never pruned as a flood's leftover (HARD-7). */
+async function markClientUsed(db: Db, clientId: string, now: number): Promise<void> {
+  await db.updateTable('clients').set({ last_grant_at: now }).where('client_id', '=', clientId).execute();
+}
+
+/**
+ * Deletes rows in batches until a batch comes back short, pausing between batches, so a sweep of a
+ * million rows is many short statements rather than one that holds the process (HARD-8). A fixed
+ * `batchSize` is used as given; otherwise the size adapts to `TARGET_BATCH_MS` per statement.
+ */
+async function inBatches(deleteBatch: (limit: number) => Promise<number>, batchSize: number | undefined, pause: () => Promise<void>): Promise<number> {
+  let size = batchSize ?? DEFAULT_BATCH;
+  let total = 0;
+  for (;;) {
+    const started = performance.now();
+    const n = await deleteBatch(size);
+    total += n;
+    if (n < size) return total;
+    if (batchSize === undefined) {
+      const ms = performance.now() - started;
+      if (ms > TARGET_BATCH_MS) size = Math.max(MIN_BATCH, Math.floor(size / 2));
+      else if (ms < TARGET_BATCH_MS / 4) size = Math.min(MAX_BATCH, size * 2);
+    }
+    await pause();
+  }
+}
+
 async function revokeGrant(db: Db, id: string, now: number): Promise<boolean> {
   const result = await db.updateTable('grants').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
   await db.deleteFrom('refresh_tokens').where('grant_id', '=', id).execute();
   return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * HARD-9: is a spent token, whose successor has never been used, presented again by the client that
+ * spent it (a lost response) rather than by a thief? Within the grace period of its rotation, yes.
+ * A crash can lose the response, and a restart can take longer than the grace period: the grace
+ * period does not run while the server is down, so a token rotated shortly (at most
+ * `restartWindowMs`) before this process started is a retry for `gracePeriodMs` after the start.
+ * Anything else is reuse. `gracePeriodMs: 0` (strict reuse detection) extends nothing across a restart.
+ */
+export function isHonestRetry(rotatedAt: number, input: Pick<RotateRefreshInput, 'now' | 'gracePeriodMs' | 'startedAt' | 'restartWindowMs'>): boolean {
+  const { now, gracePeriodMs, startedAt, restartWindowMs = 0 } = input;
+  if (now - rotatedAt <= gracePeriodMs) return true;
+  return gracePeriodMs > 0 && startedAt !== undefined && rotatedAt < startedAt && startedAt - rotatedAt <= restartWindowMs && now - startedAt <= gracePeriodMs;
 }
 
 /** Brings the schema to the latest version. */
@@ -181,6 +328,10 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         .where('rotated_at', 'is', null)
         .where('expires_at', '>', now)
         .returningAll(),
+    ),
+    // HARD-8: a grant keeps its live token and the one just spent (retries); older spent ones go.
+    deleteOlderSpent: compileOnce((grantId: string, keepHash: string) =>
+      db.deleteFrom('refresh_tokens').where('grant_id', '=', grantId).where('rotated_at', 'is not', null).where('token_hash', '<>', keepHash),
     ),
     insertRefresh: compileOnce(
       (tokenHash: string, grantId: string, clientId: string, scopes: string, issuedAt: number, expiresAt: number, rotatedAt: number | null, successorHash: string | null) =>
@@ -242,28 +393,25 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
     },
 
     clients: {
-      async create(c) {
-        await db
-          .insertInto('clients')
-          .values({
-            client_id: c.clientId,
-            secret_hash: c.secretHash,
-            client_name: c.clientName,
-            redirect_uris: JSON.stringify(c.redirectUris),
-            grant_types: join(c.grantTypes),
-            response_types: join(c.responseTypes),
-            token_endpoint_auth_method: c.tokenEndpointAuthMethod,
-            application_type: c.applicationType,
-            scope: c.scope,
-            client_uri: c.clientUri,
-            logo_uri: c.logoUri,
-            metadata_hash: c.metadataHash,
-            source: c.source,
-            created_at: c.createdAt,
-            jwks: c.jwks ? JSON.stringify(c.jwks) : null,
-            jwks_uri: c.jwksUri ?? null,
-          })
-          .execute();
+      async create(c, cap) {
+        // Operator clients are never counted nor capped.
+        if (c.source !== 'dcr') {
+          await db.insertInto('clients').values(toClientRow(c)).execute();
+          return true;
+        }
+        // The counter update comes first and locks its row until commit, so concurrent registrations
+        // take turns: the cap holds without counting the table (HARD-7).
+        try {
+          return await db.transaction().execute(async (trx) => {
+            const count = await bumpClientCounter(trx, 1);
+            if (cap && count > cap.max && !(await evictOneUnused(trx, cap))) throw new NoRoom();
+            await trx.insertInto('clients').values(toClientRow(c)).execute();
+            return true;
+          });
+        } catch (error) {
+          if (error instanceof NoRoom) return false;
+          throw error;
+        }
       },
       async get(clientId) {
         const [r] = (await hot.client(db, clientId)).rows;
@@ -277,15 +425,38 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         return (await db.selectFrom('clients').selectAll().orderBy('created_at').execute()).map(toClient);
       },
       async remove(clientId) {
-        return db.transaction().execute(async (trx) => {
-          await trx.deleteFrom('refresh_tokens').where('client_id', '=', clientId).execute();
-          await trx.deleteFrom('grants').where('client_id', '=', clientId).execute();
-          await trx.deleteFrom('authorization_codes').where('client_id', '=', clientId).execute();
-          await trx.deleteFrom('authorization_requests').where('client_id', '=', clientId).execute();
-          await trx.deleteFrom('consents').where('client_id', '=', clientId).execute();
-          const r = await trx.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
-          return Number(r.numDeletedRows) > 0;
-        });
+        return db.transaction().execute(async (trx) => (await deleteClients(trx, [clientId])) > 0);
+      },
+      async prune(rule) {
+        const size = rule.batchSize ?? DEFAULT_BATCH;
+        // Re-checked by the delete itself, so a client that completed a grant meanwhile stays.
+        const prunable = (q: any) =>
+          q.where('source', '=', 'dcr').where((e: any) =>
+            e.or([
+              e.and([e('last_grant_at', 'is', null), e('created_at', '<', rule.unusedCreatedBefore)]),
+              e.and([
+                e('last_grant_at', '<', rule.idleSince),
+                e.not(
+                  e.exists(
+                    db
+                      .selectFrom('grants')
+                      .select('grants.id')
+                      .where(sql<boolean>`grants.client_id = clients.client_id`)
+                      .where('grants.revoked_at', 'is', null)
+                      .where('grants.expires_at', '>', rule.now),
+                  ),
+                ),
+              ]),
+            ]),
+          );
+        let total = 0;
+        for (;;) {
+          const ids = (await prunable(db.selectFrom('clients').select('client_id')).limit(size).execute()) as { client_id: string }[];
+          if (ids.length === 0) return total;
+          total += await db.transaction().execute((trx) => deleteClients(trx, ids.map((r) => r.client_id), prunable));
+          if (ids.length < size) return total;
+          await (rule.pause ?? nextTurn)();
+        }
       },
       async count(source) {
         let q = db.selectFrom('clients').select((e) => e.fn.countAll<number>().as('n'));
@@ -351,7 +522,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         if (!consumed && num(r.expires_at) <= now) return null;
         return { code: toCode(r), consumed };
       },
-      async redeem(codeHash, now, grantExpiresAt) {
+      async redeem(codeHash, now, grantExpiresAt, refreshToken) {
         return db.transaction().execute(async (trx) => {
           const won = await trx
             .updateTable('authorization_codes')
@@ -363,20 +534,34 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
             .executeTakeFirst();
           if (won) {
             const code = toCode(won);
-            await trx
-              .insertInto('grants')
-              .values({
-                id: code.grantId,
-                user_id: code.userId,
-                client_id: code.clientId,
-                scopes: join(code.scopes),
-                resource: code.resource,
-                created_at: now,
-                expires_at: grantExpiresAt,
-                revoked_at: null,
-              })
-              .execute();
-            return { status: 'ok', code } as const;
+            const grant: GrantRecord = {
+              id: code.grantId,
+              userId: code.userId,
+              clientId: code.clientId,
+              scopes: code.scopes,
+              resource: code.resource,
+              createdAt: now,
+              expiresAt: grantExpiresAt,
+              revokedAt: null,
+            };
+            // One transaction: the code is used, its grant and first refresh token exist, and the
+            // client is marked as used, or none of it (a crash between them left live grants without
+            // a refresh token: HARD-9).
+            await trx.insertInto('grants').values(toGrantRow(grant)).execute();
+            if (refreshToken && code.issueRefreshToken) {
+              await insertRefresh(trx, {
+                tokenHash: refreshToken.tokenHash,
+                grantId: grant.id,
+                clientId: grant.clientId,
+                scopes: grant.scopes,
+                issuedAt: now,
+                expiresAt: refreshToken.expiresAt,
+                rotatedAt: null,
+                successorHash: null,
+              });
+            }
+            await markClientUsed(trx, code.clientId, now);
+            return { status: 'ok', code, grant } as const;
           }
           const seen = await trx.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
           if (seen && seen.consumed_at !== null) return { status: 'replayed', code: toCode(seen) } as const;
@@ -387,19 +572,10 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
 
     grants: {
       async create(g) {
-        await db
-          .insertInto('grants')
-          .values({
-            id: g.id,
-            user_id: g.userId,
-            client_id: g.clientId,
-            scopes: join(g.scopes),
-            resource: g.resource,
-            created_at: g.createdAt,
-            expires_at: g.expiresAt,
-            revoked_at: g.revokedAt,
-          })
-          .execute();
+        await db.transaction().execute(async (trx) => {
+          await trx.insertInto('grants').values(toGrantRow(g)).execute();
+          await markClientUsed(trx, g.clientId, g.createdAt);
+        });
       },
       async get(id) {
         const [r] = (await hot.grant(db, id)).rows;
@@ -436,7 +612,8 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         });
         return { token: toRefresh(r), grant };
       },
-      async rotate({ tokenHash, successor, now, gracePeriodMs }) {
+      async rotate(input) {
+        const { tokenHash, successor, now } = input;
         return db.transaction().execute(async (trx) => {
           const [won] = (await hot.markRotated(trx, tokenHash, successor.tokenHash, now)).rows;
           if (won) {
@@ -444,6 +621,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
             const grant = g ? toGrant(g) : null;
             if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
             await insertRefresh(trx, { ...successor, rotatedAt: null, successorHash: null });
+            await hot.deleteOlderSpent(trx, won.grant_id, tokenHash);
             return { status: 'rotated', grant } as const;
           }
           const seen = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
@@ -453,10 +631,8 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
           const grant = g ? toGrant(g) : null;
           if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
           const next = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', successor.tokenHash).executeTakeFirst();
-          const withinGrace = now - (previous.rotatedAt ?? 0) <= gracePeriodMs;
-          if (withinGrace && previous.successorHash === successor.tokenHash && next && next.rotated_at === null) {
-            return { status: 'retry', grant } as const;
-          }
+          const successorUnused = previous.successorHash === successor.tokenHash && next !== undefined && next.rotated_at === null && num(next.expires_at) > now;
+          if (successorUnused && isHonestRetry(previous.rotatedAt ?? 0, input)) return { status: 'retry', grant } as const;
           await revokeGrant(trx, previous.grantId, now);
           return { status: 'reused', grantId: previous.grantId } as const;
         });
@@ -708,18 +884,34 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
 
     rewrapSecrets: () => rewrapSealedSecrets(db, keyRing),
 
-    async collectExpired(now) {
+    async collectExpired(now, options = {}) {
+      const pause = options.pause ?? nextTurn;
+      const deleted = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
+      // Each batch is `delete … where key in (select key … where <expired> limit n)`: the inner select
+      // walks the expiry index (migration 005), so an empty sweep reads nothing and a full one holds
+      // the database (and, on SQLite, the event loop) for one batch at a time.
+      const sweep = <T extends keyof Database & string>(table: T, key: string, expired: (q: any) => any) =>
+        inBatches(
+          async (limit) =>
+            deleted(
+              await (db.deleteFrom(table as any) as any)
+                .where(key, 'in', expired((db.selectFrom(table as any) as any).select(key)).limit(limit))
+                .executeTakeFirst(),
+            ),
+          options.batchSize,
+          pause,
+        );
       let n = 0;
-      const count = (r: { numDeletedRows: bigint }) => (n += Number(r.numDeletedRows));
-      count(await db.deleteFrom('authorization_requests').where('expires_at', '<=', now).executeTakeFirst());
-      count(await db.deleteFrom('authorization_codes').where('expires_at', '<=', now).executeTakeFirst());
-      count(await db.deleteFrom('refresh_tokens').where('expires_at', '<=', now).executeTakeFirst());
-      count(await db.deleteFrom('login_sessions').where('expires_at', '<=', now).executeTakeFirst());
-      count(await db.deleteFrom('upstream_transactions').where('expires_at', '<=', now).executeTakeFirst());
-      count(await db.deleteFrom('used_assertions').where('expires_at', '<=', now).executeTakeFirst());
-      count(await db.deleteFrom('grants').where((e) => e.or([e('expires_at', '<=', now), e('revoked_at', 'is not', null)])).executeTakeFirst());
-      count(await db.deleteFrom('failures').where('locked_until', '<=', now - 86_400_000).executeTakeFirst());
-      count(await db.deleteFrom('signing_keys').where('publish_until', '<=', now).executeTakeFirst());
+      n += await sweep('authorization_requests', 'id', (q) => q.where('expires_at', '<=', now));
+      n += await sweep('authorization_codes', 'code_hash', (q) => q.where('expires_at', '<=', now));
+      n += await sweep('refresh_tokens', 'token_hash', (q) => q.where('expires_at', '<=', now));
+      n += await sweep('login_sessions', 'id_hash', (q) => q.where('expires_at', '<=', now));
+      n += await sweep('upstream_transactions', 'state_hash', (q) => q.where('expires_at', '<=', now));
+      n += await sweep('used_assertions', 'key', (q) => q.where('expires_at', '<=', now));
+      n += await sweep('grants', 'id', (q) => q.where('expires_at', '<=', now));
+      n += await sweep('grants', 'id', (q) => q.where('revoked_at', 'is not', null));
+      n += await sweep('failures', 'key', (q) => q.where('locked_until', '<=', now - 86_400_000));
+      n += await sweep('signing_keys', 'kid', (q) => q.where('publish_until', '<=', now));
       return n;
     },
 

@@ -19,6 +19,8 @@ export interface Database {
     /** A JSON JWK Set (RFC 7517 §5), or null. */
     jwks: string | null;
     jwks_uri: string | null;
+    /** When the client last completed a grant; null: never (HARD-7). */
+    last_grant_at: number | null;
   };
   authorization_requests: {
     id: string;
@@ -94,4 +96,6 @@ export interface Database {
     expires_at: number;
   };
   used_assertions: { key: string; expires_at: number };
+  /** Counts kept by the statements that change them (`clients.dcr`: self-registered clients). */
+  counters: { name: string; value: number };
 }
