@@ -4,6 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { KeyRing, parseKeyEncryptionKey } from '../../src/keys/key-encryption.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/open.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import type { Storage } from '../../src/storage/types.ts';
@@ -18,6 +19,8 @@ import { startServer, tempDatabase, type RunningServer } from '../cli/helpers.ts
 const READY = /MCP server URL\s+http:\/\/localhost:(\d+)\/mcp\n/;
 const CLIENT_ID = 'cl_crash';
 const GRACE_SECONDS = 2;
+/** The key-encryption key the server and the test's own storage share (PostgreSQL needs one set). */
+const KEK = randomBytes(32).toString('base64url');
 
 /** Where the server keeps its data: a SQLite file, or a PostgreSQL schema of its own. */
 interface Backend {
@@ -64,7 +67,7 @@ function postgresBackend(url: string): Backend {
   return {
     name: 'PostgreSQL',
     database: withSchema.toString(),
-    open: () => openPostgresStorage(url, { schema }),
+    open: () => openPostgresStorage(url, { schema, keyRing: new KeyRing(parseKeyEncryptionKey(KEK, 'test')) }),
     count: async (sql) => Number((await query(sql)).rows[0].n),
     cleanup: async () => void (await query(`drop schema if exists ${schema} cascade`)),
   };
@@ -183,7 +186,7 @@ describe('HARD-9 crashes (SIGKILL of a real server process)', () => {
       for (let round = 0; round < 3; round++) {
         const db = backend(name === 'SQLite' ? sqliteBackend : () => postgresBackend(process.env.DATABASE_URL!));
         const seeded = await seed(db, 300);
-        const server = await startServer({ PORT: '0', PORTCULLIS_DATABASE: db.database }, READY);
+        const server = await startServer({ PORT: '0', PORTCULLIS_DATABASE: db.database, PORTCULLIS_KEY_ENCRYPTION_KEY: KEK }, READY);
         const [, port] = server.match as unknown as [string, string];
         let answered = 0;
         const queue = [...seeded.codes];

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
+import { KeyRing } from '../../src/keys/key-encryption.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/open.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 
@@ -44,7 +45,7 @@ describe('HARD-8 the expiry sweep reads through indexes', () => {
     const url = process.env.DATABASE_URL;
     if (!url) return t.skip('DATABASE_URL is not set');
     const schema = `portcullis_idx_${randomBytes(6).toString('hex')}`;
-    await (await openPostgresStorage(url, { schema })).close();
+    await (await openPostgresStorage(url, { schema, keyRing: KeyRing.ephemeral() })).close();
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
