@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.ts';
 import { closeMcpEndpoint } from '../mcp/endpoint.ts';
 import { createPortcullis, type Portcullis } from '../portcullis.ts';
 import { isResourceOnly } from '../resource/external.ts';
+import { watchParent } from './parent-watch.ts';
 
 export interface NodeServerOptions {
   logger?: Logger;
@@ -15,6 +16,11 @@ export interface NodeServerOptions {
   handleSignals?: boolean;
   /** How long in-flight requests may take to finish on shutdown before their connections are cut. */
   shutdownGraceMs?: number;
+  /**
+   * Also stop gracefully when the parent process exits (default false): set when a launcher such as
+   * npm started us, so the server never outlives it as an orphan.
+   */
+  stopWhenParentExits?: boolean;
   /** Called once the server has stopped after a signal, with the exit code to use (default: exit the process). */
   onStopped?: (code: number) => void;
   /** Called when the server is ready, before its first log line: where the start-up banner is printed. */
@@ -45,6 +51,8 @@ const COLLECT_EXPIRED_MS = 10 * 60_000;
  */
 export const KEY_RELOAD_MS = 60_000;
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+/** Signals closer together than this are one stop request delivered twice, not an impatient user. */
+const REPEATED_SIGNAL_WINDOW_MS = 1_000;
 
 /**
  * Runs Portcullis on Node: binds the socket first (so `PORT=0` can pick a free port and the issuer
@@ -116,14 +124,19 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
     })());
 
   if (options.handleSignals ?? true) {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (signalled) {
-        // A second Ctrl+C: the user does not want to wait.
-        process.exit(130);
+    let stopRequestedAt: number | null = null;
+    let stopWatchingParent = (): void => {};
+    const stop = (reason: Record<string, string>): void => {
+      if (stopRequestedAt !== null) {
+        // The same request often arrives twice at once: Ctrl+C reaches the whole process group
+        // (npm and us) and npm forwards its copy; a service manager may signal every process of
+        // the unit. A second signal well after the first is a user who does not want to wait.
+        if (Date.now() - stopRequestedAt > REPEATED_SIGNAL_WINDOW_MS) process.exit(130);
+        return;
       }
-      signalled = true;
-      logger.info('shutting down', { signal });
+      stopRequestedAt = Date.now();
+      stopWatchingParent();
+      logger.info('shutting down', reason);
       close().then(
         () => (options.onStopped ?? ((code) => process.exit(code)))(0),
         (error: unknown) => {
@@ -132,8 +145,10 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
         },
       );
     };
+    const onSignal = (signal: NodeJS.Signals): void => stop({ signal });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    if (options.stopWhenParentExits) stopWatchingParent = watchParent(() => stop({ reason: 'parent process exited' }));
   }
 
   // Ready only once signals are handled, so whoever reacts to the banner can already stop us cleanly.

@@ -38,6 +38,8 @@ export const start: Command = {
   async run(args, io) {
     const config = resolveConfig(withAuthorizationServerFlags(withUpstreamFlags(loadConfigInput(io.env), args), args));
     await startNodeServer(config, {
+      // Run by npm (`npm start`, `npm run portcullis -- start`): never outlive it.
+      stopWhenParentExits: io.env['npm_lifecycle_event'] !== undefined,
       // The banner first (a person reads it), then the JSON logs.
       onReady: (ready) => io.out(renderStartupBanner({ ...ready, cli: cliName(io) })),
     });
