@@ -19,6 +19,7 @@ const ENV: Record<string, (input: ConfigInput, value: string, name: string) => v
   PORTCULLIS_MCP_PATH: (c, v) => void (c.mcpPath = v),
   DATABASE_URL: (c, v) => void (c.database = v),
   PORTCULLIS_DATABASE: (c, v) => void (c.database = v),
+  PORTCULLIS_INITIAL_ADMIN_PASSWORD_FILE: (c, v) => void (c.initialAdminPasswordFile = v),
   PORTCULLIS_SERVER_NAME: (c, v) => void (c.serverName = v),
   PORTCULLIS_LOGO_URL: (c, v) => void (c.logoUrl = v),
   PORTCULLIS_ACCENT_COLOR: (c, v) => void (c.accentColor = v),

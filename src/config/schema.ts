@@ -39,6 +39,13 @@ export const configSchema = z.object({
     .describe(
       'PORTCULLIS_DATABASE (or DATABASE_URL). A SQLite file path (created with its folder if missing), `:memory:` for a throwaway store, or a `postgres://` URL to share one database between many instances.',
     ),
+  initialAdminPasswordFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "PORTCULLIS_INITIAL_ADMIN_PASSWORD_FILE (or `start --admin-password-file`). On the first start, write the generated password of the administrator `admin` to this file, readable only by the server's user (mode 0600, its folder created 0700 if missing), and print only its path. Without it the password is printed once on stdout, which a service manager's log (journald, `docker logs`) may keep.",
+    ),
   serverName: z.string().min(1).max(80).default('Portcullis').describe('PORTCULLIS_SERVER_NAME. The name shown on login and consent pages and to MCP clients.'),
   logoUrl: z.url().optional().describe('PORTCULLIS_LOGO_URL. An https URL of a logo shown on the pages.'),
   accentColor: z

@@ -81,7 +81,7 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
     // Local accounts only: in resource-only mode users sign in at the external authorization server,
     // and with an upstream identity provider they sign in there.
     const localLogin = !isResourceOnly(config) && config.identityProvider.kind === 'local';
-    firstAdmin = localLogin ? await ensureFirstAdmin(portcullis.ctx.storage, portcullis.ctx) : null;
+    firstAdmin = localLogin ? await ensureFirstAdmin(portcullis.ctx.storage, portcullis.ctx, { passwordFile: config.initialAdminPasswordFile }) : null;
   } catch (error) {
     server.close();
     throw error;
