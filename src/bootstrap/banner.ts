@@ -71,13 +71,20 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
   ];
 
   if (firstAdmin) {
-    lines.push(
-      '',
-      '  First start: an administrator account was created.',
-      `    username   ${firstAdmin.username}`,
-      `    password   ${firstAdmin.password}`,
-      '  This password is shown only this once. Keep it somewhere safe.',
-    );
+    lines.push('', '  First start: an administrator account was created.', `    username   ${firstAdmin.username}`);
+    if ('passwordFile' in firstAdmin) {
+      lines.push(
+        `    password   in ${firstAdmin.passwordFile} (readable only by this user)`,
+        '  Keep it somewhere safe, then delete the file.',
+      );
+    } else {
+      lines.push(
+        `    password   ${firstAdmin.password}`,
+        '  This password is shown only this once. Keep it somewhere safe.',
+        "  A service manager's log (journald, docker logs) may keep this output: change the password with",
+        `  ${cli} users passwd admin, or set PORTCULLIS_INITIAL_ADMIN_PASSWORD_FILE to get it in a file.`,
+      );
+    }
   }
   if (signIn) lines.push('', ...signIn.registration.map((line) => `  ${line}`));
 

@@ -22,6 +22,7 @@ const ENV: Record<string, (input: ConfigInput, value: string, name: string) => v
   PORTCULLIS_KEY_ENCRYPTION_KEY: (c, v) => void (c.keyEncryptionKey = v.trim()),
   PORTCULLIS_KEY_ENCRYPTION_KEY_FILE: (c, v) => void (c.keyEncryptionKeyFile = v),
   PORTCULLIS_PREVIOUS_KEY_ENCRYPTION_KEYS: (c, v) => void (c.previousKeyEncryptionKeys = envCommaList(v)),
+  PORTCULLIS_INITIAL_ADMIN_PASSWORD_FILE: (c, v) => void (c.initialAdminPasswordFile = v),
   PORTCULLIS_SERVER_NAME: (c, v) => void (c.serverName = v),
   PORTCULLIS_LOGO_URL: (c, v) => void (c.logoUrl = v),
   PORTCULLIS_ACCENT_COLOR: (c, v) => void (c.accentColor = v),

@@ -57,6 +57,13 @@ export const configSchema = z.object({
     .describe(
       'PORTCULLIS_PREVIOUS_KEY_ENCRYPTION_KEYS (comma-separated). Earlier key-encryption keys, accepted for reading while they are rotated out: `portcullis keys rewrap` re-encrypts everything with the current key, after which they can go.',
     ),
+  initialAdminPasswordFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "PORTCULLIS_INITIAL_ADMIN_PASSWORD_FILE (or `start --admin-password-file`). On the first start, write the generated password of the administrator `admin` to this file, readable only by the server's user (mode 0600, its folder created 0700 if missing), and print only its path. Without it the password is printed once on stdout, which a service manager's log (journald, `docker logs`) may keep.",
+    ),
   serverName: z.string().min(1).max(80).default('Portcullis').describe('PORTCULLIS_SERVER_NAME. The name shown on login and consent pages and to MCP clients.'),
   logoUrl: z.url().optional().describe('PORTCULLIS_LOGO_URL. An https URL of a logo shown on the pages.'),
   accentColor: z

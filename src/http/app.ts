@@ -49,6 +49,6 @@ export function createApp(ctx: AppContext): Hono {
   mountMcpEndpoint(app, ctx, { guard });
 
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'No such endpoint.' }, 404));
-  app.onError((error, c) => renderErrorJson(error, ctx.logger, { method: c.req.method, path: c.req.path }));
+  app.onError((error, c) => renderErrorJson(error, ctx.logger, { method: c.req.method, path: c.req.path }, c.req.raw));
   return app;
 }

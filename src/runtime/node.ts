@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.ts';
 import { closeMcpEndpoint } from '../mcp/endpoint.ts';
 import { createPortcullis, type Portcullis } from '../portcullis.ts';
 import { isResourceOnly } from '../resource/external.ts';
+import { watchParent } from './parent-watch.ts';
 
 export interface NodeServerOptions {
   logger?: Logger;
@@ -16,6 +17,11 @@ export interface NodeServerOptions {
   handleSignals?: boolean;
   /** How long in-flight requests may take to finish on shutdown before their connections are cut. */
   shutdownGraceMs?: number;
+  /**
+   * Also stop gracefully when the parent process exits (default false): set when a launcher such as
+   * npm started us, so the server never outlives it as an orphan.
+   */
+  stopWhenParentExits?: boolean;
   /** Called once the server has stopped after a signal, with the exit code to use (default: exit the process). */
   onStopped?: (code: number) => void;
   /** Called when the server is ready, before its first log line: where the start-up banner is printed. */
@@ -49,6 +55,8 @@ const COLLECT_EXPIRED_MS = 10 * 60_000;
  */
 export const KEY_RELOAD_MS = 60_000;
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+/** Signals closer together than this are one stop request delivered twice, not an impatient user. */
+const REPEATED_SIGNAL_WINDOW_MS = 1_000;
 
 /**
  * Runs Portcullis on Node: binds the socket first (so `PORT=0` can pick a free port and the issuer
@@ -77,7 +85,7 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
     // Local accounts only: in resource-only mode users sign in at the external authorization server,
     // and with an upstream identity provider they sign in there.
     const localLogin = !isResourceOnly(config) && config.identityProvider.kind === 'local';
-    firstAdmin = localLogin ? await ensureFirstAdmin(portcullis.ctx.storage, portcullis.ctx) : null;
+    firstAdmin = localLogin ? await ensureFirstAdmin(portcullis.ctx.storage, portcullis.ctx, { passwordFile: config.initialAdminPasswordFile }) : null;
   } catch (error) {
     server.close();
     throw error;
@@ -121,14 +129,19 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
     })());
 
   if (options.handleSignals ?? true) {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (signalled) {
-        // A second Ctrl+C: the user does not want to wait.
-        process.exit(130);
+    let stopRequestedAt: number | null = null;
+    let stopWatchingParent = (): void => {};
+    const stop = (reason: Record<string, string>): void => {
+      if (stopRequestedAt !== null) {
+        // The same request often arrives twice at once: Ctrl+C reaches the whole process group
+        // (npm and us) and npm forwards its copy; a service manager may signal every process of
+        // the unit. A second signal well after the first is a user who does not want to wait.
+        if (Date.now() - stopRequestedAt > REPEATED_SIGNAL_WINDOW_MS) process.exit(130);
+        return;
       }
-      signalled = true;
-      logger.info('shutting down', { signal });
+      stopRequestedAt = Date.now();
+      stopWatchingParent();
+      logger.info('shutting down', reason);
       close().then(
         () => (options.onStopped ?? ((code) => process.exit(code)))(0),
         (error: unknown) => {
@@ -137,8 +150,10 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
         },
       );
     };
+    const onSignal = (signal: NodeJS.Signals): void => stop({ signal });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    if (options.stopWhenParentExits) stopWatchingParent = watchParent(() => stop({ reason: 'parent process exited' }));
   }
 
   // Ready only once signals are handled, so whoever reacts to the banner can already stop us cleanly.

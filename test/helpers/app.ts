@@ -3,6 +3,7 @@ import type { ConfigInput } from '../../src/config/schema.ts';
 import { createMemoryLogger } from '../../src/log/logger.ts';
 import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
+import type { Storage } from '../../src/storage/types.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 
 export const TEST_ORIGIN = 'http://localhost:3000';
@@ -12,10 +13,10 @@ export const TEST_ORIGIN = 'http://localhost:3000';
  * every line (so tests can assert nothing secret was logged). Outbound fetch fails unless a test
  * injects its own: tests never touch the network.
  */
-export async function createTestApp(config: ConfigInput = {}, options: { fetch?: typeof fetch } = {}) {
+export async function createTestApp(config: ConfigInput = {}, options: { fetch?: typeof fetch; storage?: Storage } = {}) {
   const clock = new ManualClock(Date.now());
   const logger = createMemoryLogger();
-  const storage = await openSqliteStorage(':memory:');
+  const storage = options.storage ?? (await openSqliteStorage(':memory:'));
   const portcullis: Portcullis = await createPortcullis({
     config: resolveConfig({ publicUrl: TEST_ORIGIN, database: ':memory:', ...config }),
     storage,

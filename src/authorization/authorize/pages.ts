@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../../config/resolve.ts';
 import { isOAuthError, type OAuthError } from '../../errors/oauth-error.ts';
+import { logUnexpectedError } from '../../errors/render.ts';
 import type { AppContext } from '../../http/context.ts';
 import { pageSecurityHeaders, renderErrorPage, type Branding } from '../../ui/index.ts';
 
@@ -95,7 +96,7 @@ export function pageHandler<C extends { req: { raw: Request; method: string; pat
       if (isOAuthError(error) && (error.status < 500 || error.code === 'temporarily_unavailable')) {
         return errorPage(ctx, { title: 'This request cannot be completed', message: error.description, detail: `error: ${error.code}` }, error.status, new Headers(error.headers));
       }
-      ctx.logger.error('unhandled error', { method: c.req.method, path: c.req.path, error });
+      logUnexpectedError(error, ctx.logger, { method: c.req.method, path: c.req.path }, c.req.raw);
       return errorPage(ctx, { title: 'Something went wrong', message: 'The server could not complete this request. Please try again in a moment.' }, 500);
     }
   };

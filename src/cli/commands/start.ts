@@ -8,8 +8,9 @@ import { cliName, type Command, type ParsedArgs } from '../command.ts';
 export const start: Command = {
   name: 'start',
   summary: 'Start the server (MCP endpoint, authorization server, login and consent pages)',
-  usage: '[--upstream <url> | --upstream-command "<command>"] [--authorization-server <issuer> [--verifier jwks|introspection|stytch] [--jwks-url <url>]]',
+  usage: '[--admin-password-file <path>] [--upstream <url> | --upstream-command "<command>"] [--authorization-server <issuer> [--verifier jwks|introspection|stytch] [--jwks-url <url>]]',
   options: {
+    'admin-password-file': { type: 'string' },
     upstream: { type: 'string' },
     'upstream-command': { type: 'string' },
     'authorization-server': { type: 'string' },
@@ -19,7 +20,9 @@ export const start: Command = {
   help: [
     'Listens on HOST:PORT (default 127.0.0.1:3000) and stores everything in PORTCULLIS_DATABASE.',
     'PORT=0 picks a free port. On the first start, with no users, it creates the administrator',
-    '`admin` and prints its password once. Stops gracefully on Ctrl+C or SIGTERM.',
+    '`admin` and prints its password once; --admin-password-file <path> (PORTCULLIS_INITIAL_ADMIN_PASSWORD_FILE)',
+    'writes it to a file readable only by you instead, since a service manager\'s log may keep what is printed.',
+    'Stops gracefully on Ctrl+C or SIGTERM.',
     '',
     'Gateway mode: put OAuth in front of an MCP server you already have; its tools replace the built-in ones.',
     '  --upstream <url>                 a Streamable HTTP MCP server (PORTCULLIS_UPSTREAM_URL)',
@@ -36,13 +39,21 @@ export const start: Command = {
     'Settings: docs/configuration.md.',
   ].join('\n'),
   async run(args, io) {
-    const config = resolveConfig(withAuthorizationServerFlags(withUpstreamFlags(loadConfigInput(io.env), args), args));
+    const config = resolveConfig(withPasswordFileFlag(withAuthorizationServerFlags(withUpstreamFlags(loadConfigInput(io.env), args), args), args));
     await startNodeServer(config, {
+      // Run by npm (`npm start`, `npm run portcullis -- start`): never outlive it.
+      stopWhenParentExits: io.env['npm_lifecycle_event'] !== undefined,
       // The banner first (a person reads it), then the JSON logs.
       onReady: (ready) => io.out(renderStartupBanner({ ...ready, cli: cliName(io) })),
     });
   },
 };
+
+/** `--admin-password-file` wins over the environment and the config file. */
+function withPasswordFileFlag(input: ConfigInput, args: ParsedArgs): ConfigInput {
+  const file = args.values['admin-password-file'];
+  return typeof file === 'string' ? { ...input, initialAdminPasswordFile: file } : input;
+}
 
 /** `--upstream` and `--upstream-command` win over the environment and the config file, and over each other's setting there. */
 function withUpstreamFlags(input: ConfigInput, args: ParsedArgs): ConfigInput {
