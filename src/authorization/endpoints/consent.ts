@@ -11,7 +11,7 @@ import { resolveClient } from '../clients/resolve-client.ts';
 import { loginUrl } from '../authorize/continue.ts';
 import { issueAuthorizationCode } from '../authorize/issue-code.ts';
 import { branding, errorPage, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
-import { readForm } from '../authorize/params.ts';
+import { readForm } from '../form-body.ts';
 import { isRequestId } from '../authorize/pending-requests.ts';
 import { parsePrompt } from '../authorize/prompt.ts';
 import { codeResponse, errorResponse, seeOther } from '../authorize/redirect.ts';

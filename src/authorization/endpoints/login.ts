@@ -11,7 +11,7 @@ import { hiddenFields, html, renderLayout, renderLoginPage } from '../../ui/inde
 import { consentUrl, continueAuthorization } from '../authorize/continue.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
 import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
-import { readForm } from '../authorize/params.ts';
+import { readForm } from '../form-body.ts';
 import { isRequestId } from '../authorize/pending-requests.ts';
 import { seeOther } from '../authorize/redirect.ts';
 

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import { NO_STORE } from '../../errors/render.ts';
+import { decodeText, readCappedBody } from '../../http/capped-body.ts';
 import type { AppContext } from '../../http/context.ts';
 import { clientAddress, createRateLimiter, rateLimit } from '../../http/rate-limit.ts';
 import { clientInformationResponse, registerClient, validateClientMetadata } from '../clients/register-client.ts';
@@ -29,15 +29,10 @@ export function mountRegistration(app: Hono, ctx: AppContext, options: Registrat
   app.post(
     '/register',
     rateLimit(limiter),
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new OAuthError('invalid_client_metadata', 'The registration request is too large.', { status: 413 });
-      },
-    }),
     async (c) => {
-      const body: unknown = await c.req.json().catch(() => undefined);
-      const metadata = validateClientMetadata(body, ctx.capabilities);
+      const read = await readCappedBody(c.req.raw, MAX_BODY_BYTES);
+      if (!read.ok) throw new OAuthError('invalid_client_metadata', 'The registration request is too large.', { status: 413 });
+      const metadata = validateClientMetadata(parseJson(decodeText(read.bytes)), ctx.capabilities);
       const { client, clientSecret, reused } = await registerClient(ctx, metadata, { source: 'dcr', maxDynamicClients });
       ctx.logger.audit('client.registered', {
         client_id: client.clientId,
@@ -52,4 +47,13 @@ export function mountRegistration(app: Hono, ctx: AppContext, options: Registrat
       return c.json(clientInformationResponse(client, clientSecret), 201, { ...NO_STORE });
     },
   );
+}
+
+/** The parsed body, or undefined when it is not JSON (which the metadata check then refuses). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
