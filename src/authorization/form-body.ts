@@ -1,4 +1,5 @@
 import { OAuthError } from '../errors/oauth-error.ts';
+import { decodeText, readCappedBody } from '../http/capped-body.ts';
 
 /**
  * The size cap for every form this server reads: back-channel OAuth requests (/token, /revoke,
@@ -7,31 +8,19 @@ import { OAuthError } from '../errors/oauth-error.ts';
  */
 export const MAX_FORM_BYTES = 16 * 1024;
 
-const tooLarge = () => new OAuthError('invalid_request', 'The request body is too large.', { status: 413 });
-
 /**
- * The body of a form POST as text, never holding more than `MAX_FORM_BYTES` of it: a declared larger
- * Content-Length is refused before reading, and a body sent without one (chunked) is read chunk by
- * chunk and refused, its stream cancelled, as soon as it passes the cap. Reading it whole first would
- * let one request make the server buffer any amount of memory before the check.
+ * The one reader of a form POST, back-channel or browser, so every form endpoint refuses the same
+ * things with the same status: a body that is not `application/x-www-form-urlencoded` is a
+ * `400 invalid_request` (RFC 6749 §5.2; OAuth 2.1 §3.2), one over `MAX_FORM_BYTES` a
+ * `413 invalid_request`, refused before it is read whole (`readCappedBody`). Parameters come back
+ * as sent; each caller applies its own rules on empty and repeated ones.
  */
-export async function readFormBody(request: Request): Promise<string> {
-  const declared = Number(request.headers.get('Content-Length') ?? 0);
-  if (declared > MAX_FORM_BYTES) throw tooLarge();
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_FORM_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
+export async function readForm(request: Request): Promise<URLSearchParams> {
+  const mediaType = request.headers.get('Content-Type')?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/x-www-form-urlencoded') {
+    throw new OAuthError('invalid_request', 'The request body must be application/x-www-form-urlencoded.');
   }
-  // As `Request.text()` decodes: UTF-8, invalid sequences replaced, a leading BOM dropped.
-  return new TextDecoder().decode(Buffer.concat(chunks));
+  const body = await readCappedBody(request, MAX_FORM_BYTES);
+  if (!body.ok) throw new OAuthError('invalid_request', 'The request body is too large.', { status: 413 });
+  return new URLSearchParams(decodeText(body.bytes));
 }

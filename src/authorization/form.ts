@@ -1,5 +1,4 @@
 import { OAuthError } from '../errors/oauth-error.ts';
-import { readFormBody } from './form-body.ts';
 
 /** A parameter name simple enough to quote back in an `error_description` (RFC 6749 §5.2 charset). */
 const QUOTABLE_NAME = /^[A-Za-z0-9_.-]{1,40}$/;
@@ -29,11 +28,11 @@ export class FormParams {
   }
 }
 
-/** Parses an `application/x-www-form-urlencoded` body; a repeated parameter is an `invalid_request`. */
-export function parseForm(body: string): FormParams {
+/** Reads an `application/x-www-form-urlencoded` body strictly: a repeated parameter is an `invalid_request`. */
+export function parseForm(body: string | URLSearchParams): FormParams {
   const values = new Map<string, string>();
   const seen = new Set<string>();
-  for (const [name, value] of new URLSearchParams(body)) {
+  for (const [name, value] of typeof body === 'string' ? new URLSearchParams(body) : body) {
     // Repetition counts even when one of the values is empty: `a=&a=x` is ambiguous, not "a=x".
     if (seen.has(name)) {
       const which = QUOTABLE_NAME.test(name) ? `The ${name} parameter` : 'A parameter';
@@ -43,20 +42,4 @@ export function parseForm(body: string): FormParams {
     if (value !== '') values.set(name, value);
   }
   return new FormParams(values);
-}
-
-/**
- * Reads the form body of a request to a back-channel endpoint. Only `POST` with
- * `application/x-www-form-urlencoded` is accepted (OAuth 2.1 §3.2: credentials never travel in a
- * URL); anything else is refused before the body is read.
- */
-export async function readForm(request: Request): Promise<FormParams> {
-  if (request.method !== 'POST') {
-    throw new OAuthError('invalid_request', 'This endpoint accepts only POST.', { status: 405, headers: { Allow: 'POST' } });
-  }
-  const mediaType = request.headers.get('Content-Type')?.split(';')[0]?.trim().toLowerCase();
-  if (mediaType !== 'application/x-www-form-urlencoded') {
-    throw new OAuthError('invalid_request', 'The request body must be application/x-www-form-urlencoded.');
-  }
-  return parseForm(await readFormBody(request));
 }

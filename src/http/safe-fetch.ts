@@ -2,6 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import ipaddr from 'ipaddr.js';
 import { Agent } from 'undici';
+import { readCappedBody } from './capped-body.ts';
 import type { AppContext } from './context.ts';
 
 /**
@@ -212,29 +213,14 @@ function isJsonContentType(value: string): boolean {
   return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
-/** Reads at most `maxBytes`, refusing a larger body without buffering it whole. */
+/** Reads at most `maxBytes` (`readCappedBody`), as strict UTF-8. */
 async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
-    throw new SafeFetchError(`The document is larger than ${maxBytes} bytes.`, `content-length ${declared}`);
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new SafeFetchError(`The document is larger than ${maxBytes} bytes.`, `body over ${maxBytes} bytes`);
-    }
-    chunks.push(value);
+  const body = await readCappedBody(response, maxBytes);
+  if (!body.ok) {
+    throw new SafeFetchError(`The document is larger than ${maxBytes} bytes.`, body.reason === 'declared' ? `content-length ${body.declared}` : `body over ${maxBytes} bytes`);
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder('utf-8', { fatal: true }).decode(body.bytes);
   } catch {
     throw new SafeFetchError('The document is not valid UTF-8 JSON.', 'invalid UTF-8');
   }

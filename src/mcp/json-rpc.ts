@@ -1,3 +1,5 @@
+import { decodeText, readCappedBody } from '../http/capped-body.ts';
+
 /**
  * Just enough JSON-RPC to decide, before the SDK runs, what a POST asks for: the body is read once
  * (bounded) and handed to the SDK already parsed.
@@ -12,30 +14,12 @@ export function jsonRpcError(status: number, code: number, message: string, head
   return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status, headers });
 }
 
-/** Reads and parses a JSON body of at most `maxBytes`; a parse failure is JSON-RPC `-32700`. */
+/** Reads (`readCappedBody`) and parses a JSON body of at most `maxBytes`; a parse failure is JSON-RPC `-32700`. */
 export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES): Promise<BodyRead> {
-  const tooLarge = (): BodyRead => ({ ok: false, response: jsonRpcError(413, -32600, 'Request body too large') });
-  const length = request.headers.get('Content-Length');
-  const declared = length === null ? NaN : Number(length);
-  if (declared > maxBytes) return tooLarge();
-  let text: string;
-  if (Number.isInteger(declared)) {
-    // A declared length within the limit: the runtime enforces it, and reading the body whole skips
-    // building a web stream (about a tenth of a tools/call: bench/README.md).
-    text = await request.text();
-  } else {
-    // Chunked: count as it arrives and stop at the limit.
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of (request.body ?? []) as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > maxBytes) return tooLarge();
-      chunks.push(chunk);
-    }
-    text = Buffer.concat(chunks).toString('utf8');
-  }
+  const body = await readCappedBody(request, maxBytes, { trustDeclaredLength: true });
+  if (!body.ok) return { ok: false, response: jsonRpcError(413, -32600, 'Request body too large') };
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: JSON.parse(decodeText(body.bytes)) };
   } catch {
     return { ok: false, response: jsonRpcError(400, -32700, 'Parse error: the body is not valid JSON') };
   }

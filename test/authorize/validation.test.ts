@@ -234,10 +234,10 @@ describe('/authorize phase 2: errors redirected with state and iss (AS-26), for 
     assert.ok(location(response).href.startsWith(registered + '&error=invalid_scope'), location(response).href);
   });
 
-  it('SEC-27 POST /authorize must be form-encoded; other bodies get an error page', async () => {
+  it('SEC-27 SHAPE-5 POST /authorize must be form-encoded; other bodies get a 400 error page, as at every form endpoint', async () => {
     const f = await setup();
     const response = await f.app.request('/authorize', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
-    assert.equal(response.status, 415);
+    assert.equal(response.status, 400);
     assert.equal(response.headers.get('Location'), null);
     assert.match(response.headers.get('Content-Type') ?? '', /^text\/html/);
   });

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli/commands/index.ts';
-import { runCli, tempDatabase } from './helpers.ts';
+import { runCli, spawnCli, tempDatabase } from './helpers.ts';
 
 describe('portcullis --help', () => {
   it('lists every command', async () => {
@@ -26,6 +26,29 @@ describe('portcullis --help', () => {
       assert.equal(r.code, 1, args.join(' '));
       assert.ok(r.stderr.length > 0);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
+    }
+  });
+});
+
+describe('the portcullis binary (a real process; everything else runs main() in process)', () => {
+  it('SHAPE-6 the #! entry runs main and exits with its code: 0 for --help, 1 with usage for nothing', async () => {
+    const help = await spawnCli(['--help'], {}, { viaShebang: true });
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: npm run portcullis -- <command>/);
+    const nothing = await spawnCli([], {}, { viaShebang: true });
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /^Usage: /);
+    assert.equal(nothing.stdout, '');
+  });
+
+  it('SHAPE-6 reads standard input from the pipe (users add --password-stdin)', async () => {
+    const db = tempDatabase();
+    try {
+      const r = await spawnCli(['users', 'add', 'piped', '--password-stdin'], { PORTCULLIS_DATABASE: db.database }, { input: 'correct horse battery staple\n' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /piped/);
+    } finally {
+      db.cleanup();
     }
   });
 });

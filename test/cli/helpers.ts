@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CliIo } from '../../src/cli/command.ts';
+import { main } from '../../src/cli/main.ts';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const NODE_ARGS = ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', CLI];
@@ -25,10 +27,46 @@ export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs `portcullis <args>` as a child process, with a bounded wait. */
-export function runCli(args: string[], env: Record<string, string>, input = '', timeoutMs = 30_000): Promise<CliResult> {
+/**
+ * Runs `portcullis <args>` in this process through `main(argv, io)`: the given environment (and
+ * nothing inherited), `input` as standard input, output captured. An exception that escapes `main`
+ * is what would crash the real process: exit code 1 with its stack on stderr. Spawning a process per
+ * call cost about a second each (loading and stripping every module again).
+ */
+export async function runCli(args: string[], env: Record<string, string>, input = '', timeoutMs = 30_000): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    out: (text) => void (stdout += text),
+    err: (text) => void (stderr += text),
+    readStdin: async () => input,
+    env: cliEnv(env),
+    argv0: CLI,
+  };
+  const run = main(args, io).then(
+    (code) => ({ code, stdout, stderr }),
+    (error: unknown) => ({ code: 1, stdout, stderr: `${stderr}${error instanceof Error ? error.stack : String(error)}\n` }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`portcullis ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([run, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs `portcullis <args>` as a real child process, for what only the process boundary shows: the
+ * `#!` entry, exit codes set through `process.exitCode`, start-up failures of `start`.
+ * `viaShebang` executes the file itself, as an installed `portcullis` binary is run.
+ */
+export function spawnCli(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number; viaShebang?: boolean } = {}): Promise<CliResult> {
+  const { input = '', timeoutMs = 30_000 } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { env: cliEnv(env) });
+    const child = options.viaShebang ? spawn(CLI, args, { env: cliEnv(env) }) : spawn(process.execPath, [...NODE_ARGS, ...args], { env: cliEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { verifyPassword } from '../../src/identity/passwords.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import { join } from 'node:path';
-import { runCli, startServer, tempDatabase } from './helpers.ts';
+import { spawnCli, startServer, tempDatabase } from './helpers.ts';
 
 const READY = /MCP server URL\s+(http:\/\/localhost:(\d+)\/mcp)\n/;
 
@@ -76,7 +76,7 @@ describe('portcullis start', () => {
     const first = await startServer(env, READY);
     try {
       const port = first.match[2]!;
-      const r = await runCli(['start'], { ...env, PORT: port });
+      const r = await spawnCli(['start'], { ...env, PORT: port });
       assert.equal(r.code, 1);
       assert.equal(r.stderr.trim(), `Port ${port} on 127.0.0.1 is already in use. Stop the other process or set PORT.`);
       first.child.kill('SIGTERM');
@@ -89,7 +89,7 @@ describe('portcullis start', () => {
   it('a database that cannot be opened is reported in one line naming it, exit 1', async () => {
     // A regular file where a folder should be: the database's folder cannot be created.
     const database = join(db.database, 'sub', 'portcullis.db');
-    const r = await runCli(['start'], { ...env, PORTCULLIS_DATABASE: database });
+    const r = await spawnCli(['start'], { ...env, PORTCULLIS_DATABASE: database });
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`^Cannot open the database ${database.replace(/[.\\/]/g, '.')} \\(PORTCULLIS_DATABASE\\): `));
     assert.equal(r.stderr.trim().split('\n').length, 1);

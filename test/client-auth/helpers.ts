@@ -9,6 +9,7 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type Cr
 import type { ClientRecord } from '../../src/storage/types.ts';
 import { hashSecret, opaqueToken, randomId } from '../../src/util/crypto.ts';
 import type { TestApp } from '../helpers/app.ts';
+import { clientRecord } from '../helpers/records.ts';
 
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -37,7 +38,7 @@ export interface StoredClient {
 export async function storeClient(t: TestApp, over: Partial<ClientRecord> = {}): Promise<StoredClient> {
   const method = over.tokenEndpointAuthMethod ?? 'client_secret_basic';
   const secret = method === 'client_secret_basic' || method === 'client_secret_post' ? opaqueToken('pcs_', t.ctx.random) : null;
-  const client: ClientRecord = {
+  const client = clientRecord({
     clientId: 'cl_' + randomId(t.ctx.random),
     secretHash: secret === null ? null : hashSecret(secret),
     clientName: 'Machine client',
@@ -46,14 +47,9 @@ export async function storeClient(t: TestApp, over: Partial<ClientRecord> = {}):
     responseTypes: [],
     tokenEndpointAuthMethod: method,
     applicationType: 'web',
-    scope: null,
-    clientUri: null,
-    logoUri: null,
-    metadataHash: null,
-    source: 'cli',
     createdAt: t.clock.now(),
     ...over,
-  };
+  });
   await t.storage.clients.create(client);
   return { client, secret };
 }

@@ -17,6 +17,7 @@ import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { randomId, systemRandom } from '../../src/util/crypto.ts';
 import { registerPublicClient } from '../helpers/oauth-flow.ts';
+import { grantRecord } from '../helpers/records.ts';
 
 /**
  * Runs the official `@modelcontextprotocol/conformance` CLI against a real Portcullis on 127.0.0.1.
@@ -196,7 +197,7 @@ export async function mintAccessToken(portcullis: Portcullis): Promise<string> {
   const { clientId } = await registerPublicClient(ctx.storage, { redirectUris: ['http://127.0.0.1/callback'], clientName: 'MCP conformance suite' });
   const scopes = [...ctx.config.scopeNames];
   const grantId = 'grt_' + randomId(ctx.random);
-  await ctx.storage.grants.create({ id: grantId, userId: user.id, clientId, scopes, resource: ctx.config.resource, createdAt: now, expiresAt: now + 86_400_000, revokedAt: null });
+  await ctx.storage.grants.create(grantRecord({ id: grantId, userId: user.id, clientId, scopes, resource: ctx.config.resource, createdAt: now }));
   const { token } = await issueAccessToken(ctx, { subject: user.id, clientId, scopes, resource: ctx.config.resource, grantId });
   return token;
 }

@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ClientRecord, Storage } from '../../src/storage/types.ts';
+import { clientRecord } from './records.ts';
 
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -258,22 +259,17 @@ export interface TestClientOptions {
 /** Registers a public client (`token_endpoint_auth_method: none`) straight into storage. */
 export async function registerPublicClient(storage: Storage, options: TestClientOptions): Promise<ClientRecord> {
   const allLoopbackOrNative = options.redirectUris.every((u) => !u.startsWith('https:'));
-  const client: ClientRecord = {
+  const client = clientRecord({
     clientId: options.clientId ?? 'client_' + randomBytes(12).toString('base64url'),
-    secretHash: null,
     clientName: options.clientName ?? 'Test Client',
     redirectUris: options.redirectUris,
     grantTypes: options.grantTypes ?? ['authorization_code', 'refresh_token'],
-    responseTypes: ['code'],
-    tokenEndpointAuthMethod: 'none',
     applicationType: allLoopbackOrNative ? 'native' : 'web',
     scope: options.scope ?? null,
     clientUri: options.clientUri ?? null,
     logoUri: options.logoUri ?? null,
-    metadataHash: null,
     source: options.source ?? 'cli',
-    createdAt: Date.now(),
-  };
+  });
   await storage.clients.create(client);
   return client;
 }

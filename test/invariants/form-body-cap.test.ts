@@ -31,7 +31,7 @@ function endlessForm() {
 const JSON_ENDPOINTS = ['/token', '/revoke', '/introspect'];
 const PAGE_ENDPOINTS = ['/authorize', '/login', '/consent', '/logout'];
 
-describe('SEC-27: form bodies are read with a byte cap, chunked or not', () => {
+describe('SEC-27: form bodies are read by one reader with a byte cap, chunked or not', () => {
   let app: TestApp;
   before(async () => {
     app = await createTestApp();
@@ -53,6 +53,20 @@ describe('SEC-27: form bodies are read with a byte cap, chunked or not', () => {
       } else {
         assert.match(response.headers.get('Content-Type') ?? '', /^text\/html/);
         assert.match(await response.text(), /The request body is too large/);
+      }
+    });
+  }
+
+  for (const path of [...JSON_ENDPOINTS, ...PAGE_ENDPOINTS]) {
+    it(`SHAPE-5 RFC 6749 §5.2 ${path}: a body that is not a form is 400 invalid_request, the same at every form endpoint`, async () => {
+      const response = await app.request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"grant_type":"client_credentials"}' });
+      assert.equal(response.status, 400);
+      if (JSON_ENDPOINTS.includes(path)) {
+        assert.deepEqual(await response.json(), { error: 'invalid_request', error_description: 'The request body must be application/x-www-form-urlencoded.' });
+        assert.equal(response.headers.get('Cache-Control'), 'no-store');
+      } else {
+        assert.match(response.headers.get('Content-Type') ?? '', /^text\/html/);
+        assert.match(await response.text(), /must be application\/x-www-form-urlencoded/);
       }
     });
   }

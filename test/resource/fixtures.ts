@@ -1,7 +1,8 @@
 import { issueAccessToken } from '../../src/authorization/access-token.ts';
-import type { ClientRecord, UserRecord } from '../../src/storage/types.ts';
+import type { UserRecord } from '../../src/storage/types.ts';
 import { randomId } from '../../src/util/crypto.ts';
 import type { TestApp } from '../helpers/app.ts';
+import { clientRecord, grantRecord, userRecord } from '../helpers/records.ts';
 
 export interface SignedIn {
   token: string;
@@ -22,45 +23,15 @@ export async function signIn(
 ): Promise<SignedIn> {
   const { ctx } = t;
   const now = ctx.clock.now();
-  const user =
-    options.user ??
-    ({ id: 'usr_' + randomId(ctx.random), username: options.username ?? 'user-' + randomId(ctx.random, 6).toLowerCase(), passwordHash: 'unused', isAdmin: false, createdAt: now } satisfies UserRecord);
+  const user = options.user ?? userRecord({ id: 'usr_' + randomId(ctx.random), username: options.username ?? 'user-' + randomId(ctx.random, 6).toLowerCase(), createdAt: now });
   if (!options.user) await ctx.storage.users.create(user);
   const clientId = options.clientId ?? 'cli_' + randomId(ctx.random);
-  if (!(await ctx.storage.clients.get(clientId))) await ctx.storage.clients.create(testClient(clientId, now));
+  if (!(await ctx.storage.clients.get(clientId))) await ctx.storage.clients.create(clientRecord({ clientId, clientName: 'Test client', createdAt: now }));
   const scopes = options.scopes ?? ['tasks:read'];
   const grantId = 'grt_' + randomId(ctx.random);
-  await ctx.storage.grants.create({
-    id: grantId,
-    userId: user.id,
-    clientId,
-    scopes,
-    resource: ctx.config.resource,
-    createdAt: now,
-    expiresAt: now + 86_400_000,
-    revokedAt: null,
-  });
+  await ctx.storage.grants.create(grantRecord({ id: grantId, userId: user.id, clientId, scopes, resource: ctx.config.resource, createdAt: now }));
   const { token } = await issueAccessToken(ctx, { subject: user.id, clientId, scopes, resource: ctx.config.resource, grantId });
   return { token, user, clientId, grantId, auth: { Authorization: `Bearer ${token}` } };
-}
-
-function testClient(clientId: string, now: number): ClientRecord {
-  return {
-    clientId,
-    secretHash: null,
-    clientName: 'Test client',
-    redirectUris: ['http://127.0.0.1/callback'],
-    grantTypes: ['authorization_code', 'refresh_token'],
-    responseTypes: ['code'],
-    tokenEndpointAuthMethod: 'none',
-    applicationType: 'native',
-    scope: null,
-    clientUri: null,
-    logoUri: null,
-    metadataHash: null,
-    source: 'cli',
-    createdAt: now,
-  };
 }
 
 /** Parses `Bearer a="b", c="d \"e\""` into its parameters (RFC 7235 auth-param, quoted-string). */

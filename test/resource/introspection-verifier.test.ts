@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/util/clock.ts';
 import { hashSecret } from '../../src/util/crypto.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { inProcessFetch } from '../helpers/oauth-flow.ts';
+import { clientRecord } from '../helpers/records.ts';
 import { signIn } from './fixtures.ts';
 
 const ISSUER = 'https://as.example';
@@ -154,22 +155,17 @@ describe('Introspection verifier (RFC 7662)', () => {
 
   it('works against the introspection endpoint of a Portcullis authorization server', async () => {
     const t = await createTestApp();
-    await t.ctx.storage.clients.create({
-      clientId: 'cli_confidential',
-      secretHash: hashSecret('the-secret'),
-      clientName: 'Resource server',
-      redirectUris: ['https://rs.example/cb'],
-      grantTypes: ['authorization_code', 'refresh_token'],
-      responseTypes: ['code'],
-      tokenEndpointAuthMethod: 'client_secret_basic',
-      applicationType: 'web',
-      scope: null,
-      clientUri: null,
-      logoUri: null,
-      metadataHash: null,
-      source: 'cli',
-      createdAt: t.clock.now(),
-    });
+    await t.ctx.storage.clients.create(
+      clientRecord({
+        clientId: 'cli_confidential',
+        secretHash: hashSecret('the-secret'),
+        clientName: 'Resource server',
+        redirectUris: ['https://rs.example/cb'],
+        tokenEndpointAuthMethod: 'client_secret_basic',
+        applicationType: 'web',
+        createdAt: t.clock.now(),
+      }),
+    );
     const who = await signIn(t, { clientId: 'cli_confidential' });
     const verifier = createIntrospectionVerifier({
       issuer: t.ctx.config.issuer,

@@ -11,6 +11,7 @@ import { createUser } from '../../src/identity/users.ts';
 import type { ClientRecord, UserRecord } from '../../src/storage/types.ts';
 import { base64url, hashSecret, opaqueToken, pkceS256, randomId } from '../../src/util/crypto.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { clientRecord } from '../helpers/records.ts';
 
 export interface Fixture extends TestApp {
   user: UserRecord;
@@ -36,23 +37,14 @@ export async function addClient(t: Fixture, options: ClientOptions = {}): Promis
   const method = options.tokenEndpointAuthMethod ?? 'none';
   const secret = method === 'none' ? null : (options.secret ?? opaqueToken('pcs_', t.ctx.random));
   const { secret: _ignored, ...rest } = options;
-  const client: ClientRecord = {
+  const client = clientRecord({
     clientId: 'cl_' + randomId(t.ctx.random),
-    clientName: 'Test Client',
     redirectUris: [REDIRECT_URI],
-    grantTypes: ['authorization_code', 'refresh_token'],
-    responseTypes: ['code'],
-    applicationType: 'native',
-    scope: null,
-    clientUri: null,
-    logoUri: null,
-    metadataHash: null,
-    source: 'cli',
     createdAt: t.clock.now(),
     ...rest,
     tokenEndpointAuthMethod: method,
     secretHash: secret === null ? null : hashSecret(secret),
-  };
+  });
   await t.storage.clients.create(client);
   if (secret) t.secrets.add(secret);
   return { client, secret };

@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import { readFormBody } from '../form-body.ts';
+import { readForm } from '../form-body.ts';
 
 /**
  * The longest value accepted for each authorization request parameter (HARD-2): roomy for every real
@@ -69,20 +69,11 @@ export class RequestParams {
 
 /**
  * Reads the parameters of a GET (query) or a POST (form body, OAuth 2.1 §4.1.1 allows both for
- * /authorize). A POST must be `application/x-www-form-urlencoded`; the query of a POST is ignored.
+ * /authorize). A POST is read by the one form reader (`readForm`); the query of a POST is ignored.
  */
 export async function readParams(request: Request): Promise<RequestParams> {
   if (request.method !== 'POST') return new RequestParams(new URL(request.url).searchParams);
   return new RequestParams(await readForm(request));
-}
-
-/** The body of a form POST, refused with a clear error when it is not one. */
-export async function readForm(request: Request): Promise<URLSearchParams> {
-  const type = request.headers.get('Content-Type')?.split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') {
-    throw new OAuthError('invalid_request', 'The request body must be application/x-www-form-urlencoded.', { status: 415 });
-  }
-  return new URLSearchParams(await readFormBody(request));
 }
 
 /**

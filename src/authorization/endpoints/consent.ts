@@ -12,7 +12,7 @@ import { resolveClient } from '../clients/resolve-client.ts';
 import { consentUrl, continueAuthorization, loginUrl } from '../authorize/continue.ts';
 import { issueAuthorizationCode } from '../authorize/issue-code.ts';
 import { branding, errorPage, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage, tooManyRequestsPage } from '../authorize/pages.ts';
-import { readForm } from '../authorize/params.ts';
+import { readForm } from '../form-body.ts';
 import { isRequestId, openPendingRequest, takePendingRequest, type PendingRequest } from '../authorize/pending-requests.ts';
 import { parsePrompt } from '../authorize/prompt.ts';
 import { codeRedirect, errorResponse, seeOther } from '../authorize/redirect.ts';

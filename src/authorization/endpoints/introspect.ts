@@ -1,13 +1,10 @@
 import type { Hono } from 'hono';
-import { NO_STORE } from '../../errors/render.ts';
 import type { AppContext } from '../../http/context.ts';
-import { clientAddress } from '../../http/rate-limit.ts';
 import { LocalTokenVerifier } from '../../resource/verify-local.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { seconds } from '../../util/clock.ts';
 import { hashSecret } from '../../util/crypto.ts';
-import { authenticateClient } from '../clients/authenticate.ts';
-import { readForm } from '../form.ts';
+import { mountBackChannel } from '../back-channel.ts';
 import { REFRESH_TOKEN_PREFIX } from '../grants/refresh-secrets.ts';
 
 /** RFC 7662 §2.2: all a caller learns about a token that is not live, or not theirs to see. */
@@ -28,15 +25,14 @@ export function mountIntrospection(app: Hono, ctx: AppContext): void {
   // Tokens this server issued for any of its resources (config.resources), not only its own MCP URL.
   const verifier = new LocalTokenVerifier(ctx, { audience: 'every issued resource' });
 
-  app.all('/introspect', async (c) => {
-    const form = await readForm(c.req.raw);
-    const { client } = await authenticateClient(ctx, c.req.raw, form, {
-      methods: ctx.capabilities.introspectionAuthMethods,
-      address: clientAddress(c),
-    });
-    const token = form.require('token');
-    const body = token.startsWith(REFRESH_TOKEN_PREFIX) ? await introspectRefreshToken(ctx, client, token) : await introspectAccessToken(ctx, verifier, client, token);
-    return c.json(body ?? INACTIVE, 200, { ...NO_STORE });
+  mountBackChannel(app, ctx, {
+    path: '/introspect',
+    authMethods: ctx.capabilities.introspectionAuthMethods,
+    async answer({ client, form }) {
+      const token = form.require('token');
+      const live = token.startsWith(REFRESH_TOKEN_PREFIX) ? await introspectRefreshToken(ctx, client, token) : await introspectAccessToken(ctx, verifier, client, token);
+      return live ?? INACTIVE;
+    },
   });
 }
 

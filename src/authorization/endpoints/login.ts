@@ -7,11 +7,12 @@ import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../
 import { currentLoginSession, endLoginSession, startLoginSession } from '../../identity/login-sessions.ts';
 import { upstreamProvider } from '../../identity/providers/index.ts';
 import type { ClientRecord } from '../../storage/types.ts';
+import { retryAfterSeconds } from '../../util/failure-backoff.ts';
 import { hiddenFields, html, renderLayout, renderLoginPage } from '../../ui/index.ts';
 import { consentUrl, continueAuthorization } from '../authorize/continue.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
 import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
-import { readForm } from '../authorize/params.ts';
+import { readForm } from '../form-body.ts';
 import { openPendingRequest, type PendingRequest } from '../authorize/pending-requests.ts';
 import { seeOther } from '../authorize/redirect.ts';
 
@@ -92,7 +93,7 @@ async function submitLogin(ctx: AppContext, request: Request, address: string): 
   const lockedUntil = await loginLockedUntil(ctx.storage, attempt, now);
   if (lockedUntil > now) {
     // Locked: the password is not even checked, so guessing on costs time and gains nothing.
-    const wait = Math.ceil((lockedUntil - now) / 1000);
+    const wait = retryAfterSeconds(lockedUntil, now);
     ctx.logger.audit('login.failed', { reason: 'locked', client_id: clientId, address });
     return loginPage(ctx, request, pending, {
       status: 429,

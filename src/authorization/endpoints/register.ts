@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import { NO_STORE } from '../../errors/render.ts';
+import { decodeText, readCappedBody } from '../../http/capped-body.ts';
 import type { AppContext } from '../../http/context.ts';
 import { clientAddress, createRateLimiter, rateLimit } from '../../http/rate-limit.ts';
 import { registrationCap } from '../clients/client-expiry.ts';
@@ -27,15 +27,10 @@ export function mountRegistration(app: Hono, ctx: AppContext, options: Registrat
   app.post(
     '/register',
     rateLimit(limiter),
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new OAuthError('invalid_client_metadata', 'The registration request is too large.', { status: 413 });
-      },
-    }),
     async (c) => {
-      const body: unknown = await c.req.json().catch(() => undefined);
-      const metadata = validateClientMetadata(body, ctx.capabilities);
+      const read = await readCappedBody(c.req.raw, MAX_BODY_BYTES);
+      if (!read.ok) throw new OAuthError('invalid_client_metadata', 'The registration request is too large.', { status: 413 });
+      const metadata = validateClientMetadata(parseJson(decodeText(read.bytes)), ctx.capabilities);
       const cap = registrationCap(ctx.config, ctx.clock.now());
       if (options.maxDynamicClients !== undefined) cap.max = options.maxDynamicClients;
       const { client, clientSecret, reused } = await registerClient(ctx, metadata, { source: 'dcr', cap });
@@ -52,4 +47,13 @@ export function mountRegistration(app: Hono, ctx: AppContext, options: Registrat
       return c.json(clientInformationResponse(client, clientSecret), 201, { ...NO_STORE });
     },
   );
+}
+
+/** The parsed body, or undefined when it is not JSON (which the metadata check then refuses). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,12 +1,9 @@
 import type { Hono } from 'hono';
-import { NO_STORE } from '../../errors/render.ts';
 import type { AppContext } from '../../http/context.ts';
-import { clientAddress } from '../../http/rate-limit.ts';
 import { LocalTokenVerifier } from '../../resource/verify-local.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { hashSecret } from '../../util/crypto.ts';
-import { authenticateClient } from '../clients/authenticate.ts';
-import { readForm } from '../form.ts';
+import { mountBackChannel } from '../back-channel.ts';
 import { REFRESH_TOKEN_PREFIX } from '../grants/refresh-secrets.ts';
 
 /**
@@ -22,20 +19,18 @@ export function mountRevocation(app: Hono, ctx: AppContext): void {
   // Tokens this server issued for any of its resources (config.resources), not only its own MCP URL.
   const verifier = new LocalTokenVerifier(ctx, { audience: 'every issued resource' });
 
-  app.all('/revoke', async (c) => {
-    const form = await readForm(c.req.raw);
-    const { client } = await authenticateClient(ctx, c.req.raw, form, {
-      methods: ctx.capabilities.revocationAuthMethods,
-      address: clientAddress(c),
-    });
-    const token = form.require('token');
-    const owned = await grantOfOwnToken(ctx, verifier, client, token);
-    if (owned) {
-      const revoked = await ctx.storage.grants.revoke(owned.grantId, ctx.clock.now());
-      ctx.grants.markRevoked(owned.grantId);
-      if (revoked) ctx.logger.audit('token.revoked', { client_id: client.clientId, grant_id: owned.grantId, token_type: owned.kind });
-    }
-    return c.body(null, 200, { ...NO_STORE });
+  mountBackChannel(app, ctx, {
+    path: '/revoke',
+    authMethods: ctx.capabilities.revocationAuthMethods,
+    async answer({ client, form }) {
+      const owned = await grantOfOwnToken(ctx, verifier, client, form.require('token'));
+      if (owned) {
+        const revoked = await ctx.storage.grants.revoke(owned.grantId, ctx.clock.now());
+        ctx.grants.markRevoked(owned.grantId);
+        if (revoked) ctx.logger.audit('token.revoked', { client_id: client.clientId, grant_id: owned.grantId, token_type: owned.kind });
+      }
+      return null;
+    },
   });
 }
 

@@ -1,3 +1,4 @@
+import { decodeText, readCappedBody, type CappedBody } from '../../http/capped-body.ts';
 import { VerifierUnavailableError } from '../types.ts';
 
 export interface FetchLimits {
@@ -47,37 +48,14 @@ export async function fetchJson(
 }
 
 async function readTextCapped(response: Response, maxBytes: number, url: string): Promise<string> {
-  const declared = Number(response.headers.get('Content-Length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
-    throw new VerifierUnavailableError(`response from ${url} is larger than ${maxBytes} bytes`);
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let body: CappedBody;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw new VerifierUnavailableError(`response from ${url} is larger than ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
+    body = await readCappedBody(response, maxBytes);
   } catch (cause) {
-    if (cause instanceof VerifierUnavailableError) throw cause;
     throw new VerifierUnavailableError(`could not read the response from ${url}`, { cause });
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  if (!body.ok) throw new VerifierUnavailableError(`response from ${url} is larger than ${maxBytes} bytes`);
+  return decodeText(body.bytes);
 }
 
 /** A JSON object, or undefined. */

@@ -1,0 +1,46 @@
+import type { Hono } from 'hono';
+import { OAuthError } from '../errors/oauth-error.ts';
+import { NO_STORE } from '../errors/render.ts';
+import type { AppContext } from '../http/context.ts';
+import { clientAddress } from '../http/rate-limit.ts';
+import type { ClientRecord, TokenEndpointAuthMethod } from '../storage/types.ts';
+import { authenticateClient } from './clients/authenticate.ts';
+import { readForm } from './form-body.ts';
+import { parseForm, type FormParams } from './form.ts';
+
+/** An authenticated back-channel request, as an endpoint's `answer` sees it. */
+export interface BackChannelRequest {
+  client: ClientRecord;
+  method: TokenEndpointAuthMethod;
+  form: FormParams;
+}
+
+/** What a back-channel endpoint declares; the pipeline does the rest. */
+export interface BackChannelEndpoint {
+  path: string;
+  /** The client authentication methods it accepts: those `ctx.capabilities` advertises for it. */
+  authMethods: readonly string[];
+  /** The JSON body of the `200` answer, or null for an empty one. Refusals are thrown as `OAuthError`. */
+  answer(request: BackChannelRequest): Promise<object | null>;
+}
+
+/**
+ * The one pipeline of the token, revocation and introspection endpoints (OAuth 2.1 §3.2, RFC 7009,
+ * RFC 7662): `POST` only (405 with `Allow: POST` otherwise: credentials never travel in a URL), the
+ * shared form reader with OAuth 2.1 §3.2 parameter rules (SEC-27: a repeated parameter is refused,
+ * an empty one is absent), client authentication (SEC-28), then the endpoint's answer. Every
+ * response, success or error, carries `Cache-Control: no-store` (SEC-31); errors are thrown and
+ * rendered by the app's one error renderer.
+ */
+export function mountBackChannel(app: Hono, ctx: AppContext, endpoint: BackChannelEndpoint): void {
+  app.all(endpoint.path, async (c) => {
+    const request = c.req.raw;
+    if (request.method !== 'POST') {
+      throw new OAuthError('invalid_request', 'This endpoint accepts only POST.', { status: 405, headers: { Allow: 'POST' } });
+    }
+    const form = parseForm(await readForm(request));
+    const { client, method } = await authenticateClient(ctx, request, form, { methods: endpoint.authMethods, address: clientAddress(c) });
+    const body = await endpoint.answer({ client, method, form });
+    return body === null ? c.body(null, 200, { ...NO_STORE }) : c.json(body, 200, { ...NO_STORE });
+  });
+}
