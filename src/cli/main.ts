@@ -1,6 +1,3 @@
-#!/usr/bin/env -S node --experimental-strip-types --disable-warning=ExperimentalWarning
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/resolve.ts';
 import { OAuthError } from '../errors/oauth-error.ts';
@@ -86,8 +83,8 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const isEntryPoint = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isEntryPoint) {
+/** Runs the command line of this process (`bin.ts` calls it once the Node version is known to do). */
+export async function runCommandLine(): Promise<void> {
   const io: CliIo = {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),

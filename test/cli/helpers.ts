@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { CliIo } from '../../src/cli/command.ts';
 import { main } from '../../src/cli/main.ts';
 
-export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const NODE_ARGS = ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', CLI];
 
 export interface CliResult {

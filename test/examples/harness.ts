@@ -1,7 +1,7 @@
 /**
  * Runs an example as a user would (`node --conditions=portcullis-source --experimental-strip-types
- * examples/<x>/server.ts`) and checks what every example must do, through any `fetch` (a real socket,
- * or the Next.js route modules called in-process).
+ * examples/<x>/server.ts`; test/package/ runs them on the installed package) and checks what every
+ * example must do, through any `fetch` (a real socket, or the Next.js route modules called in-process).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -36,20 +36,26 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts `examples/<name>/server.ts` with `env` and waits (bounded) for it to print its MCP endpoint. */
-export async function startExample(name: string, env: Record<string, string>): Promise<RunningExample> {
+/** Starts `examples/<name>/server.ts` of this repository, on its sources, with `env`, and waits (bounded) for it to print its MCP endpoint. */
+export function startExample(name: string, env: Record<string, string>): Promise<RunningExample> {
+  return startProgram(
+    `examples/${name}`,
+    ['--conditions=portcullis-source', '--experimental-strip-types', '--disable-warning=ExperimentalWarning', `examples/${name}/server.ts`],
+    ROOT,
+    env,
+  );
+}
+
+/** Starts `node <args>` in `cwd` with `env` (an example, wherever it is installed) and waits (bounded) for its MCP endpoint. */
+export async function startProgram(label: string, args: readonly string[], cwd: string, env: Record<string, string>): Promise<RunningExample> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const setting of EXAMPLE_SETTINGS) delete childEnv[setting];
   Object.assign(childEnv, { PORT: String(await freePort()), ...env });
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--conditions=portcullis-source', '--experimental-strip-types', '--disable-warning=ExperimentalWarning', `examples/${name}/server.ts`],
-    { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child: ChildProcess = spawn(process.execPath, args, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const mcpUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`examples/${name} printed no MCP endpoint within ${STARTUP_TIMEOUT_MS} ms:\n${output}`)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`${label} printed no MCP endpoint within ${STARTUP_TIMEOUT_MS} ms:\n${output}`)), STARTUP_TIMEOUT_MS);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -61,7 +67,7 @@ export async function startExample(name: string, env: Record<string, string>): P
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`examples/${name} exited (code ${code}) before listening:\n${output}`));
+      reject(new Error(`${label} exited (code ${code}) before listening:\n${output}`));
     });
   }).catch(async (error: unknown) => {
     child.kill('SIGKILL');

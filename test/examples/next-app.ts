@@ -11,12 +11,13 @@ const APP = new URL('../../examples/next/app/', import.meta.url);
 
 /**
  * Imports the example's routes with `env` in `process.env` (they read it on import, as on a Next.js
- * server) and returns a `fetch` that serves them. Once per process: modules are cached.
+ * server) and returns a `fetch` that serves them. Once per process: modules are cached. `app`: the
+ * example's `app/` folder (this repository's, or a copy in a project that installed the package).
  */
-export async function loadNextExample(env: Record<string, string>): Promise<typeof fetch> {
+export async function loadNextExample(env: Record<string, string>, app: URL = APP): Promise<typeof fetch> {
   Object.assign(process.env, env);
-  const mcp = (await import(new URL('mcp/route.ts', APP).href)) as RouteModule;
-  const metadata = (await import(new URL('.well-known/oauth-protected-resource/[[...path]]/route.ts', APP).href)) as RouteModule;
+  const mcp = (await import(new URL('mcp/route.ts', app).href)) as RouteModule;
+  const metadata = (await import(new URL('.well-known/oauth-protected-resource/[[...path]]/route.ts', app).href)) as RouteModule;
   const routes: { match: (path: string) => Record<string, string | string[]> | null; module: RouteModule }[] = [
     { match: (path) => (path === '/mcp' ? {} : null), module: mcp },
     {
