@@ -8,7 +8,7 @@ import { firstTimeFlow, rememberedFlow, type FlowTarget } from './flows.ts';
 import { HttpClient } from './http-client.ts';
 import { measureLoad, type LoadOptions, type LoadResult, type LoadSpec } from './load.ts';
 import { MCP_PATH, mcpHeaders, openSession, whoamiCallBody } from './mcp.ts';
-import { summarize, type BenchReport, type LatencySummary } from './results.ts';
+import { summarize, type BenchReport, type LatencySummary, type ToolsCallRuns } from './results.ts';
 import type { ServerProcess } from './server-process.ts';
 import type { BenchProfile } from './settings.ts';
 
@@ -112,15 +112,18 @@ export async function measureMemory(b: Bench, cookies: readonly string[], starte
   return { flowsPerBatch: b.profile.memoryFlows, started, idle, afterBatch, afterBatchGc };
 }
 
-/** `whoami` in an open session, with and without auth, on Portcullis and on the SDK peer. */
-export async function measureToolsCall(b: Bench, cookies: readonly string[]): Promise<NonNullable<BenchReport['toolsCall']>> {
+/**
+ * `whoami` in an open session, with and without auth, on Portcullis and on the SDK peer. `stage`
+ * names the CPU profiles: the phase runs fresh and again after the memory phase's flows.
+ */
+export async function measureToolsCall(b: Bench, cookies: readonly string[], stage: 'fresh' | 'after-flows' = 'fresh'): Promise<ToolsCallRuns> {
   const { portcullis, fixture, target, profile } = b;
   // The token of an everyday flow, as a client holds it; the peer verifies the very same token.
   const http = new HttpClient(target.origin);
   const { accessToken } = await rememberedFlow(http, target, fixture.users[0]!, fixture.clientId, cookies[0]!);
   http.close();
   const peer = await b.sdkPeer();
-  const runs: NonNullable<BenchReport['toolsCall']> = { portcullisAuth: [], portcullisNoAuth: [], sdkAuth: [], sdkNoAuth: [] };
+  const runs: ToolsCallRuns = { portcullisAuth: [], portcullisNoAuth: [], sdkAuth: [], sdkNoAuth: [] };
   const variants = [
     { runs: runs.portcullisAuth, server: portcullis, listener: 'main', token: accessToken },
     { runs: runs.portcullisNoAuth, server: portcullis, listener: 'noAuth', token: undefined },
@@ -137,12 +140,12 @@ export async function measureToolsCall(b: Bench, cookies: readonly string[]): Pr
   }
   // The first run after another phase is slower (the JIT re-specializes): warm every variant up
   // before measuring any, then alternate the order (ABBA), so drift touches each side alike.
-  b.log('tools/call, warming up…');
+  b.log(`tools/call (${stage}), warming up…`);
   for (const v of variants) await measureLoad(v.server, specs.get(v)!, { ...b.loadOptions('warm-up'), seconds: profile.warmupSeconds + 1, profileFile: undefined });
   for (let r = 0; r < profile.repeats; r++) {
-    b.log(`tools/call, run ${r + 1} of ${profile.repeats}…`);
+    b.log(`tools/call (${stage}), run ${r + 1} of ${profile.repeats}…`);
     for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
-      const name = `${v.server.label}-${v.listener === 'main' ? 'auth' : 'no-auth'}-tools-call`;
+      const name = `${v.server.label}-${v.listener === 'main' ? 'auth' : 'no-auth'}-tools-call-${stage}`;
       v.runs.push(await measureLoad(v.server, specs.get(v)!, b.loadOptions(name)));
     }
   }

@@ -13,6 +13,14 @@ export interface LatencySummary {
 
 export const summarize = (ms: readonly number[]): LatencySummary => ({ n: ms.length, medianMs: median(ms), p90Ms: quantile(ms, 0.9) });
 
+/** The four tools/call variants, measured side by side (warm-up, then ABBA). */
+export interface ToolsCallRuns {
+  portcullisAuth: LoadResult[];
+  portcullisNoAuth: LoadResult[];
+  sdkAuth: LoadResult[];
+  sdkNoAuth: LoadResult[];
+}
+
 /** Everything one `npm run bench` measured: what bench/results/latest.json holds. */
 export interface BenchReport {
   conditions: {
@@ -41,7 +49,13 @@ export interface BenchReport {
     afterBatch: Usage[];
     afterBatchGc: Usage[];
   };
-  toolsCall?: { portcullisAuth: LoadResult[]; portcullisNoAuth: LoadResult[]; sdkAuth: LoadResult[]; sdkNoAuth: LoadResult[] };
+  /** tools/call right after the sign-ins: a fresh process. */
+  toolsCall?: ToolsCallRuns;
+  /** tools/call again after the memory phase's flows (when both phases ran): a long-running process. */
+  toolsCallAfterFlows?: ToolsCallRuns & {
+    /** The memory phase's flows (the flows phase, when it ran, adds its own before them). */
+    flowsBefore: number;
+  };
   refresh?: { portcullis: LoadResult[]; sdk: LoadResult[]; poolPerRun: { portcullis: number; sdk: number } };
   gateway?: GatewayReport;
   calibration?: { bareNodeHttp: LoadResult[] };

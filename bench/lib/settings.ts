@@ -55,14 +55,21 @@ export const QUICK_PROFILE: BenchProfile = {
 export const PHASES = ['flows', 'memory', 'tools-call', 'refresh', 'gateway', 'calibration', 'sweep'] as const;
 export type Phase = (typeof PHASES)[number];
 
-/** The profile chosen by BENCH_QUICK, BENCH_SECONDS and BENCH_REPEATS. */
+/** The profile chosen by BENCH_QUICK, BENCH_SECONDS, BENCH_REPEATS and BENCH_WARMUP_SECONDS. */
 export function profileFromEnv(env: NodeJS.ProcessEnv): BenchProfile {
   const base = env['BENCH_QUICK'] === '1' ? QUICK_PROFILE : FULL_PROFILE;
   const positive = (name: string, fallback: number): number => {
     const value = Number(env[name]);
     return Number.isFinite(value) && value > 0 ? value : fallback;
   };
-  return { ...base, seconds: positive('BENCH_SECONDS', base.seconds), repeats: Math.round(positive('BENCH_REPEATS', base.repeats)) };
+  const warmup = env['BENCH_WARMUP_SECONDS'] ? Number(env['BENCH_WARMUP_SECONDS']) : Number.NaN;
+  return {
+    ...base,
+    seconds: positive('BENCH_SECONDS', base.seconds),
+    repeats: Math.round(positive('BENCH_REPEATS', base.repeats)),
+    // 0 is allowed: many short repeats, alternating, where the previous variant's run warms the next.
+    warmupSeconds: warmup >= 0 ? warmup : base.warmupSeconds,
+  };
 }
 
 /** BENCH_ONLY=refresh,tools-call … runs only those phases. */

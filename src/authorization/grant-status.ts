@@ -19,9 +19,20 @@ export class GrantStatus {
   }
 
   async isLive(grantId: string): Promise<boolean> {
-    const now = this.#clock.now();
+    return this.cachedLiveness(grantId) ?? this.#read(grantId);
+  }
+
+  /**
+   * What the cache knows right now, without a database read: `undefined` when it must be asked
+   * (`isLive`). Lets the per-request token check answer synchronously on a hit (no promise chain).
+   */
+  cachedLiveness(grantId: string): boolean | undefined {
     const hit = this.#cache.get(grantId);
-    if (hit && hit.until > now) return hit.live;
+    return hit !== undefined && hit.until > this.#clock.now() ? hit.live : undefined;
+  }
+
+  async #read(grantId: string): Promise<boolean> {
+    const now = this.#clock.now();
     const grant = await this.#storage.grants.get(grantId);
     const live = grant !== null && grant.revokedAt === null && grant.expiresAt > now;
     if (this.#cache.size > 50_000) this.#cache.clear();

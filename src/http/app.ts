@@ -27,7 +27,8 @@ export function createApp(ctx: AppContext): Hono {
     await next();
     c.res.headers.set('X-Content-Type-Options', 'nosniff');
   });
-  app.use('*', resolveClientAddress(ctx.config.trustedProxies));
+  // Without trusted proxies there is nothing to resolve (`clientAddress` reads the socket): no layer per request.
+  if (ctx.config.trustedProxies.length > 0) app.use('*', resolveClientAddress(ctx.config.trustedProxies));
   for (const path of CORS_PATHS) app.use(path, corsFor());
 
   // One guard for the PRM and the endpoint: it names the authorization server and holds the token cache.

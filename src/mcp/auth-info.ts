@@ -3,6 +3,14 @@ import type { JWTPayload } from 'jose';
 import type { Principal } from '../resource/guard.ts';
 import type { ToolPrincipal } from './tools/registry.ts';
 
+/** Parsed once per resource, not per request: nothing in the SDK or our tools writes to it. */
+const resourceUrls = new Map<string, URL>();
+function resourceUrl(resource: string): URL {
+  let url = resourceUrls.get(resource);
+  if (!url) resourceUrls.set(resource, (url = new URL(resource)));
+  return url;
+}
+
 /**
  * The SDK's AuthInfo for a verified principal. The SDK passes it through untouched to the server
  * factory and to every handler (`ctx.http.authInfo`); `extra` carries what tools need beyond it.
@@ -13,7 +21,7 @@ export function authInfoFor(principal: Principal, resource: string, resourceMeta
     clientId: principal.clientId,
     scopes: [...principal.scopes],
     expiresAt: principal.expiresAt,
-    resource: new URL(resource),
+    resource: resourceUrl(resource),
     resourceMetadataUrl,
     extra: { subject: principal.subject, claims: principal.claims },
   };

@@ -32,6 +32,9 @@ export interface McpEndpointOptions {
 
 const mounted = new WeakMap<AppContext, McpEndpoint[]>();
 
+const NO_TOOLS: readonly string[] = Object.freeze([]);
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
 /** How much of a request without credentials is read, only to name its call's scopes in the 401. */
 const UNAUTHENTICATED_BODY_LIMIT = 64 * 1024;
 
@@ -79,10 +82,15 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
   app.use(config.mcpPath, corsFor(isAllowedOrigin));
 
   /** Every scope a request needs, in one set (RS-13b): its tools' scopes, and in gateway mode the base scopes. */
-  const requiredScopesFor = (message: unknown): string[] => {
-    const called = message === undefined ? [] : calledToolNames(message);
-    return gateway ? gateway.requiredScopes(called) : [...new Set(called.flatMap((name) => registry.requiredScopes(name)))];
+  const requiredScopesFor = (message: unknown): readonly string[] => {
+    const called = message === undefined ? NO_TOOLS : calledToolNames(message);
+    if (gateway) return gateway.requiredScopes(called);
+    // Per request: a call of a tool that needs no scope (or no call) builds nothing.
+    const scopes = called.flatMap((name) => registry.requiredScopes(name));
+    return scopes.length === 0 ? NO_SCOPES : [...new Set(scopes)];
   };
+  /** Before the body is read, the built-in endpoint needs no scope beyond a valid token (the gateway may). */
+  const scopesBeforeBody = gateway ? undefined : requiredScopesFor(undefined);
 
   app.all(config.mcpPath, async (c) => {
     const request = c.req.raw;
@@ -91,7 +99,7 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
     // for one that brought no credentials at all, whose small body (64 KiB at most) is read to name
     // the scopes its call needs in the 401 (RS-04): a client that starts over without a token (the
     // v1 SDK after a 403) then asks for enough scope at once.
-    const principal = await guard.authenticate(request, { requiredScopes: requiredScopesFor(undefined) });
+    const principal = await guard.authenticate(request, { requiredScopes: scopesBeforeBody ?? requiredScopesFor(undefined) });
     if (principal instanceof Response) {
       if (principal.status !== 401 || !isJsonPost || request.headers.has('Authorization')) return principal;
       const small = await readJsonBody(request, UNAUTHENTICATED_BODY_LIMIT);

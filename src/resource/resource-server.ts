@@ -84,6 +84,7 @@ export interface ResourceServer {
 export const INVALID_TOKEN_DESCRIPTION = 'The access token is invalid, expired or revoked.';
 const DEFAULT_MAX_TOKEN_LENGTH = 8 * 1024;
 const silent: DebugLogger = { debug() {}, warn() {} };
+const NO_SCOPES: readonly string[] = Object.freeze([]);
 
 export function createResourceServer(options: ResourceServerOptions): ResourceServer {
   const resource = checkedResource(options.resource, options.dangerouslyAllowInsecureHttp === true);
@@ -117,6 +118,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   };
 
   const requireScopes = (principal: Principal, scopes: readonly string[]): Response | null => {
+    if (scopes.length === 0) return null;
     const required = [...new Set(scopes)];
     if (missingScopes(principal.scopes, required, implications).length === 0) return null;
     logger.debug('insufficient scope', { subject: principal.subject, client_id: principal.clientId, required });
@@ -135,8 +137,8 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     metadata,
     metadataPaths,
 
-    async authenticate(request, authOptions = {}) {
-      const operation = authOptions.requiredScopes ?? [];
+    async authenticate(request, authOptions) {
+      const operation = authOptions?.requiredScopes ?? NO_SCOPES;
       const credential = extractBearer(request);
       // RFC 6750 §3.1: no credentials, so no error code; only where to go and what to ask for.
       if (credential.kind === 'none') return bearerChallengeResponse({ scopes: scopesToAskFor(operation), resourceMetadata: resourceMetadataUrl });
@@ -151,9 +153,9 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       }
       if (!result.ok) return invalidToken(operation, result.reason, result.detail);
       const principal: Principal = { ...result.token, token: credential.token, resourceMetadataUrl };
-      const required = [...serverRequired, ...operation];
-      const refusal = required.length > 0 ? requireScopes(principal, required) : null;
-      return refusal ?? principal;
+      // Most requests need nothing beyond a valid token: no arrays to build for them.
+      const required = operation.length === 0 ? serverRequired : serverRequired.length === 0 ? operation : [...serverRequired, ...operation];
+      return requireScopes(principal, required) ?? principal;
     },
 
     requireScopes,

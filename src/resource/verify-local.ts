@@ -19,8 +19,19 @@ export interface LocalTokenVerifierOptions {
    * must recognise every access token it issued (RFC 7009 §2.1, RFC 7662 §2.1) but grant no access.
    */
   audience?: 'this resource' | 'every issued resource';
-  cache?: VerifiedTokenCache<VerifiedToken & { grantId: string }>;
+  cache?: VerifiedTokenCache<CachedVerification>;
 }
+
+/**
+ * What the cache keeps per token: the answer `verify` gives, built once (returned as it is on every
+ * hit, so a request allocates nothing here), and the grant whose liveness is checked each time.
+ */
+export interface CachedVerification {
+  readonly result: Readonly<Extract<VerifyResult, { ok: true }>>;
+  readonly grantId: string;
+}
+
+const GRANT_NOT_LIVE: VerifyResult = Object.freeze({ ok: false, reason: 'grant_not_live' });
 
 /**
  * Verifies the JWT access tokens this server issues (RFC 9068 §4): signature by a key in our JWKS
@@ -32,7 +43,7 @@ export interface LocalTokenVerifierOptions {
  */
 export class LocalTokenVerifier implements TokenVerifier {
   #ctx: VerifierContext;
-  #cache: VerifiedTokenCache<VerifiedToken & { grantId: string }>;
+  #cache: VerifiedTokenCache<CachedVerification>;
   #jwksSource: { keys: JWK[] } | undefined;
   #keySet: JWTVerifyGetKey | undefined;
   #lastReload = Number.NEGATIVE_INFINITY;
@@ -40,23 +51,25 @@ export class LocalTokenVerifier implements TokenVerifier {
 
   constructor(ctx: VerifierContext, options: LocalTokenVerifierOptions = {}) {
     this.#ctx = ctx;
-    this.#cache = options.cache ?? new VerifiedTokenCache<VerifiedToken & { grantId: string }>(ctx.clock);
+    this.#cache = options.cache ?? new VerifiedTokenCache<CachedVerification>(ctx.clock);
     // The `aud` of a token for another server is that server's URL exactly as configured (grants
     // record the configured spelling), so exact matching against the list is enough.
     this.#audiences = options.audience === 'every issued resource' ? [ctx.config.resource, ...ctx.config.resources] : [ctx.config.resource];
   }
 
   async verify(token: string): Promise<VerifyResult> {
-    let verified = this.#cache.get(token);
-    if (!verified) {
+    let cached = this.#cache.get(token);
+    if (!cached) {
       const outcome = await this.#verifySignatureAndClaims(token);
       if (!outcome.ok) return outcome;
-      verified = outcome.token;
-      this.#cache.set(token, verified, verified.expiresAt * 1000);
+      const { grantId, ...verified } = outcome.token;
+      // Frozen: the same objects answer every request with this token.
+      cached = { result: Object.freeze({ ok: true, token: Object.freeze(verified) }), grantId };
+      this.#cache.set(token, cached, verified.expiresAt * 1000);
     }
-    if (!(await this.#ctx.grants.isLive(verified.grantId))) return { ok: false, reason: 'grant_not_live' };
-    const { grantId: _grantId, ...rest } = verified;
-    return { ok: true, token: rest };
+    // Revocation: the grant is checked on every request; a cached answer needs no await (bench/README.md).
+    const live = this.#ctx.grants.cachedLiveness(cached.grantId) ?? (await this.#ctx.grants.isLive(cached.grantId));
+    return live ? cached.result : GRANT_NOT_LIVE;
   }
 
   /** The key set follows the key store: rebuilt whenever it publishes a different JWKS. */

@@ -25,7 +25,7 @@ const TINY: BenchProfile = {
 };
 
 describe('bench harness (npm run bench) smoke test', () => {
-  it('runs every phase against Portcullis, the SDK peer and the gateway relay and reports each figure', { timeout: 180_000 }, async () => {
+  it('runs every phase against Portcullis, the SDK peer and the gateway relay and reports each figure, the issue-10 rows beside their targets', { timeout: 180_000 }, async () => {
     const report = await runBench(TINY, { pin: false });
 
     assert.equal(report.firstTime.n, 3, 'first-time flows: login with scrypt and consent through the real pages');
@@ -34,10 +34,12 @@ describe('bench harness (npm run bench) smoke test', () => {
     assert.equal(report.memory?.afterBatchGc.length, 2);
     assert.ok(report.memory!.idle.heapUsed > 0);
 
-    const { toolsCall, refresh, gateway, calibration } = report;
-    assert.ok(toolsCall && refresh && gateway && calibration);
+    const { toolsCall, toolsCallAfterFlows, refresh, gateway, calibration } = report;
+    assert.ok(toolsCall && toolsCallAfterFlows && refresh && gateway && calibration, 'tools/call runs fresh and again after the memory phase');
     const relayed = { gatewayRelay: gateway.toolsCall.gateway, bareProxyRelay: gateway.toolsCall.bareProxy, upstreamDirect: gateway.toolsCall.direct };
-    for (const [name, runs] of Object.entries({ ...toolsCall, ...relayed, portcullisRefresh: refresh.portcullis, sdkRefresh: refresh.sdk, bare: calibration.bareNodeHttp })) {
+    const { flowsBefore: _flows, ...aged } = toolsCallAfterFlows;
+    const agedRuns = Object.fromEntries(Object.entries(aged).map(([k, v]) => [`${k}AfterFlows`, v]));
+    for (const [name, runs] of Object.entries({ ...toolsCall, ...agedRuns, ...relayed, portcullisRefresh: refresh.portcullis, sdkRefresh: refresh.sdk, bare: calibration.bareNodeHttp })) {
       assert.equal(runs.length, 1, name);
       const [run] = runs;
       assert.ok(run!.requests > 0, `${name}: requests were made`);
@@ -46,11 +48,12 @@ describe('bench harness (npm run bench) smoke test', () => {
       assert.ok(Number.isFinite(run!.cpuMicrosPerRequest), `${name}: server CPU was read`);
     }
     // tools/call requests all succeed; a refresh pool may run out in a tiny run, which shows as non-2xx.
-    for (const [name, runs] of Object.entries({ ...toolsCall, ...relayed })) assert.equal(runs[0]!.non2xx, 0, `${name}: every tools/call succeeded`);
+    for (const [name, runs] of Object.entries({ ...toolsCall, ...agedRuns, ...relayed })) assert.equal(runs[0]!.non2xx, 0, `${name}: every tools/call succeeded`);
     for (const [name, latency] of Object.entries(gateway.sseFirstEvent)) assert.equal(latency.n, 3, `${name}: SSE first-event latency measured`);
 
     const figures = headline(report);
     assert.ok(Number.isFinite(figures.portcullisAuthRatio) && Number.isFinite(figures.refreshVsSdk) && Number.isFinite(figures.gatewayRelayRatio));
+    assert.ok(Number.isFinite(figures.afterFlows.paired.portcullisAuthCpuRatio) && Number.isFinite(figures.paired.toolsCallCpuVsSdk) && Number.isFinite(figures.refreshCpuVsSdk));
     const table = formatReport(report);
     for (const heading of ['MCP tools/call', 'Refresh grant', 'Full flow', 'Memory', 'Gateway', 'relay ratio', 'Calibration', 'Expiry sweep']) assert.match(table, new RegExp(heading));
     // HARD-8: the sweep phase deleted the same rows both ways, the new way in batches.
@@ -60,5 +63,9 @@ describe('bench harness (npm run bench) smoke test', () => {
     assert.equal(sweep.after.full.rowsDeleted, 1000);
     assert.ok(sweep.after.full.batches >= 2, 'the batched sweep ran more than one statement');
     assert.equal(sweep.after.empty.rowsDeleted, 0);
+    // Issue 10: every row beside its target, measured or not.
+    for (const row of ['auth ratio, fresh', 'auth ratio, after 8 flows', 'authenticated tools/call × SDK v1, fresh', 'refresh CPU ÷ SDK peer refresh CPU', 'gateway relay CPU ÷ bare proxy CPU']) {
+      assert.match(table, new RegExp(`${row.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +[0-9.]+ +target [≥≤] [0-9.]+×?: (met|NOT met)`), row);
+    }
   });
 });
