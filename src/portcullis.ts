@@ -3,7 +3,7 @@ import { computeCapabilities } from './authorization/capabilities.ts';
 import { GrantStatus } from './authorization/grant-status.ts';
 import type { ResolvedConfig } from './config/resolve.ts';
 import { createApp } from './http/app.ts';
-import type { AppContext } from './http/context.ts';
+import type { AppContext } from './context.ts';
 import { KeyStore } from './keys/keystore.ts';
 import { createJsonLogger, type Logger } from './log/logger.ts';
 import { isResourceOnly } from './resource/external.ts';

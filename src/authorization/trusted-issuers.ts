@@ -1,6 +1,6 @@
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { TrustedIdentityProvider } from '../config/enterprise.ts';
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import { RemoteKeySet } from '../resource/verifiers/remote-key-set.ts';
 import { isPublicAsymmetricKey } from './clients/client-keys.ts';
 

@@ -1,5 +1,5 @@
 import type { UpstreamSettings } from '../config/upstream.ts';
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import { createHttpUpstream } from './http/upstream.ts';
 import { createStdioUpstream } from './stdio/upstream.ts';
 import type { Upstream } from './upstream.ts';

@@ -11,7 +11,7 @@ import { renderErrorJson } from '../errors/render.ts';
 import { mountMcpEndpoint } from '../mcp/endpoint.ts';
 import { createMcpResourceGuard, isResourceOnly } from '../resource/external.ts';
 import { mountProtectedResourceMetadata } from '../resource/metadata.ts';
-import type { AppContext } from './context.ts';
+import type { AppContext } from '../context.ts';
 import { resolveClientAddress } from './client-address.ts';
 import { corsFor } from './cors.ts';
 import { mountHealth } from './health.ts';

@@ -1,5 +1,5 @@
 import { OAuthError } from '../errors/oauth-error.ts';
-import type { AppContext } from './context.ts';
+import type { AppContext } from '../context.ts';
 import { ExpiringCache } from './expiring-cache.ts';
 import { cacheLifetimeMs } from './http-cache-lifetime.ts';
 import { safeFetchJson, SafeFetchError, type SafeFetchOptions, type SafeFetchResult } from './safe-fetch.ts';

@@ -3,7 +3,7 @@ import type { LookupAddress } from 'node:dns';
 import ipaddr from 'ipaddr.js';
 import { Agent } from 'undici';
 import { readCappedBody } from './capped-body.ts';
-import type { AppContext } from './context.ts';
+import type { AppContext } from '../context.ts';
 
 /**
  * Fetching URLs that clients chose (client ID metadata documents, `jwks_uri`) without letting them

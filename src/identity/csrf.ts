@@ -1,4 +1,4 @@
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import type { LoginSessionRecord, Storage } from '../storage/types.ts';
 import { hmac, randomId, safeEqual } from '../util/crypto.ts';
 import { clearCookie, cookieName, LOGIN_CSRF_COOKIE, readCookie, serializeCookie } from './cookies.ts';

@@ -1,7 +1,7 @@
 import { createMcpHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
 import type { Hono } from 'hono';
 import { createGateway } from '../gateway/gateway.ts';
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import { corsFor } from '../http/cors.ts';
 import { createMcpResourceGuard } from '../resource/external.ts';
 import type { ResourceServer } from '../resource/resource-server.ts';

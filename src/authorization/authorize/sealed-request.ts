@@ -1,4 +1,4 @@
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { serverMac } from '../../identity/csrf.ts';
 import type { AuthorizationRequestRecord } from '../../storage/types.ts';
 import { safeEqual } from '../../util/crypto.ts';

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { clientFetches, type ClientFetchKind } from '../../http/client-fetches.ts';
 import { SafeFetchError } from '../../http/safe-fetch.ts';
 import type { ClientRecord, JwkSet } from '../../storage/types.ts';

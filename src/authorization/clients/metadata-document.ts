@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { clientFetches, type ClientFetchKind } from '../../http/client-fetches.ts';
 import { SafeFetchError } from '../../http/safe-fetch.ts';
 import type { ClientRecord } from '../../storage/types.ts';

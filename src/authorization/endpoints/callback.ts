@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { clientAddress, createRateLimiter } from '../../http/rate-limit.ts';
 import { clearLoginCsrf } from '../../identity/csrf.ts';
 import { userForUpstreamIdentity } from '../../identity/external-users.ts';

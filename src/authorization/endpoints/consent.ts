@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { clientAddress, type RateLimiter } from '../../http/rate-limit.ts';
 import { issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
 import { currentLoginSession, type SignedIn } from '../../identity/login-sessions.ts';

@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { clientAddress } from '../../http/rate-limit.ts';
 import { checkPassword, normalizeUsername } from '../../identity/authenticate.ts';
 import { clearLoginCsrf, issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';

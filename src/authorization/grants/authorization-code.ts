@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import type { AuthorizationCodeRecord, ClientRecord } from '../../storage/types.ts';
 import { hashSecret, PKCE_VERIFIER, pkceS256, safeEqual } from '../../util/crypto.ts';
 import { sameResource } from '../authorize/resource.ts';

@@ -1,4 +1,4 @@
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import type { Storage } from '../../storage/types.ts';
 import { base64url, hmac, opaqueToken, safeEqual } from '../../util/crypto.ts';
 

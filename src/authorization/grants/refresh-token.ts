@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { effectiveScopes, parseScope } from '../../resource/scopes.ts';
 import { hashSecret } from '../../util/crypto.ts';
 import { sameResource } from '../authorize/resource.ts';

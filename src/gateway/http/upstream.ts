@@ -1,5 +1,5 @@
 import type { UpstreamSettings } from '../../config/upstream.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { jsonRpcError } from '../../mcp/json-rpc.ts';
 import type { Principal } from '../../resource/guard.ts';
 import { UPSTREAM_MESSAGES, upstreamError } from '../errors.ts';

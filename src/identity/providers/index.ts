@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../../config/resolve.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { localIdentityProvider } from './local.ts';
 import { OidcIdentityProvider } from './oidc.ts';
 import { StytchIdentityProvider } from './stytch.ts';
