@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { issueAccessToken } from '../../src/authorization/access-token.ts';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { LocalTokenVerifier } from '../../src/resource/verify-local.ts';
 import { post as mcpPost, toolCallMessage } from '../mcp/wire.ts';
 import { addClient, addCode, assertNoSecretsLogged, post, redeem, remember, setup, type Fixture, type TokenBody } from '../token/fixtures.ts';
@@ -30,8 +29,8 @@ async function tokensForOther(t: Fixture, method: 'none' | 'client_secret_basic'
 }
 
 const opened: Fixture[] = [];
-afterEach(() => {
-  for (const t of opened.splice(0)) closeMcpEndpoint(t.ctx);
+afterEach(async () => {
+  for (const t of opened.splice(0)) await t.close();
 });
 
 const grantRevoked = async (t: Fixture, grantId: string) => (await t.storage.grants.get(grantId))?.revokedAt !== null;
