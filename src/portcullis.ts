@@ -1,10 +1,14 @@
 import type { Hono } from 'hono';
 import { computeCapabilities } from './authorization/capabilities.ts';
 import { GrantStatus } from './authorization/grant-status.ts';
+import { createTrustedIssuers } from './authorization/trusted-issuers.ts';
 import type { ResolvedConfig } from './config/resolve.ts';
 import { createApp } from './http/app.ts';
 import type { AppContext } from './context.ts';
 import { createGateway } from './gateway/gateway.ts';
+import { ClientFetches } from './http/client-fetches.ts';
+import { createIdentityProvider } from './identity/providers/index.ts';
+import { createServerSecrets } from './keys/server-secrets.ts';
 import type { McpBackend } from './mcp/backend.ts';
 import { createBuiltInBackend } from './mcp/built-in.ts';
 import { KeyStore } from './keys/keystore.ts';
@@ -56,7 +60,9 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const storage = options.storage ?? (await openDatabase(config));
-  const ctx: AppContext = {
+  const random = options.random ?? systemRandom;
+  const fetch = options.fetch ?? globalThis.fetch;
+  const base = {
     config,
     capabilities: computeCapabilities(config),
     storage,
@@ -65,10 +71,15 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
     grants: new GrantStatus(storage, clock),
     clock,
     startedAt: clock.now(),
-    random: options.random ?? systemRandom,
-    fetch: options.fetch ?? globalThis.fetch,
+    random,
+    fetch,
     logger: options.logger ?? createJsonLogger({ level: config.logLevel }),
+    // Per-app services: created here, owned by this object, so nothing is kept in a module-level registry.
+    identity: createIdentityProvider(config),
+    trustedIssuers: createTrustedIssuers({ config, fetch, clock }),
+    secrets: createServerSecrets(storage, random),
   };
+  const ctx: AppContext = { ...base, clientFetches: new ClientFetches(base) };
   // The MCP backend, chosen once here: the gateway's upstream (`upstream` set) or the built-in server.
   const mcp = config.upstream ? createGateway(ctx, config.upstream) : createBuiltInBackend(ctx);
   const app = createApp(ctx, mcp);

@@ -61,7 +61,7 @@ export async function continueAuthorization(ctx: AppContext, step: Authorization
       return refuseUnlessUntrusted(ctx, step, error);
     }
     // With an upstream identity provider the consent page comes first and leads there (BP-01, UP-01).
-    if (upstreamProvider(ctx.config)) return toSignIn(consentUrl);
+    if (upstreamProvider(ctx)) return toSignIn(consentUrl);
     return toSignIn(loginUrl);
   }
 

@@ -44,7 +44,7 @@ export interface PendingRequest {
   stored: boolean;
 }
 
-type PendingContext = Pick<AppContext, 'config' | 'storage' | 'clock' | 'random'>;
+type PendingContext = Pick<AppContext, 'config' | 'storage' | 'secrets' | 'clock' | 'random'>;
 
 /** The handle for pages to carry: the id of a stored request, otherwise the request sealed. */
 export async function requestHandle(ctx: PendingContext, request: AuthorizationRequestRecord, stored: boolean): Promise<string> {

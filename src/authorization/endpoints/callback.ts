@@ -38,7 +38,7 @@ export const CALLBACK_PER_MINUTE = 60;
  * The callback never redirects anywhere but the redirect URI bound to the pending request (UP-07).
  */
 export function mountUpstreamCallback(app: Hono, ctx: AppContext): void {
-  const provider = upstreamProvider(ctx.config);
+  const provider = upstreamProvider(ctx);
   if (!provider) return;
   const limiter = createRateLimiter({ perMinute: CALLBACK_PER_MINUTE, clock: ctx.clock });
   app.get(
