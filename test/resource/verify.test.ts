@@ -148,8 +148,7 @@ describe('Access token verification at the MCP endpoint (RS-07..RS-11, RFC 6750 
     const ok = await post(t, initializeMessage(), who2.auth);
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
-    await t.ctx.storage.grants.revoke(who2.grantId, t.clock.now());
-    t.ctx.grants.markRevoked(who2.grantId);
+    await t.ctx.grants.revoke(who2.grantId, t.clock.now());
     await assertInvalidToken(t, await post(t, initializeMessage(), who2.auth), who2.token, 'grant_not_live');
   });
 

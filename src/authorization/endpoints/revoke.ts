@@ -25,8 +25,7 @@ export function mountRevocation(app: Hono, ctx: AppContext): void {
     async answer({ client, form }) {
       const owned = await grantOfOwnToken(ctx, verifier, client, form.require('token'));
       if (owned) {
-        const revoked = await ctx.storage.grants.revoke(owned.grantId, ctx.clock.now());
-        ctx.grants.markRevoked(owned.grantId);
+        const revoked = await ctx.grants.revoke(owned.grantId, ctx.clock.now());
         if (revoked) ctx.logger.audit('token.revoked', { client_id: client.clientId, grant_id: owned.grantId, token_type: owned.kind });
       }
       return null;
