@@ -1,9 +1,16 @@
 import type { Hono } from 'hono';
 import { computeCapabilities } from './authorization/capabilities.ts';
 import { GrantStatus } from './authorization/grant-status.ts';
+import { createTrustedIssuers } from './authorization/trusted-issuers.ts';
 import type { ResolvedConfig } from './config/resolve.ts';
 import { createApp } from './http/app.ts';
-import type { AppContext } from './http/context.ts';
+import type { AppContext } from './context.ts';
+import { createGateway } from './gateway/gateway.ts';
+import { ClientFetches } from './http/client-fetches.ts';
+import { createIdentityProvider } from './identity/providers/index.ts';
+import { createServerSecrets } from './keys/server-secrets.ts';
+import type { McpBackend } from './mcp/backend.ts';
+import { createBuiltInBackend } from './mcp/built-in.ts';
 import { KeyStore } from './keys/keystore.ts';
 import { createJsonLogger, type Logger } from './log/logger.ts';
 import { isResourceOnly } from './resource/external.ts';
@@ -25,8 +32,25 @@ export interface PortcullisOptions {
 export interface Portcullis {
   app: Hono;
   ctx: AppContext;
-  close(): Promise<void>;
+  /** What serves the MCP endpoint: the built-in server, or in gateway mode the upstream (its sessions, for tests and diagnostics). */
+  mcp: McpBackend;
+  /**
+   * Stops everything this object started, in order: MCP sessions, their streams and sweepers, and
+   * the gateway's upstream sessions and child processes (for at most `graceMs`: long-lived streams
+   * would otherwise hold the runtime's shutdown open); then waits for `drain` (the runtime letting
+   * its in-flight requests finish); then closes storage. Calling it again returns the same promise.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
+
+export interface CloseOptions {
+  /** The runtime's own shutdown, between the MCP sessions and storage: e.g. closing its server. */
+  drain?: () => Promise<void>;
+  /** How long MCP sessions may take to end (default 10 s). */
+  graceMs?: number;
+}
+
+const DEFAULT_SESSION_GRACE_MS = 10_000;
 
 /**
  * Builds the server: storage, keys and the app; in resource-only mode (`authorizationServer` set)
@@ -36,7 +60,9 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const storage = options.storage ?? (await openDatabase(config));
-  const ctx: AppContext = {
+  const random = options.random ?? systemRandom;
+  const fetch = options.fetch ?? globalThis.fetch;
+  const base = {
     config,
     capabilities: computeCapabilities(config),
     storage,
@@ -45,10 +71,37 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
     grants: new GrantStatus(storage, clock),
     clock,
     startedAt: clock.now(),
-    random: options.random ?? systemRandom,
-    fetch: options.fetch ?? globalThis.fetch,
+    random,
+    fetch,
     logger: options.logger ?? createJsonLogger({ level: config.logLevel }),
+    // Per-app services: created here, owned by this object, so nothing is kept in a module-level registry.
+    identity: createIdentityProvider(config),
+    trustedIssuers: createTrustedIssuers({ config, fetch, clock }),
+    secrets: createServerSecrets(storage, random),
   };
-  const app = createApp(ctx);
-  return { app, ctx, close: () => storage.close() };
+  const ctx: AppContext = { ...base, clientFetches: new ClientFetches(base) };
+  // The MCP backend, chosen once here: the gateway's upstream (`upstream` set) or the built-in server.
+  const mcp = config.upstream ? createGateway(ctx, config.upstream) : createBuiltInBackend(ctx);
+  const app = createApp(ctx, mcp);
+  let closing: Promise<void> | undefined;
+  const close = (options: CloseOptions = {}): Promise<void> =>
+    (closing ??= (async () => {
+      await withDeadline(mcp.close(), options.graceMs ?? DEFAULT_SESSION_GRACE_MS).catch((error: unknown) => ctx.logger.warn('closing MCP sessions failed', { error }));
+      try {
+        await options.drain?.();
+      } finally {
+        await storage.close();
+      }
+    })());
+  return { app, ctx, mcp, close };
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish within ${ms} ms`)), ms);
+    // Never what keeps a process alive.
+    (timer as { unref?: () => void }).unref?.();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -9,7 +9,7 @@
  */
 import { createMcpHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
-import type { AppContext } from '../../src/http/context.ts';
+import type { AppContext } from '../../src/context.ts';
 import { corsFor } from '../../src/http/cors.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { authInfoFor } from '../../src/mcp/auth-info.ts';

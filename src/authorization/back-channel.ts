@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { OAuthError } from '../errors/oauth-error.ts';
 import { NO_STORE } from '../errors/render.ts';
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import { clientAddress } from '../http/rate-limit.ts';
 import type { ClientRecord, TokenEndpointAuthMethod } from '../storage/types.ts';
 import { authenticateClient } from './clients/authenticate.ts';

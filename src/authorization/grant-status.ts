@@ -3,8 +3,8 @@ import type { Storage } from '../storage/types.ts';
 
 /**
  * Whether a grant is still live, cached briefly so verifying an access token does not cost a database
- * read per request. Revocations in this process take effect at once (`markRevoked`); revocations made
- * by another instance take effect within `ttlMs`.
+ * read per request. Revocations in this process take effect at once (`revoke`, or `markRevoked` for
+ * one the storage made itself); revocations made by another instance take effect within `ttlMs`.
  */
 export class GrantStatus {
   #storage: Storage;
@@ -40,6 +40,17 @@ export class GrantStatus {
     return live;
   }
 
+  /**
+   * Revokes the grant with its refresh tokens in storage and stops its access tokens in this process
+   * at once: the one way to revoke a grant. False when it was unknown or already revoked.
+   */
+  async revoke(grantId: string, now: number): Promise<boolean> {
+    const revoked = await this.#storage.grants.revoke(grantId, now);
+    this.markRevoked(grantId);
+    return revoked;
+  }
+
+  /** For a grant the storage revoked by itself (refresh token reuse, inside the rotation). */
   markRevoked(grantId: string): void {
     this.#cache.set(grantId, { live: false, until: this.#clock.now() + 3_600_000 });
   }

@@ -1,4 +1,4 @@
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import type { UserRecord } from '../storage/types.ts';
 import { seconds } from '../util/clock.ts';
 

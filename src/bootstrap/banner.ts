@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { externalAuthorizationServer, type ExternalAuthorizationServer } from '../config/authorization-server.ts';
 import { describeUpstream, isUnauthenticatedRemoteUpstream } from '../config/upstream.ts';
-import { upstreamCallbackUrl, upstreamProvider } from '../identity/providers/index.ts';
+import { createIdentityProvider, isUpstream, upstreamCallbackUrl } from '../identity/providers/index.ts';
 import type { FirstAdmin } from './first-admin.ts';
 import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
@@ -129,8 +129,8 @@ interface UpstreamSignIn {
 
 /** With an upstream identity provider: who users sign in with, and the callback to register there. */
 function upstreamSignIn(config: ResolvedConfig): UpstreamSignIn | null {
-  const provider = upstreamProvider(config);
-  if (!provider) return null;
+  const provider = createIdentityProvider(config);
+  if (!isUpstream(provider)) return null;
   const callback = upstreamCallbackUrl(config);
   const { oidc, stytch } = config.identityProvider;
   if (provider.kind === 'stytch') {

@@ -1,7 +1,9 @@
 import type { Logger } from '../log/logger.ts';
+import { NO_STORE } from '../util/no-store.ts';
 import { OAuthError } from './oauth-error.ts';
 
-export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
+/** Defined with the library (src/util/no-store.ts), which must not import this file; the app's endpoints take it from here. */
+export { NO_STORE };
 
 /**
  * The one place an error becomes a JSON response. Unknown exceptions are bugs: they become a

@@ -1,12 +1,14 @@
 import type { UpstreamSettings } from '../config/upstream.ts';
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
+import type { McpBackend } from '../mcp/backend.ts';
 import { createHttpUpstream } from './http/upstream.ts';
 import { createStdioUpstream } from './stdio/upstream.ts';
 import type { Upstream } from './upstream.ts';
 
 /**
- * Gateway mode (`upstream` set): the MCP endpoint checks Origin, token and scopes exactly as in the
- * core, then hands the request to the upstream instead of the built-in SDK server.
+ * Gateway mode (`upstream` set): the MCP backend chosen at assembly instead of the built-in SDK
+ * server. The MCP endpoint checks Origin, token and scopes exactly as in the core, then hands the
+ * request to the upstream.
  *
  * Scopes: every request needs `upstream.requiredScopes` (by default the one scope `mcp`, "Use the
  * tools of <serverName>"), and a `tools/call` of a tool named in `upstream.toolScopes` needs its
@@ -18,28 +20,19 @@ import type { Upstream } from './upstream.ts';
  * `/messages` proxied without any authentication, defect 8) and no `/status` or `/debug` that would
  * disclose the upstream (defect 15); `/healthz` and `/readyz` say nothing about it.
  */
-export interface Gateway {
-  readonly upstream: Upstream;
-  /** Every scope a request calling `toolNames` needs (none called: the base scopes). */
-  requiredScopes(toolNames: readonly string[]): string[];
-}
-
-const gateways = new WeakMap<AppContext, Gateway>();
-
-export function createGateway(ctx: AppContext, settings: UpstreamSettings): Gateway {
-  const upstream = settings.url !== undefined
+export function createGateway(ctx: AppContext, settings: UpstreamSettings): McpBackend {
+  const upstream: Upstream = settings.url !== undefined
     ? createHttpUpstream(ctx, { ...settings, url: settings.url })
     : createStdioUpstream(ctx, { ...settings, command: settings.command ?? '' });
-  // `Object.hasOwn`: a tool named `constructor` or `__proto__` must not read Object.prototype.
-  const gateway: Gateway = {
-    upstream,
+  return {
+    // `Object.hasOwn`: a tool named `constructor` or `__proto__` must not read Object.prototype.
     requiredScopes: (toolNames) => [...new Set([...settings.requiredScopes, ...toolNames.flatMap((name) => (Object.hasOwn(settings.toolScopes, name) ? settings.toolScopes[name] ?? [] : []))])],
+    // The upstreams' functions are closures (no `this`): the endpoint calls them directly.
+    handle: upstream.handle,
+    get sessionCount() {
+      return upstream.sessionCount;
+    },
+    sweep: upstream.sweep,
+    close: upstream.close,
   };
-  gateways.set(ctx, gateway);
-  return gateway;
-}
-
-/** The gateway mounted for `ctx`, if it runs in gateway mode (tests reach its sessions through it). */
-export function gatewayOf(ctx: AppContext): Gateway | undefined {
-  return gateways.get(ctx);
 }

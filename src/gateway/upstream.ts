@@ -1,16 +1,7 @@
-import type { Principal } from '../resource/guard.ts';
+import type { McpBackend } from '../mcp/backend.ts';
 
-/** An upstream MCP server behind the gateway: HTTP (./http/upstream.ts) or stdio (./stdio/upstream.ts). */
-export interface Upstream {
-  /**
-   * Serves one MCP request that the endpoint has already checked: Origin, token (RS-17/RS-21) and
-   * scopes. `parsedBody` is the POST body, already read; undefined for GET and DELETE.
-   */
-  handle(request: Request, principal: Principal, parsedBody: unknown): Promise<Response>;
-  /** Ends sessions idle for longer than `mcpSessionIdleTtl`; returns how many. Also runs on a timer. */
-  sweep(): Promise<number>;
-  /** Number of live MCP sessions. */
-  readonly sessionCount: number;
-  /** Ends every session and in-flight exchange (shutdown). */
-  close(): Promise<void>;
-}
+/**
+ * An upstream MCP server behind the gateway: HTTP (./http/upstream.ts) or stdio (./stdio/upstream.ts).
+ * It serves requests as an MCP backend does; the gateway (./gateway.ts) adds the scopes they need.
+ */
+export type Upstream = Omit<McpBackend, 'requiredScopes'>;

@@ -11,7 +11,8 @@ import { renderErrorJson } from '../errors/render.ts';
 import { mountMcpEndpoint } from '../mcp/endpoint.ts';
 import { createMcpResourceGuard, isResourceOnly } from '../resource/external.ts';
 import { mountProtectedResourceMetadata } from '../resource/metadata.ts';
-import type { AppContext } from './context.ts';
+import type { AppContext } from '../context.ts';
+import type { McpBackend } from '../mcp/backend.ts';
 import { resolveClientAddress } from './client-address.ts';
 import { corsFor } from './cors.ts';
 import { mountHealth } from './health.ts';
@@ -19,8 +20,11 @@ import { mountHealth } from './health.ts';
 /** Paths that browser-based MCP clients fetch cross-origin. /authorize and the pages are not among them. */
 const CORS_PATHS = ['/.well-known/*', '/jwks', '/token', '/register', '/revoke', '/userinfo'];
 
-/** The whole server as one web-standard app: `app.fetch(request) → response` on Node or Workers. */
-export function createApp(ctx: AppContext): Hono {
+/**
+ * The whole server as one web-standard app: `app.fetch(request) → response` on Node or Workers.
+ * `mcp` serves the MCP endpoint; it is its creator's to close (src/portcullis.ts).
+ */
+export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
   const app = new Hono();
 
   app.use('*', async (c, next) => {
@@ -47,7 +51,7 @@ export function createApp(ctx: AppContext): Hono {
     mountIntrospection(app, ctx);
     mountUserinfo(app, ctx);
   }
-  mountMcpEndpoint(app, ctx, { guard });
+  mountMcpEndpoint(app, ctx, { guard, backend: mcp });
 
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'No such endpoint.' }, 404));
   app.onError((error, c) => renderErrorJson(error, ctx.logger, { method: c.req.method, path: c.req.path }, c.req.raw));

@@ -1,5 +1,5 @@
 import { OAuthError } from '../errors/oauth-error.ts';
-import type { AppContext } from './context.ts';
+import type { AppContext } from '../context.ts';
 import { ExpiringCache } from './expiring-cache.ts';
 import { cacheLifetimeMs } from './http-cache-lifetime.ts';
 import { safeFetchJson, SafeFetchError, type SafeFetchOptions, type SafeFetchResult } from './safe-fetch.ts';
@@ -52,18 +52,21 @@ export interface ClientFetchKind<T> {
   readonly plural: string;
   readonly limits: SafeFetchOptions;
   /** Throws when the document is unusable; the error is kept and rethrown like a failed fetch. */
-  parse(fetched: SafeFetchResult, ctx: AppContext): T;
+  parse(fetched: SafeFetchResult, ctx: ClientFetchContext): T;
 }
+
+/** The app's context without this service itself, which is built from it (src/portcullis.ts). */
+export type ClientFetchContext = Omit<AppContext, 'clientFetches'>;
 
 type Outcome = { ok: true; value: unknown; fetchedAt: number; expiresAt: number } | { ok: false; error: unknown; fetchedAt: number };
 
 export class ClientFetches {
-  readonly #ctx: AppContext;
+  readonly #ctx: ClientFetchContext;
   readonly #policy: ClientFetchPolicy;
   readonly #outcomes: ExpiringCache<Outcome>;
   readonly #inFlight = new Map<string, Promise<unknown>>();
 
-  constructor(ctx: AppContext, policy: Partial<ClientFetchPolicy> = {}) {
+  constructor(ctx: ClientFetchContext, policy: Partial<ClientFetchPolicy> = {}) {
     this.#ctx = ctx;
     this.#policy = { ...CLIENT_FETCH_POLICY, ...policy };
     this.#outcomes = new ExpiringCache(this.#policy.maxEntries);
@@ -152,13 +155,4 @@ function reasonOf(error: unknown): string {
   if (error instanceof SafeFetchError) return error.reason;
   if (error instanceof OAuthError) return error.detail ?? error.description;
   return (error as Error).message;
-}
-
-/** One policy state per app, so tests and several apps in one process never share fetched documents. */
-const instances = new WeakMap<AppContext, ClientFetches>();
-
-export function clientFetches(ctx: AppContext): ClientFetches {
-  let fetches = instances.get(ctx);
-  if (!fetches) instances.set(ctx, (fetches = new ClientFetches(ctx)));
-  return fetches;
 }

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { AppContext } from './context.ts';
+import type { AppContext } from '../context.ts';
 
 /** `/healthz`: the process answers. `/readyz`: and its storage does too. */
 export function mountHealth(app: Hono, ctx: AppContext): void {

@@ -3,7 +3,7 @@ import type { LookupAddress } from 'node:dns';
 import ipaddr from 'ipaddr.js';
 import { Agent } from 'undici';
 import { readCappedBody } from './capped-body.ts';
-import type { AppContext } from './context.ts';
+import type { AppContext } from '../context.ts';
 
 /**
  * Fetching URLs that clients chose (client ID metadata documents, `jwks_uri`) without letting them
@@ -70,7 +70,7 @@ export const MAX_REDIRECTS = 3;
 
 const defaultLookup: HostLookup = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
-export async function safeFetchJson(ctx: AppContext, url: string, limits: SafeFetchOptions = {}): Promise<SafeFetchResult> {
+export async function safeFetchJson(ctx: Pick<AppContext, 'config' | 'fetch'>, url: string, limits: SafeFetchOptions = {}): Promise<SafeFetchResult> {
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   const allowPrivate = ctx.config.dangerouslyAllowPrivateNetworkFetches;
   const lookup = limits.lookup ?? defaultLookup;
@@ -185,7 +185,7 @@ const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
  * makes the socket connect to the vetted address whatever DNS says now, while TLS still checks the
  * certificate against the host name.
  */
-async function pinnedFetch(ctx: AppContext, target: VettedTarget, signal: AbortSignal): Promise<Response> {
+async function pinnedFetch(ctx: Pick<AppContext, 'config' | 'fetch'>, target: VettedTarget, signal: AbortSignal): Promise<Response> {
   const dispatcher = new Agent({
     connect: {
       lookup: (_hostname, options, callback) => {

@@ -1,5 +1,5 @@
-import type { AppContext } from '../http/context.ts';
-import type { LoginSessionRecord, Storage } from '../storage/types.ts';
+import type { AppContext } from '../context.ts';
+import type { LoginSessionRecord } from '../storage/types.ts';
 import { hmac, randomId, safeEqual } from '../util/crypto.ts';
 import { clearCookie, cookieName, LOGIN_CSRF_COOKIE, readCookie, serializeCookie } from './cookies.ts';
 
@@ -17,25 +17,14 @@ import { clearCookie, cookieName, LOGIN_CSRF_COOKIE, readCookie, serializeCookie
  * The login-CSRF key is a setting, and settings are stored encrypted (src/storage/sql/sealed-secrets.ts).
  */
 
-type CsrfContext = Pick<AppContext, 'config' | 'storage' | 'random'>;
+type CsrfContext = Pick<AppContext, 'config' | 'secrets' | 'random'>;
 
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
 /** How long a login form stays submittable. */
 const LOGIN_CSRF_TTL_SECONDS = 3600;
-const KEY_SETTING = 'login_csrf_key';
-
-const keys = new WeakMap<Storage, Promise<string>>();
 
 /** The server's login-CSRF key, generated once and shared by every instance through storage. */
-function serverKey(ctx: CsrfContext): Promise<string> {
-  let key = keys.get(ctx.storage);
-  if (!key) {
-    key = ctx.storage.settings.putIfAbsent(KEY_SETTING, randomId(ctx.random, 32));
-    keys.set(ctx.storage, key);
-    key.catch(() => keys.delete(ctx.storage));
-  }
-  return key;
-}
+const serverKey = (ctx: CsrfContext): Promise<string> => ctx.secrets.loginCsrfKey();
 
 /**
  * A MAC under the same server key, for other pre-login state a page carries (a sealed authorization

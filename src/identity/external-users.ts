@@ -1,4 +1,4 @@
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import type { Storage, UserRecord } from '../storage/types.ts';
 import { randomId, type RandomBytes } from '../util/crypto.ts';
 import { DUMMY_PASSWORD_HASH } from './passwords.ts';

@@ -1,4 +1,4 @@
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import type { LoginSessionRecord, UserRecord } from '../storage/types.ts';
 import { hashSecret, hmac, opaqueToken, randomId } from '../util/crypto.ts';
 import { clearCookie, cookieName, readCookie, serializeCookie, SESSION_COOKIE } from './cookies.ts';

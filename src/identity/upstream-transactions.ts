@@ -1,4 +1,4 @@
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import type { UpstreamTransactionRecord } from '../storage/types.ts';
 import { KeyRing } from '../keys/key-encryption.ts';
 import { hashSecret, randomId, safeEqual } from '../util/crypto.ts';

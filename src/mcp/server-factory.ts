@@ -1,5 +1,5 @@
 import { McpServer, type McpServerFactory } from '@modelcontextprotocol/server';
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import { missingScopes } from '../resource/scopes.ts';
 import { toolPrincipalFrom } from './auth-info.ts';
 import { toolError, type ToolRegistry } from './tools/registry.ts';

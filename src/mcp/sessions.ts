@@ -3,8 +3,8 @@ import type { Logger } from '../log/logger.ts';
 import type { Principal } from '../resource/guard.ts';
 import type { Clock } from '../util/clock.ts';
 import { randomId, type RandomBytes } from '../util/crypto.ts';
-import { startSweeper } from '../util/sweeper.ts';
 import { isInitialize, jsonRpcError } from './json-rpc.ts';
+import { SessionTable, type OwnedSession } from './session-table.ts';
 
 /** Sessions one user may hold at once (by default); opening another closes their least recently used one. */
 const MAX_SESSIONS_PER_SUBJECT = 32;
@@ -20,16 +20,9 @@ export interface SessionEndpoint {
 
 export type SessionEndpointFactory = (ctx: McpRequestContext) => SessionEndpoint | Promise<SessionEndpoint>;
 
-interface Session {
-  id: string;
-  /** RS-22/RS-23: the session belongs to this user and this client; anyone else gets 404. */
-  subject: string;
-  clientId: string;
+interface Session extends OwnedSession {
   transport: WebStandardStreamableHTTPServerTransport;
   server: SessionEndpoint;
-  lastUsedAt: number;
-  /** SSE responses of this session still open (a long GET stream): while any is, it is not idle. */
-  openStreams: number;
 }
 
 export interface LegacySessionsOptions {
@@ -47,19 +40,26 @@ export interface LegacySessionsOptions {
  *
  * A session id is a CSPRNG handle and never a credential: every request is authenticated by its
  * token first, and a session is only found for the same subject and client that opened it; for
- * anyone else it does not exist (404). Sessions idle for `idleTtlMs` are closed.
+ * anyone else it does not exist (404). Sessions idle for `idleTtlMs` are closed. The ownership, cap
+ * and idle rules are the shared session table's (./session-table.ts).
  */
 export class LegacySessions {
   #options: LegacySessionsOptions;
-  #sessions = new Map<string, Session>();
-  #stopSweeper: (() => void) | undefined;
+  #table: SessionTable<Session>;
 
   constructor(options: LegacySessionsOptions) {
     this.#options = options;
+    this.#table = new SessionTable<Session>({
+      clock: options.clock,
+      idleTtlMs: options.idleTtlMs,
+      maxPerSubject: options.maxSessionsPerSubject ?? MAX_SESSIONS_PER_SUBJECT,
+      logger: options.logger,
+      onDropped: (session) => session.server.close(),
+    });
   }
 
   get size(): number {
-    return this.#sessions.size;
+    return this.#table.size;
   }
 
   async handle(request: Request, principal: Principal, authInfo: AuthInfo, parsedBody: unknown): Promise<Response> {
@@ -68,9 +68,8 @@ export class LegacySessions {
       if (request.method === 'POST' && isInitialize(parsedBody)) return this.#open(request, principal, authInfo, parsedBody);
       return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     }
-    const session = await this.#find(sessionId, principal);
+    const session = this.#table.find(sessionId, principal);
     if (!session) return jsonRpcError(404, -32001, 'Session not found');
-    session.lastUsedAt = this.#options.clock.now();
     const response = await session.transport.handleRequest(request, { authInfo, parsedBody });
     return request.method === 'GET' ? this.#tracked(session, response) : response;
   }
@@ -83,14 +82,7 @@ export class LegacySessions {
   #tracked(session: Session, response: Response): Response {
     const body = response.body;
     if (!body || !response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
-    session.openStreams += 1;
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      session.openStreams -= 1;
-      session.lastUsedAt = this.#options.clock.now();
-    };
+    const end = this.#table.streamOpened(session);
     const reader = body.getReader();
     const watched = new ReadableStream<Uint8Array>(
       {
@@ -116,20 +108,6 @@ export class LegacySessions {
     return new Response(watched, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
-  async #find(id: string, principal: Principal): Promise<Session | undefined> {
-    const session = this.#sessions.get(id);
-    if (!session) return undefined;
-    if (session.subject !== principal.subject || session.clientId !== principal.clientId) {
-      this.#options.logger.warn('mcp session presented by another principal', { subject: principal.subject, client_id: principal.clientId });
-      return undefined;
-    }
-    if (this.#isIdle(session, this.#options.clock.now())) {
-      await this.#close(session);
-      return undefined;
-    }
-    return session;
-  }
-
   async #open(request: Request, principal: Principal, authInfo: AuthInfo, parsedBody: unknown): Promise<Response> {
     const { factory, random, clock } = this.#options;
     const server = await factory({ era: 'legacy', authInfo, requestInfo: request });
@@ -138,12 +116,10 @@ export class LegacySessions {
       sessionIdGenerator: () => randomId(random, 32),
       onsessioninitialized: (id) => {
         session = { id, subject: principal.subject, clientId: principal.clientId, transport, server, lastUsedAt: clock.now(), openStreams: 0 };
-        this.#evictOldestOf(principal.subject);
-        this.#sessions.set(id, session);
-        this.#startSweeper();
+        this.#table.add(session);
       },
       // DELETE from the client: the transport closes itself (and so the server) after this.
-      onsessionclosed: (id) => this.#forget(id),
+      onsessionclosed: (id) => this.#table.forget(id),
     });
     await server.connect(transport);
     // A session that ends by itself (its stdio child exited, its server closed the transport) leaves
@@ -151,7 +127,7 @@ export class LegacySessions {
     // Chained after the endpoint's own handler, which connect() installed.
     const endpointOnClose = transport.onclose;
     transport.onclose = () => {
-      if (session) this.#forget(session.id);
+      if (session) this.#table.forget(session.id);
       endpointOnClose?.();
     };
     const response = await transport.handleRequest(request, { authInfo, parsedBody });
@@ -160,51 +136,13 @@ export class LegacySessions {
     return response;
   }
 
-  #evictOldestOf(subject: string): void {
-    const owned = [...this.#sessions.values()].filter((s) => s.subject === subject);
-    if (owned.length < (this.#options.maxSessionsPerSubject ?? MAX_SESSIONS_PER_SUBJECT)) return;
-    const oldest = owned.reduce((a, b) => (a.lastUsedAt <= b.lastUsedAt ? a : b));
-    void this.#close(oldest);
-  }
-
-  #isIdle(session: Session, now: number): boolean {
-    return session.openStreams === 0 && now - session.lastUsedAt >= this.#options.idleTtlMs;
-  }
-
   /** Closes sessions idle for longer than the TTL; returns how many. Runs on a timer, callable directly. */
-  async sweep(): Promise<number> {
-    const now = this.#options.clock.now();
-    const idle = [...this.#sessions.values()].filter((s) => this.#isIdle(s, now));
-    await Promise.all(idle.map((s) => this.#close(s)));
-    return idle.length;
-  }
-
-  #forget(id: string): void {
-    this.#sessions.delete(id);
-    if (this.#sessions.size === 0) this.#haltSweeper();
-  }
-
-  async #close(session: Session): Promise<void> {
-    this.#forget(session.id);
-    try {
-      await session.server.close();
-    } catch (error) {
-      this.#options.logger.warn('closing an mcp session failed', { error });
-    }
-  }
-
-  #startSweeper(): void {
-    this.#stopSweeper ??= startSweeper(this.#options.idleTtlMs, () => this.sweep());
-  }
-
-  #haltSweeper(): void {
-    this.#stopSweeper?.();
-    this.#stopSweeper = undefined;
+  sweep(): Promise<number> {
+    return this.#table.sweep();
   }
 
   /** Ends every session (graceful shutdown). */
-  async close(): Promise<void> {
-    this.#haltSweeper();
-    await Promise.all([...this.#sessions.values()].map((s) => this.#close(s)));
+  close(): Promise<void> {
+    return this.#table.close();
   }
 }

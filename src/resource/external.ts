@@ -1,6 +1,6 @@
 import { externalAuthorizationServer, type ExternalAuthorizationServer } from '../config/authorization-server.ts';
 import type { ResolvedConfig } from '../config/resolve.ts';
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import { createResourceGuard } from './guard.ts';
 import type { ResourceServer } from './resource-server.ts';
 import type { TokenVerifier } from './types.ts';

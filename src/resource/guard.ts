@@ -1,4 +1,4 @@
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import { createResourceServer, type ResourceServer, type ResourceServerOptions } from './resource-server.ts';
 import { resourceScopes, SCOPE_IMPLICATIONS } from './scopes.ts';
 import type { TokenVerifier } from './types.ts';

@@ -1,5 +1,4 @@
 import type { Hono } from 'hono';
-import type { ResolvedConfig } from '../config/resolve.ts';
 import type { ResourceServer } from './resource-server.ts';
 import { withoutOfflineAccess } from './scopes.ts';
 
@@ -57,8 +56,8 @@ export function protectedResourceMetadataDocument(options: {
   };
 }
 
-/** The all-in-one server's PRM URL. */
-export function protectedResourceMetadataUrl(config: Pick<ResolvedConfig, 'resource'>): string {
+/** The all-in-one server's PRM URL (`config.resource`'s). */
+export function protectedResourceMetadataUrl(config: { readonly resource: string }): string {
   return protectedResourceMetadataUrlFor(config.resource);
 }
 

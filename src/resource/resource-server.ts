@@ -1,4 +1,4 @@
-import { NO_STORE } from '../errors/render.ts';
+import { NO_STORE } from '../util/no-store.ts';
 import { extractBearer } from './bearer.ts';
 import { bearerChallengeResponse } from './challenge.ts';
 import {

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, errors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ACCESS_TOKEN_TYP } from '../authorization/access-token.ts';
-import type { AppContext } from '../http/context.ts';
+import type { AppContext } from '../context.ts';
 import { parseScope } from './scopes.ts';
 import { VerifiedTokenCache } from './token-cache.ts';
 import type { TokenVerifier, VerifiedToken, VerifyResult } from './types.ts';

@@ -6,7 +6,6 @@ import { ensureFirstAdmin, type FirstAdmin } from '../bootstrap/first-admin.ts';
 import { openDatabase } from '../bootstrap/open-database.ts';
 import { ConfigError, resolveConfig, type ResolvedConfig } from '../config/resolve.ts';
 import type { Logger } from '../log/logger.ts';
-import { closeMcpEndpoint } from '../mcp/endpoint.ts';
 import { createPortcullis, type Portcullis } from '../portcullis.ts';
 import { isResourceOnly } from '../resource/external.ts';
 import { watchParent } from './parent-watch.ts';
@@ -108,23 +107,9 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       for (const t of timers) clearInterval(t);
-      // Long-lived MCP streams would hold the server open until the deadline: end them first.
-      await withDeadline(closeMcpEndpoint(ctx), graceMs).catch((error: unknown) => logger.warn('closing MCP sessions failed', { error }));
-      await new Promise<void>((done) => {
-        const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
-        deadline.unref();
-        // A keep-alive connection that goes idle after its last response would otherwise hold close()
-        // until the client's keep-alive timeout: keep closing idle ones while in-flight requests finish.
-        const sweep = setInterval(() => server.closeIdleConnections(), 100);
-        sweep.unref();
-        server.close(() => {
-          clearTimeout(deadline);
-          clearInterval(sweep);
-          done();
-        });
-        server.closeIdleConnections();
-      });
-      await portcullis.close();
+      // MCP sessions end first (long-lived streams would hold the server open until the deadline),
+      // then in-flight requests finish, then storage closes: all in the one close of Portcullis.
+      await portcullis.close({ graceMs, drain: () => drainServer(server, graceMs) });
       logger.info('server stopped');
     })());
 
@@ -187,13 +172,22 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not finish within ${ms} ms`)), ms);
-    timer.unref();
+/** Stops accepting connections and lets in-flight requests finish, cutting what is left after `graceMs`. */
+function drainServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((done) => {
+    const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+    deadline.unref();
+    // A keep-alive connection that goes idle after its last response would otherwise hold close()
+    // until the client's keep-alive timeout: keep closing idle ones while in-flight requests finish.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    sweep.unref();
+    server.close(() => {
+      clearTimeout(deadline);
+      clearInterval(sweep);
+      done();
+    });
+    server.closeIdleConnections();
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A periodic task that never keeps the process alive and never runs twice at once. */

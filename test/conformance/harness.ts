@@ -11,7 +11,6 @@ import { resolveConfig } from '../../src/config/resolve.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createUser } from '../../src/identity/users.ts';
 import { createMemoryLogger } from '../../src/log/logger.ts';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import { ManualClock } from '../../src/util/clock.ts';
@@ -176,12 +175,13 @@ export async function startFrontedPortcullis(config: ConfigInput = {}): Promise<
     setBearer(token) {
       bearer = token;
     },
-    async close() {
-      await closeMcpEndpoint(portcullis.ctx);
-      await closeServer(front);
-      await closeServer(backend);
-      await portcullis.close();
-    },
+    close: () =>
+      portcullis.close({
+        drain: async () => {
+          await closeServer(front);
+          await closeServer(backend);
+        },
+      }),
   };
 }
 

@@ -8,7 +8,6 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { resolveConfig } from '../../src/config/resolve.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createMemoryLogger } from '../../src/log/logger.ts';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import { loginDirectly, startOidcProvider, type OidcProviderFixture } from '../fixtures/oidc-provider.ts';
@@ -52,12 +51,12 @@ async function bindLateServer(): Promise<LateServer> {
       return portcullis;
     },
     async close() {
-      if (portcullis) await closeMcpEndpoint(portcullis.ctx);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await portcullis?.close();
+      const closeServer = () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      await (portcullis ? portcullis.close({ drain: closeServer }) : closeServer());
     },
   };
 }

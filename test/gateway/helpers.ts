@@ -4,8 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import { gatewayOf } from '../../src/gateway/gateway.ts';
-import type { Upstream } from '../../src/gateway/upstream.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { signIn, type SignedIn } from '../resource/fixtures.ts';
 
@@ -22,12 +20,6 @@ export async function createGatewayApp(upstream: UpstreamInput, config: ConfigIn
 /** A user, client, grant and access token (scope `mcp` unless told otherwise), minted by the real token code. */
 export function signInToGateway(t: TestApp, options: Parameters<typeof signIn>[1] = {}): Promise<SignedIn> {
   return signIn(t, { scopes: ['mcp'], ...options });
-}
-
-export function upstreamOf(t: TestApp): Upstream {
-  const gateway = gatewayOf(t.ctx);
-  if (!gateway) throw new Error('not in gateway mode');
-  return gateway.upstream;
 }
 
 export const STDIO_FIXTURE = fileURLToPath(new URL('../fixtures/upstream/stdio-server.ts', import.meta.url));

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { startHttpUpstream, type HttpUpstream } from '../fixtures/upstream/http-server.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { inSession, initializeMessage, post, rpcResult, toolCallMessage } from '../mcp/wire.ts';
 import { parseChallenge } from '../resource/fixtures.ts';
-import { appFetch, connectWithToken, createGatewayApp, eventually, GATEWAY_CREDENTIAL, signInToGateway, upstreamOf } from './helpers.ts';
+import { appFetch, connectWithToken, createGatewayApp, eventually, GATEWAY_CREDENTIAL, signInToGateway } from './helpers.ts';
 
 /**
  * Issue 4, parts 1–2: Portcullis in front of a real Streamable HTTP MCP server (official SDK, on
@@ -26,7 +25,7 @@ describe('gateway → HTTP upstream: tools, credentials and identity (RS-19)', (
     t = await createGatewayApp({ url: upstream.url, bearerToken: GATEWAY_CREDENTIAL });
     upstream.requests.length = 0;
   });
-  afterEach(() => closeMcpEndpoint(t.ctx));
+  afterEach(() => t.close());
 
   for (const era of ['legacy', 'modern'] as const) {
     it(`issue 4: the upstream's tools replace the built-in ones, and calls work (${era === 'legacy' ? '2025-era session' : '2026-07-28'})`, async () => {
@@ -82,7 +81,7 @@ describe('gateway → HTTP upstream: tools, credentials and identity (RS-19)', (
       assert.equal(seen['x-portcullis-subject'], undefined);
       assert.equal(seen['x-portcullis-client'], undefined);
     } finally {
-      await closeMcpEndpoint(quiet.ctx);
+      await quiet.close();
     }
   });
 
@@ -115,7 +114,7 @@ describe('gateway → HTTP upstream: sessions bound to the user (RS-22, RS-23)',
   beforeEach(async () => {
     t = await createGatewayApp({ url: upstream.url }, { mcpSessionIdleTtl: 60 });
   });
-  afterEach(() => closeMcpEndpoint(t.ctx));
+  afterEach(() => t.close());
 
   async function openSession(auth: Record<string, string>): Promise<string> {
     const init = await post(t, initializeMessage(), auth);
@@ -190,7 +189,7 @@ describe('gateway → HTTP upstream: sessions bound to the user (RS-22, RS-23)',
     const sent = upstream.requests.at(-1)!;
     assert.equal(sent.method, 'DELETE');
     assert.equal(sent.headers['mcp-session-id'], upstreamId);
-    assert.equal(upstreamOf(t).sessionCount, 0);
+    assert.equal(t.mcp.sessionCount, 0);
     assert.equal((await post(t, listTools, inSession(who.auth, handle))).status, 404);
   });
 
@@ -199,7 +198,7 @@ describe('gateway → HTTP upstream: sessions bound to the user (RS-22, RS-23)',
     const handle = await openSession(who.auth);
     const upstreamId = upstream.sessionIds.at(-1)!;
     t.clock.advance(60_000);
-    assert.equal(await upstreamOf(t).sweep(), 1);
+    assert.equal(await t.mcp.sweep(), 1);
     await eventually(() => upstream.requests.some((r) => r.method === 'DELETE' && r.headers['mcp-session-id'] === upstreamId), 'the upstream got the DELETE');
     const goodbye = upstream.requests.find((r) => r.method === 'DELETE' && r.headers['mcp-session-id'] === upstreamId)!;
     assert.equal(goodbye.headers['x-portcullis-subject'], who.user.id, 'sent on behalf of the session owner');
@@ -214,7 +213,7 @@ describe('gateway → HTTP upstream: sessions bound to the user (RS-22, RS-23)',
     const end = await fetch(upstream.url, { method: 'DELETE', headers: { 'Mcp-Session-Id': upstreamId, 'MCP-Protocol-Version': '2025-06-18' } });
     assert.equal(end.status, 200);
     assert.equal((await post(t, listTools, inSession(who.auth, handle))).status, 404);
-    assert.equal(upstreamOf(t).sessionCount, 0);
+    assert.equal(t.mcp.sessionCount, 0);
   });
 });
 
@@ -237,7 +236,7 @@ describe('gateway scopes (RS-12, BP-09)', () => {
       assert.equal(challenge.status, 401);
       assert.equal(parseChallenge(challenge.headers.get('WWW-Authenticate')).params['scope'], 'mcp');
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 
@@ -262,7 +261,7 @@ describe('gateway scopes (RS-12, BP-09)', () => {
       }
       assert.equal(upstream.requests.length, before);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 
@@ -286,7 +285,7 @@ describe('gateway scopes (RS-12, BP-09)', () => {
       assert.equal(textOf(await stepped.callTool({ name: 'echo', arguments: { text: 'allowed' } })), 'echo: allowed');
       await stepped.close();
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 });
@@ -306,7 +305,7 @@ describe('gateway → HTTP upstream: failures are JSON-RPC errors, never a hang'
       assert.ok(!body.includes(new URL(url).host), 'seed 2 defect 15: the upstream is not disclosed');
       assert.ok(t.logger.records().some((r) => r['msg'] === 'upstream MCP server unavailable' && r['cause'] === 'ECONNREFUSED'), 'the log says why');
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 
@@ -321,7 +320,7 @@ describe('gateway → HTTP upstream: failures are JSON-RPC errors, never a hang'
       assert.deepEqual(await response.json(), { jsonrpc: '2.0', error: { code: -32000, message: 'Gateway Timeout: the upstream MCP server did not answer in time.' }, id: 3 });
       assert.ok(performance.now() - started < 10_000, 'the gateway gave up before the upstream answered');
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
       await slow.close();
     }
   });
@@ -337,7 +336,7 @@ describe('gateway → HTTP upstream: failures are JSON-RPC errors, never a hang'
       assert.equal((await rpcResult(response)).error?.message, 'Bad Gateway: the upstream MCP server refused the gateway.');
       assert.ok(!t.logger.lines.some((l) => l.includes('the-wrong-one')), 'the credential is never logged');
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
       await strict.close();
     }
   });
@@ -353,7 +352,7 @@ describe('gateway: what is relayed and what is not (RFC 9110 §7.6.1, seed 2 def
     t = await createGatewayApp({ url: upstream.url, bearerToken: GATEWAY_CREDENTIAL });
   });
   after(async () => {
-    await closeMcpEndpoint(t.ctx);
+    await t.close();
     await upstream.close();
   });
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { startHttpUpstream, type HttpUpstream } from '../fixtures/upstream/http-server.ts';
 import { returnedAt } from '../fixtures/upstream/tools.ts';
 import type { TestApp } from '../helpers/app.ts';
@@ -30,7 +29,7 @@ describe('gateway → HTTP upstream: SSE streaming over real sockets', () => {
   });
   after(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => {})));
-    await closeMcpEndpoint(t.ctx);
+    await t.close();
     await served.close();
     await upstream.close();
   });

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import { gatewayOf } from '../../src/gateway/gateway.ts';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { initializeMessage, inSession, mcpHeaders, post, rpcResult, toolCallMessage } from '../mcp/wire.ts';
 import { parseChallenge } from '../resource/fixtures.ts';
-import { signInToGateway, upstreamOf, type UpstreamInput } from './helpers.ts';
+import { signInToGateway, type UpstreamInput } from './helpers.ts';
 
 /**
  * The HTTP gateway against an upstream whose behaviour each test scripts: the gateway's outbound
@@ -78,7 +76,7 @@ describe('gateway: Mcp-Method / Mcp-Name are stated from the body the scopes wer
       assert.equal(received[1]!.headers.get('mcp-method'), 'tools/list');
       assert.equal(received[1]!.headers.get('mcp-name'), null, 'tools/list has no name: the client\'s is dropped');
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 });
@@ -96,14 +94,14 @@ describe('gateway sessions: an upstream session id is never shared between users
       assert.equal(shared.headers.get('Mcp-Session-Id'), null, 'bob gets no handle to alice\'s upstream session');
       assert.equal((await rpcResult(shared)).error?.code, -32000);
       assert.ok(t.logger.records().some((r) => r['level'] === 'warn' && String(r['msg']).includes('reused a session id')));
-      assert.equal(upstreamOf(t).sessionCount, 1);
+      assert.equal(t.mcp.sessionCount, 1);
 
       const own = await post(t, { jsonrpc: '2.0', id: 5, method: 'tools/list' }, inSession(alice.auth, handle));
       assert.equal(own.status, 200);
       await own.body?.cancel();
       assert.equal(received.at(-1)!.headers.get('x-portcullis-subject'), alice.user.id);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 });
@@ -112,14 +110,14 @@ describe('gateway scopes: tool names are not object properties', () => {
   it('RS-12 tools named constructor, toString or __proto__ need only the base scopes', async () => {
     const { t, received } = await scriptedGateway(plainAnswer(), { toolScopes: { echo: ['files:write'] } }, SCOPES);
     try {
-      assert.deepEqual(gatewayOf(t.ctx)!.requiredScopes(['constructor', 'toString', '__proto__', 'hasOwnProperty']), ['mcp']);
+      assert.deepEqual(t.mcp.requiredScopes(['constructor', 'toString', '__proto__', 'hasOwnProperty']), ['mcp']);
       const basic = await signInToGateway(t, { scopes: ['mcp'] });
       const response = await post(t, toolCallMessage('constructor'), basic.auth);
       assert.equal(response.status, 200);
       await response.body?.cancel();
       assert.equal(received.length, 1);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 
@@ -134,7 +132,7 @@ describe('gateway scopes: tool names are not object properties', () => {
       assert.equal(params['scope'], 'mcp files:write');
       assert.equal(received.length, 0);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 });
@@ -151,7 +149,7 @@ describe('gateway: bad input is the client\'s error, never a 500', () => {
       assert.equal((await rpcResult(response)).error?.code, -32600);
       assert.equal(received.length, 0);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 });
@@ -167,9 +165,9 @@ describe('gateway: requests whose client is gone, and timers', () => {
       const response = await t.app.fetch(request);
       await response.body?.cancel().catch(() => {});
       assert.equal(received.length, 0);
-      assert.equal(upstreamOf(t).sessionCount, 0);
+      assert.equal(t.mcp.sessionCount, 0);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 
@@ -193,7 +191,7 @@ describe('gateway: requests whose client is gone, and timers', () => {
       const response = await pending;
       assert.equal(response.status, 502);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 });
@@ -214,16 +212,16 @@ describe('gateway sessions: a live GET stream is use, not idleness (RS-22 idle T
       assert.equal(stream.status, 200);
 
       t.clock.advance(61_000);
-      assert.equal(await upstreamOf(t).sweep(), 0, 'the open stream keeps the session');
-      assert.equal(upstreamOf(t).sessionCount, 1);
+      assert.equal(await t.mcp.sweep(), 0, 'the open stream keeps the session');
+      assert.equal(t.mcp.sessionCount, 1);
 
       await stream.body?.cancel();
       t.clock.advance(30_000);
-      assert.equal(await upstreamOf(t).sweep(), 0, 'idle time counts from the end of the stream');
+      assert.equal(await t.mcp.sweep(), 0, 'idle time counts from the end of the stream');
       t.clock.advance(31_000);
-      assert.equal(await upstreamOf(t).sweep(), 1);
+      assert.equal(await t.mcp.sweep(), 1);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 });

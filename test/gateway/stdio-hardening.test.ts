@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ChildProcessTransport } from '../../src/gateway/stdio/child-transport.ts';
 import { createMemoryLogger } from '../../src/log/logger.ts';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { initializeMessage, inSession, mcpHeaders, openLegacySession, post } from '../mcp/wire.ts';
-import { createGatewayApp, eventually, isRunning, signInToGateway, stdioFixtureCommand, upstreamOf } from './helpers.ts';
+import { createGatewayApp, eventually, isRunning, signInToGateway, stdioFixtureCommand } from './helpers.ts';
 
 /** Whether `pid` is a live process (a zombie awaiting its reaper counts as gone). */
 function alive(pid: number): boolean {
@@ -33,9 +32,9 @@ describe('gateway → stdio upstream: an initialize the transport refuses is the
         assert.equal(response.status, status, await response.clone().text());
         const message = ((await response.json()) as { error?: { message?: string } }).error?.message ?? '';
         assert.ok(message !== '' && !/upstream/i.test(message), message);
-        assert.equal(upstreamOf(t).sessionCount, 0);
+        assert.equal(t.mcp.sessionCount, 0);
       } finally {
-        await closeMcpEndpoint(t.ctx);
+        await t.close();
       }
     });
   }
@@ -51,14 +50,14 @@ describe('gateway → stdio upstream: a live GET stream is use, not idleness', (
       assert.equal(stream.status, 200);
 
       t.clock.advance(61_000);
-      assert.equal(await upstreamOf(t).sweep(), 0, 'the open stream keeps the session');
+      assert.equal(await t.mcp.sweep(), 0, 'the open stream keeps the session');
       await stream.body?.cancel();
       t.clock.advance(30_000);
-      assert.equal(await upstreamOf(t).sweep(), 0, 'idle time counts from the end of the stream');
+      assert.equal(await t.mcp.sweep(), 0, 'idle time counts from the end of the stream');
       t.clock.advance(31_000);
-      assert.equal(await upstreamOf(t).sweep(), 1);
+      assert.equal(await t.mcp.sweep(), 1);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 });

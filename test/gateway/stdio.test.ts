@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { initializeMessage, inSession, openLegacySession, post, rpcResult } from '../mcp/wire.ts';
-import { appFetch, connectWithToken, createGatewayApp, eventually, isRunning, signInToGateway, stdioFixtureCommand, upstreamOf } from './helpers.ts';
+import { appFetch, connectWithToken, createGatewayApp, eventually, isRunning, signInToGateway, stdioFixtureCommand } from './helpers.ts';
 
 /**
  * Issue 4, part 1: `--upstream-command`, a stdio MCP server (official SDK, run as a script) started
@@ -35,7 +34,7 @@ describe('gateway → stdio upstream', () => {
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
-    await closeMcpEndpoint(t.ctx);
+    await t.close();
   });
 
   const connect = async (token: string, era: 'legacy' | 'modern' = 'legacy') => {
@@ -68,7 +67,7 @@ describe('gateway → stdio upstream', () => {
     const [a, b] = [await pidOf(first), await pidOf(second)];
     assert.notEqual(a, b);
     assert.ok(isRunning(a) && isRunning(b));
-    assert.equal(upstreamOf(t).sessionCount, 2);
+    assert.equal(t.mcp.sessionCount, 2);
 
     const names = JSON.parse(textOf(await first.callTool({ name: 'env_names', arguments: {} }))) as string[];
     assert.ok(names.includes('FIXTURE_API_KEY'), 'passEnv is passed');
@@ -84,7 +83,7 @@ describe('gateway → stdio upstream', () => {
     const pid = await pidOf(client);
     await transport.terminateSession();
     await eventually(() => !isRunning(pid), `process ${pid} stopped`);
-    assert.equal(upstreamOf(t).sessionCount, 0);
+    assert.equal(t.mcp.sessionCount, 0);
   });
 
   it('RS-22 an idle session expires after mcpSessionIdleTtl (ManualClock + sweep) and its process is stopped', async () => {
@@ -97,15 +96,15 @@ describe('gateway → stdio upstream', () => {
     t.clock.advance(40_000);
     await active.callTool({ name: 'echo', arguments: { text: 'still here' } });
     t.clock.advance(20_000);
-    assert.equal(await upstreamOf(t).sweep(), 1);
+    assert.equal(await t.mcp.sweep(), 1);
     await eventually(() => !isRunning(idlePid), `idle process ${idlePid} stopped`);
     assert.ok(isRunning(activePid), 'the active session keeps its process');
   });
 
-  it('shutdown (closeMcpEndpoint) stops every process before it returns', async () => {
+  it('shutdown (Portcullis close) stops every process before it returns', async () => {
     const who = await signInToGateway(t);
     const pids = [await pidOf((await connect(who.token)).client), await pidOf((await connect(who.token)).client)];
-    await closeMcpEndpoint(t.ctx);
+    await t.close();
     for (const pid of pids) assert.equal(isRunning(pid), false, `process ${pid} still running`);
   });
 
@@ -151,9 +150,9 @@ describe('gateway → stdio upstream', () => {
     const { client: crashing } = await connect(who.token);
     const { client: other } = await connect(who.token);
     const otherPid = await pidOf(other);
-    assert.equal(upstreamOf(t).sessionCount, 2);
+    assert.equal(t.mcp.sessionCount, 2);
     await assert.rejects(crashing.callTool({ name: 'crash', arguments: { code: 3 } }), /upstream MCP server exited/);
-    await eventually(() => upstreamOf(t).sessionCount === 1, 'the crashed session left the table');
+    await eventually(() => t.mcp.sessionCount === 1, 'the crashed session left the table');
     assert.equal(textOf(await other.callTool({ name: 'echo', arguments: { text: 'unaffected' } })), 'echo: unaffected');
     assert.ok(isRunning(otherPid), "the user's other session keeps its process");
   });
@@ -179,9 +178,9 @@ describe('gateway → stdio upstream: failures at start are 502/504, never a han
       const response = await post(t, initializeMessage('i'), who.auth);
       assert.equal(response.status, 502);
       assert.deepEqual(await response.json(), { jsonrpc: '2.0', error: { code: -32000, message: 'Bad Gateway: the upstream MCP server is unavailable.' }, id: 'i' });
-      assert.equal(upstreamOf(t).sessionCount, 0);
+      assert.equal(t.mcp.sessionCount, 0);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 
@@ -193,7 +192,7 @@ describe('gateway → stdio upstream: failures at start are 502/504, never a han
       assert.equal(response.status, 502);
       assert.equal((await rpcResult(response)).error?.message, 'Bad Gateway: the upstream MCP server exited.');
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 
@@ -209,7 +208,7 @@ describe('gateway → stdio upstream: failures at start are 502/504, never a han
       assert.ok(pid > 0, 'the fixture said its pid');
       await eventually(() => !isRunning(pid), 'the silent process was stopped');
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 });

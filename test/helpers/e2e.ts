@@ -7,7 +7,6 @@ import { resolveConfig } from '../../src/config/resolve.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createUser } from '../../src/identity/users.ts';
 import { createMemoryLogger } from '../../src/log/logger.ts';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import { ManualClock } from '../../src/util/clock.ts';
@@ -111,13 +110,13 @@ export async function startRealServer(config: ConfigInput = {}, options: { fetch
     origin,
     portcullis,
     clock,
-    async close() {
-      await closeMcpEndpoint(portcullis.ctx);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await portcullis.close();
-    },
+    close: () =>
+      portcullis.close({
+        drain: () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      }),
   };
 }

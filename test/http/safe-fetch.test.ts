@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { AppContext } from '../../src/http/context.ts';
+import type { AppContext } from '../../src/context.ts';
 import { isPublicAddress, safeFetchJson, SafeFetchError, vetFetchTarget, type HostLookup } from '../../src/http/safe-fetch.ts';
 
 /** Just what the guard reads from the context: the private-network switch and the fetch to use. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfigInput } from '../../src/config/env.ts';
 import { ConfigError, resolveConfig } from '../../src/config/resolve.ts';
-import { identityProvider } from '../../src/identity/providers/index.ts';
+import { createIdentityProvider } from '../../src/identity/providers/index.ts';
 
 const fromEnv = (env: Record<string, string>) => resolveConfig(loadConfigInput(env, undefined));
 
@@ -22,7 +22,7 @@ const STYTCH = { STYTCH_PROJECT_ID: 'project-test-6c20cd16-3f4a-4b4a-9a2c-1d2e3f
 describe('identityProvider settings', () => {
   it('local accounts by default', () => {
     assert.equal(fromEnv({}).identityProvider.kind, 'local');
-    assert.equal(identityProvider(fromEnv({})).kind, 'local');
+    assert.equal(createIdentityProvider(fromEnv({})).kind, 'local');
   });
 
   it('seed 2 variable names work as they are: IDENTITY_PROVIDER=stytch and the STYTCH_* variables', () => {
@@ -37,7 +37,7 @@ describe('identityProvider settings', () => {
         oauthStartUrl: 'https://test.stytch.com/v1/public/oauth/google/start',
       },
     });
-    assert.equal(identityProvider(c).kind, 'stytch');
+    assert.equal(createIdentityProvider(c).kind, 'stytch');
   });
 
   it('seed 2 STYTCH_PROJECT_SECRET is accepted for the secret; STYTCH_SECRET wins when both are set', () => {
@@ -57,7 +57,7 @@ describe('identityProvider settings', () => {
     });
     assert.equal(c.identityProvider.kind, 'oidc');
     assert.deepEqual(c.identityProvider.oidc, { issuer: 'https://accounts.example.com', clientId: 'portcullis-client', clientSecret: 'a-real-client-secret-value-123', scopes: ['openid', 'email'] });
-    assert.equal(identityProvider(c).kind, 'oidc');
+    assert.equal(createIdentityProvider(c).kind, 'oidc');
   });
 
   it('an unknown provider kind is refused, naming the variable', () => {

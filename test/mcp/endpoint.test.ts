@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { closeMcpEndpoint, mountMcpEndpoint } from '../../src/mcp/endpoint.ts';
+import type { McpBackend } from '../../src/mcp/backend.ts';
+import { createBuiltInBackend } from '../../src/mcp/built-in.ts';
+import { mountMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { defineTool, jsonResult } from '../../src/mcp/tools/registry.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { parseChallenge, signIn } from '../resource/fixtures.ts';
@@ -24,7 +26,7 @@ describe('MCP endpoint: authentication on every request (RS-17, RS-21)', () => {
   before(async () => {
     t = await createTestApp();
   });
-  after(() => closeMcpEndpoint(t.ctx));
+  after(() => t.close());
 
   it('RS-21 GET (the SSE stream) requires a token, even with a valid session id', async () => {
     const who = await signIn(t);
@@ -89,7 +91,7 @@ describe('MCP endpoint: scopes per tool (RS-12, RS-13b, RS-15)', () => {
   before(async () => {
     t = await createTestApp();
   });
-  after(() => closeMcpEndpoint(t.ctx));
+  after(() => t.close());
 
   it('RS-12 a tools/call the token lacks scope for gets 403 insufficient_scope, and no task is created', async () => {
     const who = await signIn(t, { scopes: ['tasks:read'] });
@@ -137,6 +139,7 @@ describe('MCP endpoint: scopes per tool (RS-12, RS-13b, RS-15)', () => {
 describe('MCP endpoint: a tool needing several scopes (RS-13b)', () => {
   let t: TestApp;
   let custom: AppUnderTest;
+  let backend: McpBackend;
   before(async () => {
     t = await createTestApp({
       scopes: [
@@ -154,10 +157,14 @@ describe('MCP endpoint: a tool needing several scopes (RS-13b)', () => {
       inputSchema: z.object({}),
       run: () => jsonResult({ ok: true }),
     });
-    mountMcpEndpoint(app, t.ctx, { tools: [report] });
+    backend = createBuiltInBackend(t.ctx, { tools: [report] });
+    mountMcpEndpoint(app, t.ctx, { backend });
     custom = onApp(app, t.ctx);
   });
-  after(() => closeMcpEndpoint(t.ctx));
+  after(async () => {
+    await backend.close();
+    await t.close();
+  });
 
   it('RS-13b the challenge names every scope the operation needs, not only the missing one', async () => {
     const who = await signIn(t, { scopes: ['notes:read'] });
@@ -184,7 +191,7 @@ describe('MCP endpoint: Origin validation and CORS (RS-24)', () => {
   before(async () => {
     t = await createTestApp({ allowedOrigins: ['https://Inspector.Example:443'] });
   });
-  after(() => closeMcpEndpoint(t.ctx));
+  after(() => t.close());
 
   it('RS-24 a present Origin that is neither ours nor allowed gets 403, before authentication', async () => {
     const who = await signIn(t);

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { signIn } from '../resource/fixtures.ts';
 
@@ -20,7 +19,7 @@ for (const version of ['2025-11-25', '2025-06-18', '2025-03-26']) {
     });
     after(async () => {
       for (const c of clients) await c.close();
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     });
 
     const connect = async (token: string) => {

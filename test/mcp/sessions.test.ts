@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { closeMcpEndpoint, mcpEndpointOf } from '../../src/mcp/endpoint.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { signIn } from '../resource/fixtures.ts';
 import { inSession, initializeMessage, openLegacySession, post, rpcResult, toolCallMessage } from './wire.ts';
@@ -12,9 +11,9 @@ describe('2025-era MCP sessions (RS-22, RS-23)', () => {
   beforeEach(async () => {
     t = await createTestApp({ mcpSessionIdleTtl: 30 });
   });
-  afterEach(() => closeMcpEndpoint(t.ctx));
+  afterEach(() => t.close());
 
-  const sessions = () => mcpEndpointOf(t.ctx)!.sessions;
+  const sessions = () => t.mcp;
 
   it('RS-22 session ids are unguessable: 256 random bits, never reused', async () => {
     const who = await signIn(t);
@@ -54,10 +53,10 @@ describe('2025-era MCP sessions (RS-22, RS-23)', () => {
   it('RS-22 an idle session expires after mcpSessionIdleTtl: 404, and it is gone', async () => {
     const who = await signIn(t, { scopes: ['tasks:read'] });
     const sessionId = await openLegacySession(t, who.auth);
-    assert.equal(sessions().size, 1);
+    assert.equal(sessions().sessionCount, 1);
     t.clock.advance(30_000);
     assert.equal((await post(t, listTools, inSession(who.auth, sessionId))).status, 404);
-    assert.equal(sessions().size, 0);
+    assert.equal(sessions().sessionCount, 0);
   });
 
   it('activity keeps a session alive', async () => {
@@ -80,7 +79,7 @@ describe('2025-era MCP sessions (RS-22, RS-23)', () => {
     await touch.body?.cancel();
     t.clock.advance(10_000);
     assert.equal(await sessions().sweep(), 1);
-    assert.equal(sessions().size, 1);
+    assert.equal(sessions().sessionCount, 1);
   });
 
   it('DELETE with the owner\'s token ends the session', async () => {
@@ -88,7 +87,7 @@ describe('2025-era MCP sessions (RS-22, RS-23)', () => {
     const sessionId = await openLegacySession(t, who.auth);
     const deleted = await t.request('/mcp', { method: 'DELETE', headers: inSession(who.auth, sessionId) });
     assert.equal(deleted.status, 200);
-    assert.equal(sessions().size, 0);
+    assert.equal(sessions().sessionCount, 0);
     assert.equal((await post(t, listTools, inSession(who.auth, sessionId))).status, 404);
   });
 
@@ -97,7 +96,7 @@ describe('2025-era MCP sessions (RS-22, RS-23)', () => {
     const bob = await signIn(t, { username: 'bob' });
     const sessionId = await openLegacySession(t, alice.auth);
     assert.equal((await t.request('/mcp', { method: 'DELETE', headers: inSession(bob.auth, sessionId) })).status, 404);
-    assert.equal(sessions().size, 1);
+    assert.equal(sessions().sessionCount, 1);
   });
 
   it('a 2025-era request without a session id that is not initialize gets 400', async () => {
@@ -116,7 +115,7 @@ describe('2025-era MCP sessions (RS-22, RS-23)', () => {
       t.clock.advance(10);
       ids.push(await openLegacySession(t, who.auth));
     }
-    assert.equal(sessions().size, 33, "32 of theirs and the other user's one");
+    assert.equal(sessions().sessionCount, 33, "32 of theirs and the other user's one");
     assert.equal((await post(t, listTools, inSession(who.auth, ids[0]!))).status, 404);
     const newest = await post(t, listTools, inSession(who.auth, ids[32]!));
     assert.equal(newest.status, 200);
@@ -130,14 +129,14 @@ describe('2025-era MCP sessions (RS-22, RS-23)', () => {
     const who = await signIn(t);
     await openLegacySession(t, who.auth);
     await openLegacySession(t, who.auth);
-    await closeMcpEndpoint(t.ctx);
-    assert.equal(sessions().size, 0);
+    await t.close();
+    assert.equal(sessions().sessionCount, 0);
   });
 
   it('a failed initialize leaves no session behind', async () => {
     const who = await signIn(t);
     const response = await post(t, { ...initializeMessage(), params: { protocolVersion: 42 } }, who.auth);
     assert.notEqual(response.status, 200);
-    assert.equal(sessions().size, 0);
+    assert.equal(sessions().sessionCount, 0);
   });
 });

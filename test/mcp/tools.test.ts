@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { signIn } from '../resource/fixtures.ts';
 import { connectClient } from './wire.ts';
@@ -24,7 +23,7 @@ for (const era of ['legacy', 'modern'] as const) {
     });
     after(async () => {
       for (const c of clients) await c.close();
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     });
 
     it('tools/list lists every tool, including those that need a scope the token lacks', async () => {

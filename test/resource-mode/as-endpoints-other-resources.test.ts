@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { issueAccessToken } from '../../src/authorization/access-token.ts';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { LocalTokenVerifier } from '../../src/resource/verify-local.ts';
 import { post as mcpPost, toolCallMessage } from '../mcp/wire.ts';
 import { addClient, addCode, assertNoSecretsLogged, post, redeem, remember, setup, type Fixture, type TokenBody } from '../token/fixtures.ts';
@@ -30,8 +29,8 @@ async function tokensForOther(t: Fixture, method: 'none' | 'client_secret_basic'
 }
 
 const opened: Fixture[] = [];
-afterEach(() => {
-  for (const t of opened.splice(0)) closeMcpEndpoint(t.ctx);
+afterEach(async () => {
+  for (const t of opened.splice(0)) await t.close();
 });
 
 const grantRevoked = async (t: Fixture, grantId: string) => (await t.storage.grants.get(grantId))?.revokedAt !== null;
@@ -68,8 +67,7 @@ describe('the authorization server\'s /revoke and /introspect for tokens issued 
     assert.equal(body['aud'], OTHER);
     assert.equal(body['client_id'], client.clientId);
     assert.equal(body['sub'], t.user.id);
-    await t.storage.grants.revoke(issued.grantId, t.clock.now());
-    t.ctx.grants.markRevoked(issued.grantId);
+    await t.ctx.grants.revoke(issued.grantId, t.clock.now());
     assert.deepEqual(await (await post(t, '/introspect', { token: tokens.access_token }, auth)).json(), { active: false }, 'once its grant is revoked');
     assertNoSecretsLogged(t);
   });

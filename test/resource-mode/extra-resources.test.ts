@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { setup, PASSWORD, USERNAME, type Fixture } from '../authorize/setup.ts';
 import { authorizeWithForms } from '../helpers/oauth-flow.ts';
 import { post, toolCallMessage } from '../mcp/wire.ts';
@@ -60,7 +59,7 @@ describe('resources: tokens for another MCP server (RFC 8707)', () => {
   before(async () => {
     f = await setup({ config: { resources: [OTHER] } });
   });
-  after(() => closeMcpEndpoint(f.app.ctx));
+  after(() => f.app.close());
 
   it('RFC 8707 §2: a listed resource is accepted at /authorize and /token; the access token\'s aud is that resource', async () => {
     const { status, body } = await obtain(OTHER);

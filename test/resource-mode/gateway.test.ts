@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { startHttpUpstream, type HttpUpstream } from '../fixtures/upstream/http-server.ts';
 import { appFetch, connectWithToken } from '../gateway/helpers.ts';
@@ -26,7 +25,7 @@ describe('resource-only gateway: external tokens in front of an upstream MCP ser
     t = await createTestApp({ upstream: { url: upstream.url }, authorizationServer: { issuer: issuer.issuer } }, { fetch: outbound });
   });
   after(async () => {
-    await closeMcpEndpoint(t.ctx);
+    await t.close();
     await upstream.close();
   });
 

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { renderStartupBanner } from '../../src/bootstrap/banner.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { createTestApp, TEST_ORIGIN, type TestApp } from '../helpers/app.ts';
 import { connectClient, post, toolCallMessage } from '../mcp/wire.ts';
@@ -52,7 +51,7 @@ describe('resource-only mode (jwks verifier): the MCP endpoint trusts another au
     issuer = await createTestIssuer({ issuer: EXTERNAL_ISSUER, resource: MCP_URL, clock: new ManualClock(Date.now()) });
     t = await createTestApp({ authorizationServer: { issuer: EXTERNAL_ISSUER } }, { fetch: issuer.fetch });
   });
-  after(() => closeMcpEndpoint(t.ctx));
+  after(() => t.close());
 
   it('RS-02: the Protected Resource Metadata names the external authorization server, and only it', async () => {
     for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
@@ -158,7 +157,7 @@ describe('resource-only mode: the verifier settings take effect', () => {
       assert.equal((await callTool(t, await issuer.sign({ header: { typ: 'JWT' } }), 'whoami'))['subject'], 'user-1');
       assert.deepEqual(issuer.requests, ['/jwks']);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 
@@ -168,7 +167,7 @@ describe('resource-only mode: the verifier settings take effect', () => {
     try {
       assertInvalidToken(await post(t, toolCallMessage('whoami'), bearer(await issuer.sign())));
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 
@@ -181,7 +180,7 @@ describe('resource-only mode: the verifier settings take effect', () => {
       assert.equal(response.status, 503);
       assert.equal(response.headers.get('WWW-Authenticate'), null);
     } finally {
-      await closeMcpEndpoint(t.ctx);
+      await t.close();
     }
   });
 });
@@ -198,7 +197,7 @@ describe('resource-only mode (stytch verifier): seed 1 with a Stytch project', (
       { fetch: stytch.fetch },
     );
   });
-  after(() => closeMcpEndpoint(t.ctx));
+  after(() => t.close());
 
   it('RS-02: the PRM names the project domain, as in seed 1', async () => {
     const prm = (await (await t.request('/.well-known/oauth-protected-resource')).json()) as Record<string, unknown>;
@@ -229,7 +228,7 @@ describe('resource-only mode (stytch verifier): seed 1 with a Stytch project', (
       const forUs = await stytch.mintAccessToken({ claims: { aud: [stytch.project.projectId, MCP_URL] } });
       assert.match(String((await callTool(strict, forUs, 'whoami'))['subject']), /^user-test-/);
     } finally {
-      await closeMcpEndpoint(strict.ctx);
+      await strict.close();
     }
   });
 });

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { exportSPKI, importJWK, SignJWT } from 'jose';
 import { withMcpAuth } from '../../src/adapters/fetch.ts';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { createResourceServer } from '../../src/resource/resource-server.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { hs256Jwt, unsignedJwt } from '../fixtures/stytch/keys.ts';
@@ -198,6 +197,6 @@ attackMatrix('Portcullis MCP endpoint with the local verifier', async () => {
     otherResource: `${t.ctx.config.issuer}/other-mcp`,
     prmUrl: `${t.ctx.config.issuer}/.well-known/oauth-protected-resource/mcp`,
     challengeScope: 'tasks:read',
-    close: () => closeMcpEndpoint(t.ctx),
+    close: () => t.close(),
   };
 });

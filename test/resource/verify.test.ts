@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { LocalTokenVerifier } from '../../src/resource/verify-local.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { initializeMessage, post } from '../mcp/wire.ts';
@@ -56,7 +55,7 @@ describe('Access token verification at the MCP endpoint (RS-07..RS-11, RFC 6750 
     t = await createTestApp();
     who = await signIn(t);
   });
-  after(() => closeMcpEndpoint(t.ctx));
+  after(() => t.close());
 
   it('RS-03b/RS-04 no credentials: 401 with resource_metadata and scope, and no error attribute', async () => {
     await assertNoCredentialsChallenge(await post(t, initializeMessage()));
@@ -84,7 +83,7 @@ describe('Access token verification at the MCP endpoint (RS-07..RS-11, RFC 6750 
     await ok.body?.cancel();
     t2.clock.advance(61_000);
     await assertInvalidToken(t2, await post(t2, initializeMessage(), who2.auth), who2.token, 'expired');
-    await closeMcpEndpoint(t2.ctx);
+    await t2.close();
   });
 
   it('RS-08/RS-18 a token for another audience gets 401 invalid_token', async () => {
@@ -149,8 +148,7 @@ describe('Access token verification at the MCP endpoint (RS-07..RS-11, RFC 6750 
     const ok = await post(t, initializeMessage(), who2.auth);
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
-    await t.ctx.storage.grants.revoke(who2.grantId, t.clock.now());
-    t.ctx.grants.markRevoked(who2.grantId);
+    await t.ctx.grants.revoke(who2.grantId, t.clock.now());
     await assertInvalidToken(t, await post(t, initializeMessage(), who2.auth), who2.token, 'grant_not_live');
   });
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { closeMcpEndpoint } from '../../src/mcp/endpoint.ts';
 import { setup as flowSetup, PASSWORD, USERNAME, type Fixture as FlowFixture } from '../authorize/setup.ts';
 import { authorizeWithForms } from '../helpers/oauth-flow.ts';
 import { inSession, openLegacySession, post as mcpPost, rpcResult, toolCallMessage } from '../mcp/wire.ts';
@@ -14,9 +13,9 @@ import { addClient, addCode, redeem, refresh, remember, setup, type Fixture, typ
  * the token response (RFC 6749 §5.1); the MCP endpoint accepts a down-scoped token for what it covers.
  */
 
-const opened: Array<{ ctx: Fixture['ctx'] }> = [];
-afterEach(() => {
-  for (const app of opened.splice(0)) closeMcpEndpoint(app.ctx);
+const opened: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const app of opened.splice(0)) await app.close();
 });
 
 /** The real /authorize → login → consent → /token flow; returns the token response. */

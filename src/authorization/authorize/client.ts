@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
 import type { RequestParams } from './params.ts';

@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import type { SignedIn } from '../../identity/login-sessions.ts';
 import { upstreamProvider } from '../../identity/providers/index.ts';
 import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
@@ -61,7 +61,7 @@ export async function continueAuthorization(ctx: AppContext, step: Authorization
       return refuseUnlessUntrusted(ctx, step, error);
     }
     // With an upstream identity provider the consent page comes first and leads there (BP-01, UP-01).
-    if (upstreamProvider(ctx.config)) return toSignIn(consentUrl);
+    if (upstreamProvider(ctx)) return toSignIn(consentUrl);
     return toSignIn(loginUrl);
   }
 

@@ -1,5 +1,5 @@
 import type { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { currentLoginSession } from '../../identity/login-sessions.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { invalidAuthorizationRequestPage } from './pages.ts';

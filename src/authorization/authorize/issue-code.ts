@@ -1,4 +1,4 @@
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import type { AuthorizationCodeRecord, AuthorizationRequestRecord, ClientRecord, LoginSessionRecord } from '../../storage/types.ts';
 import { hashSecret, opaqueToken, randomId } from '../../util/crypto.ts';
 

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../../config/resolve.ts';
 import { isOAuthError, type OAuthError } from '../../errors/oauth-error.ts';
 import { logUnexpectedError } from '../../errors/render.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { pageSecurityHeaders, renderErrorPage, type Branding } from '../../ui/index.ts';
 
 export function branding(config: ResolvedConfig): Branding {

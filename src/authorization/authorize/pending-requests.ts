@@ -1,4 +1,4 @@
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import type { AuthorizationRequestRecord } from '../../storage/types.ts';
 import { randomId } from '../../util/crypto.ts';
 import { openSealedRequest, sealRequest } from './sealed-request.ts';
@@ -44,7 +44,7 @@ export interface PendingRequest {
   stored: boolean;
 }
 
-type PendingContext = Pick<AppContext, 'config' | 'storage' | 'clock' | 'random'>;
+type PendingContext = Pick<AppContext, 'config' | 'storage' | 'secrets' | 'clock' | 'random'>;
 
 /** The handle for pages to carry: the id of a stored request, otherwise the request sealed. */
 export async function requestHandle(ctx: PendingContext, request: AuthorizationRequestRecord, stored: boolean): Promise<string> {

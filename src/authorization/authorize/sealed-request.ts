@@ -1,4 +1,4 @@
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { serverMac } from '../../identity/csrf.ts';
 import type { AuthorizationRequestRecord } from '../../storage/types.ts';
 import { safeEqual } from '../../util/crypto.ts';
@@ -12,7 +12,7 @@ import { safeEqual } from '../../util/crypto.ts';
  * (or an upstream login, whose transaction is single-use) — as a fresh /authorize would.
  */
 
-type SealContext = Pick<AppContext, 'config' | 'storage' | 'random'>;
+type SealContext = Pick<AppContext, 'config' | 'secrets' | 'random'>;
 
 const DOMAIN = 'authorization-request-v1';
 /** `<payload>.<mac>`, both base64url; a stored request's id (22 characters, no dot) never looks like this. */

@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { upstreamCallbackUrl, upstreamEnv, UpstreamLoginError, type UpstreamIdentityProvider } from '../../identity/providers/index.ts';
 import { createUpstreamTransaction } from '../../identity/upstream-transactions.ts';
 import { takePendingRequest, type PendingRequest } from './pending-requests.ts';

@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { UNKNOWN_ADDRESS } from '../../http/rate-limit.ts';
 import type { ClientRecord, TokenEndpointAuthMethod } from '../../storage/types.ts';
 import { hashSecret, safeEqual } from '../../util/crypto.ts';

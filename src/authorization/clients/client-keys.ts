@@ -1,6 +1,6 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import type { AppContext } from '../../http/context.ts';
-import { clientFetches, type ClientFetchKind } from '../../http/client-fetches.ts';
+import type { AppContext } from '../../context.ts';
+import type { ClientFetchKind } from '../../http/client-fetches.ts';
 import { SafeFetchError } from '../../http/safe-fetch.ts';
 import type { ClientRecord, JwkSet } from '../../storage/types.ts';
 
@@ -45,7 +45,7 @@ export function clientKeySet(ctx: AppContext, client: ClientRecord): JWTVerifyGe
   }
   const url = client.jwksUri;
   if (!url) throw new ClientKeysUnavailable('the client registered no keys');
-  const fetches = clientFetches(ctx);
+  const fetches = ctx.clientFetches;
   return async (header, token) => {
     const keys = await keySet(() => fetches.get(CLIENT_JWKS, url));
     try {

@@ -1,6 +1,6 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
-import { clientFetches, type ClientFetchKind } from '../../http/client-fetches.ts';
+import type { AppContext } from '../../context.ts';
+import type { ClientFetchKind } from '../../http/client-fetches.ts';
 import { SafeFetchError } from '../../http/safe-fetch.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { validateClientMetadata } from './register-client.ts';
@@ -36,7 +36,7 @@ export const CLIENT_METADATA_DOCUMENT: ClientFetchKind<ClientRecord> = {
  */
 export async function fetchClientMetadataDocument(ctx: AppContext, url: string): Promise<ClientRecord> {
   try {
-    return await clientFetches(ctx).get(CLIENT_METADATA_DOCUMENT, url);
+    return await ctx.clientFetches.get(CLIENT_METADATA_DOCUMENT, url);
   } catch (error) {
     if (error instanceof SafeFetchError) throw documentError(url, error.message, error.reason);
     throw error;
@@ -44,7 +44,7 @@ export async function fetchClientMetadataDocument(ctx: AppContext, url: string):
 }
 
 /** Validates a document fetched from `url`. Exported for tests of the rules alone. */
-export function clientFromDocument(ctx: AppContext, url: string, document: unknown): ClientRecord {
+export function clientFromDocument(ctx: Pick<AppContext, 'config' | 'capabilities' | 'clock'>, url: string, document: unknown): ClientRecord {
   const fail = (problem: string) => documentError(url, problem, problem);
   if (typeof document !== 'object' || document === null || Array.isArray(document)) throw fail('the document must be a JSON object');
   const input = document as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { seconds } from '../../util/clock.ts';
 import { hashSecret } from '../../util/crypto.ts';

@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { checkClientIdUrl } from './client-id-url.ts';
 import { fetchClientMetadataDocument } from './metadata-document.ts';

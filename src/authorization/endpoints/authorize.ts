@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { isOAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { clientAddress, createRateLimiter } from '../../http/rate-limit.ts';
 import { currentLoginSession } from '../../identity/login-sessions.ts';
 import { continueAuthorization } from '../authorize/continue.ts';

@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { clientAddress, createRateLimiter } from '../../http/rate-limit.ts';
 import { clearLoginCsrf } from '../../identity/csrf.ts';
 import { userForUpstreamIdentity } from '../../identity/external-users.ts';
@@ -38,7 +38,7 @@ export const CALLBACK_PER_MINUTE = 60;
  * The callback never redirects anywhere but the redirect URI bound to the pending request (UP-07).
  */
 export function mountUpstreamCallback(app: Hono, ctx: AppContext): void {
-  const provider = upstreamProvider(ctx.config);
+  const provider = upstreamProvider(ctx);
   if (!provider) return;
   const limiter = createRateLimiter({ perMinute: CALLBACK_PER_MINUTE, clock: ctx.clock });
   app.get(

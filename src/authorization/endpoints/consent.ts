@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { clientAddress, type RateLimiter } from '../../http/rate-limit.ts';
 import { issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
 import { currentLoginSession, type SignedIn } from '../../identity/login-sessions.ts';
@@ -41,7 +41,7 @@ async function showConsent(ctx: AppContext, request: Request): Promise<Response>
   const pending = await openPendingRequest(ctx, new URL(request.url).searchParams.get('request'));
   if (!pending) return requestExpiredPage(ctx);
   const signedIn = await currentLoginSession(ctx, request);
-  const upstream = upstreamProvider(ctx.config);
+  const upstream = upstreamProvider(ctx);
   if (upstream && needsUpstreamLogin(pending.request, signedIn)) return showConsentBeforeUpstreamLogin(ctx, request, pending, upstream);
   if (!signedIn) return seeOther(loginUrl(ctx, pending.handle));
   const client = await resolveClient(ctx, pending.request.clientId);
@@ -106,7 +106,7 @@ async function decideConsent(ctx: AppContext, request: Request, limiter: RateLim
   const handle = form.get('request');
   if (!handle) return requestExpiredPage(ctx);
   const signedIn = await currentLoginSession(ctx, request);
-  const upstream = upstreamProvider(ctx.config);
+  const upstream = upstreamProvider(ctx);
   if (upstream) {
     const pending = await openPendingRequest(ctx, handle);
     if (!pending) return requestExpiredPage(ctx);

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { LocalTokenVerifier } from '../../resource/verify-local.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { seconds } from '../../util/clock.ts';

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { JWK } from 'jose';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 
 /**
  * The members a public signing key may carry (RFC 7517 §4, RFC 7518 §6.2.1 EC, §6.3.1 RSA). Anything

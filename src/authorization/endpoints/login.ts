@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { clientAddress } from '../../http/rate-limit.ts';
 import { checkPassword, normalizeUsername } from '../../identity/authenticate.ts';
 import { clearLoginCsrf, issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
@@ -65,7 +65,7 @@ async function loginPage(
 async function showLogin(ctx: AppContext, request: Request): Promise<Response> {
   const pending = await pendingLogin(ctx, new URL(request.url).searchParams.get('request'));
   if (!pending) return requestExpiredPage(ctx);
-  if (upstreamProvider(ctx.config)) return seeOther(consentUrl(ctx, pending.handle));
+  if (upstreamProvider(ctx)) return seeOther(consentUrl(ctx, pending.handle));
   return loginPage(ctx, request, pending, { status: 200 });
 }
 
@@ -74,7 +74,7 @@ async function submitLogin(ctx: AppContext, request: Request, address: string): 
   const pending = await pendingLogin(ctx, form.get('request'));
   if (!pending) return requestExpiredPage(ctx);
   // Users sign in at the upstream identity provider: no password is checked here.
-  if (upstreamProvider(ctx.config)) return seeOther(consentUrl(ctx, pending.handle));
+  if (upstreamProvider(ctx)) return seeOther(consentUrl(ctx, pending.handle));
   const clientId = pending.client.clientId;
 
   // Login CSRF: without the browser's nonce cookie nobody can produce this token. Nothing changes on failure.

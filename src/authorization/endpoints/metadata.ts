@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 
 /**
  * Claims an ID token or the userinfo response can carry (OIDC Discovery §3 `claims_supported`).

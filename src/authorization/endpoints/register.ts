@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import { NO_STORE } from '../../errors/render.ts';
 import { decodeText, readCappedBody } from '../../http/capped-body.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { clientAddress, createRateLimiter, rateLimit } from '../../http/rate-limit.ts';
 import { registrationCap } from '../clients/client-expiry.ts';
 import { clientInformationResponse, registerClient, validateClientMetadata } from '../clients/register-client.ts';

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { LocalTokenVerifier } from '../../resource/verify-local.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { hashSecret } from '../../util/crypto.ts';
@@ -25,8 +25,7 @@ export function mountRevocation(app: Hono, ctx: AppContext): void {
     async answer({ client, form }) {
       const owned = await grantOfOwnToken(ctx, verifier, client, form.require('token'));
       if (owned) {
-        const revoked = await ctx.storage.grants.revoke(owned.grantId, ctx.clock.now());
-        ctx.grants.markRevoked(owned.grantId);
+        const revoked = await ctx.grants.revoke(owned.grantId, ctx.clock.now());
         if (revoked) ctx.logger.audit('token.revoked', { client_id: client.clientId, grant_id: owned.grantId, token_type: owned.kind });
       }
       return null;

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { mountBackChannel } from '../back-channel.ts';
 import { GRANT_TYPES } from '../grants/index.ts';
 

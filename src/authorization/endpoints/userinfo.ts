@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { NO_STORE } from '../../errors/render.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { extractBearer } from '../../resource/bearer.ts';
 import { quoteHeaderValue } from '../../resource/challenge.ts';
 import { LocalTokenVerifier } from '../../resource/verify-local.ts';

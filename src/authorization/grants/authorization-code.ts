@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import type { AuthorizationCodeRecord, ClientRecord } from '../../storage/types.ts';
 import { hashSecret, PKCE_VERIFIER, pkceS256, safeEqual } from '../../util/crypto.ts';
 import { sameResource } from '../authorize/resource.ts';
@@ -61,8 +61,7 @@ export const authorizationCodeGrant: GrantType = {
       const user = await ctx.storage.users.byId(grant.userId);
       if (!user) {
         // The account was removed between login and redemption: nothing may be issued for it.
-        await ctx.storage.grants.revoke(grant.id, now);
-        ctx.grants.markRevoked(grant.id);
+        await ctx.grants.revoke(grant.id, now);
         throw invalidGrant('the user no longer exists');
       }
       idToken = await issueIdToken(ctx, { user, clientId: client.clientId, nonce: record.nonce, authTime: record.authTime });
@@ -105,7 +104,6 @@ function checkBindings(code: AuthorizationCodeRecord, client: ClientRecord, veri
 
 /** SEC-16 / OAuth 2.1 §4.1.3: a code redeemed twice revokes everything it issued. */
 async function revokeWhatTheCodeIssued(ctx: AppContext, code: AuthorizationCodeRecord, now: number): Promise<void> {
-  await ctx.storage.grants.revoke(code.grantId, now);
-  ctx.grants.markRevoked(code.grantId);
+  await ctx.grants.revoke(code.grantId, now);
   ctx.logger.audit('code.replayed', { client_id: code.clientId, user_id: code.userId, grant_id: code.grantId });
 }

@@ -1,4 +1,4 @@
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import type { FormParams } from '../form.ts';
 

@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { userForUpstreamIdentity } from '../../identity/external-users.ts';
 import { VerifierUnavailableError } from '../../resource/types.ts';
 import { seconds } from '../../util/clock.ts';

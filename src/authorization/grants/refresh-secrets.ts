@@ -1,10 +1,8 @@
-import type { AppContext } from '../../http/context.ts';
-import type { Storage } from '../../storage/types.ts';
-import { base64url, hmac, opaqueToken, safeEqual } from '../../util/crypto.ts';
+import type { AppContext } from '../../context.ts';
+import { hmac, opaqueToken, safeEqual } from '../../util/crypto.ts';
 
 /** Kind prefix of refresh tokens (see `opaqueToken`). */
 export const REFRESH_TOKEN_PREFIX = 'pcr_';
-const SUCCESSOR_KEY_SETTING = 'refresh-successor-key';
 
 /**
  * A refresh token is `pcr_<grant id>.<family tag>.<secret>`. The tag is HMAC(server key, grant id),
@@ -57,16 +55,5 @@ export function refreshTokenExpiry(ctx: AppContext, now: number, grantExpiresAt:
   return Math.min(now + ctx.config.refreshTokenIdleTtl * 1000, grantExpiresAt);
 }
 
-/** One key per database, shared by every instance: the first to start stores it, the others read it. */
-const keys = new WeakMap<Storage, Promise<string>>();
-
-function successorKey(ctx: AppContext): Promise<string> {
-  let key = keys.get(ctx.storage);
-  if (!key) {
-    key = ctx.storage.settings.putIfAbsent(SUCCESSOR_KEY_SETTING, base64url(ctx.random(32)));
-    // A failed read is retried on the next request rather than cached.
-    key.catch(() => keys.delete(ctx.storage));
-    keys.set(ctx.storage, key);
-  }
-  return key;
-}
+/** One key per database, shared by every instance (src/keys/server-secrets.ts). */
+const successorKey = (ctx: AppContext): Promise<string> => ctx.secrets.refreshSuccessorKey();

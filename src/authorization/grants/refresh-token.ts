@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { effectiveScopes, parseScope } from '../../resource/scopes.ts';
 import { hashSecret } from '../../util/crypto.ts';
 import { sameResource } from '../authorize/resource.ts';
@@ -129,8 +129,7 @@ async function revokeIfOldSpentToken(ctx: AppContext, clientId: string, presente
   if (!family) return;
   const grant = await ctx.storage.grants.get(family.grantId);
   if (!grant || grant.clientId !== clientId || grant.revokedAt !== null || grant.expiresAt <= now) return;
-  if (!(await ctx.storage.grants.revoke(grant.id, now))) return;
-  ctx.grants.markRevoked(grant.id);
+  if (!(await ctx.grants.revoke(grant.id, now))) return;
   ctx.logger.audit('refresh.reuse_detected', { client_id: clientId, user_id: grant.userId, grant_id: grant.id });
 }
 

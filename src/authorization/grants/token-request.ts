@@ -1,4 +1,4 @@
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import { parseScope } from '../../resource/scopes.ts';
 import { sameResource } from '../authorize/resource.ts';

@@ -1,14 +1,14 @@
 import type { UpstreamSettings } from '../../config/upstream.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { jsonRpcError } from '../../mcp/json-rpc.ts';
 import type { Principal } from '../../resource/guard.ts';
 import { UPSTREAM_MESSAGES, upstreamError } from '../errors.ts';
-import { startSweeper } from '../../util/sweeper.ts';
 import type { Upstream } from '../upstream.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { relayBody } from './relay-body.ts';
 import { discardBody, upstreamTransportFor, type UpstreamAnswer } from './upstream-transport.ts';
-import { SessionBindings, type SessionBinding } from './session-bindings.ts';
+import { SessionTable } from '../../mcp/session-table.ts';
+import { bindUpstreamSession, type SessionBinding } from './session-bindings.ts';
 
 /** Sessions one user may hold through the gateway at once, as for the built-in server. */
 const MAX_SESSIONS_PER_SUBJECT = 32;
@@ -42,15 +42,15 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
   const inflight = new Set<AbortController>();
   /** DELETEs of sessions the gateway dropped, still under way. */
   const endings = new Set<Promise<void>>();
-  let stopSweeper: (() => void) | undefined;
   const transport = upstreamTransportFor(ctx.fetch, settings.url);
 
-  const bindings = new SessionBindings({
+  const bindings = new SessionTable<SessionBinding>({
     clock: ctx.clock,
-    random: ctx.random,
     idleTtlMs,
     maxPerSubject: MAX_SESSIONS_PER_SUBJECT,
-    onDropped: (binding) => void endUpstreamSession(binding),
+    logger,
+    // Not awaited: shutdown gives these DELETEs at most SHUTDOWN_DELETE_MS (see close).
+    onDropped: (binding) => endUpstreamSession(binding),
   });
 
   /** One request to the upstream, with the connect-and-headers deadline; the body is the caller's to read. */
@@ -99,6 +99,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
       binding = bindings.find(sessionHandle, principal);
       // Unknown, expired and someone else's look the same (RS-23); the upstream is not asked.
       if (!binding) return jsonRpcError(404, -32001, 'Session not found');
+      binding.scopes = principal.scopes;
     }
 
     let requestBody: string | undefined;
@@ -142,7 +143,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
     }
     const upstreamSessionId = upstream.headers.get('Mcp-Session-Id');
     if (!binding && upstreamSessionId && isSuccess(upstream.status)) {
-      const opened = bindings.open(upstreamSessionId, principal);
+      const opened = bindUpstreamSession(bindings, upstreamSessionId, principal, ctx.random, ctx.clock.now());
       if (!opened) {
         // RS-23: an upstream that hands out the same session id twice (constant or predictable ids)
         // would let one user act in another's session. The existing binding stays; this one is refused.
@@ -152,7 +153,6 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
         return upstreamError(502, UPSTREAM_MESSAGES.unavailable, parsedBody);
       }
       session = opened;
-      stopSweeper ??= startSweeper(idleTtlMs, sweep);
     }
 
     const relaying = upstream.body !== null && !NULL_BODY_STATUS.has(upstream.status);
@@ -183,27 +183,16 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
     return new Response(body, { status: upstream.status, headers: clientResponseHeaders(upstream.headers, session?.id) });
   }
 
-  async function sweep(): Promise<number> {
-    const swept = bindings.sweep();
-    if (bindings.size === 0) {
-      stopSweeper?.();
-      stopSweeper = undefined;
-    }
-    return swept;
-  }
-
   return {
     handle,
-    sweep,
+    sweep: () => bindings.sweep(),
     get sessionCount() {
       return bindings.size;
     },
     async close() {
-      stopSweeper?.();
-      stopSweeper = undefined;
       for (const controller of inflight) controller.abort();
       inflight.clear();
-      bindings.dropAll();
+      await bindings.close();
       await Promise.race([Promise.allSettled([...endings]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DELETE_MS).unref())]);
       await transport.close();
     },

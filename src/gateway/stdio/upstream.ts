@@ -1,6 +1,6 @@
 import { isLegacyRequest, SUPPORTED_PROTOCOL_VERSIONS, UnsupportedProtocolVersionError } from '@modelcontextprotocol/server';
 import type { UpstreamSettings } from '../../config/upstream.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { authInfoFor } from '../../mcp/auth-info.ts';
 import { LegacySessions } from '../../mcp/sessions.ts';
 import type { Principal } from '../../resource/guard.ts';

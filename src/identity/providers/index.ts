@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../../config/resolve.ts';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 import { localIdentityProvider } from './local.ts';
 import { OidcIdentityProvider } from './oidc.ts';
 import { StytchIdentityProvider } from './stytch.ts';
@@ -7,26 +7,16 @@ import { isUpstream, type IdentityProvider, type UpstreamEnv, type UpstreamIdent
 
 export { isUpstream, UpstreamLoginError, type IdentityProvider, type UpstreamEnv, type UpstreamIdentity, type UpstreamIdentityProvider } from './types.ts';
 
-/** One provider per configuration, so its discovery and JWKS caches live as long as the app. */
-const providers = new WeakMap<ResolvedConfig, IdentityProvider>();
-
-/** The identity provider the configuration names (`identityProvider.kind`). */
-export function identityProvider(config: ResolvedConfig): IdentityProvider {
-  let provider = providers.get(config);
-  if (!provider) {
-    provider = create(config);
-    providers.set(config, provider);
-  }
-  return provider;
-}
-
 /** The upstream provider users are sent to, or null when they sign in with local accounts. */
-export function upstreamProvider(config: ResolvedConfig): UpstreamIdentityProvider | null {
-  const provider = identityProvider(config);
-  return isUpstream(provider) ? provider : null;
+export function upstreamProvider(ctx: Pick<AppContext, 'identity'>): UpstreamIdentityProvider | null {
+  return isUpstream(ctx.identity) ? ctx.identity : null;
 }
 
-function create(config: ResolvedConfig): IdentityProvider {
+/**
+ * The identity provider the configuration names (`identityProvider.kind`). Built once per app, at
+ * assembly (`ctx.identity`), so its discovery and JWKS caches live as long as the app.
+ */
+export function createIdentityProvider(config: ResolvedConfig): IdentityProvider {
   const { kind, displayName, oidc, stytch } = config.identityProvider;
   // resolveConfig has checked that the chosen kind has what it needs (identityProviderProblem).
   switch (kind) {

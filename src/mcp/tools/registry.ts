@@ -1,7 +1,7 @@
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
 import type { JWTPayload } from 'jose';
 import type { z } from 'zod';
-import type { AppContext } from '../../http/context.ts';
+import type { AppContext } from '../../context.ts';
 
 /** Who is calling a tool: taken from the verified access token, never from the request body. */
 export interface ToolPrincipal {

@@ -1,0 +1,39 @@
+import type { Capabilities } from './authorization/capabilities.ts';
+import type { GrantStatus } from './authorization/grant-status.ts';
+import type { TrustedIssuer } from './authorization/trusted-issuers.ts';
+import type { ResolvedConfig } from './config/resolve.ts';
+import type { ClientFetches } from './http/client-fetches.ts';
+import type { IdentityProvider } from './identity/providers/types.ts';
+import type { KeyStore } from './keys/keystore.ts';
+import type { ServerSecrets } from './keys/server-secrets.ts';
+import type { Logger } from './log/logger.ts';
+import type { Storage } from './storage/types.ts';
+import type { Clock } from './util/clock.ts';
+import type { RandomBytes } from './util/crypto.ts';
+
+/**
+ * Everything a handler needs, built once at start by createPortcullis (src/portcullis.ts), which
+ * owns it: per-app services live here, never in module-level registries keyed by the app, so
+ * `Portcullis.close()` reaches everything. Clock, randomness and fetch are injected.
+ */
+export interface AppContext {
+  readonly config: ResolvedConfig;
+  readonly capabilities: Capabilities;
+  readonly storage: Storage;
+  readonly keys: KeyStore;
+  readonly grants: GrantStatus;
+  readonly clock: Clock;
+  /** When this server process started (clock time): refresh retries after a crash count from here (HARD-9). */
+  readonly startedAt: number;
+  readonly random: RandomBytes;
+  readonly fetch: typeof fetch;
+  readonly logger: Logger;
+  /** The configured identity provider (`identityProvider.kind`), with its discovery and JWKS caches. */
+  readonly identity: IdentityProvider;
+  /** The one fetch policy for URLs named by clients (metadata documents, `jwks_uri`): its caches and limits. */
+  readonly clientFetches: ClientFetches;
+  /** The trusted enterprise identity providers by issuer (ID-JAG), with their key caches. */
+  readonly trustedIssuers: ReadonlyMap<string, TrustedIssuer>;
+  /** The server's secrets kept in storage, read once. */
+  readonly secrets: ServerSecrets;
+}

@@ -1,0 +1,52 @@
+import { createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
+import type { AppContext } from '../context.ts';
+import { protectedResourceMetadataUrl } from '../resource/metadata.ts';
+import { authInfoFor } from './auth-info.ts';
+import type { McpBackend } from './backend.ts';
+import { createMcpServerFactory } from './server-factory.ts';
+import { LegacySessions } from './sessions.ts';
+import { builtInTools } from './tools/built-in.ts';
+import { createToolRegistry, type ToolDefinition } from './tools/registry.ts';
+
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
+export interface BuiltInBackendOptions {
+  /** Tools to offer; defaults to the built-in tools whose scopes are configured. */
+  tools?: readonly ToolDefinition[];
+}
+
+/**
+ * The built-in MCP server (official SDK): 2026-07-28 requests are served per request, 2025-era
+ * requests in sessions bound to the token's user and client (RS-22/RS-23, ./sessions.ts). A
+ * `tools/call` needs the scopes of the tools it calls (RS-12).
+ */
+export function createBuiltInBackend(ctx: AppContext, options: BuiltInBackendOptions = {}): McpBackend {
+  const { config, logger } = ctx;
+  const tools = options.tools ?? builtInTools.filter((t) => t.requiredScopes.every((s) => config.scopeNames.has(s)));
+  const registry = createToolRegistry(tools, config.scopeNames);
+  const factory = createMcpServerFactory(ctx, registry);
+  const modern = createMcpHandler(factory, { legacy: 'reject', onerror: (error) => logger.debug('mcp request rejected', { error }) });
+  const sessions = new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger, idleTtlMs: config.mcpSessionIdleTtl * 1000 });
+  const resourceMetadataUrl = protectedResourceMetadataUrl(config);
+
+  return {
+    requiredScopes: (toolNames) => {
+      // Per request: a call of a tool that needs no scope (or no call) builds nothing.
+      const scopes = toolNames.flatMap((name) => registry.requiredScopes(name));
+      return scopes.length === 0 ? NO_SCOPES : [...new Set(scopes)];
+    },
+    async handle(request, principal, parsedBody) {
+      const authInfo = authInfoFor(principal, config.resource, resourceMetadataUrl);
+      if (await isLegacyRequest(request, parsedBody)) return sessions.handle(request, principal, authInfo, parsedBody);
+      return modern.fetch(request, { authInfo, parsedBody });
+    },
+    get sessionCount() {
+      return sessions.size;
+    },
+    sweep: () => sessions.sweep(),
+    async close() {
+      await sessions.close();
+      await modern.close();
+    },
+  };
+}

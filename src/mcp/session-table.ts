@@ -1,0 +1,146 @@
+import type { Logger } from '../log/logger.ts';
+import type { Principal } from '../resource/guard.ts';
+import type { Clock } from '../util/clock.ts';
+import { startSweeper } from '../util/sweeper.ts';
+
+/** What the table needs of a session: its handle, who owns it, and when it was last used. */
+export interface OwnedSession {
+  /** The handle the client names in `Mcp-Session-Id`: from the CSPRNG, never a credential. */
+  readonly id: string;
+  /** RS-22/RS-23: the user and client that opened it; for anyone else it does not exist. */
+  readonly subject: string;
+  readonly clientId: string;
+  lastUsedAt: number;
+  /** Responses of this session still streaming to the client; while any is, the session is not idle. */
+  openStreams: number;
+}
+
+export interface SessionTableOptions<S extends OwnedSession> {
+  clock: Clock;
+  idleTtlMs: number;
+  /** Sessions one user may hold at once; opening another ends their least recently used one. */
+  maxPerSubject: number;
+  /** Ends a session the client did not end: idle, evicted, or shutdown. Failures are logged. */
+  onDropped(session: S): void | Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * The one table of principal-bound MCP sessions, used by the built-in server's 2025-era sessions
+ * (./sessions.ts) and by the gateway's upstream sessions (src/gateway/http/upstream.ts). It owns
+ * what they have in common: a session is found only by the subject and client that opened it
+ * (anyone else is told it does not exist: RS-22/RS-23), a user's sessions are capped (the least
+ * recently used goes), sessions idle for `idleTtlMs` are dropped (a session with an open stream is
+ * in use), and a sweeper runs only while the table has sessions. In memory: a restart ends every
+ * session, and clients re-initialize (404 tells them to).
+ */
+export class SessionTable<S extends OwnedSession> {
+  readonly #options: SessionTableOptions<S>;
+  readonly #byId = new Map<string, S>();
+  /** Drops whose ending (a server closing, a child process stopping) is still under way. */
+  readonly #ending = new Set<Promise<void>>();
+  #stopSweeper: (() => void) | undefined;
+
+  constructor(options: SessionTableOptions<S>) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  values(): IterableIterator<S> {
+    return this.#byId.values();
+  }
+
+  /** Adds a new session, first ending its owner's least recently used one when they hold the maximum. */
+  add(session: S): void {
+    const owned = [...this.#byId.values()].filter((s) => s.subject === session.subject);
+    if (owned.length >= this.#options.maxPerSubject) {
+      void this.#drop(owned.reduce((a, b) => (a.lastUsedAt <= b.lastUsedAt ? a : b)));
+    }
+    this.#byId.set(session.id, session);
+    this.#stopSweeper ??= startSweeper(this.#options.idleTtlMs, () => this.sweep());
+  }
+
+  /**
+   * The caller's live session with this handle, marked as used now; undefined for an unknown handle,
+   * someone else's (the same answer: RS-23), or one idle for too long (which is dropped).
+   */
+  find(id: string, principal: Pick<Principal, 'subject' | 'clientId'>): S | undefined {
+    const session = this.#byId.get(id);
+    if (!session) return undefined;
+    if (session.subject !== principal.subject || session.clientId !== principal.clientId) {
+      this.#options.logger.warn('mcp session presented by another principal', { subject: principal.subject, client_id: principal.clientId });
+      return undefined;
+    }
+    const now = this.#options.clock.now();
+    if (this.#isIdle(session, now)) {
+      void this.#drop(session);
+      return undefined;
+    }
+    session.lastUsedAt = now;
+    return session;
+  }
+
+  /**
+   * A response of `session` started streaming to the client; call the returned function (any number
+   * of times) when it ends. A client that only holds a GET stream open is using its session: it is
+   * not swept while the stream lasts, and its idle time counts from the stream's end.
+   */
+  streamOpened(session: S): () => void {
+    session.openStreams += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      session.openStreams -= 1;
+      session.lastUsedAt = this.#options.clock.now();
+    };
+  }
+
+  /** Removes a session that already ended (the client's DELETE, its server gone) without ending it again. */
+  forget(id: string): void {
+    this.#byId.delete(id);
+    if (this.#byId.size === 0) this.#haltSweeper();
+  }
+
+  /** Ends sessions idle for longer than the TTL; returns how many. Runs on a timer, callable directly. */
+  async sweep(): Promise<number> {
+    const now = this.#options.clock.now();
+    const idle = [...this.#byId.values()].filter((s) => this.#isIdle(s, now));
+    await Promise.all(idle.map((s) => this.#drop(s)));
+    return idle.length;
+  }
+
+  /** Ends every session and waits for their endings (shutdown). */
+  async close(): Promise<void> {
+    this.#haltSweeper();
+    for (const session of [...this.#byId.values()]) void this.#drop(session);
+    await Promise.all([...this.#ending]);
+  }
+
+  #isIdle(session: S, now: number): boolean {
+    return session.openStreams === 0 && now - session.lastUsedAt >= this.#options.idleTtlMs;
+  }
+
+  #drop(session: S): Promise<void> {
+    if (this.#byId.get(session.id) !== session) return Promise.resolve();
+    this.forget(session.id);
+    const ending = (async () => {
+      try {
+        await this.#options.onDropped(session);
+      } catch (error) {
+        this.#options.logger.warn('ending an mcp session failed', { error });
+      }
+    })();
+    this.#ending.add(ending);
+    void ending.finally(() => this.#ending.delete(ending));
+    return ending;
+  }
+
+  #haltSweeper(): void {
+    this.#stopSweeper?.();
+    this.#stopSweeper = undefined;
+  }
+}
