@@ -327,6 +327,17 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         .where('token_hash', '=', tokenHash)
         .where('rotated_at', 'is', null)
         .where('expires_at', '>', now)
+        // The grant must be live when its token is spent: checked here, in the same atomic statement,
+        // so a rotation that returns the grant the caller already read needs no second read of it.
+        .where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('grants as g')
+              .select('g.id')
+              .whereRef('g.id', '=', 'refresh_tokens.grant_id')
+              .where('g.revoked_at', 'is', null)
+              .where('g.expires_at', '>', now),
+          ),
+        )
         .returningAll(),
     ),
     // HARD-8: a grant keeps its live token and the one just spent (retries); older spent ones go.
@@ -346,6 +357,11 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
           successor_hash: successorHash,
         }),
     ),
+  };
+  const liveGrant = async (runner: Db, id: string, now: number): Promise<GrantRecord | null> => {
+    const [g] = (await hot.grant(runner, id)).rows;
+    const grant = g ? toGrant(g) : null;
+    return grant && grantIsLive(grant, now) ? grant : null;
   };
   const insertRefresh = (runner: Db, t: RefreshTokenRecord) =>
     hot.insertRefresh(runner, t.tokenHash, t.grantId, t.clientId, join(t.scopes), t.issuedAt, t.expiresAt, t.rotatedAt, t.successorHash);
@@ -617,9 +633,9 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         return db.transaction().execute(async (trx) => {
           const [won] = (await hot.markRotated(trx, tokenHash, successor.tokenHash, now)).rows;
           if (won) {
-            const [g] = (await hot.grant(trx, won.grant_id)).rows;
-            const grant = g ? toGrant(g) : null;
-            if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
+            // The UPDATE found the grant live; read it only when the caller did not pass it.
+            const grant = input.grant?.id === won.grant_id ? input.grant : await liveGrant(trx, won.grant_id, now);
+            if (!grant) return { status: 'invalid' } as const;
             await insertRefresh(trx, { ...successor, rotatedAt: null, successorHash: null });
             await hot.deleteOlderSpent(trx, won.grant_id, tokenHash);
             return { status: 'rotated', grant } as const;
