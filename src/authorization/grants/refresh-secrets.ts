@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { AppContext } from '../../http/context.ts';
 import type { Storage } from '../../storage/types.ts';
 import { base64url, hmac, opaqueToken, safeEqual } from '../../util/crypto.ts';
@@ -57,13 +58,16 @@ export function refreshTokenExpiry(ctx: AppContext, now: number, grantExpiresAt:
   return Math.min(now + ctx.config.refreshTokenIdleTtl * 1000, grantExpiresAt);
 }
 
-/** One key per database, shared by every instance: the first to start stores it, the others read it. */
-const keys = new WeakMap<Storage, Promise<string>>();
+/**
+ * One key per database, shared by every instance: the first to start stores it, the others read it.
+ * Read (and decrypted) once per process, and imported once: two HMACs per refresh use it.
+ */
+const keys = new WeakMap<Storage, Promise<KeyObject>>();
 
-function successorKey(ctx: AppContext): Promise<string> {
+function successorKey(ctx: AppContext): Promise<KeyObject> {
   let key = keys.get(ctx.storage);
   if (!key) {
-    key = ctx.storage.settings.putIfAbsent(SUCCESSOR_KEY_SETTING, base64url(ctx.random(32)));
+    key = ctx.storage.settings.putIfAbsent(SUCCESSOR_KEY_SETTING, base64url(ctx.random(32))).then((value) => createSecretKey(value, 'utf8'));
     // A failed read is retried on the next request rather than cached.
     key.catch(() => keys.delete(ctx.storage));
     keys.set(ctx.storage, key);
