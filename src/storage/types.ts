@@ -360,6 +360,8 @@ export interface Storage {
   /** Counters for back-off (failed logins) keyed by a caller-chosen string. */
   readonly failures: {
     get(key: string, now: number): Promise<FailureCounter>;
+    /** The counters of several keys in one read, in the order of `keys` (HARD-1 checks a client and an address per request). */
+    getMany(keys: readonly string[], now: number): Promise<FailureCounter[]>;
     record(key: string, now: number, lockMs: (count: number) => number, windowMs: number): Promise<FailureCounter>;
     clear(key: string): Promise<void>;
   };

@@ -427,6 +427,20 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.deepEqual(await s.failures.get('k', NOW), { count: 0, lockedUntil: 0 });
     });
 
+    it('issue 10 HARD-1 failure counters of several keys in one read, in the order asked, absent keys at zero', async () => {
+      const lock = (n: number) => (n >= 2 ? 5000 : 0);
+      await s.failures.record('many-a', NOW, lock, 60_000);
+      await s.failures.record('many-a', NOW, lock, 60_000);
+      await s.failures.record('many-b', NOW, lock, 60_000);
+      const none = { count: 0, lockedUntil: 0 };
+      assert.deepEqual(await s.failures.getMany(['many-b', 'many-a'], NOW + 1), [{ count: 1, lockedUntil: 0 }, { count: 2, lockedUntil: NOW + 5000 }]);
+      assert.deepEqual(await s.failures.getMany(['many-a', 'many-none'], NOW + 1), [{ count: 2, lockedUntil: NOW + 5000 }, none]);
+      assert.deepEqual(await s.failures.getMany(['many-none'], NOW), [none]);
+      assert.deepEqual(await s.failures.getMany(['many-a', 'many-none', 'many-b'], NOW + 6000), [{ count: 2, lockedUntil: 0 }, none, { count: 1, lockedUntil: 0 }]);
+      assert.deepEqual(await s.failures.getMany([], NOW), []);
+      for (const key of ['many-a', 'many-b']) assert.deepEqual(await s.failures.getMany([key], NOW + 1), [await s.failures.get(key, NOW + 1)]);
+    });
+
     it('failure counters: a later record never shortens a lock already set (concurrent failures keep the longer lock)', async () => {
       // Two failures race: the one counted higher sets the longer lock first, then the other one's
       // lock update lands. Replayed in that order, the stored lock must stay the longer one.

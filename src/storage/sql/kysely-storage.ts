@@ -7,6 +7,7 @@ import type {
   ClientCap,
   ClientRecord,
   ClientSource,
+  FailureCounter,
   GrantRecord,
   JwkSet,
   RefreshTokenRecord,
@@ -171,6 +172,9 @@ const keyRow = (k: SigningKeyRecord, sealed: string): Row<'signing_keys'> => ({
   retired_at: k.retiredAt,
   publish_until: k.publishUntil,
 });
+
+const toFailureCounter = (r: Row<'failures'> | undefined, now: number): FailureCounter =>
+  r ? { count: num(r.count), lockedUntil: num(r.locked_until) > now ? num(r.locked_until) : 0 } : { count: 0, lockedUntil: 0 };
 
 const grantIsLive = (g: GrantRecord, now: number): boolean => g.revokedAt === null && g.expiresAt > now;
 
@@ -340,6 +344,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         )
         .returningAll(),
     ),
+    failurePair: compileOnce((a: string, b: string) => db.selectFrom('failures').selectAll().where('key', 'in', [a, b])),
     // HARD-8: a grant keeps its live token and the one just spent (retries); older spent ones go.
     deleteOlderSpent: compileOnce((grantId: string, keepHash: string) =>
       db.deleteFrom('refresh_tokens').where('grant_id', '=', grantId).where('rotated_at', 'is not', null).where('token_hash', '<>', keepHash),
@@ -798,8 +803,13 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
     failures: {
       async get(key, now) {
         const r = await db.selectFrom('failures').selectAll().where('key', '=', key).executeTakeFirst();
-        if (!r) return { count: 0, lockedUntil: 0 };
-        return { count: num(r.count), lockedUntil: num(r.locked_until) > now ? num(r.locked_until) : 0 };
+        return toFailureCounter(r, now);
+      },
+      async getMany(keys, now) {
+        if (keys.length === 0) return [];
+        // Two keys (a client and an address) on every authenticated token request: compiled once.
+        const rows = keys.length <= 2 ? (await hot.failurePair(db, keys[0]!, keys[1] ?? keys[0]!)).rows : await db.selectFrom('failures').selectAll().where('key', 'in', keys).execute();
+        return keys.map((key) => toFailureCounter(rows.find((r) => r.key === key), now));
       },
       async record(key, now, lockMs, windowMs) {
         // The increment is one atomic upsert, so concurrent failures are all counted.
