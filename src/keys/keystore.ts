@@ -55,6 +55,8 @@ export class KeyStore {
   #alg: SigningAlgorithm;
   #keys: LoadedKey[] = [];
   #jwks: { keys: JWK[] } = { keys: [] };
+  /** Encoded JWS headers by key and `typ`: the same few strings for every token a key signs. */
+  #headers = new Map<string, string>();
 
   private constructor(storage: Storage, clock: Clock, alg: SigningAlgorithm) {
     this.#storage = storage;
@@ -97,6 +99,8 @@ export class KeyStore {
     }
     this.#keys = loaded;
     this.#jwks = { keys: loaded.map((k) => k.publicJwk) };
+    // Rebuilt for the keys now loaded (reloads are once a minute): no header of a dropped key stays.
+    this.#headers.clear();
   }
 
   #active(): LoadedKey | undefined {
@@ -127,10 +131,21 @@ export class KeyStore {
    */
   async sign(payload: JWTPayload, typ: string): Promise<string> {
     const key = this.#requireActive();
-    const signingInput = `${segment({ alg: key.record.alg, kid: key.record.kid, typ })}.${segment(payload)}`;
+    const signingInput = `${this.#header(key, typ)}.${segment(payload)}`;
     // ES256 (RFC 7518 §3.4) is ECDSA P-256 with SHA-256; RS256 (§3.3) is PKCS#1 v1.5 with SHA-256, node's default for RSA.
     const signature = signBytes('sha256', Buffer.from(signingInput), key.privateKey);
     return `${signingInput}.${(key.record.alg === 'ES256' ? ecdsaDerToJose(signature) : signature).toString('base64url')}`;
+  }
+
+  #header(key: LoadedKey, typ: string): string {
+    const id = `${key.record.kid} ${typ}`;
+    let header = this.#headers.get(id);
+    if (header === undefined) {
+      header = segment({ alg: key.record.alg, kid: key.record.kid, typ });
+      // A kid names one key and one algorithm: a few entries (loaded keys × token types).
+      this.#headers.set(id, header);
+    }
+    return header;
   }
 
   /** Adds a new active key and retires the others, keeping them published for `overlapMs`. */

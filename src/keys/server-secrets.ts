@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { Storage } from '../storage/types.ts';
 import { randomId, type RandomBytes } from '../util/crypto.ts';
 
@@ -9,8 +10,8 @@ import { randomId, type RandomBytes } from '../util/crypto.ts';
 export interface ServerSecrets {
   /** The key login-form CSRF tokens and sealed pre-login state are MACed with (src/identity/csrf.ts). */
   loginCsrfKey(): Promise<string>;
-  /** The key refresh-token family tags and successors are derived with (src/authorization/grants/refresh-secrets.ts). */
-  refreshSuccessorKey(): Promise<string>;
+  /** The key refresh-token family tags and successors are derived with (src/authorization/grants/refresh-secrets.ts), imported once. */
+  refreshSuccessorKey(): Promise<KeyObject>;
 }
 
 /** Setting names, as stored: existing databases hold them under these names. */
@@ -20,7 +21,7 @@ const REFRESH_SUCCESSOR_KEY = 'refresh-successor-key';
 export function createServerSecrets(storage: Storage, random: RandomBytes): ServerSecrets {
   return {
     loginCsrfKey: storedSecret(storage, LOGIN_CSRF_KEY, () => randomId(random, 32)),
-    refreshSuccessorKey: storedSecret(storage, REFRESH_SUCCESSOR_KEY, () => randomId(random, 32)),
+    refreshSuccessorKey: imported(storedSecret(storage, REFRESH_SUCCESSOR_KEY, () => randomId(random, 32))),
   };
 }
 
@@ -35,5 +36,20 @@ function storedSecret(storage: Storage, name: string, create: () => string): () 
       });
     }
     return value;
+  };
+}
+
+/** The secret as an HMAC key object, imported on first use and kept (node:crypto imports a string key on every HMAC). */
+function imported(secret: () => Promise<string>): () => Promise<KeyObject> {
+  let key: Promise<KeyObject> | undefined;
+  return () => {
+    if (!key) {
+      const importing = secret().then((value) => createSecretKey(value, 'utf8'));
+      key = importing;
+      importing.catch(() => {
+        if (key === importing) key = undefined;
+      });
+    }
+    return key;
   };
 }

@@ -148,6 +148,12 @@ export interface RotateRefreshInput {
   now: number;
   gracePeriodMs: number;
   /**
+   * The token's grant as the caller read it (`getWithGrant`). A grant never changes but for being
+   * revoked, and rotation checks it is live in the statement that spends the token; with the grant
+   * given, that check is all, and the grant is returned as given instead of being read again.
+   */
+  grant?: GrantRecord;
+  /**
    * When this server process started. A token rotated before it (at most `restartWindowMs` before)
    * whose successor was never used is a retry for `gracePeriodMs` after the start: the grace period
    * does not run while the server is down (HARD-9; README "Refresh tokens").
@@ -354,6 +360,8 @@ export interface Storage {
   /** Counters for back-off (failed logins) keyed by a caller-chosen string. */
   readonly failures: {
     get(key: string, now: number): Promise<FailureCounter>;
+    /** The counters of several keys in one read, in the order of `keys` (HARD-1 checks a client and an address per request). */
+    getMany(keys: readonly string[], now: number): Promise<FailureCounter[]>;
     record(key: string, now: number, lockMs: (count: number) => number, windowMs: number): Promise<FailureCounter>;
     clear(key: string): Promise<void>;
   };

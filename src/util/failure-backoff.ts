@@ -23,7 +23,7 @@ export function lockMs(policy: BackoffPolicy, count: number): number {
 
 /** The time (epoch ms) until which any of `keys` is locked, or 0. */
 export async function lockedUntil(storage: Storage, keys: readonly string[], now: number): Promise<number> {
-  const counters = await Promise.all(keys.map((key) => storage.failures.get(key, now)));
+  const counters = await storage.failures.getMany(keys, now);
   return Math.max(0, ...counters.map((c) => (c.lockedUntil > now ? c.lockedUntil : 0)));
 }
 

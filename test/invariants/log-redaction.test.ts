@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createMemoryLogger } from '../../src/log/logger.ts';
+import fc from 'fast-check';
+import { createMemoryLogger, redactText, redactTextFully } from '../../src/log/logger.ts';
 import type { AuthorizationRequestRecord } from '../../src/storage/types.ts';
 import { openConsent, pressAllow, REDIRECT, setup, testBrowser } from '../authorize/setup.ts';
 
@@ -69,5 +70,23 @@ describe('HARD-3 GEN-06 the logger redacts credentials inside strings, whoever l
     const userId = (await f.app.storage.users.byUsername('alice'))!.id;
     assert.equal(await f.app.storage.consents.get(userId, f.client.clientId), null, 'no consent was recorded');
     assert.ok(!f.app.logger.lines.join('\n').includes(STATE));
+  });
+
+  it('HARD-3 the quick check before redaction skips only text the credential patterns would leave unchanged', () => {
+    // Strings assembled from the patterns' own pieces (delimiters, parameter names, token prefixes,
+    // JWT and scheme starts) in any case, among ordinary characters: wherever the full redaction
+    // changes a string, the quick path must redact it the same way.
+    const piece = fc.constantFrom('?', '&', '#', ';', '%3F', '%26', '%23', '%3D', '=', 'code', 'state', 'access_token', 'key', 'pcr_', 'pca_', 'PCR_', 'eyJ', 'EYJ', 'eyJhbGci', '.eyJzdWIi', '.c2ln', '.', 'Bearer ', 'basic\t', 'DPoP  ', 'RRRRRRRRRRRRRRRR', 'x', ' ', '-');
+    // Whole credentials too, one per trigger, so every one of them is exercised in most runs.
+    const whole = fc.constantFrom('?code=abc', ';code=abc', '#access_token=abc', '%3Fstate%3Dabc', '&Key=abc', 'eyJhbGci.eyJzdWIi.c2ln', 'pcr_RRRRRRRRRRRRRRRR', 'Basic QWxhZGRpbjpvcGVu', 'dpop QWxhZGRpbjpvcGVu');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(piece, whole, fc.string({ maxLength: 3 })), { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        assert.equal(redactText(text), redactTextFully(text));
+      }),
+      { numRuns: 5000 },
+    );
+    assert.equal(redactText('token.refreshed'), 'token.refreshed');
+    assert.equal(redactText(`x pcr_${'R'.repeat(20)}`), 'x pcr_[redacted]');
   });
 });

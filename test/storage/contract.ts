@@ -367,6 +367,35 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.equal((await s.refreshTokens.rotate({ tokenHash: 'unknown', successor: next, now: NOW, gracePeriodMs: 0 })).status, 'invalid');
     });
 
+    it('issue 10 SEC-37 refresh rotation given the grant already read: the grant is re-checked in the rotation, not re-read; a grant that ended since changes nothing', async () => {
+      const g = grant({ expiresAt: NOW + 10_000 });
+      await s.grants.create(g);
+      const live = refresh(g.id);
+      await s.refreshTokens.create(live);
+      const read = await s.refreshTokens.getWithGrant(live.tokenHash);
+      assert.ok(read);
+      const next = refresh(g.id, { tokenHash: id('rt') });
+      // The grant reached its lifetime between the read and the rotation.
+      const late = await s.refreshTokens.rotate({ tokenHash: live.tokenHash, successor: next, now: NOW + 10_000, gracePeriodMs: 0, grant: read.grant });
+      assert.equal(late.status, 'invalid');
+      assert.equal((await s.refreshTokens.get(live.tokenHash))?.rotatedAt, null, 'the token was not spent');
+      assert.equal(await s.refreshTokens.get(next.tokenHash), null, 'no successor was stored');
+      const inTime = await s.refreshTokens.rotate({ tokenHash: live.tokenHash, successor: next, now: NOW + 1000, gracePeriodMs: 0, grant: read.grant });
+      assert.deepEqual(inTime, { status: 'rotated', grant: g });
+      assert.equal((await s.refreshTokens.get(live.tokenHash))?.rotatedAt, NOW + 1000);
+      // A grant passed for another token's grant is not taken for this one's: it is read.
+      const other = grant();
+      await s.grants.create(other);
+      const third = refresh(g.id, { tokenHash: id('rt') });
+      const mixed = await s.refreshTokens.rotate({ tokenHash: next.tokenHash, successor: third, now: NOW + 2000, gracePeriodMs: 0, grant: other });
+      assert.deepEqual(mixed, { status: 'rotated', grant: g });
+      // Revoked after the read: the rotation finds nothing to spend (revoking deleted the tokens).
+      const before = await s.refreshTokens.getWithGrant(third.tokenHash);
+      await s.grants.revoke(g.id, NOW + 3000);
+      const revoked = await s.refreshTokens.rotate({ tokenHash: third.tokenHash, successor: refresh(g.id, { tokenHash: id('rt') }), now: NOW + 3000, gracePeriodMs: 0, grant: before!.grant });
+      assert.equal(revoked.status, 'invalid');
+    });
+
     it('consents: remembered as the union of what was granted, per user and client', async () => {
       await s.consents.remember('u-c', 'client-c', ['tasks:read'], NOW);
       await s.consents.remember('u-c', 'client-c', ['tasks:write', 'tasks:read'], NOW + 1);
@@ -396,6 +425,20 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.equal(fresh.count, 1);
       await s.failures.clear('k');
       assert.deepEqual(await s.failures.get('k', NOW), { count: 0, lockedUntil: 0 });
+    });
+
+    it('issue 10 HARD-1 failure counters of several keys in one read, in the order asked, absent keys at zero', async () => {
+      const lock = (n: number) => (n >= 2 ? 5000 : 0);
+      await s.failures.record('many-a', NOW, lock, 60_000);
+      await s.failures.record('many-a', NOW, lock, 60_000);
+      await s.failures.record('many-b', NOW, lock, 60_000);
+      const none = { count: 0, lockedUntil: 0 };
+      assert.deepEqual(await s.failures.getMany(['many-b', 'many-a'], NOW + 1), [{ count: 1, lockedUntil: 0 }, { count: 2, lockedUntil: NOW + 5000 }]);
+      assert.deepEqual(await s.failures.getMany(['many-a', 'many-none'], NOW + 1), [{ count: 2, lockedUntil: NOW + 5000 }, none]);
+      assert.deepEqual(await s.failures.getMany(['many-none'], NOW), [none]);
+      assert.deepEqual(await s.failures.getMany(['many-a', 'many-none', 'many-b'], NOW + 6000), [{ count: 2, lockedUntil: 0 }, none, { count: 1, lockedUntil: 0 }]);
+      assert.deepEqual(await s.failures.getMany([], NOW), []);
+      for (const key of ['many-a', 'many-b']) assert.deepEqual(await s.failures.getMany([key], NOW + 1), [await s.failures.get(key, NOW + 1)]);
     });
 
     it('failure counters: a later record never shortens a lock already set (concurrent failures keep the longer lock)', async () => {

@@ -118,8 +118,11 @@ class FailureLimit {
 
   async assertNotLocked(): Promise<void> {
     const now = this.#ctx.clock.now();
-    for (const key of this.#keys()) {
-      const counter = await this.#ctx.storage.failures.get(key, now);
+    // One read for the client's and the address's counters, on every authenticated request.
+    const keys = this.#keys();
+    const counters = await this.#ctx.storage.failures.getMany(keys, now);
+    for (const [i, key] of keys.entries()) {
+      const counter = counters[i]!;
       if (key === this.#clientKey) this.#clientHasFailures = counter.count > 0;
       if (counter.lockedUntil > now) {
         const retryAfter = String(retryAfterSeconds(counter.lockedUntil, now));

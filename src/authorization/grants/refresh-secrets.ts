@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { AppContext } from '../../context.ts';
 import { hmac, opaqueToken, safeEqual } from '../../util/crypto.ts';
 
@@ -55,5 +56,5 @@ export function refreshTokenExpiry(ctx: AppContext, now: number, grantExpiresAt:
   return Math.min(now + ctx.config.refreshTokenIdleTtl * 1000, grantExpiresAt);
 }
 
-/** One key per database, shared by every instance (src/keys/server-secrets.ts). */
-const successorKey = (ctx: AppContext): Promise<string> => ctx.secrets.refreshSuccessorKey();
+/** One key per database, shared by every instance, read and imported once (src/keys/server-secrets.ts): two HMACs per refresh use it. */
+const successorKey = (ctx: AppContext): Promise<KeyObject> => ctx.secrets.refreshSuccessorKey();

@@ -89,6 +89,8 @@ export const refreshTokenGrant: GrantType = {
         successorHash: null,
       },
       now,
+      // Checked live above; rotation re-checks that atomically and does not read it again.
+      grant,
       gracePeriodMs: ctx.config.refreshGracePeriod * 1000,
       startedAt: ctx.startedAt,
       restartWindowMs: RESTART_WINDOW_MS,

@@ -7,6 +7,7 @@ import type {
   ClientCap,
   ClientRecord,
   ClientSource,
+  FailureCounter,
   GrantRecord,
   JwkSet,
   RefreshTokenRecord,
@@ -172,6 +173,9 @@ const keyRow = (k: SigningKeyRecord, sealed: string): Row<'signing_keys'> => ({
   publish_until: k.publishUntil,
 });
 
+const toFailureCounter = (r: Row<'failures'> | undefined, now: number): FailureCounter =>
+  r ? { count: num(r.count), lockedUntil: num(r.locked_until) > now ? num(r.locked_until) : 0 } : { count: 0, lockedUntil: 0 };
+
 const grantIsLive = (g: GrantRecord, now: number): boolean => g.revokedAt === null && g.expiresAt > now;
 
 /** The counter of self-registered clients (`counters` row), kept by every statement that adds or removes one. */
@@ -327,8 +331,20 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         .where('token_hash', '=', tokenHash)
         .where('rotated_at', 'is', null)
         .where('expires_at', '>', now)
+        // The grant must be live when its token is spent: checked here, in the same atomic statement,
+        // so a rotation that returns the grant the caller already read needs no second read of it.
+        .where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('grants as g')
+              .select('g.id')
+              .whereRef('g.id', '=', 'refresh_tokens.grant_id')
+              .where('g.revoked_at', 'is', null)
+              .where('g.expires_at', '>', now),
+          ),
+        )
         .returningAll(),
     ),
+    failurePair: compileOnce((a: string, b: string) => db.selectFrom('failures').selectAll().where('key', 'in', [a, b])),
     // HARD-8: a grant keeps its live token and the one just spent (retries); older spent ones go.
     deleteOlderSpent: compileOnce((grantId: string, keepHash: string) =>
       db.deleteFrom('refresh_tokens').where('grant_id', '=', grantId).where('rotated_at', 'is not', null).where('token_hash', '<>', keepHash),
@@ -346,6 +362,11 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
           successor_hash: successorHash,
         }),
     ),
+  };
+  const liveGrant = async (runner: Db, id: string, now: number): Promise<GrantRecord | null> => {
+    const [g] = (await hot.grant(runner, id)).rows;
+    const grant = g ? toGrant(g) : null;
+    return grant && grantIsLive(grant, now) ? grant : null;
   };
   const insertRefresh = (runner: Db, t: RefreshTokenRecord) =>
     hot.insertRefresh(runner, t.tokenHash, t.grantId, t.clientId, join(t.scopes), t.issuedAt, t.expiresAt, t.rotatedAt, t.successorHash);
@@ -617,9 +638,9 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         return db.transaction().execute(async (trx) => {
           const [won] = (await hot.markRotated(trx, tokenHash, successor.tokenHash, now)).rows;
           if (won) {
-            const [g] = (await hot.grant(trx, won.grant_id)).rows;
-            const grant = g ? toGrant(g) : null;
-            if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
+            // The UPDATE found the grant live; read it only when the caller did not pass it.
+            const grant = input.grant?.id === won.grant_id ? input.grant : await liveGrant(trx, won.grant_id, now);
+            if (!grant) return { status: 'invalid' } as const;
             await insertRefresh(trx, { ...successor, rotatedAt: null, successorHash: null });
             await hot.deleteOlderSpent(trx, won.grant_id, tokenHash);
             return { status: 'rotated', grant } as const;
@@ -782,8 +803,13 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
     failures: {
       async get(key, now) {
         const r = await db.selectFrom('failures').selectAll().where('key', '=', key).executeTakeFirst();
-        if (!r) return { count: 0, lockedUntil: 0 };
-        return { count: num(r.count), lockedUntil: num(r.locked_until) > now ? num(r.locked_until) : 0 };
+        return toFailureCounter(r, now);
+      },
+      async getMany(keys, now) {
+        if (keys.length === 0) return [];
+        // Two keys (a client and an address) on every authenticated token request: compiled once.
+        const rows = keys.length <= 2 ? (await hot.failurePair(db, keys[0]!, keys[1] ?? keys[0]!)).rows : await db.selectFrom('failures').selectAll().where('key', 'in', keys).execute();
+        return keys.map((key) => toFailureCounter(rows.find((r) => r.key === key), now));
       },
       async record(key, now, lockMs, windowMs) {
         // The increment is one atomic upsert, so concurrent failures are all counted.
