@@ -56,13 +56,11 @@ export async function openSqliteStorage(path: string, options: SqliteOptions = {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const raw = new DatabaseSync(path);
   raw.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
-  // Checkpoints fsync the main file on the event loop, by default after every 1000 WAL pages, and
-  // every token refresh commits. bench/README.md measured +3-16% refreshes/s with 20000 pages, at the
-  // price of an 80 MB WAL and long pauses. 4000 pages (not measured separately) still removes three
-  // checkpoints in four, for a WAL of about 16 MB at 4 KiB pages: a bounded amount of disk and of
-  // work to replay after a crash, and each pause up to 4x longer. The WAL file is reused from its start
-  // after each checkpoint, so in steady state it stays near that size.
-  raw.exec('PRAGMA wal_autocheckpoint = 4000;');
+  // Checkpoints run on the event loop inside whichever commit crosses the threshold, so their size
+  // bounds what a request can wait for. SQLite's default of 1000 pages keeps the longest one near 15-25 ms
+  // of CPU even while the expiry sweep deletes 500,000 rows (HARD-8: no request waits > 50 ms, bench
+  // `sweep`); 4000 pages saved a few percent of refresh CPU but let a sweep's commit hold the loop ~76 ms.
+  raw.exec('PRAGMA wal_autocheckpoint = 1000;');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: adapt(raw) }) });
   try {
     await migrate(db);
