@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { clientRecord, grantRecord } from '../helpers/records.ts';
 import type { AuthorizationCodeRecord, ClientRecord, GrantRecord, RefreshTokenRecord, Storage } from '../../src/storage/types.ts';
 
 /**
@@ -22,34 +23,9 @@ export function describeGrowthContract(backend: string, open: () => Promise<Stor
     let seq = 0;
     const id = (p: string) => `${p}-${++seq}`;
 
-    const client = (over: Partial<ClientRecord> = {}): ClientRecord => ({
-      clientId: id('client'),
-      secretHash: null,
-      clientName: 'Test client',
-      redirectUris: ['http://127.0.0.1/callback'],
-      grantTypes: ['authorization_code', 'refresh_token'],
-      responseTypes: ['code'],
-      tokenEndpointAuthMethod: 'none',
-      applicationType: 'native',
-      scope: null,
-      clientUri: null,
-      logoUri: null,
-      metadataHash: null,
-      source: 'dcr',
-      createdAt: NOW,
-      ...over,
-    });
-    const grant = (over: Partial<GrantRecord> = {}): GrantRecord => ({
-      id: id('grant'),
-      userId: 'user-1',
-      clientId: 'client-x',
-      scopes: ['tasks:read'],
-      resource: 'http://localhost/mcp',
-      createdAt: NOW,
-      expiresAt: NOW + DAY,
-      revokedAt: null,
-      ...over,
-    });
+    const client = (over: Partial<ClientRecord> = {}): ClientRecord => clientRecord({ clientId: id('client'), source: 'dcr', createdAt: NOW, ...over });
+    const grant = (over: Partial<GrantRecord> = {}): GrantRecord =>
+      grantRecord({ id: id('grant'), userId: 'user-1', clientId: 'client-x', scopes: ['tasks:read'], resource: 'http://localhost/mcp', createdAt: NOW, ...over });
     const refresh = (grantId: string, over: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord => ({
       tokenHash: id('rt'),
       grantId,
