@@ -2,27 +2,14 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import type { ClientRecord } from '../../src/storage/types.ts';
+import { clientRecord } from '../helpers/records.ts';
 import { runCli, tempDatabase } from './helpers.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-const client = (clientId: string, source: 'dcr' | 'cli', createdAt: number): ClientRecord => ({
-  clientId,
-  secretHash: null,
-  clientName: clientId,
-  redirectUris: ['http://127.0.0.1/cb'],
-  grantTypes: ['authorization_code'],
-  responseTypes: ['code'],
-  tokenEndpointAuthMethod: 'none',
-  applicationType: 'native',
-  scope: null,
-  clientUri: null,
-  logoUri: null,
-  metadataHash: null,
-  source,
-  createdAt,
-});
+const client = (clientId: string, source: 'dcr' | 'cli', createdAt: number): ClientRecord =>
+  clientRecord({ clientId, clientName: clientId, redirectUris: ['http://127.0.0.1/cb'], grantTypes: ['authorization_code'], source, createdAt });
 
 describe('portcullis clients prune', () => {
   const db = tempDatabase();

@@ -10,6 +10,7 @@ import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import type { Storage } from '../../src/storage/types.ts';
 import { base64url, hashSecret, pkceS256 } from '../../src/util/crypto.ts';
 import { startServer, tempDatabase, type RunningServer } from '../cli/helpers.ts';
+import { clientRecord } from '../helpers/records.ts';
 
 /**
  * HARD-9 with real crashes: a real `portcullis start` process on a SQLite file, killed with SIGKILL
@@ -79,22 +80,7 @@ async function seed(backend: Backend, codes: number): Promise<{ refreshToken: st
   const storage = await backend.open();
   const now = Date.now();
   await storage.users.create({ id: 'u_crash', username: 'crash', passwordHash: 'x', isAdmin: false, createdAt: now });
-  await storage.clients.create({
-    clientId: CLIENT_ID,
-    secretHash: null,
-    clientName: 'Crash test',
-    redirectUris: ['http://127.0.0.1/cb'],
-    grantTypes: ['authorization_code', 'refresh_token'],
-    responseTypes: ['code'],
-    tokenEndpointAuthMethod: 'none',
-    applicationType: 'native',
-    scope: null,
-    clientUri: null,
-    logoUri: null,
-    metadataHash: null,
-    source: 'cli',
-    createdAt: now,
-  });
+  await storage.clients.create(clientRecord({ clientId: CLIENT_ID, clientName: 'Crash test', redirectUris: ['http://127.0.0.1/cb'], createdAt: now }));
   const grantId = 'gnt_crash';
   const scopes = ['tasks:read', 'offline_access'];
   await storage.grants.create({ id: grantId, userId: 'u_crash', clientId: CLIENT_ID, scopes, resource: 'http://localhost/mcp', createdAt: now, expiresAt: now + 86_400_000, revokedAt: null });
