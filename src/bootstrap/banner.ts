@@ -4,6 +4,7 @@ import { externalAuthorizationServer, type ExternalAuthorizationServer } from '.
 import { describeUpstream, isUnauthenticatedRemoteUpstream } from '../config/upstream.ts';
 import { createIdentityProvider, isUpstream, upstreamCallbackUrl } from '../identity/providers/index.ts';
 import type { FirstAdmin } from './first-admin.ts';
+import { defaultKeyFile } from '../keys/key-ring-source.ts';
 import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
 export interface BannerInput {
@@ -16,6 +17,14 @@ export interface BannerInput {
 }
 
 /** Where the data lives, for people: an absolute file path, or a database URL without its password. */
+/** Where the key-encryption key lives when it is a file: the default one next to a SQLite file, or the one named. */
+function keyFileOf(config: ResolvedConfig): string | null {
+  if (config.keyEncryptionKey) return null;
+  if (config.keyEncryptionKeyFile) return resolve(config.keyEncryptionKeyFile);
+  if (config.database === ':memory:' || /^[a-z][a-z0-9+.-]*:\/\//i.test(config.database)) return null;
+  return resolve(defaultKeyFile(config.database));
+}
+
 export function describeDatabase(database: string): string {
   if (database === ':memory:') return 'in memory: everything is lost when the process stops';
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(database)) return withoutPassword(database);
@@ -67,6 +76,7 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
       : [`  Issuer           ${config.issuer}`]),
     ...(signIn ? [`  Sign-in          ${signIn.summary}`] : []),
     `  Data             ${describeDatabase(config.database)}`,
+    ...(keyFileOf(config) ? [`  Key file         ${keyFileOf(config)}  (decrypts the signing keys in Data: back it up, apart from Data)`] : []),
     `  Listening on     ${listening}`,
   ];
 

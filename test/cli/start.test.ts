@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { verifyPassword } from '../../src/identity/passwords.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
@@ -23,6 +24,9 @@ describe('portcullis start', () => {
       assert.notEqual(port, '0');
       assert.match(out, new RegExp(`Issuer\\s+http://localhost:${port}\\n`));
       assert.ok(out.includes(db.database), 'the absolute database path is shown');
+      // HARD-4: the key-encryption key file, which a backup of the database must not travel with.
+      assert.ok(out.includes(`Key file         ${db.database}.key`), 'the key file is named');
+      assert.ok(statSync(`${db.database}.key`).isFile());
       assert.match(out, /npx mcp-remote http:\/\/localhost:\d+\/mcp/);
       assert.match(out, /users add <name>/);
 
