@@ -28,7 +28,8 @@ const SAFE = new Set(['error_code', 'status_code', 'token_type', 'grant_type', '
  */
 const CREDENTIAL_PARAMETER =
   /((?:[?&#;]|%3F|%26|%23)(?:code|state|nonce|(?:access_|refresh_|id_|subject_|actor_|device_|user_)?token|id_token_hint|client_secret|code_verifier|client_assertion|assertion|password|secret|session_state|ticket|api_?key|key|sig|signature)(?:=|%3D))(?:[^&#\s"'<>%]|%(?!26|23|3F)[0-9A-F]{2})*/gi;
-const OPAQUE_TOKEN = /\b(pc[a-z]_)[A-Za-z0-9_-]{16,}/g;
+// `.` included: a refresh token is `pcr_<grant id>.<family tag>.<secret>`, and all of it is the credential.
+const OPAQUE_TOKEN = /\b(pc[a-z]_)[A-Za-z0-9_.-]{16,}/g;
 const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const BEARER = /\b(Bearer|Basic|DPoP)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 

@@ -89,4 +89,10 @@ describe('HARD-3 GEN-06 the logger redacts credentials inside strings, whoever l
     assert.equal(redactText('token.refreshed'), 'token.refreshed');
     assert.equal(redactText(`x pcr_${'R'.repeat(20)}`), 'x pcr_[redacted]');
   });
+
+  it('HARD-3 a refresh token of the grant-family form is redacted whole, dots included, in free text and in JSON text', () => {
+    const token = `pcr_${'G'.repeat(22)}.${'T'.repeat(22)}.${'S'.repeat(43)}`;
+    assert.equal(redactText(`refresh failed for ${token} (retry)`), 'refresh failed for pcr_[redacted] (retry)');
+    assert.equal(redactText(JSON.stringify({ refresh_token: token })), '{"refresh_token":"pcr_[redacted]"}');
+  });
 });
