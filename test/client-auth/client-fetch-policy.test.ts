@@ -304,4 +304,20 @@ describe('HARD-1 / SEC-28 / RFC 6749 §5.2: failed client assertions back off', 
       await t.close();
     }
   });
+
+  it('HARD-1 a flood from one address does not lock the client for its other addresses: the client is counted per address', async () => {
+    const t = await localApp();
+    try {
+      const c = await storeClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [real.publicJwk] } });
+      const authenticate = async (address: string, key: KeyPair) => {
+        const form = parseForm(new URLSearchParams({ client_assertion_type: ASSERTION_TYPE, client_assertion: await clientAssertion(t, c.client.clientId, { key }) }).toString());
+        return authenticateClient(t.ctx, new Request('http://localhost:3000/token', { method: 'POST' }), form, { methods: ['private_key_jwt'], address });
+      };
+      for (let i = 0; i <= CLIENT_AUTH_BACKOFF.freeFailures; i++) await assert.rejects(authenticate('203.0.113.66', attacker));
+      await assert.rejects(authenticate('203.0.113.66', real), (e: unknown) => e instanceof OAuthError && e.status === 429, 'the flooding address is locked');
+      assert.equal((await authenticate('198.51.100.7', real)).client.clientId, c.client.clientId, 'the client itself, from elsewhere, is not');
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -91,14 +91,15 @@ function authenticationFailed(ctx: AppContext, presented: Presented, detail: str
 
 /**
  * SEC-28, HARD-1: failed client authentication backs off on the store's failure counters (the policy
- * shared with logins, `failure-backoff.ts`; shared by instances), per client and per address: five
+ * shared with logins, `failure-backoff.ts`; shared by instances), per client at an address and per address: five
  * free failures in 15 minutes, then a lock of 1 s, 2 s, 4 s… up to a minute. It covers secrets
  * (guessing) and client assertions (a flood of junk assertions naming a client). While locked, the
  * request is refused before the client is looked up, its secret hashed or its assertion verified:
- * `429 rate_limited` with `Retry-After`. The cap is low on purpose: anyone can fail
- * on a client's behalf, and a long lock would let them shut it out; the right credentials work again
- * as soon as the lock ends. Secrets we issue carry 256 bits, so for them this is hygiene more than
- * defence.
+ * `429 rate_limited` with `Retry-After`. The client's counter is kept per address: anyone can fail on
+ * a client's behalf, so a counter of the client alone would let one request a minute from anywhere keep
+ * it locked for everyone; per address, a flood locks only the flooding address. (Where no address is
+ * known, the client alone is counted.) The cap is low for the same reason. Secrets we issue carry 256
+ * bits, so for them this is hygiene more than defence.
  */
 export const CLIENT_AUTH_BACKOFF: BackoffPolicy = { windowMs: 15 * 60_000, freeFailures: 5, firstLockMs: 1000, maxLockMs: 60_000 };
 
@@ -112,8 +113,9 @@ class FailureLimit {
   constructor(ctx: AppContext, presented: Presented, address: string | undefined) {
     this.#ctx = ctx;
     this.#presented = presented;
-    this.#clientKey = CLIENT_KEY + presented.clientId;
-    this.#addressKey = address && address !== UNKNOWN_ADDRESS ? ADDRESS_KEY + address : null;
+    const known = address !== undefined && address !== UNKNOWN_ADDRESS;
+    this.#clientKey = CLIENT_KEY + presented.clientId + (known ? ` from ${address}` : '');
+    this.#addressKey = known ? ADDRESS_KEY + address : null;
   }
 
   async assertNotLocked(): Promise<void> {
