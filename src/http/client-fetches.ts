@@ -18,7 +18,8 @@ import { safeFetchJson, SafeFetchError, type SafeFetchOptions, type SafeFetchRes
  *   draft lets a server use error responses to inform its security policies);
  * - `refresh` (a key id we do not have: the client may have rotated its keys) fetches again at most
  *   once per `refetchCooldownMs`;
- * - at most `maxInFlight` fetches at once across all URLs; beyond that a caller is refused at once with
+ * - at most `maxInFlight` fetches at once across all URLs, and `maxInFlightPerHost` to one host (so one
+ *   slow host cannot hold every slot); beyond that a caller is refused at once with
  *   `503 temporarily_unavailable` and `Retry-After`, nothing waits in a queue;
  * - at most `maxEntries` answers and failures kept (the oldest go first).
  *
@@ -32,6 +33,7 @@ import { safeFetchJson, SafeFetchError, type SafeFetchOptions, type SafeFetchRes
  */
 export interface ClientFetchPolicy {
   maxInFlight: number;
+  maxInFlightPerHost: number;
   maxEntries: number;
   failureHoldMs: number;
   refetchCooldownMs: number;
@@ -39,6 +41,7 @@ export interface ClientFetchPolicy {
 
 export const CLIENT_FETCH_POLICY: Readonly<ClientFetchPolicy> = {
   maxInFlight: 16,
+  maxInFlightPerHost: 2,
   maxEntries: 1000,
   failureHoldMs: 30_000,
   refetchCooldownMs: 30_000,
@@ -65,6 +68,7 @@ export class ClientFetches {
   readonly #policy: ClientFetchPolicy;
   readonly #outcomes: ExpiringCache<Outcome>;
   readonly #inFlight = new Map<string, Promise<unknown>>();
+  readonly #inFlightByHost = new Map<string, number>();
 
   constructor(ctx: ClientFetchContext, policy: Partial<ClientFetchPolicy> = {}) {
     this.#ctx = ctx;
@@ -105,8 +109,16 @@ export class ClientFetches {
   #fetchOnce<T>(kind: ClientFetchKind<T>, url: string, key: string): Promise<T> {
     const pending = this.#inFlight.get(key);
     if (pending) return pending as Promise<T>;
-    if (this.#inFlight.size >= this.#policy.maxInFlight) throw this.#busy(kind, url);
-    const fetching = this.#fetch(kind, url, key).finally(() => this.#inFlight.delete(key));
+    const host = hostOf(url);
+    const onHost = this.#inFlightByHost.get(host) ?? 0;
+    if (this.#inFlight.size >= this.#policy.maxInFlight || onHost >= this.#policy.maxInFlightPerHost) throw this.#busy(kind, url);
+    this.#inFlightByHost.set(host, onHost + 1);
+    const fetching = this.#fetch(kind, url, key).finally(() => {
+      this.#inFlight.delete(key);
+      const left = (this.#inFlightByHost.get(host) ?? 1) - 1;
+      if (left > 0) this.#inFlightByHost.set(host, left);
+      else this.#inFlightByHost.delete(host);
+    });
     this.#inFlight.set(key, fetching);
     return fetching;
   }
@@ -145,6 +157,15 @@ export class ClientFetches {
 }
 
 const keyOf = (kind: ClientFetchKind<unknown>, url: string): string => `${kind.name} ${url}`;
+
+/** The host a URL names (an unparsable one counts as its own host: safeFetchJson refuses it anyway). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
 
 function settle<T>(outcome: Outcome): T {
   if (outcome.ok) return outcome.value as T;

@@ -286,8 +286,8 @@ describe('AS-13 / SEC-51: at most CLIENT_FETCH_POLICY.maxInFlight document fetch
       });
     }) as typeof fetch;
     const app = await createTestApp({}, { fetch: slowInternet });
-    // Public IP literals: no DNS lookup; each a fresh URL, as an attacker would send.
-    const victim = (n: number) => `https://93.184.216.34/${n}/client.json`;
+    // Public IP literals: no DNS lookup; each a fresh URL on a host of its own (past the per-host cap), as an attacker would send.
+    const victim = (n: number) => `https://93.184.${Math.floor(n / 250)}.${(n % 250) + 1}/${n}/client.json`;
 
     const hanging = Array.from({ length: CLIENT_FETCH_POLICY.maxInFlight }, (_, n) => {
       const url = requestUrl(app, victim(n));

@@ -139,7 +139,8 @@ describe('HARD-1: one cap on fetches in flight, for jwks_uri and CIMD together',
     }) as typeof fetch;
     const t = await createTestApp({}, { fetch: slowInternet });
     try {
-      const jwksClient = async (n: number) => (await storeClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: `https://93.184.216.34/${n}/jwks.json` })).client.clientId;
+      // Each on a host of its own, so the global cap, not the per-host one, is what refuses.
+      const jwksClient = async (n: number) => (await storeClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: `https://93.184.${Math.floor(n / 250)}.${(n % 250) + 1}/${n}/jwks.json` })).client.clientId;
       const hanging = [];
       for (let n = 0; n < CLIENT_FETCH_POLICY.maxInFlight; n++) hanging.push(assertionPost(t, await jwksClient(n), real));
       for (let i = 0; i < 200 && fetched.length < CLIENT_FETCH_POLICY.maxInFlight; i++) await new Promise((r) => setTimeout(r, 5));
@@ -149,7 +150,7 @@ describe('HARD-1: one cap on fetches in flight, for jwks_uri and CIMD together',
       assert.equal(over.status, 503);
       assert.ok(Number(over.headers.get('Retry-After')) >= 1);
       assert.equal((await errorOf(over)).error, 'temporarily_unavailable');
-      const cimd = await postForm(t, '/token', { grant_type: 'authorization_code', client_id: 'https://93.184.216.34/app/client.json', code: 'x', code_verifier: 'y'.repeat(43) });
+      const cimd = await postForm(t, '/token', { grant_type: 'authorization_code', client_id: 'https://93.184.200.1/app/client.json', code: 'x', code_verifier: 'y'.repeat(43) });
       assert.equal(cimd.status, 503, 'the cap is shared by every kind of client URL');
       assert.equal(fetched.length, CLIENT_FETCH_POLICY.maxInFlight, 'nothing fetched beyond the cap');
 
@@ -157,10 +158,36 @@ describe('HARD-1: one cap on fetches in flight, for jwks_uri and CIMD together',
       for (const release of stalled) release();
       for (const answer of await Promise.all(hanging)) assert.equal(answer.status, 401);
       assert.equal((await assertionPost(t, await jwksClient(1001), real)).status, 401);
-      assert.equal(fetched.at(-1), 'https://93.184.216.34/1001/jwks.json', 'with the fetches done, new ones are made again');
+      assert.equal(fetched.at(-1), 'https://93.184.4.2/1001/jwks.json', 'with the fetches done, new ones are made again');
     } finally {
       slow = false;
       for (const release of stalled) release();
+      await t.close();
+    }
+  });
+
+  it('HARD-1 one host gets at most maxInFlightPerHost fetches at once: a slow host cannot take every slot', async () => {
+    const stalled: (() => void)[] = [];
+    let fetchedCount = 0;
+    const slowHost = ((_input: string | URL | Request, init?: RequestInit) => {
+      fetchedCount++;
+      return new Promise<Response>((resolve, reject) => {
+        stalled.push(() => resolve(new Response('{}', { status: 404, headers: { 'content-type': 'application/json' } })));
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+      });
+    }) as typeof fetch;
+    const t = await createTestApp({}, { fetch: slowHost });
+    try {
+      const jwksClient = async (n: number) => (await storeClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: `https://93.184.216.34/${n}/jwks.json` })).client.clientId;
+      const hanging = [];
+      for (let n = 0; n < CLIENT_FETCH_POLICY.maxInFlightPerHost; n++) hanging.push(assertionPost(t, await jwksClient(n), real));
+      for (let i = 0; i < 200 && fetchedCount < CLIENT_FETCH_POLICY.maxInFlightPerHost; i++) await new Promise((r) => setTimeout(r, 5));
+      const over = await assertionPost(t, await jwksClient(99), real);
+      assert.equal(over.status, 503, 'a third URL on the same host waits for nothing: refused');
+      assert.equal(fetchedCount, CLIENT_FETCH_POLICY.maxInFlightPerHost);
+      for (const release of stalled) release();
+      await Promise.all(hanging);
+    } finally {
       await t.close();
     }
   });
