@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { clientRecord, grantRecord } from '../helpers/records.ts';
+import { contractRecords } from './records.ts';
 import type { AuthorizationCodeRecord, ClientRecord, GrantRecord, RefreshTokenRecord, Storage } from '../../src/storage/types.ts';
 
 /**
@@ -20,38 +20,7 @@ export function describeGrowthContract(backend: string, open: () => Promise<Stor
     const NOW = 1_800_000_000_000;
     const HOUR = 3_600_000;
     const DAY = 24 * HOUR;
-    let seq = 0;
-    const id = (p: string) => `${p}-${++seq}`;
-
-    const client = (over: Partial<ClientRecord> = {}): ClientRecord => clientRecord({ clientId: id('client'), source: 'dcr', createdAt: NOW, ...over });
-    const grant = (over: Partial<GrantRecord> = {}): GrantRecord =>
-      grantRecord({ id: id('grant'), userId: 'user-1', clientId: 'client-x', scopes: ['tasks:read'], resource: 'http://localhost/mcp', createdAt: NOW, ...over });
-    const refresh = (grantId: string, over: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord => ({
-      tokenHash: id('rt'),
-      grantId,
-      clientId: 'client-x',
-      scopes: ['tasks:read'],
-      issuedAt: NOW,
-      expiresAt: NOW + HOUR,
-      rotatedAt: null,
-      successorHash: null,
-      ...over,
-    });
-    const code = (over: Partial<AuthorizationCodeRecord> = {}): AuthorizationCodeRecord => ({
-      codeHash: id('code'),
-      grantId: id('grant'),
-      clientId: 'client-x',
-      userId: 'user-1',
-      redirectUri: 'http://127.0.0.1/callback',
-      codeChallenge: 'c'.repeat(43),
-      scopes: ['tasks:read'],
-      resource: 'http://localhost/mcp',
-      nonce: null,
-      authTime: NOW,
-      issueRefreshToken: true,
-      expiresAt: NOW + 60_000,
-      ...over,
-    });
+    const { id, client, grant, refresh, code } = contractRecords(NOW, ['tasks:read']);
 
     describe('HARD-9 code redemption is one atomic step', () => {
       it('HARD-9 SEC-16 redeem creates the grant and its first refresh token together, returns the grant, and marks the client used', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { clientRecord, grantRecord } from '../helpers/records.ts';
+import { contractRecords } from './records.ts';
 import type { AuthorizationCodeRecord, ClientRecord, GrantRecord, RefreshTokenRecord, SigningKeyRecord, Storage, UpstreamTransactionRecord } from '../../src/storage/types.ts';
 
 /**
@@ -58,38 +58,7 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
     });
 
     const NOW = 1_800_000_000_000;
-    let seq = 0;
-    const id = (p: string) => `${p}-${++seq}`;
-
-    const client = (over: Partial<ClientRecord> = {}): ClientRecord => clientRecord({ clientId: id('client'), source: 'dcr', createdAt: NOW, ...over });
-    const grant = (over: Partial<GrantRecord> = {}): GrantRecord =>
-      grantRecord({ id: id('grant'), userId: 'user-1', clientId: 'client-x', scopes: ['tasks:read'], resource: 'http://localhost/mcp', createdAt: NOW, ...over });
-    const refresh = (grantId: string, over: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord => ({
-      tokenHash: id('rt'),
-      grantId,
-      clientId: 'client-x',
-      scopes: ['tasks:read'],
-      issuedAt: NOW,
-      expiresAt: NOW + 3_600_000,
-      rotatedAt: null,
-      successorHash: null,
-      ...over,
-    });
-    const code = (over: Partial<AuthorizationCodeRecord> = {}): AuthorizationCodeRecord => ({
-      codeHash: id('code'),
-      grantId: id('grant'),
-      clientId: 'client-x',
-      userId: 'user-1',
-      redirectUri: 'http://127.0.0.1/callback',
-      codeChallenge: 'c'.repeat(43),
-      scopes: ['tasks:read', 'tasks:write'],
-      resource: 'http://localhost/mcp',
-      nonce: null,
-      authTime: NOW,
-      issueRefreshToken: true,
-      expiresAt: NOW + 60_000,
-      ...over,
-    });
+    const { id, client, grant, refresh, code } = contractRecords(NOW);
 
     it('users: create, find by id and name, list, count, change password', async () => {
       await s.users.create({ id: 'u-a', username: 'alice', passwordHash: 'h1', isAdmin: true, createdAt: NOW });
@@ -512,7 +481,7 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
 
     it('UP-06 external identities: linked by provider, issuer and subject; one user however many concurrent first logins', async () => {
       const key = { provider: 'oidc', issuer: 'https://idp.example', subject: id('sub') };
-      const newUser = (n: string) => ({ id: id('u-ext'), username: `${n}-${seq}`, passwordHash: 'x', isAdmin: false, createdAt: NOW });
+      const newUser = (n: string) => ({ id: id('u-ext'), username: `${n}-${id('name')}`, passwordHash: 'x', isAdmin: false, createdAt: NOW });
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => s.externalIdentities.resolve(key, newUser(`ext${i}`), NOW)));
       assert.equal(results.filter((r) => r.created).length, 1, 'exactly one first login creates the user');
       assert.equal(new Set(results.map((r) => r.user.id)).size, 1, 'everyone gets the same user');
