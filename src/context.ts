@@ -11,6 +11,8 @@ import type { Storage } from './storage/types.ts';
 import type { Clock } from './util/clock.ts';
 import type { RandomBytes } from './util/crypto.ts';
 
+export type RuntimeKind = 'node' | 'workers';
+
 /**
  * Everything a handler needs, built once at start by createPortcullis (src/portcullis.ts), which
  * owns it: per-app services live here, never in module-level registries keyed by the app, so
@@ -23,8 +25,18 @@ export interface AppContext {
   readonly keys: KeyStore;
   readonly grants: GrantStatus;
   readonly clock: Clock;
-  /** When this server process started (clock time): refresh retries after a crash count from here (HARD-9). */
-  readonly startedAt: number;
+  /**
+   * When this server process started (clock time): refresh retries after a crash count from here
+   * (HARD-9). Undefined on Workers, where isolates start all the time and a start says nothing about
+   * a crash: a request that died with its isolate is a lost answer, which the grace period covers.
+   */
+  readonly startedAt: number | undefined;
+  /**
+   * Where this app runs. `node`: one long-lived process, with memory shared by its requests and the
+   * whole network reachable. `workers`: Cloudflare Workers, many short-lived isolates with no memory
+   * in common, no private network and no socket to pin (src/runtime/workers.ts).
+   */
+  readonly runtime: RuntimeKind;
   readonly random: RandomBytes;
   readonly fetch: typeof fetch;
   readonly logger: Logger;

@@ -4,7 +4,7 @@ import { GrantStatus } from './authorization/grant-status.ts';
 import { createTrustedIssuers } from './authorization/trusted-issuers.ts';
 import type { ResolvedConfig } from './config/resolve.ts';
 import { createApp } from './http/app.ts';
-import type { AppContext } from './context.ts';
+import type { AppContext, RuntimeKind } from './context.ts';
 import { createGateway } from './gateway/gateway.ts';
 import { ClientFetches } from './http/client-fetches.ts';
 import { createIdentityProvider } from './identity/providers/index.ts';
@@ -27,6 +27,8 @@ export interface PortcullisOptions {
   random?: RandomBytes;
   fetch?: typeof fetch;
   logger?: Logger;
+  /** Where it runs (default `node`); `workers` serves 2025-era MCP requests without sessions (src/runtime/workers.ts). */
+  runtime?: RuntimeKind;
 }
 
 export interface Portcullis {
@@ -62,6 +64,7 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
   const storage = options.storage ?? (await openDatabase(config));
   const random = options.random ?? systemRandom;
   const fetch = options.fetch ?? globalThis.fetch;
+  const runtime = options.runtime ?? 'node';
   const base = {
     config,
     capabilities: computeCapabilities(config),
@@ -70,7 +73,9 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
     keys: isResourceOnly(config) ? await KeyStore.load(storage, clock, config.signingAlgorithm) : await KeyStore.open(storage, clock, config.signingAlgorithm),
     grants: new GrantStatus(storage, clock),
     clock,
-    startedAt: clock.now(),
+    // On Workers an isolate's start is no restart of the service: no crash window (HARD-9, context.ts).
+    startedAt: runtime === 'workers' ? undefined : clock.now(),
+    runtime,
     random,
     fetch,
     logger: options.logger ?? createJsonLogger({ level: config.logLevel }),

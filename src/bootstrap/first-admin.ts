@@ -26,10 +26,11 @@ export type FirstAdmin = { username: string; password: string } | { username: st
 export async function ensureFirstAdmin(
   storage: Storage,
   deps: { clock: Clock; random: RandomBytes },
-  options: { passwordFile?: string | undefined } = {},
+  options: { passwordFile?: string | undefined; password?: string | undefined } = {},
 ): Promise<FirstAdmin | null> {
   if ((await storage.users.count()) > 0) return null;
-  const password = generatePassword();
+  // Given by the operator (Workers: PORTCULLIS_INITIAL_ADMIN_PASSWORD), or generated here.
+  const password = options.password ?? generatePassword();
   let user;
   try {
     user = await createUser(storage, { username: FIRST_ADMIN_USERNAME, password, isAdmin: true }, { now: deps.clock.now(), random: deps.random });

@@ -94,8 +94,9 @@ export const UNKNOWN_ADDRESS = 'unknown';
  */
 export function clientAddress(c: Context): string {
   const forwarded = (c.var as { clientAddress?: string }).clientAddress;
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  const address = forwarded ?? env?.incoming?.socket?.remoteAddress;
+  // `clientAddress` in the env: a runtime that knows the caller another way (Workers: CF-Connecting-IP).
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } }; clientAddress?: string } | undefined;
+  const address = forwarded ?? env?.clientAddress ?? env?.incoming?.socket?.remoteAddress;
   return address ? addressKey(address) : UNKNOWN_ADDRESS;
 }
 

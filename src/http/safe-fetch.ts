@@ -23,6 +23,11 @@ import type { AppContext } from '../context.ts';
  *
  * `dangerouslyAllowPrivateNetworkFetches` lets loopback, private addresses and plain http through,
  * for tests that serve documents from 127.0.0.1.
+ *
+ * On Cloudflare Workers (`ctx.runtime`) there is no resolver to ask and no socket to pin: a host name
+ * is not resolved here, and the request goes out through the platform's fetch, which reaches the
+ * public internet only (no private network, no loopback). An address written in the URL itself is
+ * still checked. Every other rule (scheme, redirects, size, time, JSON) is the same.
  */
 
 export interface SafeFetchLimits {
@@ -70,18 +75,19 @@ export const MAX_REDIRECTS = 3;
 
 const defaultLookup: HostLookup = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
-export async function safeFetchJson(ctx: Pick<AppContext, 'config' | 'fetch'>, url: string, limits: SafeFetchOptions = {}): Promise<SafeFetchResult> {
+export async function safeFetchJson(ctx: Pick<AppContext, 'config' | 'fetch'> & Partial<Pick<AppContext, 'runtime'>>, url: string, limits: SafeFetchOptions = {}): Promise<SafeFetchResult> {
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   const allowPrivate = ctx.config.dangerouslyAllowPrivateNetworkFetches;
   const lookup = limits.lookup ?? defaultLookup;
   const maxRedirects = limits.redirects === 'follow' ? MAX_REDIRECTS : 0;
+  const onWorkers = ctx.runtime === 'workers';
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), limits.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   try {
     let current = url;
     for (let hop = 0; ; hop++) {
-      const target = await vetFetchTarget(current, { lookup, allowPrivate });
-      const response = await pinnedFetch(ctx, target, controller.signal);
+      const target = await vetFetchTarget(current, { lookup, allowPrivate, resolveNames: !onWorkers });
+      const response = target.address === null ? await platformFetch(ctx, target, controller.signal) : await pinnedFetch(ctx, target, controller.signal, target.address);
       if (isRedirect(response.status)) {
         await response.body?.cancel();
         if (maxRedirects === 0) {
@@ -122,13 +128,16 @@ export async function safeFetchJson(ctx: Pick<AppContext, 'config' | 'fetch'>, u
 
 export interface VettedTarget {
   url: URL;
-  /** The checked address the connection must go to. */
-  address: string;
+  /** The checked address the connection must go to; null for a host name left to the platform (Workers). */
+  address: string | null;
   family: 4 | 6;
 }
 
-/** Checks a URL and its host's addresses; throws `SafeFetchError` unless every rule holds. */
-export async function vetFetchTarget(value: string, options: { lookup?: HostLookup; allowPrivate: boolean }): Promise<VettedTarget> {
+/**
+ * Checks a URL and its host's addresses; throws `SafeFetchError` unless every rule holds. With
+ * `resolveNames: false` (Workers) a host name is not resolved and its target has no address.
+ */
+export async function vetFetchTarget(value: string, options: { lookup?: HostLookup; allowPrivate: boolean; resolveNames?: boolean }): Promise<VettedTarget> {
   let url: URL;
   try {
     url = new URL(value);
@@ -142,6 +151,7 @@ export async function vetFetchTarget(value: string, options: { lookup?: HostLook
 
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let addresses: LookupAddress[];
+  if (options.resolveNames === false && !ipaddr.isValid(host)) return { url, address: null, family: 4 };
   if (ipaddr.isValid(host)) {
     addresses = [{ address: host, family: ipaddr.parse(host).kind() === 'ipv4' ? 4 : 6 }];
   } else {
@@ -185,12 +195,12 @@ const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
  * makes the socket connect to the vetted address whatever DNS says now, while TLS still checks the
  * certificate against the host name.
  */
-async function pinnedFetch(ctx: Pick<AppContext, 'config' | 'fetch'>, target: VettedTarget, signal: AbortSignal): Promise<Response> {
+async function pinnedFetch(ctx: Pick<AppContext, 'config' | 'fetch'>, target: VettedTarget, signal: AbortSignal, address: string): Promise<Response> {
   const dispatcher = new Agent({
     connect: {
       lookup: (_hostname, options, callback) => {
-        if ((options as { all?: boolean }).all) callback(null, [{ address: target.address, family: target.family }] as never, undefined as never);
-        else callback(null, target.address, target.family);
+        if ((options as { all?: boolean }).all) callback(null, [{ address, family: target.family }] as never, undefined as never);
+        else callback(null, address, target.family);
       },
     },
   });
@@ -204,6 +214,11 @@ async function pinnedFetch(ctx: Pick<AppContext, 'config' | 'fetch'>, target: Ve
     void dispatcher.destroy().catch(() => {});
     throw error;
   }
+}
+
+/** Workers: the platform's own fetch, which has no private network to reach and no socket to pin. */
+function platformFetch(ctx: Pick<AppContext, 'fetch'>, target: VettedTarget, signal: AbortSignal): Promise<Response> {
+  return ctx.fetch(target.url.href, { method: 'GET', redirect: 'manual', signal, headers: { accept: 'application/json' } });
 }
 
 const isRedirect = (status: number): boolean => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;

@@ -19,14 +19,20 @@ export interface BuiltInBackendOptions {
  * The built-in MCP server (official SDK): 2026-07-28 requests are served per request, 2025-era
  * requests in sessions bound to the token's user and client (RS-22/RS-23, ./sessions.ts). A
  * `tools/call` needs the scopes of the tools it calls (RS-12).
+ *
+ * On Workers (`ctx.runtime`) isolates share no memory, so a session opened in one would be unknown
+ * to the next: 2025-era requests are served statelessly instead (the SDK's `legacy: 'stateless'`, no
+ * `Mcp-Session-Id`, GET and DELETE answered 405), which the 2025 revisions allow. The built-in tools
+ * keep nothing between requests but what is in storage, so clients lose nothing.
  */
 export function createBuiltInBackend(ctx: AppContext, options: BuiltInBackendOptions = {}): McpBackend {
   const { config, logger } = ctx;
   const tools = options.tools ?? builtInTools.filter((t) => t.requiredScopes.every((s) => config.scopeNames.has(s)));
   const registry = createToolRegistry(tools, config.scopeNames);
   const factory = createMcpServerFactory(ctx, registry);
-  const modern = createMcpHandler(factory, { legacy: 'reject', onerror: (error) => logger.debug('mcp request rejected', { error }) });
-  const sessions = new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger, idleTtlMs: config.mcpSessionIdleTtl * 1000 });
+  const stateless = ctx.runtime === 'workers';
+  const modern = createMcpHandler(factory, { legacy: stateless ? 'stateless' : 'reject', onerror: (error) => logger.debug('mcp request rejected', { error }) });
+  const sessions = stateless ? null : new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger, idleTtlMs: config.mcpSessionIdleTtl * 1000 });
   const resourceMetadataUrl = protectedResourceMetadataUrl(config);
 
   return {
@@ -37,15 +43,15 @@ export function createBuiltInBackend(ctx: AppContext, options: BuiltInBackendOpt
     },
     async handle(request, principal, parsedBody) {
       const authInfo = authInfoFor(principal, config.resource, resourceMetadataUrl);
-      if (await isLegacyRequest(request, parsedBody)) return sessions.handle(request, principal, authInfo, parsedBody);
+      if (sessions && (await isLegacyRequest(request, parsedBody))) return sessions.handle(request, principal, authInfo, parsedBody);
       return modern.fetch(request, { authInfo, parsedBody });
     },
     get sessionCount() {
-      return sessions.size;
+      return sessions?.size ?? 0;
     },
-    sweep: () => sessions.sweep(),
+    sweep: async () => (sessions ? sessions.sweep() : 0),
     async close() {
-      await sessions.close();
+      await sessions?.close();
       await modern.close();
     },
   };

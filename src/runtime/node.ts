@@ -1,14 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
-import { clientPruneRule } from '../authorization/clients/client-expiry.ts';
 import { ensureFirstAdmin, type FirstAdmin } from '../bootstrap/first-admin.ts';
 import { openDatabase } from '../bootstrap/open-database.ts';
 import { ConfigError, resolveConfig, type ResolvedConfig } from '../config/resolve.ts';
 import type { Logger } from '../log/logger.ts';
 import { createPortcullis, type Portcullis } from '../portcullis.ts';
 import { isResourceOnly } from '../resource/external.ts';
+import { collectExpiredRows, KEY_RELOAD_MS } from './housekeeping.ts';
 import { watchParent } from './parent-watch.ts';
+
+export { KEY_RELOAD_MS };
 
 export interface NodeServerOptions {
   logger?: Logger;
@@ -47,12 +49,6 @@ export interface NodeServer extends ReadyInfo {
  * deleted this often, in small batches with a turn of the event loop between them (HARD-8).
  */
 const COLLECT_EXPIRED_MS = 10 * 60_000;
-/**
- * Signing keys are re-read this often, so a `portcullis keys rotate` run against the same database
- * takes effect without a restart. `keys rotate` keeps old keys published for this long on top of
- * the token lifetime.
- */
-export const KEY_RELOAD_MS = 60_000;
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Signals closer together than this are one stop request delivered twice, not an impatient user. */
 const REPEATED_SIGNAL_WINDOW_MS = 1_000;
@@ -94,11 +90,7 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
   handle = (request, env) => app.fetch(request, env);
 
   const timers = [
-    every(COLLECT_EXPIRED_MS, async () => {
-      const removed = await ctx.storage.collectExpired(ctx.clock.now());
-      const clients = await ctx.storage.clients.prune(clientPruneRule(ctx.config, ctx.clock.now()));
-      if (removed || clients) logger.debug('expired rows collected', { removed, clients });
-    }, logger, 'collecting expired rows'),
+    every(COLLECT_EXPIRED_MS, () => collectExpiredRows(ctx), logger, 'collecting expired rows'),
     every(KEY_RELOAD_MS, () => ctx.keys.reload(), logger, 'reloading signing keys'),
   ];
 
