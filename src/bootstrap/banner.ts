@@ -12,8 +12,10 @@ export interface BannerInput {
   /** Where the server really listens, e.g. `127.0.0.1:3000`. */
   listening: string;
   firstAdmin: FirstAdmin | null;
-  /** How the user runs the CLI: `portcullis` when installed, `npm run portcullis --` from a clone. */
-  cli: string;
+  /** How the user runs the CLI: `portcullis` when installed, `npm run portcullis --` from a clone; null where it cannot reach the data (Workers). */
+  cli: string | null;
+  /** Where the data lives, when it is not `config.database` (Workers: the D1 database). */
+  data?: string;
 }
 
 /** Where the data lives, for people: an absolute file path, or a database URL without its password. */
@@ -59,7 +61,7 @@ export function withoutPassword(value: string): string {
  * the first administrator's password (first start only) and what to do next. Plain text, short;
  * the JSON logs follow it.
  */
-export function renderStartupBanner({ config, listening, firstAdmin, cli }: BannerInput): string {
+export function renderStartupBanner({ config, listening, firstAdmin, cli, data }: BannerInput): string {
   const mcpUrl = config.resource;
   const issuer = new URL(config.issuer);
   const external = externalAuthorizationServer(config);
@@ -75,8 +77,8 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
       ? [`  Tokens from      ${external.issuer}  (${describeVerifier(external)})`, '  Authorization    off here: users sign in and clients register at the server above']
       : [`  Issuer           ${config.issuer}`]),
     ...(signIn ? [`  Sign-in          ${signIn.summary}`] : []),
-    `  Data             ${describeDatabase(config.database)}`,
-    ...(keyFileOf(config) ? [`  Key file         ${keyFileOf(config)}  (decrypts the signing keys in Data: back it up, apart from Data)`] : []),
+    `  Data             ${data ?? describeDatabase(config.database)}`,
+    ...(!data && keyFileOf(config) ? [`  Key file         ${keyFileOf(config)}  (decrypts the signing keys in Data: back it up, apart from Data)`] : []),
     `  Listening on     ${listening}`,
   ];
 
@@ -91,8 +93,12 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
       lines.push(
         `    password   ${firstAdmin.password}`,
         '  This password is shown only this once. Keep it somewhere safe.',
-        "  A service manager's log (journald, docker logs) may keep this output: change the password with",
-        `  ${cli} users passwd admin, or set PORTCULLIS_INITIAL_ADMIN_PASSWORD_FILE to get it in a file.`,
+        ...(cli
+          ? [
+              "  A service manager's log (journald, docker logs) may keep this output: change the password with",
+              `  ${cli} users passwd admin, or set PORTCULLIS_INITIAL_ADMIN_PASSWORD_FILE to get it in a file.`,
+            ]
+          : []),
       );
     }
   }
@@ -125,8 +131,10 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
   lines.push('');
   // Resource-only mode keeps no accounts: users are the external authorization server's, or the
   // upstream identity provider's (they are created at their first sign-in there).
-  if (!external && !signIn) lines.push(`Add a user:      ${cli} users add <name>`);
-  lines.push(`More commands:   ${cli} --help`, '');
+  if (cli) {
+    if (!external && !signIn) lines.push(`Add a user:      ${cli} users add <name>`);
+    lines.push(`More commands:   ${cli} --help`, '');
+  }
   return lines.join('\n') + '\n';
 }
 

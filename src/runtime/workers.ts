@@ -1,0 +1,123 @@
+import type { D1Database } from '@cloudflare/workers-types/index.ts';
+import { ensureFirstAdmin } from '../bootstrap/first-admin.ts';
+import { ConfigError } from '../config/resolve.ts';
+import { keyRingSource } from '../keys/key-ring-source.ts';
+import { createJsonLogger, type Logger } from '../log/logger.ts';
+import { createPortcullis, type Portcullis } from '../portcullis.ts';
+import { isResourceOnly } from '../resource/external.ts';
+import { openD1Storage } from '../storage/d1/open.ts';
+import { collectExpiredRows, KEY_RELOAD_MS } from './housekeeping.ts';
+import { workersSettings } from './workers-config.ts';
+
+/**
+ * Portcullis on Cloudflare Workers: the same app as on Node (src/portcullis.ts), with D1 as its
+ * storage, its settings from the Worker's variables and secrets (./workers-config.ts), and what Node
+ * does on timers done here instead: expired rows are collected by the Cron Trigger (`scheduled`),
+ * signing keys re-read by the first request after `KEY_RELOAD_MS`. See README "Deploy on
+ * Cloudflare Workers" and wrangler.jsonc.
+ *
+ * What a Node process keeps in memory lives in D1 here, where isolates share it: login and
+ * client-authentication back-off, replay caches, rate limits. What stays per isolate is a cache with
+ * the same staleness bounds as per process on Node (verified tokens, grant status, key sets). 2025-era
+ * MCP requests are served without sessions (src/mcp/built-in.ts); through the gateway, upstream
+ * sessions are bound in the isolate that opened them, and another isolate answers 404 (README).
+ */
+
+export interface WorkerEnv {
+  /** The D1 database (wrangler.jsonc `d1_databases`, binding `DB`). */
+  DB: D1Database;
+  /** Variables and secrets: the settings (docs/configuration.md, seed 2's names). */
+  readonly [name: string]: unknown;
+}
+
+/** What the Worker needs of its ExecutionContext. */
+interface WorkerContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+interface Instance {
+  portcullis: Portcullis;
+  /** When the signing keys were last read (clock time). */
+  keysReadAt: number;
+}
+
+const logger: Logger = createJsonLogger({ write: (line) => console.log(line) });
+
+/**
+ * One app per isolate, built on its first request (or Cron Trigger) and kept while the isolate lives.
+ * A failed start is not kept: the next request tries again (a secret set since, D1 reachable again).
+ */
+let current: { env: WorkerEnv; ready: Promise<Instance> } | undefined;
+
+function instanceFor(env: WorkerEnv): Promise<Instance> {
+  if (current?.env !== env) {
+    const ready = start(env);
+    current = { env, ready };
+    ready.catch(() => {
+      if (current?.ready === ready) current = undefined;
+    });
+  }
+  return current.ready;
+}
+
+async function start(env: WorkerEnv): Promise<Instance> {
+  const { config, initialAdminPassword } = workersSettings(env);
+  if (!env.DB) throw new ConfigError('The D1 binding DB is missing: add `d1_databases` with binding "DB" to wrangler.jsonc (README "Deploy on Cloudflare Workers").');
+  const storage = await openD1Storage(env.DB, { keyRing: keyRingSource(config) });
+  const appLogger = createJsonLogger({ level: config.logLevel, write: (line) => console.log(line) });
+  // A fetch of our own: the gateway relays through it (not Node's connection pool), and it is the
+  // platform's, which reaches the public internet only.
+  const fetch: typeof globalThis.fetch = (input, init) => globalThis.fetch(input, init);
+  const portcullis = await createPortcullis({ config, storage, fetch, logger: appLogger, runtime: 'workers' });
+  const { ctx } = portcullis;
+  if (initialAdminPassword !== undefined && !isResourceOnly(config) && config.identityProvider.kind === 'local') {
+    const created = await ensureFirstAdmin(storage, ctx, { password: initialAdminPassword });
+    // The password is the operator's own secret: it is never logged, only that it was used.
+    if (created) ctx.logger.audit('user.created', { username: created.username, reason: 'first administrator, from PORTCULLIS_INITIAL_ADMIN_PASSWORD' });
+  }
+  return { portcullis, keysReadAt: ctx.clock.now() };
+}
+
+/** Re-reads the signing keys at most every `KEY_RELOAD_MS`, after the response (a `keys rotate` elsewhere takes effect). */
+function reloadKeysWhenDue(instance: Instance, context: WorkerContext): void {
+  const { ctx } = instance.portcullis;
+  const now = ctx.clock.now();
+  if (now - instance.keysReadAt < KEY_RELOAD_MS) return;
+  instance.keysReadAt = now;
+  context.waitUntil(ctx.keys.reload().catch((error: unknown) => ctx.logger.error('reloading signing keys failed', { error })));
+}
+
+function startFailure(error: unknown): Response {
+  // A setting the operator must fix: its message names it (and holds no secret); anything else is logged.
+  const message = error instanceof ConfigError ? error.message : 'Portcullis could not start; see the Worker logs.';
+  logger.error('portcullis could not start', { error });
+  return Response.json({ error: 'server_error', error_description: message }, { status: 503, headers: { 'Retry-After': '5', 'Cache-Control': 'no-store' } });
+}
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, context: WorkerContext): Promise<Response> {
+    let instance: Instance;
+    try {
+      instance = await instanceFor(env);
+    } catch (error) {
+      return startFailure(error);
+    }
+    reloadKeysWhenDue(instance, context);
+    // The caller's address for rate limits and back-off: Cloudflare sets CF-Connecting-IP on every
+    // request and replaces any a client sent, so here (unlike a forwarded header on Node) it can be believed.
+    const clientAddress = request.headers.get('CF-Connecting-IP') ?? undefined;
+    return instance.portcullis.app.fetch(request, { clientAddress }, context as never);
+  },
+
+  /** The Cron Trigger (wrangler.jsonc `triggers.crons`): expired rows and stale self-registered clients go. */
+  async scheduled(_controller: unknown, env: WorkerEnv, context: WorkerContext): Promise<void> {
+    const instance = await instanceFor(env);
+    const { ctx } = instance.portcullis;
+    context.waitUntil(
+      collectExpiredRows(ctx).then(
+        ({ removed, clients }) => ctx.logger.info('expired rows collected', { removed, clients }),
+        (error: unknown) => ctx.logger.error('collecting expired rows failed', { error }),
+      ),
+    );
+  },
+};

@@ -1,0 +1,96 @@
+/**
+ * Portcullis as a Cloudflare Worker under workerd (Miniflare from npm), for the tests in this folder:
+ * the bundle wrangler deploys, a local D1 database, and a real socket on 127.0.0.1 that clients reach
+ * over HTTP. Nothing leaves the machine: every fetch the Worker makes goes to `outbound` (Miniflare's
+ * outbound service), which hands it to in-process fixtures or loopback servers, and is recorded.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Miniflare } from 'miniflare';
+import { buildWorkerBundle, createLocalWorker, CRON, type WorkerBundle } from '../../scripts/workers/local.ts';
+
+let bundle: Promise<WorkerBundle> | undefined;
+
+/** The Worker, built once per test process, as `wrangler deploy` would build it. */
+export const workerBundle = (): Promise<WorkerBundle> => (bundle ??= buildWorkerBundle());
+
+export interface StartWorkerOptions {
+  /** Variables and secrets; PORTCULLIS_PUBLIC_URL and the key-encryption key are set unless given. */
+  vars?: Record<string, string>;
+  /**
+   * Answers the Worker's outbound fetches (Stytch, an upstream MCP server, client documents). Without
+   * it, or when it returns undefined, the fetch gets a 502, as from an unreachable host.
+   */
+  outbound?: (request: Request) => Promise<Response | undefined> | Response | undefined;
+  /** Where D1 keeps its data (a restart on the same folder keeps it); default: a fresh temporary folder. */
+  persistTo?: string;
+  /** Listen on this port (a restart keeps its public URL); default: a free one. */
+  port?: number;
+}
+
+export interface WorkerServer {
+  /** http://127.0.0.1:<port>, the Worker's public URL. */
+  origin: string;
+  port: number;
+  mf: Miniflare;
+  /** `METHOD url` of every fetch the Worker made, in order. */
+  outboundRequests: string[];
+  /** What the Worker logged, one line each. */
+  logs: string[];
+  /** Runs the Cron Trigger once, as Cloudflare would. */
+  runCron(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A key-encryption key for tests (any 32 bytes in base64url). */
+export const TEST_KEK = Buffer.alloc(32, 7).toString('base64url');
+
+export async function startWorker(options: StartWorkerOptions = {}): Promise<WorkerServer> {
+  const { code } = await workerBundle();
+  const port = options.port ?? (await freePort());
+  const origin = `http://127.0.0.1:${port}`;
+  const persistTo = options.persistTo ?? (await mkdtemp(join(tmpdir(), 'portcullis-d1-')));
+  const outboundRequests: string[] = [];
+  const logs: string[] = [];
+  const mf = createLocalWorker({
+    code,
+    host: '127.0.0.1',
+    port,
+    persistTo,
+    vars: { PORTCULLIS_PUBLIC_URL: origin, PORTCULLIS_KEY_ENCRYPTION_KEY: TEST_KEK, LOG_LEVEL: 'debug', ...options.vars },
+    onLog: (line) => void logs.push(line),
+    outbound: async (request) => {
+      outboundRequests.push(`${request.method} ${request.url}`);
+      return (await options.outbound?.(request)) ?? new Response('unreachable in tests', { status: 502 });
+    },
+  });
+  await mf.ready;
+  return {
+    origin,
+    port,
+    mf,
+    outboundRequests,
+    logs,
+    async runCron() {
+      const response = await mf.dispatchFetch(`${origin}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(CRON)}`);
+      await response.arrayBuffer();
+    },
+    async close() {
+      await mf.dispose();
+      if (!options.persistTo) await rm(persistTo, { recursive: true, force: true });
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
