@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { startWorker, workerBundle } from './harness.ts';
+
+/** Cloudflare's limits on a Worker's compressed size: Free and Paid plans. */
+const FREE_PLAN_GZIP_LIMIT = 3 * 1024 * 1024;
+
+describe('Workers: the bundle wrangler deploys, and a Worker that cannot start says why', () => {
+  it('wrangler deploy --dry-run bundles the Worker within the Free plan’s size limit, without the Node-only packages', async (t) => {
+    const bundle = await workerBundle();
+    const gzipped = gzipSync(bundle.code).length;
+    t.diagnostic(`Worker bundle: ${(bundle.bytes / 1024 / 1024).toFixed(2)} MB, ${(gzipped / 1024).toFixed(0)} KiB gzipped; wrangler: ${/Total Upload: .*/.exec(bundle.report)?.[0] ?? '?'}`);
+    assert.ok(gzipped < FREE_PLAN_GZIP_LIMIT, `${gzipped} bytes gzipped`);
+    assert.match(bundle.report, /Total Upload: /);
+    // wrangler.jsonc's alias leaves undici (a megabyte) and pg out: the Worker runs neither.
+    assert.ok(!bundle.code.includes('undici/lib/dispatcher'), 'undici is not bundled');
+    assert.ok(!bundle.code.includes('pg-protocol'), 'pg is not bundled');
+  });
+
+  it('a Worker without its key-encryption key answers 503 naming the secret to set, and logs no secret', async () => {
+    const worker = await startWorker({ vars: { PORTCULLIS_KEY_ENCRYPTION_KEY: '', STYTCH_SECRET: 'secret-test-must-not-be-logged' } });
+    try {
+      const response = await fetch(`${worker.origin}/.well-known/oauth-authorization-server`);
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get('Retry-After'), '5');
+      const body = (await response.json()) as { error: string; error_description: string };
+      assert.equal(body.error, 'server_error');
+      assert.match(body.error_description, /wrangler secret put PORTCULLIS_KEY_ENCRYPTION_KEY/);
+      assert.ok(worker.logs.some((l) => l.includes('portcullis could not start')));
+      assert.ok(!worker.logs.join('\n').includes('secret-test-must-not-be-logged'));
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('the stdio gateway on Workers: 503 with the reason, not a crash', async () => {
+    const worker = await startWorker({ vars: { PORTCULLIS_UPSTREAM_COMMAND: 'npx -y @modelcontextprotocol/server-everything' } });
+    try {
+      const response = await fetch(`${worker.origin}/mcp`, { method: 'POST' });
+      assert.equal(response.status, 503);
+      assert.match(((await response.json()) as { error_description: string }).error_description, /PORTCULLIS_UPSTREAM_COMMAND cannot be used on Cloudflare Workers/);
+    } finally {
+      await worker.close();
+    }
+  });
+});
