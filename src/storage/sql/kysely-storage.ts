@@ -1,10 +1,11 @@
-import { Kysely, sql, type Transaction } from 'kysely';
+import { Kysely, sql, type CompiledQuery, type QueryResult, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { migrationProvider } from '../migrations/index.ts';
 import type {
   AuthorizationCodeRecord,
   AuthorizationRequestRecord,
   ClientCap,
+  ClientPruneRule,
   ClientRecord,
   ClientSource,
   FailureCounter,
@@ -23,16 +24,16 @@ import { compileOnce } from './compile-once.ts';
 import { rewrapSealedSecrets, settingPurpose, signingKeyPurpose } from './sealed-secrets.ts';
 import type { Database } from './tables.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
+export type Db = Kysely<Database> | Transaction<Database>;
 type Row<T extends keyof Database> = Database[T];
 
-const words = (s: string): string[] => (s ? s.split(' ') : []);
-const join = (list: string[]): string => list.join(' ');
+export const words = (s: string): string[] => (s ? s.split(' ') : []);
+export const join = (list: string[]): string => list.join(' ');
 /** PostgreSQL returns bigint columns as strings; normalise once here. */
-const num = (v: number | string | bigint): number => Number(v);
-const numOrNull = (v: number | string | bigint | null): number | null => (v === null ? null : Number(v));
+export const num = (v: number | string | bigint): number => Number(v);
+export const numOrNull = (v: number | string | bigint | null): number | null => (v === null ? null : Number(v));
 
-const toUser = (r: Row<'users'>): UserRecord => ({
+export const toUser = (r: Row<'users'>): UserRecord => ({
   id: r.id,
   username: r.username,
   passwordHash: r.password_hash,
@@ -61,7 +62,7 @@ const toClient = (r: Row<'clients'>): ClientRecord => ({
   ...(r.last_grant_at !== null ? { lastGrantAt: num(r.last_grant_at) } : {}),
 });
 
-const toClientRow = (c: ClientRecord): Row<'clients'> => ({
+export const toClientRow = (c: ClientRecord): Row<'clients'> => ({
   client_id: c.clientId,
   secret_hash: c.secretHash,
   client_name: c.clientName,
@@ -81,7 +82,7 @@ const toClientRow = (c: ClientRecord): Row<'clients'> => ({
   last_grant_at: c.lastGrantAt ?? null,
 });
 
-const toGrantRow = (g: GrantRecord): Row<'grants'> => ({
+export const toGrantRow = (g: GrantRecord): Row<'grants'> => ({
   id: g.id,
   user_id: g.userId,
   client_id: g.clientId,
@@ -106,7 +107,7 @@ const toRequest = (r: Row<'authorization_requests'>): AuthorizationRequestRecord
   expiresAt: num(r.expires_at),
 });
 
-const toCode = (r: Row<'authorization_codes'>): AuthorizationCodeRecord => ({
+export const toCode = (r: Row<'authorization_codes'>): AuthorizationCodeRecord => ({
   codeHash: r.code_hash,
   grantId: r.grant_id,
   clientId: r.client_id,
@@ -121,7 +122,7 @@ const toCode = (r: Row<'authorization_codes'>): AuthorizationCodeRecord => ({
   expiresAt: num(r.expires_at),
 });
 
-const toGrant = (r: Row<'grants'>): GrantRecord => ({
+export const toGrant = (r: Row<'grants'>): GrantRecord => ({
   id: r.id,
   userId: r.user_id,
   clientId: r.client_id,
@@ -132,7 +133,7 @@ const toGrant = (r: Row<'grants'>): GrantRecord => ({
   revokedAt: numOrNull(r.revoked_at),
 });
 
-const toRefresh = (r: Row<'refresh_tokens'>): RefreshTokenRecord => ({
+export const toRefresh = (r: Row<'refresh_tokens'>): RefreshTokenRecord => ({
   tokenHash: r.token_hash,
   grantId: r.grant_id,
   clientId: r.client_id,
@@ -163,7 +164,7 @@ const toKey = (r: Row<'signing_keys'>): SigningKeyRecord => ({
 });
 
 /** A key's row, its private JWK already sealed. */
-const keyRow = (k: SigningKeyRecord, sealed: string): Row<'signing_keys'> => ({
+export const keyRow = (k: SigningKeyRecord, sealed: string): Row<'signing_keys'> => ({
   kid: k.kid,
   alg: k.alg,
   private_jwk: sealed,
@@ -176,11 +177,11 @@ const keyRow = (k: SigningKeyRecord, sealed: string): Row<'signing_keys'> => ({
 const toFailureCounter = (r: Row<'failures'> | undefined, now: number): FailureCounter =>
   r ? { count: num(r.count), lockedUntil: num(r.locked_until) > now ? num(r.locked_until) : 0 } : { count: 0, lockedUntil: 0 };
 
-const grantIsLive = (g: GrantRecord, now: number): boolean => g.revokedAt === null && g.expiresAt > now;
+export const grantIsLive = (g: GrantRecord, now: number): boolean => g.revokedAt === null && g.expiresAt > now;
 
 /** The counter of self-registered clients (`counters` row), kept by every statement that adds or removes one. */
-const DCR_COUNTER = 'clients.dcr';
-const DEFAULT_BATCH = 500;
+export const DCR_COUNTER = 'clients.dcr';
+export const DEFAULT_BATCH = 500;
 /**
  * The sweep's batches adapt so one statement takes about `TARGET_BATCH_MS`: random keys (token hashes)
  * make each deleted row dirty its own index pages, so the cost per row depends on the disk and on how
@@ -190,7 +191,7 @@ const TARGET_BATCH_MS = 10;
 const MIN_BATCH = 50;
 const MAX_BATCH = 2000;
 /** One macrotask turn: pending I/O and timers run before the next batch. Works on every runtime. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** Thrown inside a transaction to roll it back when a self-registered client finds no room. */
 class NoRoom extends Error {}
@@ -228,21 +229,47 @@ async function deleteClients(db: Db, ids: readonly string[], where?: (q: any) =>
   return gone.length;
 }
 
+/** Narrows a query of `clients` to the self-registered clients `rule` prunes (HARD-7). */
+export const prunableClients =
+  (db: Db, rule: ClientPruneRule) =>
+  (q: any): any =>
+    q.where('source', '=', 'dcr').where((e: any) =>
+      e.or([
+        e.and([e('last_grant_at', 'is', null), e('created_at', '<', rule.unusedCreatedBefore)]),
+        e.and([
+          e('last_grant_at', '<', rule.idleSince),
+          e.not(
+            e.exists(
+              db
+                .selectFrom('grants')
+                .select('grants.id')
+                .where(sql<boolean>`grants.client_id = clients.client_id`)
+                .where('grants.revoked_at', 'is', null)
+                .where('grants.expires_at', '>', rule.now),
+            ),
+          ),
+        ]),
+      ]),
+    );
+
+/** The self-registered client that makes room at the cap: the oldest that never completed a grant and is old enough. */
+export const evictionCandidate = (db: Db, cap: ClientCap) =>
+  db
+    .selectFrom('clients')
+    .select('client_id')
+    .where('source', '=', 'dcr')
+    .where('last_grant_at', 'is', null)
+    .where('created_at', '<', cap.evictUnusedCreatedBefore)
+    .orderBy('created_at')
+    .limit(1);
+
 /**
  * At the cap: removes the oldest self-registered client that never completed a grant and is older
  * than `cap.evictUnusedCreatedBefore`. A concurrent registration may take the same one: try the next.
  */
 async function evictOneUnused(db: Db, cap: ClientCap): Promise<boolean> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const victim = await db
-      .selectFrom('clients')
-      .select('client_id')
-      .where('source', '=', 'dcr')
-      .where('last_grant_at', 'is', null)
-      .where('created_at', '<', cap.evictUnusedCreatedBefore)
-      .orderBy('created_at')
-      .limit(1)
-      .executeTakeFirst();
+    const victim = await evictionCandidate(db, cap).executeTakeFirst();
     if (!victim) return false;
     const removed = await deleteClients(db, [victim.client_id], (q) => q.where('last_grant_at', 'is', null));
     if (removed) return true;
@@ -277,11 +304,41 @@ async function inBatches(deleteBatch: (limit: number) => Promise<number>, batchS
   }
 }
 
+/** Revocation as statements: the grant is marked revoked (the first one's count says whether it was live) and its refresh tokens go. */
+export const revokeGrantQueries = (db: Db, id: string, now: number): CompiledQuery[] => [
+  db.updateTable('grants').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).compile(),
+  db.deleteFrom('refresh_tokens').where('grant_id', '=', id).compile(),
+];
+
+/** How many rows the statement changed. */
+export const changed = (r: QueryResult<unknown> | undefined): number => Number(r?.numAffectedRows ?? 0);
+
 async function revokeGrant(db: Db, id: string, now: number): Promise<boolean> {
-  const result = await db.updateTable('grants').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-  await db.deleteFrom('refresh_tokens').where('grant_id', '=', id).execute();
-  return Number(result.numUpdatedRows) > 0;
+  const [revoked] = await runInOrder(db, revokeGrantQueries(db, id, now));
+  return changed(revoked) > 0;
 }
+
+async function runInOrder(db: Db, queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]> {
+  const results: QueryResult<unknown>[] = [];
+  for (const q of queries) results.push(await db.executeQuery(q));
+  return results;
+}
+
+/** Removing a user: everything they own, then the user (the last statement's count says whether they existed). */
+const removeUserQueries = (db: Db, id: string): CompiledQuery[] => [
+  db.deleteFrom('refresh_tokens').where('grant_id', 'in', db.selectFrom('grants').select('id').where('user_id', '=', id)).compile(),
+  ...(['grants', 'authorization_codes', 'consents', 'login_sessions', 'tasks', 'external_identities'] as const).map((table) => db.deleteFrom(table).where('user_id', '=', id).compile()),
+  db.deleteFrom('users').where('id', '=', id).compile(),
+];
+
+/** A grant is stored with the client's use marked (HARD-7). */
+const createGrantQueries = (db: Db, g: GrantRecord): CompiledQuery[] => [
+  db.insertInto('grants').values(toGrantRow(g)).compile(),
+  db.updateTable('clients').set({ last_grant_at: g.createdAt }).where('client_id', '=', g.clientId).compile(),
+];
+
+/** The inputs that decide whether a spent token presented again is a retry (HARD-9). */
+export type RetryInput = Pick<RotateRefreshInput, 'now' | 'gracePeriodMs' | 'startedAt' | 'restartWindowMs'>;
 
 /**
  * HARD-9: is a spent token, whose successor has never been used, presented again by the client that
@@ -290,11 +347,19 @@ async function revokeGrant(db: Db, id: string, now: number): Promise<boolean> {
  * period does not run while the server is down, so a token rotated shortly (at most
  * `restartWindowMs`) before this process started is a retry for `gracePeriodMs` after the start.
  * Anything else is reuse. `gracePeriodMs: 0` (strict reuse detection) extends nothing across a restart.
+ *
+ * As the half-open ranges `[from, until)` of rotation times that are a retry, so that the same rule
+ * can also be a condition of a SQL statement (D1 decides reuse inside its batch).
  */
-export function isHonestRetry(rotatedAt: number, input: Pick<RotateRefreshInput, 'now' | 'gracePeriodMs' | 'startedAt' | 'restartWindowMs'>): boolean {
+export function honestRetryRanges(input: RetryInput): [from: number, until: number][] {
   const { now, gracePeriodMs, startedAt, restartWindowMs = 0 } = input;
-  if (now - rotatedAt <= gracePeriodMs) return true;
-  return gracePeriodMs > 0 && startedAt !== undefined && rotatedAt < startedAt && startedAt - rotatedAt <= restartWindowMs && now - startedAt <= gracePeriodMs;
+  const ranges: [number, number][] = [[now - gracePeriodMs, Number.MAX_SAFE_INTEGER]];
+  if (gracePeriodMs > 0 && startedAt !== undefined && now - startedAt <= gracePeriodMs) ranges.push([startedAt - restartWindowMs, startedAt]);
+  return ranges;
+}
+
+export function isHonestRetry(rotatedAt: number, input: RetryInput): boolean {
+  return honestRetryRanges(input).some(([from, until]) => rotatedAt >= from && rotatedAt < until);
 }
 
 /** Brings the schema to the latest version. */
@@ -305,14 +370,38 @@ export async function migrate(db: Kysely<Database>, schema?: string): Promise<vo
   if (error || failed) throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, { cause: error });
 }
 
-/**
- * The storage contract over Kysely: one implementation for SQLite, PostgreSQL and D1. Single use and
- * rotation are conditional UPDATEs (atomic per row in every engine), never read-then-write. Signing
- * keys' private halves and settings are sealed under `keyRing` (sealed-secrets.ts) before they are written.
- */
-export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onClose: () => Promise<void> = () => db.destroy()): Storage {
-  // The token endpoint's queries, compiled once instead of on every call (compile-once.ts).
-  const hot = {
+/** The grant a redeemed code creates. */
+export const grantOfCode = (code: AuthorizationCodeRecord, now: number, expiresAt: number): GrantRecord => ({
+  id: code.grantId,
+  userId: code.userId,
+  clientId: code.clientId,
+  scopes: code.scopes,
+  resource: code.resource,
+  createdAt: now,
+  expiresAt,
+  revokedAt: null,
+});
+
+/** A row of `refreshWithGrant`: the token's columns and its grant's, prefixed `g_`. */
+type TokenWithGrantRow = Row<'refresh_tokens'> & { [K in keyof Row<'grants'> as K extends 'id' ? never : `g_${K}`]: Row<'grants'>[K] };
+
+export const toTokenWithGrant = (r: TokenWithGrantRow): { token: RefreshTokenRecord; grant: GrantRecord } => ({
+  token: toRefresh(r),
+  grant: toGrant({
+    id: r.grant_id,
+    user_id: r.g_user_id,
+    client_id: r.g_client_id,
+    scopes: r.g_scopes,
+    resource: r.g_resource,
+    created_at: r.g_created_at,
+    expires_at: r.g_expires_at,
+    revoked_at: r.g_revoked_at,
+  }),
+});
+
+/** The token endpoint's queries, compiled once instead of on every call (compile-once.ts); D1's batches use them too. */
+export function hotQueries(db: Kysely<Database>) {
+  return {
     client: compileOnce((clientId: string) => db.selectFrom('clients').selectAll().where('client_id', '=', clientId)),
     grant: compileOnce((id: string) => db.selectFrom('grants').selectAll().where('id', '=', id)),
     refreshWithGrant: compileOnce((tokenHash: string) =>
@@ -363,6 +452,45 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         }),
     ),
   };
+}
+
+/**
+ * Runs statements in order as one atomic unit and returns their results: a transaction on SQLite and
+ * PostgreSQL, one `batch()` on D1 (which has no interactive transactions). The operations that are a
+ * fixed list of statements (revocation, removing a user, rotating signing keys) run through it.
+ */
+export type RunAtomically = (queries: readonly CompiledQuery[]) => Promise<QueryResult<unknown>[]>;
+
+export const inTransaction =
+  (db: Kysely<Database>): RunAtomically =>
+  (queries) =>
+    db.transaction().execute(async (trx) => {
+      const results: QueryResult<unknown>[] = [];
+      for (const q of queries) results.push(await trx.executeQuery(q));
+      return results;
+    });
+
+export interface KyselyStorageOptions {
+  /** Called by `close()`; by default it destroys `db`. */
+  onClose?: () => Promise<void>;
+  /** How fixed lists of statements run atomically; by default in a transaction. */
+  runAtomically?: RunAtomically;
+  /**
+   * Removes clients (those of `ids` that `where` still admits) with everything issued to them, keeping
+   * the counter of self-registered clients, atomically; returns how many. By default in a transaction.
+   */
+  deleteClients?: (ids: readonly string[], where?: (q: any) => any) => Promise<number>;
+}
+
+/**
+ * The storage contract over Kysely: one implementation for SQLite, PostgreSQL and D1. Single use and
+ * rotation are conditional UPDATEs (atomic per row in every engine), never read-then-write. Signing
+ * keys' private halves and settings are sealed under `keyRing` (sealed-secrets.ts) before they are written.
+ */
+export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, options: KyselyStorageOptions = {}): Storage {
+  const hot = hotQueries(db);
+  const atomically = options.runAtomically ?? inTransaction(db);
+  const removeClients = options.deleteClients ?? ((ids, where) => db.transaction().execute((trx) => deleteClients(trx, ids, where)));
   const liveGrant = async (runner: Db, id: string, now: number): Promise<GrantRecord | null> => {
     const [g] = (await hot.grant(runner, id)).rows;
     const grant = g ? toGrant(g) : null;
@@ -395,18 +523,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         return num(r.n);
       },
       async remove(id) {
-        return db.transaction().execute(async (trx) => {
-          const grants = await trx.selectFrom('grants').select('id').where('user_id', '=', id).execute();
-          for (const g of grants) await trx.deleteFrom('refresh_tokens').where('grant_id', '=', g.id).execute();
-          await trx.deleteFrom('grants').where('user_id', '=', id).execute();
-          await trx.deleteFrom('authorization_codes').where('user_id', '=', id).execute();
-          await trx.deleteFrom('consents').where('user_id', '=', id).execute();
-          await trx.deleteFrom('login_sessions').where('user_id', '=', id).execute();
-          await trx.deleteFrom('tasks').where('user_id', '=', id).execute();
-          await trx.deleteFrom('external_identities').where('user_id', '=', id).execute();
-          const r = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
-          return Number(r.numDeletedRows) > 0;
-        });
+        return changed((await atomically(removeUserQueries(db, id))).at(-1)) > 0;
       },
       async setPassword(id, passwordHash) {
         await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
@@ -446,35 +563,17 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         return (await db.selectFrom('clients').selectAll().orderBy('created_at').execute()).map(toClient);
       },
       async remove(clientId) {
-        return db.transaction().execute(async (trx) => (await deleteClients(trx, [clientId])) > 0);
+        return (await removeClients([clientId])) > 0;
       },
       async prune(rule) {
         const size = rule.batchSize ?? DEFAULT_BATCH;
         // Re-checked by the delete itself, so a client that completed a grant meanwhile stays.
-        const prunable = (q: any) =>
-          q.where('source', '=', 'dcr').where((e: any) =>
-            e.or([
-              e.and([e('last_grant_at', 'is', null), e('created_at', '<', rule.unusedCreatedBefore)]),
-              e.and([
-                e('last_grant_at', '<', rule.idleSince),
-                e.not(
-                  e.exists(
-                    db
-                      .selectFrom('grants')
-                      .select('grants.id')
-                      .where(sql<boolean>`grants.client_id = clients.client_id`)
-                      .where('grants.revoked_at', 'is', null)
-                      .where('grants.expires_at', '>', rule.now),
-                  ),
-                ),
-              ]),
-            ]),
-          );
+        const prunable = prunableClients(db, rule);
         let total = 0;
         for (;;) {
           const ids = (await prunable(db.selectFrom('clients').select('client_id')).limit(size).execute()) as { client_id: string }[];
           if (ids.length === 0) return total;
-          total += await db.transaction().execute((trx) => deleteClients(trx, ids.map((r) => r.client_id), prunable));
+          total += await removeClients(ids.map((r) => r.client_id), prunable);
           if (ids.length < size) return total;
           await (rule.pause ?? nextTurn)();
         }
@@ -555,16 +654,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
             .executeTakeFirst();
           if (won) {
             const code = toCode(won);
-            const grant: GrantRecord = {
-              id: code.grantId,
-              userId: code.userId,
-              clientId: code.clientId,
-              scopes: code.scopes,
-              resource: code.resource,
-              createdAt: now,
-              expiresAt: grantExpiresAt,
-              revokedAt: null,
-            };
+            const grant = grantOfCode(code, now, grantExpiresAt);
             // One transaction: the code is used, its grant and first refresh token exist, and the
             // client is marked as used, or none of it (a crash between them left live grants without
             // a refresh token: HARD-9).
@@ -593,17 +683,15 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
 
     grants: {
       async create(g) {
-        await db.transaction().execute(async (trx) => {
-          await trx.insertInto('grants').values(toGrantRow(g)).execute();
-          await markClientUsed(trx, g.clientId, g.createdAt);
-        });
+        await atomically(createGrantQueries(db, g));
       },
       async get(id) {
         const [r] = (await hot.grant(db, id)).rows;
         return r ? toGrant(r) : null;
       },
       async revoke(id, now) {
-        return db.transaction().execute((trx) => revokeGrant(trx, id, now));
+        const [revoked] = await atomically(revokeGrantQueries(db, id, now));
+        return changed(revoked) > 0;
       },
       async listForUser(userId) {
         return (await db.selectFrom('grants').selectAll().where('user_id', '=', userId).orderBy('created_at').execute()).map(toGrant);
@@ -620,18 +708,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
       },
       async getWithGrant(tokenHash) {
         const [r] = (await hot.refreshWithGrant(db, tokenHash)).rows;
-        if (!r) return null;
-        const grant = toGrant({
-          id: r.grant_id,
-          user_id: r.g_user_id,
-          client_id: r.g_client_id,
-          scopes: r.g_scopes,
-          resource: r.g_resource,
-          created_at: r.g_created_at,
-          expires_at: r.g_expires_at,
-          revoked_at: r.g_revoked_at,
-        });
-        return { token: toRefresh(r), grant };
+        return r ? toTokenWithGrant(r) : null;
       },
       async rotate(input) {
         const { tokenHash, successor, now } = input;
@@ -885,10 +962,10 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
       },
       async rotate(next, now, publishUntil) {
         // Retire-then-add in one transaction (one batch() on D1): nobody ever sees no active key or two.
-        await db.transaction().execute(async (trx) => {
-          await trx.updateTable('signing_keys').set({ retired_at: now, publish_until: publishUntil }).where('retired_at', 'is', null).execute();
-          await trx.insertInto('signing_keys').values(keyRow(next, keyRing.seal(signingKeyPurpose(next.kid), next.privateJwk))).execute();
-        });
+        await atomically([
+          db.updateTable('signing_keys').set({ retired_at: now, publish_until: publishUntil }).where('retired_at', 'is', null).compile(),
+          db.insertInto('signing_keys').values(keyRow(next, keyRing.seal(signingKeyPurpose(next.kid), next.privateJwk))).compile(),
+        ]);
       },
     },
 
@@ -950,6 +1027,6 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
       }
     },
 
-    close: onClose,
+    close: options.onClose ?? (() => db.destroy()),
   };
 }
