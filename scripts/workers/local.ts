@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Miniflare } from 'miniflare';
+import { Miniflare, Request as MiniflareRequest, Response as MiniflareResponse } from 'miniflare';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const WRANGLER = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
@@ -51,7 +51,7 @@ export interface LocalWorkerOptions {
   persistTo: string;
   /** The Worker's variables and secrets. */
   vars: Record<string, string>;
-  /** The Worker's outbound fetches; default: the network, as workerd does. */
+  /** Answers the Worker's outbound fetches (in this process); default: the network, as workerd does. */
   outbound?: (request: Request) => Promise<Response>;
   /** Each line the Worker logs; default: workerd prints it. */
   onLog?: (line: string) => void;
@@ -77,8 +77,23 @@ export function createLocalWorker(options: LocalWorkerOptions): Miniflare {
           },
           triggers: [{ type: 'scheduled', schedule: CRON }],
         },
-        dev: outbound ? { outboundService: { type: 'fetcher', handler: (request) => outbound(request as unknown as Request) as never } } : {},
+        dev: outbound ? { outboundService: { type: 'fetcher', handler: (request) => relayOutbound(request, outbound) } } : {},
       },
     ],
   });
+}
+
+/** Statuses whose response has no body (a Response with one cannot even be built). */
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+
+/**
+ * Miniflare hands the outbound service its own (bundled undici's) Request and wants its own Response
+ * back: the request is rebuilt as this process's, and the answer's body is passed on as a stream,
+ * unbuffered, so server-sent events reach the Worker as they are sent.
+ */
+async function relayOutbound(request: MiniflareRequest, outbound: (request: Request) => Promise<Response>): Promise<MiniflareResponse> {
+  const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+  const answer = await outbound(new Request(request.url, { method: request.method, headers: [...request.headers], body, redirect: 'manual' }));
+  const relayed = NULL_BODY_STATUS.has(answer.status) ? null : answer.body;
+  return new MiniflareResponse(relayed as never, { status: answer.status, statusText: answer.statusText, headers: [...answer.headers] });
 }

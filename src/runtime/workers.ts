@@ -1,4 +1,4 @@
-import type { D1Database } from '@cloudflare/workers-types/index.ts';
+import type { D1Database } from '../storage/d1/binding.ts';
 import { ensureFirstAdmin } from '../bootstrap/first-admin.ts';
 import { ConfigError } from '../config/resolve.ts';
 import { keyRingSource } from '../keys/key-ring-source.ts';

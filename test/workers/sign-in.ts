@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import { InMemoryOAuthProvider } from '../helpers/e2e.ts';
+import { authorizeWithForms, cookieJar } from '../helpers/oauth-flow.ts';
+import type { WorkerServer } from './harness.ts';
+
+export type Era = '2025-era' | '2026-07-28';
+
+/** An official SDK v2 client of the Worker's MCP endpoint, of one protocol era. */
+export function mcpClient(worker: WorkerServer, provider: InMemoryOAuthProvider, era: Era, fetch: typeof globalThis.fetch = globalThis.fetch) {
+  const transport = new StreamableHTTPClientTransport(new URL(`${worker.origin}/mcp`), { authProvider: provider, fetch });
+  const client = new Client({ name: 'portcullis-workers-test', version: '1.0.0' }, era === '2026-07-28' ? { versionNegotiation: { mode: 'auto' } } : {});
+  return { client, transport };
+}
+
+/**
+ * The whole OAuth flow as an SDK client does it (401, discovery, registration, the real login and
+ * consent pages, the code exchange): returns the client's provider, holding its tokens.
+ */
+export async function signInWithSdk(worker: WorkerServer, user: { username: string; password: string }): Promise<InMemoryOAuthProvider> {
+  const provider = new InMemoryOAuthProvider();
+  const { client, transport } = mcpClient(worker, provider, '2026-07-28');
+  await assert.rejects(client.connect(transport), (e: unknown) => e instanceof UnauthorizedError);
+  const callback = await authorizeWithForms({ fetch: (u, i) => fetch(u, i), authorizationUrl: provider.authorizationUrls.at(-1)!, ...user, jar: cookieJar() });
+  assert.equal(callback.searchParams.get('error'), null, String(callback.searchParams.get('error_description')));
+  await transport.finishAuth(callback.searchParams);
+  assert.ok(provider.tokenSet?.access_token);
+  return provider;
+}
