@@ -53,10 +53,11 @@ describe('Workers: Stytch OAuth login (seed 2) against the Stytch fixture', () =
     assert.equal(back.searchParams.get('state'), provider.expectedState);
 
     await transport.finishAuth(back.searchParams);
-    await client.connect(transport);
-    const me = (await client.callTool({ name: 'whoami', arguments: {} })).structuredContent as { username: string };
+    const signedIn = new Client({ name: 'stytch-on-workers', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    await signedIn.connect(new StreamableHTTPClientTransport(new URL(`${worker.origin}/mcp`), { authProvider: provider }));
+    const me = (await signedIn.callTool({ name: 'whoami', arguments: {} })).structuredContent as { username: string };
     assert.equal(me.username, 'carol@example.com');
-    await client.close();
+    await signedIn.close();
 
     // The Worker itself called Stytch's authenticate endpoint (with the secret, which it never logged).
     assert.ok(worker.outboundRequests.includes('POST https://test.stytch.com/v1/oauth/authenticate'), worker.outboundRequests.join('\n'));
