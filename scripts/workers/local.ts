@@ -55,31 +55,40 @@ export interface LocalWorkerOptions {
   outbound?: (request: Request) => Promise<Response>;
   /** Each line the Worker logs; default: workerd prints it. */
   onLog?: (line: string) => void;
+  /**
+   * More copies of the Worker on the same D1 database, each its own isolate with memory of its own,
+   * as Cloudflare runs many (tests: state that must be shared is). Reached with
+   * `mf.getWorker(replicaName(n))`; the port serves the first. Default 0.
+   */
+  replicas?: number;
 }
+
+/** The name of the n-th replica (1-based) of the Worker. */
+export const replicaName = (n: number): string => `portcullis-replica-${n}`;
 
 export function createLocalWorker(options: LocalWorkerOptions): Miniflare {
   const outbound = options.outbound;
+  const names = ['portcullis', ...Array.from({ length: options.replicas ?? 0 }, (_, i) => replicaName(i + 1))];
   return new Miniflare({
     host: options.host,
     port: options.port,
     resourcePersistencePath: options.persistTo,
     ...(options.onLog ? { handleStructuredLogs: ({ message }: { message: string }) => options.onLog!(message) } : {}),
-    workers: [
-      {
+    workers: names.map((name) => ({
         config: {
-          name: 'portcullis',
+          name,
           compatibilityDate: COMPATIBILITY_DATE,
           compatibilityFlags: COMPATIBILITY_FLAGS,
           manifest: { mainModule: 'workers.js', modules: { 'workers.js': { type: 'esm', contents: options.code } } },
           env: {
-            DB: { type: 'd1', name: 'portcullis' },
+            // One database for every copy.
+            DB: { type: 'd1', id: 'portcullis-local' },
             ...Object.fromEntries(Object.entries(options.vars).map(([name, value]) => [name, { type: 'text' as const, value }])),
           },
           triggers: [{ type: 'scheduled', schedule: CRON }],
         },
-        dev: outbound ? { outboundService: { type: 'fetcher', handler: (request) => relayOutbound(request, outbound) } } : {},
-      },
-    ],
+        dev: outbound ? { outboundService: { type: 'fetcher' as const, handler: (request: MiniflareRequest) => relayOutbound(request, outbound) } } : {},
+      })),
   });
 }
 

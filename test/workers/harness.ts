@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Miniflare } from 'miniflare';
-import { buildWorkerBundle, createLocalWorker, CRON, type WorkerBundle } from '../../scripts/workers/local.ts';
+import { buildWorkerBundle, createLocalWorker, CRON, replicaName, type WorkerBundle } from '../../scripts/workers/local.ts';
 
 let bundle: Promise<WorkerBundle> | undefined;
 
@@ -28,6 +28,8 @@ export interface StartWorkerOptions {
   persistTo?: string;
   /** Listen on this port (a restart keeps its public URL); default: a free one. */
   port?: number;
+  /** More copies of the Worker (isolates with no memory in common) on the same D1 database. */
+  replicas?: number;
 }
 
 export interface WorkerServer {
@@ -41,6 +43,8 @@ export interface WorkerServer {
   logs: string[];
   /** Runs the Cron Trigger once, as Cloudflare would. */
   runCron(): Promise<void>;
+  /** A fetch that reaches the n-th replica (1-based) instead, with the same URLs: another isolate of the same Worker. */
+  replicaFetch(n: number): typeof fetch;
   close(): Promise<void>;
 }
 
@@ -61,6 +65,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Wor
     persistTo,
     vars: { PORTCULLIS_PUBLIC_URL: origin, PORTCULLIS_KEY_ENCRYPTION_KEY: TEST_KEK, LOG_LEVEL: 'debug', ...options.vars },
     onLog: (line) => void logs.push(line),
+    replicas: options.replicas ?? 0,
     outbound: async (request) => {
       outboundRequests.push(`${request.method} ${request.url}`);
       return (await options.outbound?.(request)) ?? new Response('unreachable in tests', { status: 502 });
@@ -74,8 +79,17 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Wor
     outboundRequests,
     logs,
     async runCron() {
-      const response = await mf.dispatchFetch(`${origin}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(CRON)}`);
-      await response.arrayBuffer();
+      const result = await (await mf.getWorker()).scheduled({ scheduledTime: new Date(), cron: CRON });
+      if (result.outcome !== 'ok') throw new Error(`the scheduled handler ended with ${result.outcome}`);
+    },
+    replicaFetch(n) {
+      return async (input, init) => {
+        const request = new Request(input, init);
+        const worker = await mf.getWorker(replicaName(n));
+        const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+        const answer = await worker.fetch(request.url, { method: request.method, headers: [...request.headers], body, redirect: 'manual' });
+        return new Response(answer.body as ReadableStream | null, { status: answer.status, statusText: answer.statusText, headers: [...answer.headers] });
+      };
     },
     async close() {
       await mf.dispose();
