@@ -55,7 +55,10 @@ async function main(): Promise<void> {
   process.stdout.write('Building the Worker (wrangler deploy --dry-run)…\n');
   const bundle = await buildWorkerBundle();
   const startedAt = Date.now();
-  const mf = createLocalWorker({ code: bundle.code, host, port, persistTo: DATA, vars });
+  // The Worker's log lines (JSON) follow the banner, as with `npm start`.
+  let held: string[] | null = [];
+  const onLog = (line: string): void => void (held ? held.push(line) : process.stdout.write(`${line}\n`));
+  const mf = createLocalWorker({ code: bundle.code, host, port, persistTo: DATA, vars, onLog });
   const url = await mf.ready;
   // The first request starts the app in the Worker: migrations, signing key, first administrator.
   const ready = await mf.dispatchFetch(new URL('/readyz', url));
@@ -74,6 +77,8 @@ async function main(): Promise<void> {
     }),
   );
   process.stdout.write(`Worker bundle: ${(bundle.bytes / 1024 / 1024).toFixed(1)} MB. Stop with Ctrl+C.\n`);
+  for (const line of held) process.stdout.write(`${line}\n`);
+  held = null;
 
   let stopping = false;
   const stop = (): void => {
