@@ -7,7 +7,7 @@ import type { WorkerServer } from './harness.ts';
 export type Era = '2025-era' | '2026-07-28';
 
 /** An official SDK v2 client of the Worker's MCP endpoint, of one protocol era. */
-export function mcpClient(worker: WorkerServer, provider: InMemoryOAuthProvider, era: Era, fetch: typeof globalThis.fetch = globalThis.fetch) {
+export function mcpClient(worker: Pick<WorkerServer, 'origin'>, provider: InMemoryOAuthProvider, era: Era, fetch: typeof globalThis.fetch = globalThis.fetch) {
   const transport = new StreamableHTTPClientTransport(new URL(`${worker.origin}/mcp`), { authProvider: provider, fetch });
   const client = new Client({ name: 'portcullis-workers-test', version: '1.0.0' }, era === '2026-07-28' ? { versionNegotiation: { mode: 'auto' } } : {});
   return { client, transport };
@@ -17,7 +17,7 @@ export function mcpClient(worker: WorkerServer, provider: InMemoryOAuthProvider,
  * The whole OAuth flow as an SDK client does it (401, discovery, registration, the real login and
  * consent pages, the code exchange): returns the client's provider, holding its tokens.
  */
-export async function signInWithSdk(worker: WorkerServer, user: { username: string; password: string }): Promise<InMemoryOAuthProvider> {
+export async function signInWithSdk(worker: Pick<WorkerServer, 'origin'>, user: { username: string; password: string }): Promise<InMemoryOAuthProvider> {
   const provider = new InMemoryOAuthProvider();
   const { client, transport } = mcpClient(worker, provider, '2026-07-28');
   await assert.rejects(client.connect(transport), (e: unknown) => e instanceof UnauthorizedError);
