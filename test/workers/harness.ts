@@ -4,17 +4,44 @@
  * over HTTP. Nothing leaves the machine: every fetch the Worker makes goes to `outbound` (Miniflare's
  * outbound service), which hands it to in-process fixtures or loopback servers, and is recorded.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Miniflare } from 'miniflare';
 import { buildWorkerBundle, createLocalWorker, CRON, replicaName, type WorkerBundle } from '../../scripts/workers/local.ts';
 
+const ROOT = new URL('../../', import.meta.url).pathname;
 let bundle: Promise<WorkerBundle> | undefined;
 
-/** The Worker, built once per test process, as `wrangler deploy` would build it. */
-export const workerBundle = (): Promise<WorkerBundle> => (bundle ??= buildWorkerBundle());
+/**
+ * The Worker as `wrangler deploy` would build it; built once per version of the sources and kept in
+ * the temporary folder, so the test files (each its own process) do not all bundle it again.
+ */
+export const workerBundle = (): Promise<WorkerBundle> => (bundle ??= cachedBundle());
+
+async function cachedBundle(): Promise<WorkerBundle> {
+  const hash = createHash('sha256');
+  for (const file of [...(await sourceFiles(join(ROOT, 'src'))), join(ROOT, 'wrangler.jsonc'), join(ROOT, 'package-lock.json')]) {
+    hash.update(file).update(await readFile(file));
+  }
+  const cached = join(tmpdir(), `portcullis-worker-${hash.digest('hex').slice(0, 16)}.json`);
+  try {
+    return JSON.parse(await readFile(cached, 'utf8')) as WorkerBundle;
+  } catch {
+    const built = await buildWorkerBundle();
+    const aside = `${cached}.${process.pid}`;
+    await writeFile(aside, JSON.stringify(built));
+    await rename(aside, cached);
+    return built;
+  }
+}
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+}
 
 export interface StartWorkerOptions {
   /** Variables and secrets; PORTCULLIS_PUBLIC_URL and the key-encryption key are set unless given. */
