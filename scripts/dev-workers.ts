@@ -80,14 +80,7 @@ async function main(): Promise<void> {
   for (const line of held) process.stdout.write(`${line}\n`);
   held = null;
 
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    void mf.dispose().then(() => process.exit(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // Ctrl+C or SIGTERM: Miniflare's own exit hook stops workerd, then exits (130 or 143, as signalled processes do).
 }
 
 main().catch((error: unknown) => {
