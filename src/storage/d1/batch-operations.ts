@@ -38,6 +38,10 @@ import { runBatch } from './dialect.ts';
  * finds the condition true. A failing statement (a taken key) undoes the whole batch.
  *
  * Each operation ends with the reads that tell the caller what happened.
+ *
+ * SQLite and PostgreSQL keep their transactions (kysely-storage.ts): under PostgreSQL's read committed,
+ * concurrent transactions do not see one state, and it is the row lock of the spending UPDATE, taken
+ * first, that makes the later steps safe there. Fixed lists of statements are shared (`RunAtomically`).
  */
 export function batchOperations(db: Kysely<Database>, d1: D1Database) {
   const hot = hotQueries(db);
