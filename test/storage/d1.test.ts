@@ -19,7 +19,8 @@ import { describeGrowthContract } from './contract-growth.ts';
  * D1 in workerd, where batches run as D1 runs them (in order, atomically, one at a time) and D1's
  * limits hold (at most 100 bound values per statement).
  */
-const SHARED = ['SHARED_1', 'SHARED_2', 'SHARED_3'];
+// One per `fresh()` of the shared-database suite (D1 databases are bindings, declared up front).
+const SHARED = Array.from({ length: 8 }, (_, i) => `SHARED_${i + 1}`);
 const DATABASES = ['CONTRACT', 'GROWTH', ...SHARED, 'SCHEMA', 'MIGRATE', 'MIGRATE_RACE', 'SEALED', 'PRUNE'];
 const mf = new Miniflare({
   workers: [
