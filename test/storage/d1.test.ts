@@ -34,7 +34,22 @@ const mf = new Miniflare({
     },
   ],
 });
-const binding = (name: string) => mf.getD1Database(name) as Promise<unknown> as Promise<D1Database>;
+/**
+ * A binding as Node sees it through the proxy, with each SQL text prepared once and bound anew per
+ * use (as D1 allows): preparing is local in a Worker but a round trip through the proxy.
+ */
+async function binding(name: string): Promise<D1Database> {
+  const d1 = (await mf.getD1Database(name)) as unknown as D1Database;
+  const prepared = new Map<string, ReturnType<D1Database['prepare']>>();
+  return {
+    prepare(query) {
+      let statement = prepared.get(query);
+      if (!statement) prepared.set(query, (statement = d1.prepare(query)));
+      return statement;
+    },
+    batch: (statements) => d1.batch(statements),
+  };
+}
 before(() => mf.ready);
 after(() => mf.dispose());
 
