@@ -42,6 +42,16 @@ describe('compileOnce: a query compiled once and run with new values', () => {
     await db.destroy();
   });
 
+  it('gives the compiled query with its values, to run in a batch (D1)', async () => {
+    const db = database();
+    const use = compileOnce((hash: string, now: number) => db.updateTable('tokens').set({ used_at: now }).where('hash', '=', hash).where('expires_at', '>', now));
+    const query = use.query('a', 50);
+    assert.equal(query.sql, 'update "tokens" set "used_at" = ? where "hash" = ? and "expires_at" > ?');
+    assert.deepEqual(query.parameters, [50, 'a', 50]);
+    assert.deepEqual(use.query('b', 7).parameters, [7, 'b', 7], 'each call has its own values');
+    await db.destroy();
+  });
+
   it('refuses a builder that does not use an argument as a value', async () => {
     const db = database();
     assert.throws(() => compileOnce((_limit: number) => db.selectFrom('tokens').selectAll().limit(10)), /every argument must become a parameter/);

@@ -31,16 +31,17 @@ import { runBatch } from './dialect.ts';
  * The storage operations that take several dependent steps, for D1. D1 has no interactive
  * transaction, only `batch()`: statements that run in order, atomically, with nothing between them.
  * So no step can wait for JavaScript to look at an earlier one's result; each is a conditional
- * statement that finds in the database what it depends on. Two patterns:
- *
- * - **Guard, then spend.** Every statement carries the same condition (the code is unspent, the
- *   token unrotated and its grant live), and the one statement that makes it false comes last. The
- *   batch sees one state throughout, so either every step applies or none does, and of concurrent
- *   batches exactly one finds the condition true.
- * - **`changes()`.** SQLite's count of rows the previous statement changed, when a step depends on
- *   whether the one before it did anything (an eviction making room for a registration).
+ * statement that finds in the database what it depends on: every statement carries the same
+ * condition (the code is unspent; the token unrotated and its grant live; the new client stored),
+ * and a statement that changes what the condition reads comes last or makes it true. The batch sees
+ * one state throughout, so every step applies or none does, and of concurrent batches exactly one
+ * finds the condition true. A failing statement (a taken key) undoes the whole batch.
  *
  * Each operation ends with the reads that tell the caller what happened.
+ *
+ * SQLite and PostgreSQL keep their transactions (kysely-storage.ts): under PostgreSQL's read committed,
+ * concurrent transactions do not see one state, and it is the row lock of the spending UPDATE, taken
+ * first, that makes the later steps safe there. Fixed lists of statements are shared (`RunAtomically`).
  */
 export function batchOperations(db: Kysely<Database>, d1: D1Database) {
   const hot = hotQueries(db);
@@ -79,9 +80,10 @@ export function batchOperations(db: Kysely<Database>, d1: D1Database) {
   }
 
   /**
-   * A self-registered client and its count in one batch. With a cap, at the cap the eviction candidate
-   * and everything issued to it go first; the registration is stored if that made room (`changes()`
-   * of the eviction) or there was room, and counted only when it took new room.
+   * A self-registered client and its count in one batch. With a cap: the client is stored if there is
+   * room or a client can be evicted; then, once it is stored (its row is the guard: had it existed,
+   * the insert would have failed the batch), at the cap the eviction candidate goes with everything
+   * issued to it, and below the cap the count grows.
    */
   async function createSelfRegistered(c: ClientRecord, cap?: ClientCap): Promise<boolean> {
     if (!cap) {
@@ -92,22 +94,16 @@ export function batchOperations(db: Kysely<Database>, d1: D1Database) {
       return true;
     }
     const full = sql<SqlBool>`(${dcrCount}) >= ${cap.max}`;
-    const victim = () => evictionCandidate(db, cap);
+    const victim = () => evictionCandidate(db, cap).where('client_id', '<>', c.clientId);
+    const stored = sql<SqlBool>`exists ${db.selectFrom('clients').select('client_id').where('client_id', '=', c.clientId)}`;
+    const evict = (q: any) => q.where('client_id', 'in', victim()).where(full).where(stored);
     const results = await run([
-      db.deleteFrom('refresh_tokens').where('grant_id', 'in', db.selectFrom('grants').select('id').where('client_id', 'in', victim()).where(full)).compile(),
-      ...(['grants', 'authorization_codes', 'authorization_requests', 'consents'] as const).map((table) => db.deleteFrom(table).where('client_id', 'in', victim()).where(full).compile()),
-      db.deleteFrom('clients').where('client_id', 'in', victim()).where(full).compile(),
-      insertIf('clients', toClientRow(c), sql<SqlBool>`changes() = 1 or (${dcrCount}) < ${cap.max}`).compile(),
-      // Right after the insert: `changes()` is 1 if it stored the client; below the cap it took new room.
-      db
-        .updateTable('counters')
-        .set({ value: sql<number>`value + 1` })
-        .where('name', '=', DCR_COUNTER)
-        .where(sql<SqlBool>`changes() = 1`)
-        .where('value', '<', cap.max)
-        .compile(),
+      insertIf('clients', toClientRow(c), sql<SqlBool>`not (${full}) or exists ${victim()}`).compile(),
+      db.deleteFrom('refresh_tokens').where('grant_id', 'in', evict(db.selectFrom('grants').select('id'))).compile(),
+      ...(['grants', 'authorization_codes', 'authorization_requests', 'consents', 'clients'] as const).map((table) => evict(db.deleteFrom(table)).compile()),
+      db.updateTable('counters').set({ value: sql<number>`value + 1` }).where('name', '=', DCR_COUNTER).where(sql<SqlBool>`not (${full})`).where(stored).compile(),
     ]);
-    return changed(results.at(-2)) === 1;
+    return changed(results[0]) === 1;
   }
 
   async function redeem(codeHash: string, now: number, grantExpiresAt: number, refreshToken?: FirstRefreshToken | null): Promise<ConsumeCodeResult> {

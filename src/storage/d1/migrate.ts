@@ -52,6 +52,18 @@ async function appliedMigrations(d1: D1Database): Promise<Set<string>> {
   return new Set(results.map((r) => r.name));
 }
 
+/** The migrations recorded so far; on a new database, after creating the table that records them. */
+async function appliedOrNew(d1: D1Database): Promise<Set<string>> {
+  try {
+    // A read when the database is up to date: what every start of a Worker isolate costs.
+    return await appliedMigrations(d1);
+  } catch (error) {
+    if (!/no such table/i.test(String(error))) throw error;
+    await d1.prepare(`create table if not exists ${MIGRATION_TABLE} (name varchar(255) not null primary key, timestamp varchar(255) not null)`).run();
+    return appliedMigrations(d1);
+  }
+}
+
 /**
  * Brings a D1 database to the latest version through the same migration list as SQLite and
  * PostgreSQL. Kysely's migrator needs a transaction and a lock table, which D1 lacks; here each
@@ -61,8 +73,7 @@ async function appliedMigrations(d1: D1Database): Promise<Set<string>> {
  * once it sees the migration recorded. Returns the names it applied.
  */
 export async function migrateD1(d1: D1Database, migrations: Record<string, Migration> = allMigrations): Promise<string[]> {
-  await d1.prepare(`create table if not exists ${MIGRATION_TABLE} (name varchar(255) not null primary key, timestamp varchar(255) not null)`).run();
-  let applied = await appliedMigrations(d1);
+  let applied = await appliedOrNew(d1);
   const done: string[] = [];
   for (const name of Object.keys(migrations).sort()) {
     if (applied.has(name)) continue;

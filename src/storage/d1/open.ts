@@ -10,6 +10,12 @@ import type { D1Database } from './binding.ts';
 import { D1Dialect, runBatch } from './dialect.ts';
 import { migrateD1 } from './migrate.ts';
 
+/**
+ * D1 binds at most 100 values per statement: pruning removes at most this many clients per batch, so
+ * the list of their ids and the rule's values fit in each statement.
+ */
+export const D1_PRUNE_BATCH = 50;
+
 export interface D1Options {
   /** The key-encryption key of the server's secrets (a Worker secret); required, as for PostgreSQL. */
   keyRing: KeyRingSource;
@@ -29,7 +35,11 @@ export function createD1Storage(d1: D1Database, keyRing: KeyRing): Storage {
   const shared = createKyselyStorage(db, keyRing, { onClose: async () => {}, runAtomically: (queries) => runBatch(d1, queries), deleteClients: ops.deleteClients });
   return {
     ...shared,
-    clients: { ...shared.clients, create: (c, cap) => (c.source === 'dcr' ? ops.createSelfRegistered(c, cap) : shared.clients.create(c)) },
+    clients: {
+      ...shared.clients,
+      create: (c, cap) => (c.source === 'dcr' ? ops.createSelfRegistered(c, cap) : shared.clients.create(c)),
+      prune: (rule) => shared.clients.prune({ ...rule, batchSize: Math.min(rule.batchSize ?? D1_PRUNE_BATCH, D1_PRUNE_BATCH) }),
+    },
     authorizationCodes: { ...shared.authorizationCodes, redeem: ops.redeem },
     refreshTokens: { ...shared.refreshTokens, rotate: ops.rotate },
     externalIdentities: { ...shared.externalIdentities, resolve: ops.resolveExternal },

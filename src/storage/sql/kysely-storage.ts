@@ -5,7 +5,6 @@ import type {
   AuthorizationCodeRecord,
   AuthorizationRequestRecord,
   ClientCap,
-  ClientPruneRule,
   ClientRecord,
   ClientSource,
   FailureCounter,
@@ -24,14 +23,14 @@ import { compileOnce } from './compile-once.ts';
 import { rewrapSealedSecrets, settingPurpose, signingKeyPurpose } from './sealed-secrets.ts';
 import type { Database } from './tables.ts';
 
-export type Db = Kysely<Database> | Transaction<Database>;
+type Db = Kysely<Database> | Transaction<Database>;
 type Row<T extends keyof Database> = Database[T];
 
-export const words = (s: string): string[] => (s ? s.split(' ') : []);
+const words = (s: string): string[] => (s ? s.split(' ') : []);
 export const join = (list: string[]): string => list.join(' ');
 /** PostgreSQL returns bigint columns as strings; normalise once here. */
-export const num = (v: number | string | bigint): number => Number(v);
-export const numOrNull = (v: number | string | bigint | null): number | null => (v === null ? null : Number(v));
+const num = (v: number | string | bigint): number => Number(v);
+const numOrNull = (v: number | string | bigint | null): number | null => (v === null ? null : Number(v));
 
 export const toUser = (r: Row<'users'>): UserRecord => ({
   id: r.id,
@@ -82,7 +81,7 @@ export const toClientRow = (c: ClientRecord): Row<'clients'> => ({
   last_grant_at: c.lastGrantAt ?? null,
 });
 
-export const toGrantRow = (g: GrantRecord): Row<'grants'> => ({
+const toGrantRow = (g: GrantRecord): Row<'grants'> => ({
   id: g.id,
   user_id: g.userId,
   client_id: g.clientId,
@@ -122,7 +121,7 @@ export const toCode = (r: Row<'authorization_codes'>): AuthorizationCodeRecord =
   expiresAt: num(r.expires_at),
 });
 
-export const toGrant = (r: Row<'grants'>): GrantRecord => ({
+const toGrant = (r: Row<'grants'>): GrantRecord => ({
   id: r.id,
   userId: r.user_id,
   clientId: r.client_id,
@@ -133,7 +132,7 @@ export const toGrant = (r: Row<'grants'>): GrantRecord => ({
   revokedAt: numOrNull(r.revoked_at),
 });
 
-export const toRefresh = (r: Row<'refresh_tokens'>): RefreshTokenRecord => ({
+const toRefresh = (r: Row<'refresh_tokens'>): RefreshTokenRecord => ({
   tokenHash: r.token_hash,
   grantId: r.grant_id,
   clientId: r.client_id,
@@ -164,7 +163,7 @@ const toKey = (r: Row<'signing_keys'>): SigningKeyRecord => ({
 });
 
 /** A key's row, its private JWK already sealed. */
-export const keyRow = (k: SigningKeyRecord, sealed: string): Row<'signing_keys'> => ({
+const keyRow = (k: SigningKeyRecord, sealed: string): Row<'signing_keys'> => ({
   kid: k.kid,
   alg: k.alg,
   private_jwk: sealed,
@@ -181,7 +180,7 @@ export const grantIsLive = (g: GrantRecord, now: number): boolean => g.revokedAt
 
 /** The counter of self-registered clients (`counters` row), kept by every statement that adds or removes one. */
 export const DCR_COUNTER = 'clients.dcr';
-export const DEFAULT_BATCH = 500;
+const DEFAULT_BATCH = 500;
 /**
  * The sweep's batches adapt so one statement takes about `TARGET_BATCH_MS`: random keys (token hashes)
  * make each deleted row dirty its own index pages, so the cost per row depends on the disk and on how
@@ -191,7 +190,7 @@ const TARGET_BATCH_MS = 10;
 const MIN_BATCH = 50;
 const MAX_BATCH = 2000;
 /** One macrotask turn: pending I/O and timers run before the next batch. Works on every runtime. */
-export const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** Thrown inside a transaction to roll it back when a self-registered client finds no room. */
 class NoRoom extends Error {}
@@ -228,29 +227,6 @@ async function deleteClients(db: Db, ids: readonly string[], where?: (q: any) =>
   if (dcr) await bumpClientCounter(db, -dcr);
   return gone.length;
 }
-
-/** Narrows a query of `clients` to the self-registered clients `rule` prunes (HARD-7). */
-export const prunableClients =
-  (db: Db, rule: ClientPruneRule) =>
-  (q: any): any =>
-    q.where('source', '=', 'dcr').where((e: any) =>
-      e.or([
-        e.and([e('last_grant_at', 'is', null), e('created_at', '<', rule.unusedCreatedBefore)]),
-        e.and([
-          e('last_grant_at', '<', rule.idleSince),
-          e.not(
-            e.exists(
-              db
-                .selectFrom('grants')
-                .select('grants.id')
-                .where(sql<boolean>`grants.client_id = clients.client_id`)
-                .where('grants.revoked_at', 'is', null)
-                .where('grants.expires_at', '>', rule.now),
-            ),
-          ),
-        ]),
-      ]),
-    );
 
 /** The self-registered client that makes room at the cap: the oldest that never completed a grant and is old enough. */
 export const evictionCandidate = (db: Db, cap: ClientCap) =>
@@ -305,7 +281,7 @@ async function inBatches(deleteBatch: (limit: number) => Promise<number>, batchS
 }
 
 /** Revocation as statements: the grant is marked revoked (the first one's count says whether it was live) and its refresh tokens go. */
-export const revokeGrantQueries = (db: Db, id: string, now: number): CompiledQuery[] => [
+const revokeGrantQueries = (db: Db, id: string, now: number): CompiledQuery[] => [
   db.updateTable('grants').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).compile(),
   db.deleteFrom('refresh_tokens').where('grant_id', '=', id).compile(),
 ];
@@ -568,7 +544,25 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
       async prune(rule) {
         const size = rule.batchSize ?? DEFAULT_BATCH;
         // Re-checked by the delete itself, so a client that completed a grant meanwhile stays.
-        const prunable = prunableClients(db, rule);
+        const prunable = (q: any) =>
+          q.where('source', '=', 'dcr').where((e: any) =>
+            e.or([
+              e.and([e('last_grant_at', 'is', null), e('created_at', '<', rule.unusedCreatedBefore)]),
+              e.and([
+                e('last_grant_at', '<', rule.idleSince),
+                e.not(
+                  e.exists(
+                    db
+                      .selectFrom('grants')
+                      .select('grants.id')
+                      .where(sql<boolean>`grants.client_id = clients.client_id`)
+                      .where('grants.revoked_at', 'is', null)
+                      .where('grants.expires_at', '>', rule.now),
+                  ),
+                ),
+              ]),
+            ]),
+          );
         let total = 0;
         for (;;) {
           const ids = (await prunable(db.selectFrom('clients').select('client_id')).limit(size).execute()) as { client_id: string }[];
