@@ -46,13 +46,14 @@ export function workersSettings(env: Readonly<Record<string, unknown>>): Workers
   if (!text.PORTCULLIS_PUBLIC_URL) {
     throw new ConfigError('Set PORTCULLIS_PUBLIC_URL (in `vars` of wrangler.jsonc) to the URL the Worker is reached at, e.g. https://portcullis.example.workers.dev');
   }
-  const config = resolveConfig(loadConfigInput(text, undefined));
+  // The Worker's own variable is no setting of the app: the loader is not shown it.
+  const { [INITIAL_ADMIN_PASSWORD]: initialAdminPassword, ...settings } = text;
+  const config = resolveConfig(loadConfigInput(settings, undefined));
   if (!config.keyEncryptionKey) {
     throw new ConfigError(
       `Set ${KEK_SETTING}: the signing keys in D1 are encrypted with it. \`openssl rand -base64 32 | npx wrangler secret put ${KEK_SETTING}\` (keep a copy: without it the keys in D1 cannot be read).`,
     );
   }
-  const initialAdminPassword = text[INITIAL_ADMIN_PASSWORD];
   if (initialAdminPassword !== undefined && initialAdminPassword.length < MIN_PASSWORD_LENGTH) {
     throw new ConfigError(`Invalid setting ${INITIAL_ADMIN_PASSWORD}: a password needs at least ${MIN_PASSWORD_LENGTH} characters`);
   }
