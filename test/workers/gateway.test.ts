@@ -28,6 +28,7 @@ describe('Workers gateway → HTTP upstream (REMOTE_MCP_SERVER_URL)', () => {
     upstream = await startHttpUpstream({ requiredAuthorization: `Bearer ${CREDENTIAL}` });
     const upstreamOrigin = new URL(upstream.url).origin;
     worker = await startWorker({
+      replicas: 1,
       vars: {
         PORTCULLIS_INITIAL_ADMIN_PASSWORD: ADMIN.password,
         // Seed 2's names: the upstream's origin (the gateway posts to <it>/mcp) and its token.
@@ -100,6 +101,26 @@ describe('Workers gateway → HTTP upstream (REMOTE_MCP_SERVER_URL)', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('2025-era sessions through the gateway live in the isolate that opened them: another isolate answers 404 (MCP's signal to start a new session)', async () => {
+    const auth = { Authorization: `Bearer ${provider.tokenSet!.access_token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
+    const initialize = await fetch(`${worker.origin}/mcp`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
+    assert.equal(initialize.status, 200);
+    await initialize.body?.cancel();
+    const handle = initialize.headers.get('Mcp-Session-Id')!;
+    const list = (send: typeof fetch) =>
+      send(`${worker.origin}/mcp`, { method: 'POST', headers: { ...auth, 'Mcp-Session-Id': handle, 'Mcp-Protocol-Version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
+    const elsewhere = await list(worker.replicaFetch(1));
+    assert.equal(elsewhere.status, 404);
+    assert.equal(((await elsewhere.json()) as { error: { code: number } }).error.code, -32001);
+    const here = await list(fetch);
+    assert.equal(here.status, 200, 'the isolate that opened it still serves it');
+    await here.body?.cancel();
   });
 
   it('an upstream that cannot be reached → 502 with a JSON-RPC error, never a hang or a 500', async () => {
