@@ -6,14 +6,15 @@ import { createJsonLogger, type Logger } from '../log/logger.ts';
 import { createPortcullis, type Portcullis } from '../portcullis.ts';
 import { isResourceOnly } from '../resource/external.ts';
 import { openD1Storage } from '../storage/d1/open.ts';
-import { collectExpiredRows, KEY_RELOAD_MS } from './housekeeping.ts';
+import { collectExpiredRows } from './housekeeping.ts';
+import { keyReloader } from './key-reload.ts';
 import { workersSettings } from './workers-config.ts';
 
 /**
  * Portcullis on Cloudflare Workers: the same app as on Node (src/portcullis.ts), with D1 as its
  * storage, its settings from the Worker's variables and secrets (./workers-config.ts), and what Node
  * does on timers done here instead: expired rows are collected by the Cron Trigger (`scheduled`),
- * signing keys re-read by the first request after `KEY_RELOAD_MS`. See README "Deploy on
+ * signing keys re-read by the first request a minute after the last read (./key-reload.ts). See README "Deploy on
  * Cloudflare Workers" and wrangler.jsonc.
  *
  * What a Node process keeps in memory lives in D1 here, where isolates share it: login and
@@ -37,8 +38,8 @@ interface WorkerContext {
 
 interface Instance {
   portcullis: Portcullis;
-  /** When the signing keys were last read (clock time). */
-  keysReadAt: number;
+  /** Re-reads the signing keys when due, in the background of the request. */
+  reloadKeysWhenDue: ReturnType<typeof keyReloader>;
 }
 
 const logger: Logger = createJsonLogger({ write: (line) => console.log(line) });
@@ -75,16 +76,7 @@ async function start(env: WorkerEnv): Promise<Instance> {
     // The password is the operator's own secret: it is never logged, only that it was used.
     if (created) ctx.logger.audit('user.created', { username: created.username, reason: 'first administrator, from PORTCULLIS_INITIAL_ADMIN_PASSWORD' });
   }
-  return { portcullis, keysReadAt: ctx.clock.now() };
-}
-
-/** Re-reads the signing keys at most every `KEY_RELOAD_MS`, after the response (a `keys rotate` elsewhere takes effect). */
-function reloadKeysWhenDue(instance: Instance, context: WorkerContext): void {
-  const { ctx } = instance.portcullis;
-  const now = ctx.clock.now();
-  if (now - instance.keysReadAt < KEY_RELOAD_MS) return;
-  instance.keysReadAt = now;
-  context.waitUntil(ctx.keys.reload().catch((error: unknown) => ctx.logger.error('reloading signing keys failed', { error })));
+  return { portcullis, reloadKeysWhenDue: keyReloader(ctx) };
 }
 
 function startFailure(error: unknown): Response {
@@ -102,7 +94,7 @@ export default {
     } catch (error) {
       return startFailure(error);
     }
-    reloadKeysWhenDue(instance, context);
+    instance.reloadKeysWhenDue((work) => context.waitUntil(work));
     // The caller's address for rate limits and back-off: Cloudflare sets CF-Connecting-IP on every
     // request and replaces any a client sent, so here (unlike a forwarded header on Node) it can be believed.
     const clientAddress = request.headers.get('CF-Connecting-IP') ?? undefined;

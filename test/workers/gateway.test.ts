@@ -103,7 +103,7 @@ describe('Workers gateway → HTTP upstream (REMOTE_MCP_SERVER_URL)', () => {
     }
   });
 
-  it('2025-era sessions through the gateway live in the isolate that opened them: another isolate answers 404 (MCP's signal to start a new session)', async () => {
+  it('2025-era sessions through the gateway live in the isolate that opened them: another isolate answers 404 (MCP’s signal to start a new session)', async () => {
     const auth = { Authorization: `Bearer ${provider.tokenSet!.access_token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
     const initialize = await fetch(`${worker.origin}/mcp`, {
       method: 'POST',
