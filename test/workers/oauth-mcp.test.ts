@@ -39,7 +39,7 @@ for (const era of ['2025-era', '2026-07-28'] as const) {
     let worker: WorkerServer;
     const provider = new InMemoryOAuthProvider();
     const exchanges: Exchange[] = [];
-    const pages: { path: string; form: HtmlForm; html: string }[] = [];
+    const pages: { url: URL; form: HtmlForm; html: string }[] = [];
     const jar = cookieJar();
     let client: Client;
     let transport: StreamableHTTPClientTransport;
@@ -50,7 +50,7 @@ for (const era of ['2025-era', '2026-07-28'] as const) {
     };
     const completeAuthorization = async (): Promise<URLSearchParams> => {
       const authorizationUrl = provider.authorizationUrls.at(-1)!;
-      const callback = await authorizeWithForms({ fetch: (u, i) => fetch(u, i), authorizationUrl, ...ADMIN, jar, onPage: (p) => pages.push({ path: p.url.pathname, form: p.form, html: p.html }) });
+      const callback = await authorizeWithForms({ fetch: (u, i) => fetch(u, i), authorizationUrl, ...ADMIN, jar, onPage: (p) => pages.push({ url: new URL(p.url), form: p.form, html: p.html }) });
       assert.equal(callback.searchParams.get('error'), null, `authorization failed: ${callback.searchParams.get('error_description')}`);
       assert.equal(callback.searchParams.get('state'), provider.expectedState);
       assert.equal(callback.searchParams.get('iss'), worker.origin, 'RFC 9207 iss names the Worker');
@@ -87,6 +87,12 @@ for (const era of ['2025-era', '2026-07-28'] as const) {
       assert.match(consent.html, /Portcullis Workers E2E client|Portcullis E2E client/, 'consent names the client');
       assert.ok(provider.tokenSet?.access_token && provider.tokenSet.refresh_token);
       assert.ok(!worker.logs.join('\n').includes(ADMIN.password), 'the password is in no log line');
+      // The pages keep their headers on Workers: no framing, no script, nothing cached.
+      const page = await fetch(login.url);
+      assert.equal(page.status, 200);
+      await page.body?.cancel();
+      assert.match(page.headers.get('Content-Security-Policy') ?? '', /frame-ancestors 'none'/);
+      assert.match(page.headers.get('Content-Security-Policy') ?? '', /default-src 'none'/);
       assert.ok(worker.logs.some((l) => l.includes('"user.created"')), 'the first administrator was created by the Worker');
     });
 
