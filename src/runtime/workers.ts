@@ -79,6 +79,7 @@ async function start(env: WorkerEnv): Promise<Instance> {
   return { portcullis, reloadKeysWhenDue: keyReloader(ctx) };
 }
 
+/** The answer while the app cannot start (a request), logged once per attempt (a request or the Cron Trigger). */
 function startFailure(error: unknown): Response {
   // A setting the operator must fix: its message names it (and holds no secret); anything else is logged.
   const message = error instanceof ConfigError ? error.message : 'Portcullis could not start; see the Worker logs.';
@@ -103,7 +104,13 @@ export default {
 
   /** The Cron Trigger (wrangler.jsonc `triggers.crons`): expired rows and stale self-registered clients go. */
   async scheduled(_controller: unknown, env: WorkerEnv, context: WorkerContext): Promise<void> {
-    const instance = await instanceFor(env);
+    let instance: Instance;
+    try {
+      instance = await instanceFor(env);
+    } catch (error) {
+      startFailure(error);
+      return;
+    }
     const { ctx } = instance.portcullis;
     context.waitUntil(
       collectExpiredRows(ctx).then(

@@ -15,6 +15,25 @@ import { mcpClient, signInWithSdk } from './sign-in.ts';
 const ADMIN = { username: 'admin', password: 'isolates admin password' } as const;
 const REDIRECT = 'http://127.0.0.1:53682/callback';
 
+describe('Workers: isolates starting together on an empty D1 database', () => {
+  it('both start: D1 is migrated once, one signing key is active, one administrator exists', async () => {
+    const worker = await startWorker({ replicas: 1, vars: { PORTCULLIS_INITIAL_ADMIN_PASSWORD: ADMIN.password } });
+    try {
+      const other = worker.replicaFetch(1);
+      const answers = await Promise.all([fetch(`${worker.origin}/jwks`), other(`${worker.origin}/jwks`), fetch(`${worker.origin}/readyz`), other(`${worker.origin}/readyz`)]);
+      assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200]);
+      const [mine, theirs] = (await Promise.all(answers.slice(0, 2).map((a) => a.json()))) as { keys: { kid: string }[] }[];
+      assert.deepEqual(mine!.keys.map((k) => k.kid), theirs!.keys.map((k) => k.kid), 'both publish the same single key');
+      assert.equal(mine!.keys.length, 1);
+      const db = await worker.mf.getD1Database('DB');
+      assert.equal((await db.prepare('select count(*) as n from users').first<{ n: number }>())?.n, 1);
+      assert.equal((await db.prepare('select count(*) as n from signing_keys where retired_at is null').first<{ n: number }>())?.n, 1);
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
 describe('Workers: two isolates of the Worker on one D1 database', () => {
   let worker: WorkerServer;
   let other: typeof fetch;
