@@ -14,12 +14,13 @@ import { workersSettings } from './workers-config.ts';
  * Portcullis on Cloudflare Workers: the same app as on Node (src/portcullis.ts), with D1 as its
  * storage, its settings from the Worker's variables and secrets (./workers-config.ts), and what Node
  * does on timers done here instead: expired rows are collected by the Cron Trigger (`scheduled`),
- * signing keys re-read by the first request a minute after the last read (./key-reload.ts). See README "Deploy on
- * Cloudflare Workers" and wrangler.jsonc.
+ * signing keys re-read by the first request a minute after the last read (./key-reload.ts). See
+ * README "Deploy on Cloudflare Workers" and wrangler.jsonc.
  *
- * What a Node process keeps in memory lives in D1 here, where isolates share it: login and
- * client-authentication back-off, replay caches, rate limits. What stays per isolate is a cache with
- * the same staleness bounds as per process on Node (verified tokens, grant status, key sets). 2025-era
+ * What must be shared lives in D1, where every isolate sees it: login and client-authentication
+ * back-off, single-use codes and assertions. What stays per isolate is a cache with the same
+ * staleness bounds as per process on Node (verified tokens, grant status, key sets), and the request
+ * rate limits of src/http/rate-limit.ts as long as they are counted in memory. 2025-era
  * MCP requests are served without sessions (src/mcp/built-in.ts); through the gateway, upstream
  * sessions are bound in the isolate that opened them, and another isolate answers 404 (README).
  */
@@ -79,11 +80,13 @@ async function start(env: WorkerEnv): Promise<Instance> {
   return { portcullis, reloadKeysWhenDue: keyReloader(ctx) };
 }
 
-/** The answer while the app cannot start (a request), logged once per attempt (a request or the Cron Trigger). */
+/** Every attempt to start that failed (a request's or the Cron Trigger's) is logged. */
+const logStartFailure = (error: unknown): void => logger.error('portcullis could not start', { error });
+
+/** The answer while the app cannot start: 503, naming the setting to fix when it is one (its message holds no secret). */
 function startFailure(error: unknown): Response {
-  // A setting the operator must fix: its message names it (and holds no secret); anything else is logged.
   const message = error instanceof ConfigError ? error.message : 'Portcullis could not start; see the Worker logs.';
-  logger.error('portcullis could not start', { error });
+  logStartFailure(error);
   return Response.json({ error: 'server_error', error_description: message }, { status: 503, headers: { 'Retry-After': '5', 'Cache-Control': 'no-store' } });
 }
 
@@ -108,7 +111,7 @@ export default {
     try {
       instance = await instanceFor(env);
     } catch (error) {
-      startFailure(error);
+      logStartFailure(error);
       return;
     }
     const { ctx } = instance.portcullis;
