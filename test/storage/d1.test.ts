@@ -122,7 +122,7 @@ describe('D1 migrations', () => {
 });
 
 describe('D1 storage', () => {
-  it('signing keys and settings are sealed at rest in D1; another key-encryption key cannot open the database', async () => {
+  it('signing keys and settings are sealed at rest in D1 and rewrapped when the key-encryption key rotates; a key the database does not hold cannot open it', async () => {
     const d1 = await binding('SEALED');
     const storage = await openD1Storage(d1, { keyRing });
     const secret = 'd-value-that-must-not-be-stored-in-clear';
@@ -133,7 +133,15 @@ describe('D1 storage', () => {
     assert.ok(key && isSealed(key.private_jwk) && !key.private_jwk.includes(secret), 'the private key is sealed');
     assert.ok(setting && isSealed(setting.value) && !setting.value.includes('setting-secret-value'), 'the setting is sealed');
     assert.equal((await storage.signingKeys.list())[0]?.privateJwk, `{"d":"${secret}"}`);
-    await assert.rejects(openD1Storage(d1, { keyRing: KeyRing.ephemeral() }), 'a wrong key is one clear error at open');
+    await assert.rejects(openD1Storage(d1, { keyRing: KeyRing.ephemeral() }), /does not hold/, 'a wrong key is one clear error at open');
+
+    // Rotating the key-encryption key: the new ring opens the old values and rewraps them in D1.
+    const rotated = new KeyRing(KeyRing.ephemeral().current, [keyRing.current]);
+    const reopened = await openD1Storage(d1, { keyRing: rotated });
+    assert.equal(await reopened.rewrapSecrets(), 2);
+    assert.equal(await reopened.rewrapSecrets(), 0, 'nothing left to rewrap');
+    await assert.rejects(openD1Storage(d1, { keyRing }), 'the retired key no longer opens the database');
+    assert.equal(await reopened.settings.get('refresh-successor-key'), 'setting-secret-value');
   });
 
   it('needs a key-encryption key', async () => {

@@ -57,9 +57,9 @@ class D1Connection implements DatabaseConnection {
 }
 
 class D1Driver implements Driver {
-  readonly #connection: D1Connection;
-  constructor(d1: D1Database) {
-    this.#connection = new D1Connection(d1);
+  readonly #connection: DatabaseConnection;
+  constructor(connection: DatabaseConnection) {
+    this.#connection = connection;
   }
   async init(): Promise<void> {}
   // Every statement is its own request to D1: one shared "connection" serves any number of queries at once.
@@ -79,14 +79,17 @@ class D1Driver implements Driver {
   async destroy(): Promise<void> {}
 }
 
-/** Kysely over a D1 binding: D1 is SQLite, so queries compile as for SQLite; each runs as one D1 statement. */
+/**
+ * Kysely over a D1 binding: D1 is SQLite, so queries compile as for SQLite; each runs as one D1
+ * statement (or as `connection` runs it: the migrations collect their writes for one batch).
+ */
 export class D1Dialect implements Dialect {
-  readonly #d1: D1Database;
-  constructor(d1: D1Database) {
-    this.#d1 = d1;
+  readonly #connection: DatabaseConnection;
+  constructor(d1: D1Database, connection: DatabaseConnection = new D1Connection(d1)) {
+    this.#connection = connection;
   }
   createDriver(): Driver {
-    return new D1Driver(this.#d1);
+    return new D1Driver(this.#connection);
   }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();

@@ -1,8 +1,8 @@
-import { Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
+import { Kysely, type CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { migrations as allMigrations } from '../migrations/index.ts';
 import type { D1Database } from './binding.ts';
-import { D1TransactionError, runBatch, statement } from './dialect.ts';
+import { D1Dialect, runBatch, statement } from './dialect.ts';
 
 /** The table Kysely's migrator keeps elsewhere, same name and shape, so every backend records its migrations alike. */
 const MIGRATION_TABLE = 'kysely_migration';
@@ -26,25 +26,7 @@ function recordingDb(d1: D1Database, writes: CompiledQuery[]): Kysely<any> {
       throw new Error('D1 does not stream query results');
     },
   };
-  const driver: Driver = {
-    init: async () => {},
-    acquireConnection: async () => connection,
-    beginTransaction: async () => {
-      throw new D1TransactionError();
-    },
-    commitTransaction: async () => {},
-    rollbackTransaction: async () => {},
-    releaseConnection: async () => {},
-    destroy: async () => {},
-  };
-  return new Kysely<any>({
-    dialect: {
-      createDriver: () => driver,
-      createQueryCompiler: () => new SqliteQueryCompiler(),
-      createAdapter: () => new SqliteAdapter(),
-      createIntrospector: (db) => new SqliteIntrospector(db),
-    },
-  });
+  return new Kysely<any>({ dialect: new D1Dialect(d1, connection) });
 }
 
 async function appliedMigrations(d1: D1Database): Promise<Set<string>> {
