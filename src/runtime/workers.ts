@@ -21,8 +21,8 @@ import { workersSettings } from './workers-config.ts';
  * back-off, single-use codes and assertions. What stays per isolate is a cache with the same
  * staleness bounds as per process on Node (verified tokens, grant status, key sets), and the request
  * rate limits of src/http/rate-limit.ts as long as they are counted in memory. 2025-era
- * MCP requests are served without sessions (src/mcp/built-in.ts); through the gateway, upstream
- * sessions are bound in the isolate that opened them, and another isolate answers 404 (README).
+ * MCP requests are served without sessions (src/mcp/built-in.ts); through the gateway, an upstream
+ * session's binding travels sealed in its handle (src/gateway/http/sealed-sessions.ts).
  */
 
 export interface WorkerEnv {

@@ -16,6 +16,11 @@ import { mcpClient, signInWithSdk, type Era } from './sign-in.ts';
 
 const ADMIN = { username: 'admin', password: 'gateway admin password 1' } as const;
 const CREDENTIAL = 'gateway-credential-for-the-upstream-0123456789';
+/** The handle with one character in its middle changed (the last one may carry only padding bits). */
+const altered = (handle: string): string => {
+  const at = Math.floor(handle.length / 2);
+  return `${handle.slice(0, at)}${handle[at] === 'A' ? 'B' : 'A'}${handle.slice(at + 1)}`;
+};
 const textOf = (result: { content?: unknown }) => (result.content as Array<{ text?: string }> | undefined)?.[0]?.text ?? '';
 
 describe('Workers gateway → HTTP upstream (REMOTE_MCP_SERVER_URL)', () => {
@@ -57,7 +62,8 @@ describe('Workers gateway → HTTP upstream (REMOTE_MCP_SERVER_URL)', () => {
           // RS-22: the upstream's predictable id never reaches the client; the Worker's handle does.
           assert.ok(transport.sessionId, 'a session through the gateway');
           assert.ok(!upstream.sessionIds.includes(transport.sessionId!));
-          assert.match(transport.sessionId!, /^[A-Za-z0-9_-]{43}$/);
+          assert.ok(!Buffer.from(transport.sessionId!, 'base64url').toString('latin1').includes('upstream-session'), 'the upstream id cannot be read in it');
+          assert.match(transport.sessionId!, /^[A-Za-z0-9_-]{64,}$/);
         }
       } finally {
         await client.close();
@@ -103,24 +109,35 @@ describe('Workers gateway → HTTP upstream (REMOTE_MCP_SERVER_URL)', () => {
     }
   });
 
-  it('2025-era sessions through the gateway live in the isolate that opened them: another isolate answers 404 (MCP’s signal to start a new session)', async () => {
-    const auth = { Authorization: `Bearer ${provider.tokenSet!.access_token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
+  it('RS-22/RS-23 a 2025-era session through the gateway is served by whichever isolate gets it, and by no one else', async () => {
+    const headers = (token: string) => ({ Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' });
     const initialize = await fetch(`${worker.origin}/mcp`, {
       method: 'POST',
-      headers: auth,
+      headers: headers(provider.tokenSet!.access_token),
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
     });
     assert.equal(initialize.status, 200);
     await initialize.body?.cancel();
     const handle = initialize.headers.get('Mcp-Session-Id')!;
-    const list = (send: typeof fetch) =>
-      send(`${worker.origin}/mcp`, { method: 'POST', headers: { ...auth, 'Mcp-Session-Id': handle, 'Mcp-Protocol-Version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
-    const elsewhere = await list(worker.replicaFetch(1));
-    assert.equal(elsewhere.status, 404);
-    assert.equal(((await elsewhere.json()) as { error: { code: number } }).error.code, -32001);
-    const here = await list(fetch);
-    assert.equal(here.status, 200, 'the isolate that opened it still serves it');
-    await here.body?.cancel();
+    const list = (send: typeof fetch, token: string, sessionId = handle) =>
+      send(`${worker.origin}/mcp`, { method: 'POST', headers: { ...headers(token), 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
+    for (const send of [worker.replicaFetch(1), fetch, worker.replicaFetch(1)]) {
+      const answer = await list(send, provider.tokenSet!.access_token);
+      assert.equal(answer.status, 200, 'either isolate serves the session');
+      await answer.body?.cancel();
+    }
+    assert.equal(upstream.requests.filter((r) => r.headers['mcp-session-id'] === upstream.sessionIds.at(-1)).length, 3, 'all in the one upstream session');
+
+    // The same user through another client, and an altered handle: no such session (404), upstream not asked.
+    const other = await signInWithSdk(worker, ADMIN, 'Another client');
+    assert.notEqual(other.client?.client_id, provider.client?.client_id);
+    const asked = upstream.requests.length;
+    for (const [token, sessionId] of [[other.tokenSet!.access_token, handle], [provider.tokenSet!.access_token, altered(handle)]] as const) {
+      const refused = await list(worker.replicaFetch(1), token, sessionId);
+      assert.equal(refused.status, 404);
+      assert.equal(((await refused.json()) as { error: { code: number } }).error.code, -32001);
+    }
+    assert.equal(upstream.requests.length, asked);
   });
 
   it('an upstream that cannot be reached → 502 with a JSON-RPC error, never a hang or a 500', async () => {

@@ -17,8 +17,8 @@ export function mcpClient(worker: Pick<WorkerServer, 'origin'>, provider: InMemo
  * The whole OAuth flow as an SDK client does it (401, discovery, registration, the real login and
  * consent pages, the code exchange): returns the client's provider, holding its tokens.
  */
-export async function signInWithSdk(worker: Pick<WorkerServer, 'origin'>, user: { username: string; password: string }): Promise<InMemoryOAuthProvider> {
-  const provider = new InMemoryOAuthProvider();
+export async function signInWithSdk(worker: Pick<WorkerServer, 'origin'>, user: { username: string; password: string }, clientName?: string): Promise<InMemoryOAuthProvider> {
+  const provider = clientName ? new NamedClientProvider(clientName) : new InMemoryOAuthProvider();
   const { client, transport } = mcpClient(worker, provider, '2026-07-28');
   await assert.rejects(client.connect(transport), (e: unknown) => e instanceof UnauthorizedError);
   const callback = await authorizeWithForms({ fetch: (u, i) => fetch(u, i), authorizationUrl: provider.authorizationUrls.at(-1)!, ...user, jar: cookieJar() });
@@ -26,4 +26,13 @@ export async function signInWithSdk(worker: Pick<WorkerServer, 'origin'>, user: 
   await transport.finishAuth(callback.searchParams);
   assert.ok(provider.tokenSet?.access_token);
   return provider;
+}
+
+/** A client registering under its own name: another client_id than the default one (identical registrations share one). */
+class NamedClientProvider extends InMemoryOAuthProvider {
+  override readonly clientMetadata;
+  constructor(clientName: string) {
+    super();
+    this.clientMetadata = { ...new InMemoryOAuthProvider().clientMetadata, client_name: clientName };
+  }
 }

@@ -1,4 +1,4 @@
-import type { OwnedSession, SessionTable } from '../../mcp/session-table.ts';
+import { SessionTable, type OwnedSession, type SessionTableOptions } from '../../mcp/session-table.ts';
 import type { Principal } from '../../resource/guard.ts';
 import { randomId, type RandomBytes } from '../../util/crypto.ts';
 
@@ -43,4 +43,36 @@ export function bindUpstreamSession(
   };
   table.add(binding);
   return binding;
+}
+
+/**
+ * Where the gateway keeps its upstream sessions: a table in this process's memory (Node), or nowhere
+ * but in the handles themselves (Workers: ./sealed-sessions.ts). The relay (./upstream.ts) asks only this.
+ */
+export interface GatewaySessions {
+  /** The caller's live session with this handle; undefined for an unknown one or someone else's (RS-23). */
+  find(handle: string, principal: Pick<Principal, 'subject' | 'clientId' | 'scopes'>): SessionBinding | undefined | Promise<SessionBinding | undefined>;
+  /** A new session for its opener; undefined when that upstream id is already someone else's (RS-23). */
+  bind(upstreamId: string, principal: Pick<Principal, 'subject' | 'clientId' | 'scopes'>): SessionBinding | undefined | Promise<SessionBinding | undefined>;
+  forget(id: string): void;
+  streamOpened(session: SessionBinding): () => void;
+  sweep(): Promise<number>;
+  close(): Promise<void>;
+  readonly size: number;
+}
+
+/** The sessions of one process, in the shared session table (ownership, per-user cap, idle expiry). */
+export function memorySessions(options: SessionTableOptions<SessionBinding>, random: RandomBytes): GatewaySessions {
+  const table = new SessionTable<SessionBinding>(options);
+  return {
+    find: (handle, principal) => table.find(handle, principal),
+    bind: (upstreamId, principal) => bindUpstreamSession(table, upstreamId, principal, random, options.clock.now()),
+    forget: (id) => table.forget(id),
+    streamOpened: (session) => table.streamOpened(session),
+    sweep: () => table.sweep(),
+    close: () => table.close(),
+    get size() {
+      return table.size;
+    },
+  };
 }

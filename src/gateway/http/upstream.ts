@@ -7,8 +7,8 @@ import type { Upstream } from '../upstream.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { relayBody } from './relay-body.ts';
 import { discardBody, upstreamTransportFor, type UpstreamAnswer } from './upstream-transport.ts';
-import { SessionTable } from '../../mcp/session-table.ts';
-import { bindUpstreamSession, type SessionBinding } from './session-bindings.ts';
+import { sealedSessions } from './sealed-sessions.ts';
+import { memorySessions, type GatewaySessions, type SessionBinding } from './session-bindings.ts';
 
 /** Sessions one user may hold through the gateway at once, as for the built-in server. */
 const MAX_SESSIONS_PER_SUBJECT = 32;
@@ -32,7 +32,8 @@ const SHUTDOWN_DELETE_MS = 2000;
  *
  * 2026-07-28 requests carry no session; any request-state handle in them is the upstream's to
  * bind to the caller (RS-23), which it can, since every request names the caller in the identity
- * headers. Sessions live in this process's memory, like the built-in server's.
+ * headers. Sessions live in this process's memory, like the built-in server's; on Workers, in their
+ * handles (./sealed-sessions.ts).
  */
 export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings & { url: string }): Upstream {
   const logger = ctx.logger.child({ component: 'gateway' });
@@ -44,14 +45,21 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
   const endings = new Set<Promise<void>>();
   const transport = upstreamTransportFor(ctx.fetch, settings.url);
 
-  const bindings = new SessionTable<SessionBinding>({
-    clock: ctx.clock,
-    idleTtlMs,
-    maxPerSubject: MAX_SESSIONS_PER_SUBJECT,
-    logger,
-    // Not awaited: shutdown gives these DELETEs at most SHUTDOWN_DELETE_MS (see close).
-    onDropped: (binding) => endUpstreamSession(binding),
-  });
+  // On Workers the next request of a session usually reaches another isolate: the binding travels in the handle.
+  const bindings: GatewaySessions =
+    ctx.runtime === 'workers'
+      ? sealedSessions(ctx)
+      : memorySessions(
+          {
+            clock: ctx.clock,
+            idleTtlMs,
+            maxPerSubject: MAX_SESSIONS_PER_SUBJECT,
+            logger,
+            // Not awaited: shutdown gives these DELETEs at most SHUTDOWN_DELETE_MS (see close).
+            onDropped: (binding) => endUpstreamSession(binding),
+          },
+          ctx.random,
+        );
 
   /** One request to the upstream, with the connect-and-headers deadline; the body is the caller's to read. */
   async function exchange(method: string, headers: Headers, body: string | undefined, clientSignal?: AbortSignal): Promise<Exchange | typeof TIMED_OUT | Error> {
@@ -96,7 +104,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
     const sessionHandle = request.headers.get('Mcp-Session-Id');
     let binding: SessionBinding | undefined;
     if (sessionHandle !== null) {
-      binding = bindings.find(sessionHandle, principal);
+      binding = await bindings.find(sessionHandle, principal);
       // Unknown, expired and someone else's look the same (RS-23); the upstream is not asked.
       if (!binding) return jsonRpcError(404, -32001, 'Session not found');
       binding.scopes = principal.scopes;
@@ -143,7 +151,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
     }
     const upstreamSessionId = upstream.headers.get('Mcp-Session-Id');
     if (!binding && upstreamSessionId && isSuccess(upstream.status)) {
-      const opened = bindUpstreamSession(bindings, upstreamSessionId, principal, ctx.random, ctx.clock.now());
+      const opened = await bindings.bind(upstreamSessionId, principal);
       if (!opened) {
         // RS-23: an upstream that hands out the same session id twice (constant or predictable ids)
         // would let one user act in another's session. The existing binding stays; this one is refused.
