@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
+import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS, CRON } from '../../scripts/workers/local.ts';
 import { startWorker, workerBundle } from './harness.ts';
 
 /** Cloudflare's limits on a Worker's compressed size: Free and Paid plans. */
@@ -16,6 +18,17 @@ describe('Workers: the bundle wrangler deploys, and a Worker that cannot start s
     // wrangler.jsonc's alias leaves undici (a megabyte) and pg out: the Worker runs neither.
     assert.ok(!bundle.code.includes('undici/lib/dispatcher'), 'undici is not bundled');
     assert.ok(!bundle.code.includes('pg-protocol'), 'pg is not bundled');
+  });
+
+  it('the local Worker (dev:workers, these tests) runs as wrangler.jsonc deploys it: same date, flags, Cron Trigger, D1 binding', () => {
+    // wrangler.jsonc keeps its comments on lines of their own.
+    const text = readFileSync(new URL('../../wrangler.jsonc', import.meta.url), 'utf8').split('\n').filter((line) => !/^\s*\/\//.test(line)).join('\n');
+    const config = JSON.parse(text) as { main: string; compatibility_date: string; compatibility_flags: string[]; triggers: { crons: string[] }; d1_databases: { binding: string }[] };
+    assert.equal(config.main, 'src/runtime/workers.ts');
+    assert.equal(config.compatibility_date, COMPATIBILITY_DATE);
+    assert.deepEqual(config.compatibility_flags, COMPATIBILITY_FLAGS);
+    assert.deepEqual(config.triggers.crons, [CRON]);
+    assert.deepEqual(config.d1_databases.map((d) => d.binding), ['DB']);
   });
 
   it('a Worker without its key-encryption key answers 503 naming the secret to set, and logs no secret', async () => {
