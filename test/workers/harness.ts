@@ -34,6 +34,10 @@ async function cachedBundle(): Promise<WorkerBundle> {
     const aside = `${cached}.${process.pid}`;
     await writeFile(aside, JSON.stringify(built));
     await rename(aside, cached);
+    // Bundles of earlier sources are of no more use: one is kept, not one per edit.
+    for (const name of await readdir(tmpdir())) {
+      if (/^portcullis-worker-[0-9a-f]{16}\.json$/.test(name) && join(tmpdir(), name) !== cached) await rm(join(tmpdir(), name), { force: true });
+    }
     return built;
   }
 }
