@@ -59,9 +59,9 @@ async function main(): Promise<void> {
   let held: string[] | null = [];
   const onLog = (line: string): void => void (held ? held.push(line) : process.stdout.write(`${line}\n`));
   const mf = createLocalWorker({ code: bundle.code, host, port, persistTo: DATA, vars, onLog });
-  const url = await mf.ready;
+  await mf.ready;
   // The first request starts the app in the Worker: migrations, signing key, first administrator.
-  const ready = await mf.dispatchFetch(new URL('/readyz', url));
+  const ready = await mf.dispatchFetch(new URL('/readyz', config.issuer));
   if (!ready.ok) throw new Error(`The Worker did not start: ${ready.status} ${await ready.text()}`);
   const db = await mf.getD1Database('DB');
   const admin = await db.prepare('select created_at from users where username = ?').bind(FIRST_ADMIN_USERNAME).first<{ created_at: number }>();

@@ -39,6 +39,8 @@ interface WorkerContext {
 
 interface Instance {
   portcullis: Portcullis;
+  /** Whether a request at another origin than the public URL has been reported (once per isolate). */
+  reportedOtherOrigin: boolean;
   /** Re-reads the signing keys when due, in the background of the request. */
   reloadKeysWhenDue: ReturnType<typeof keyReloader>;
 }
@@ -77,7 +79,21 @@ async function start(env: WorkerEnv): Promise<Instance> {
     // The password is the operator's own secret: it is never logged, only that it was used.
     if (created) ctx.logger.audit('user.created', { username: created.username, reason: 'first administrator, from PORTCULLIS_INITIAL_ADMIN_PASSWORD' });
   }
-  return { portcullis, reloadKeysWhenDue: keyReloader(ctx) };
+  return { portcullis, reportedOtherOrigin: false, reloadKeysWhenDue: keyReloader(ctx) };
+}
+
+/**
+ * The issuer and every URL the server advertises come from PORTCULLIS_PUBLIC_URL: a Worker reached at
+ * another origin (wrangler.jsonc's example left in place, a new route) sends clients elsewhere, so the
+ * first such request of an isolate is logged with both origins.
+ */
+function reportOtherOrigin(instance: Instance, request: Request): void {
+  if (instance.reportedOtherOrigin) return;
+  const { issuer } = instance.portcullis.ctx.config;
+  const origin = new URL(request.url).origin;
+  if (origin === issuer) return;
+  instance.reportedOtherOrigin = true;
+  instance.portcullis.ctx.logger.warn('request at another origin than PORTCULLIS_PUBLIC_URL: clients are sent to the public URL; set it to where the Worker is reached', { origin, public_url: issuer });
 }
 
 /** Every attempt to start that failed (a request's or the Cron Trigger's) is logged. */
@@ -99,6 +115,7 @@ export default {
       return startFailure(error);
     }
     instance.reloadKeysWhenDue((work) => context.waitUntil(work));
+    reportOtherOrigin(instance, request);
     // The caller's address for rate limits and back-off: Cloudflare sets CF-Connecting-IP on every
     // request and replaces any a client sent, so here (unlike a forwarded header on Node) it can be believed.
     const clientAddress = request.headers.get('CF-Connecting-IP') ?? undefined;

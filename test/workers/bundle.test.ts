@@ -47,6 +47,21 @@ describe('Workers: the bundle wrangler deploys, and a Worker that cannot start s
     }
   });
 
+  it('a Worker reached at another origin than its PORTCULLIS_PUBLIC_URL says so in its log, once', async () => {
+    const worker = await startWorker({ vars: { PORTCULLIS_PUBLIC_URL: 'https://portcullis.example.workers.dev' } });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const answer = await fetch(`${worker.origin}/.well-known/oauth-authorization-server`);
+        assert.equal(((await answer.json()) as { issuer: string }).issuer, 'https://portcullis.example.workers.dev');
+      }
+      const warnings = worker.logs.filter((l) => l.includes('request at another origin than PORTCULLIS_PUBLIC_URL'));
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, new RegExp(`"origin":"${worker.origin}"`));
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('the stdio gateway on Workers: 503 with the reason, not a crash', async () => {
     const worker = await startWorker({ vars: { PORTCULLIS_UPSTREAM_COMMAND: 'npx -y @modelcontextprotocol/server-everything' } });
     try {
