@@ -14,6 +14,8 @@ import { startWorker, type WorkerServer } from './harness.ts';
  */
 
 const ADMIN = { username: 'admin', password: 'a long admin password for workers' } as const;
+/** Short, so the test can wait it out; long enough for a retry to arrive within it on a busy machine. */
+const GRACE_SECONDS = 3;
 
 interface Exchange {
   method: string;
@@ -58,7 +60,7 @@ for (const era of ['2025-era', '2026-07-28'] as const) {
     };
 
     before(async () => {
-      worker = await startWorker({ vars: { PORTCULLIS_INITIAL_ADMIN_PASSWORD: ADMIN.password, PORTCULLIS_REFRESH_GRACE_PERIOD: '0' } });
+      worker = await startWorker({ vars: { PORTCULLIS_INITIAL_ADMIN_PASSWORD: ADMIN.password, PORTCULLIS_REFRESH_GRACE_PERIOD: String(GRACE_SECONDS) } });
     });
     after(async () => {
       await client?.close().catch(() => {});
@@ -119,7 +121,7 @@ for (const era of ['2025-era', '2026-07-28'] as const) {
       assert.equal(row?.title, 'Deploy to Workers');
     });
 
-    it('AS-20: an access token no longer accepted makes the client refresh (the refresh token rotates) and carry on without a new login', async () => {
+    it('AS-20: an access token no longer accepted makes the client refresh (the refresh token rotates) and carry on without a new login; reuse after the grace period revokes the grant', async () => {
       const before = { refresh: provider.tokenSet!.refresh_token, urls: provider.authorizationUrls.length };
       provider.tokenSet = { ...provider.tokenSet!, access_token: unacceptable(provider.tokenSet!.access_token) };
       const result = await client.callTool({ name: 'list_tasks', arguments: {} });
@@ -128,13 +130,18 @@ for (const era of ['2025-era', '2026-07-28'] as const) {
       assert.notEqual(provider.tokenSet?.refresh_token, before.refresh, 'rotated');
       assert.equal(provider.authorizationUrls.length, before.urls, 'no new authorization');
 
-      // OAuth 2.1 §4.3.1 on D1: the spent refresh token again (no grace period here) revokes the grant.
+      // OAuth 2.1 §4.3.1 on D1: the spent refresh token again is a retry within the grace period (the
+      // same successor), and reuse after it, which revokes the grant: its live refresh token goes too.
       const form = (refreshToken: string) =>
         fetch(`${worker.origin}/token`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: provider.client!.client_id }),
         });
+      const retry = await form(before.refresh!);
+      assert.equal(retry.status, 200, 'a retry within the grace period');
+      assert.equal(((await retry.json()) as { refresh_token: string }).refresh_token, provider.tokenSet?.refresh_token, 'the same successor');
+      await new Promise((resolve) => setTimeout(resolve, GRACE_SECONDS * 1000 + 200));
       const reuse = await form(before.refresh!);
       assert.equal(reuse.status, 400);
       assert.equal(((await reuse.json()) as { error: string }).error, 'invalid_grant');
