@@ -12,6 +12,7 @@ import type {
   JwkSet,
   RefreshTokenRecord,
   RotateRefreshInput,
+  RotateResult,
   SigningKeyRecord,
   Storage,
   TaskRecord,
@@ -20,6 +21,7 @@ import type {
 } from '../types.ts';
 import type { KeyRing } from '../../keys/key-encryption.ts';
 import { compileOnce } from './compile-once.ts';
+import { groupCommit } from './group-commit.ts';
 import { rewrapSealedSecrets, settingPurpose, signingKeyPurpose } from './sealed-secrets.ts';
 import type { Database } from './tables.ts';
 
@@ -310,7 +312,12 @@ export async function migrate(db: Kysely<Database>, schema?: string): Promise<vo
  * rotation are conditional UPDATEs (atomic per row in every engine), never read-then-write. Signing
  * keys' private halves and settings are sealed under `keyRing` (sealed-secrets.ts) before they are written.
  */
-export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onClose: () => Promise<void> = () => db.destroy()): Storage {
+export interface KyselyStorageOptions {
+  /** Rotations of one event-loop turn share a transaction (group-commit.ts): for a single-connection database. */
+  groupCommit?: boolean;
+}
+
+export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onClose: () => Promise<void> = () => db.destroy(), options: KyselyStorageOptions = {}): Storage {
   // The token endpoint's queries, compiled once instead of on every call (compile-once.ts).
   const hot = {
     client: compileOnce((clientId: string) => db.selectFrom('clients').selectAll().where('client_id', '=', clientId)),
@@ -370,6 +377,35 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
   };
   const insertRefresh = (runner: Db, t: RefreshTokenRecord) =>
     hot.insertRefresh(runner, t.tokenHash, t.grantId, t.clientId, join(t.scopes), t.issuedAt, t.expiresAt, t.rotatedAt, t.successorHash);
+
+  /** One rotation, inside the caller's transaction (one of its own, or a savepoint of a group commit). */
+  const rotateIn = async (trx: Transaction<Database>, input: RotateRefreshInput): Promise<RotateResult> => {
+    const { tokenHash, successor, now } = input;
+    const [won] = (await hot.markRotated(trx, tokenHash, successor.tokenHash, now)).rows;
+    if (won) {
+      // The UPDATE found the grant live; read it only when the caller did not pass it.
+      const grant = input.grant?.id === won.grant_id ? input.grant : await liveGrant(trx, won.grant_id, now);
+      if (!grant) return { status: 'invalid' } as const;
+      await insertRefresh(trx, { ...successor, rotatedAt: null, successorHash: null });
+      await hot.deleteOlderSpent(trx, won.grant_id, tokenHash);
+      return { status: 'rotated', grant } as const;
+    }
+    const seen = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    if (!seen || seen.rotated_at === null) return { status: 'invalid' } as const;
+    const previous = toRefresh(seen);
+    const g = await trx.selectFrom('grants').selectAll().where('id', '=', previous.grantId).executeTakeFirst();
+    const grant = g ? toGrant(g) : null;
+    if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
+    const next = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', successor.tokenHash).executeTakeFirst();
+    const successorUnused = previous.successorHash === successor.tokenHash && next !== undefined && next.rotated_at === null && num(next.expires_at) > now;
+    if (successorUnused && isHonestRetry(previous.rotatedAt ?? 0, input)) return { status: 'retry', grant } as const;
+    await revokeGrant(trx, previous.grantId, now);
+    return { status: 'reused', grantId: previous.grantId } as const;
+  };
+  // SQLite has one connection, where rotations take turns anyway: those of one event-loop turn share a
+  // transaction (group-commit.ts). On a pool each rotation has its own transaction, side by side.
+  const grouped = options.groupCommit ? groupCommit(db, rotateIn) : null;
+  const rotate = grouped ?? ((input: RotateRefreshInput) => db.transaction().execute((trx) => rotateIn(trx, input)));
 
   return {
     users: {
@@ -633,31 +669,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         });
         return { token: toRefresh(r), grant };
       },
-      async rotate(input) {
-        const { tokenHash, successor, now } = input;
-        return db.transaction().execute(async (trx) => {
-          const [won] = (await hot.markRotated(trx, tokenHash, successor.tokenHash, now)).rows;
-          if (won) {
-            // The UPDATE found the grant live; read it only when the caller did not pass it.
-            const grant = input.grant?.id === won.grant_id ? input.grant : await liveGrant(trx, won.grant_id, now);
-            if (!grant) return { status: 'invalid' } as const;
-            await insertRefresh(trx, { ...successor, rotatedAt: null, successorHash: null });
-            await hot.deleteOlderSpent(trx, won.grant_id, tokenHash);
-            return { status: 'rotated', grant } as const;
-          }
-          const seen = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
-          if (!seen || seen.rotated_at === null) return { status: 'invalid' } as const;
-          const previous = toRefresh(seen);
-          const g = await trx.selectFrom('grants').selectAll().where('id', '=', previous.grantId).executeTakeFirst();
-          const grant = g ? toGrant(g) : null;
-          if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
-          const next = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', successor.tokenHash).executeTakeFirst();
-          const successorUnused = previous.successorHash === successor.tokenHash && next !== undefined && next.rotated_at === null && num(next.expires_at) > now;
-          if (successorUnused && isHonestRetry(previous.rotatedAt ?? 0, input)) return { status: 'retry', grant } as const;
-          await revokeGrant(trx, previous.grantId, now);
-          return { status: 'reused', grantId: previous.grantId } as const;
-        });
-      },
+      rotate,
     },
 
     consents: {
@@ -950,6 +962,10 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
       }
     },
 
-    close: onClose,
+    async close() {
+      // Queued rotations commit (or fail) before the database goes away.
+      await grouped?.drain();
+      await onClose();
+    },
   };
 }
