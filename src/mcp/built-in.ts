@@ -26,7 +26,9 @@ export function createBuiltInBackend(ctx: AppContext, options: BuiltInBackendOpt
   const registry = createToolRegistry(tools, config.scopeNames);
   const factory = createMcpServerFactory(ctx, registry);
   const modern = createMcpHandler(factory, { legacy: 'reject', onerror: (error) => logger.debug('mcp request rejected', { error }) });
-  const sessions = new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger, idleTtlMs: config.mcpSessionIdleTtl * 1000 });
+  // The built-in tools answer each call with its result and send nothing before it: a JSON answer
+  // instead of an SSE stream per call (no stream, encoder or keep-alive timer per request).
+  const sessions = new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger, idleTtlMs: config.mcpSessionIdleTtl * 1000, jsonResponses: true });
   const resourceMetadataUrl = protectedResourceMetadataUrl(config);
 
   return {
