@@ -30,7 +30,7 @@ export function createNoAuthMcpApp(ctx: AppContext, principal: FixedPrincipal): 
   const registry = createToolRegistry(builtInTools.filter((t) => t.requiredScopes.every((s) => config.scopeNames.has(s))), config.scopeNames);
   const factory = createMcpServerFactory(ctx, registry);
   const modern = createMcpHandler(factory, { legacy: 'reject' });
-  const sessions = new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger: silentLogger, idleTtlMs: config.mcpSessionIdleTtl * 1000 });
+  const sessions = new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger: silentLogger, idleTtlMs: config.mcpSessionIdleTtl * 1000, jsonResponses: true });
   const fixed: Principal = {
     subject: principal.subject,
     clientId: principal.clientId,

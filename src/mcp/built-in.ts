@@ -32,7 +32,11 @@ export function createBuiltInBackend(ctx: AppContext, options: BuiltInBackendOpt
   const factory = createMcpServerFactory(ctx, registry);
   const stateless = ctx.runtime === 'workers';
   const modern = createMcpHandler(factory, { legacy: stateless ? 'stateless' : 'reject', onerror: (error) => logger.debug('mcp request rejected', { error }) });
-  const sessions = stateless ? null : new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger, idleTtlMs: config.mcpSessionIdleTtl * 1000 });
+  // The built-in tools answer each call with its result and send nothing before it: a JSON answer
+  // instead of an SSE stream per call (no stream, encoder or keep-alive timer per request).
+  const sessions = stateless
+    ? null
+    : new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger, idleTtlMs: config.mcpSessionIdleTtl * 1000, jsonResponses: true });
   const resourceMetadataUrl = protectedResourceMetadataUrl(config);
 
   return {

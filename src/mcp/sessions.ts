@@ -33,6 +33,14 @@ export interface LegacySessionsOptions {
   idleTtlMs: number;
   /** Default 32. */
   maxSessionsPerSubject?: number;
+  /**
+   * Answer a POST that carries requests with one JSON body instead of an SSE stream (the transport's
+   * `enableJsonResponse`; both are valid Streamable HTTP answers, and clients must accept both). Only
+   * for endpoints that never send a message tied to a request before its answer (progress, logging,
+   * a server-to-client request), which JSON cannot carry: the built-in tools. The GET stream is SSE
+   * either way. Default false.
+   */
+  jsonResponses?: boolean;
 }
 
 /**
@@ -114,6 +122,7 @@ export class LegacySessions {
     let session: Session | undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomId(random, 32),
+      enableJsonResponse: this.#options.jsonResponses ?? false,
       onsessioninitialized: (id) => {
         session = { id, subject: principal.subject, clientId: principal.clientId, transport, server, lastUsedAt: clock.now(), openStreams: 0 };
         this.#table.add(session);

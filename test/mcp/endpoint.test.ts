@@ -40,6 +40,21 @@ describe('MCP endpoint: authentication on every request (RS-17, RS-21)', () => {
     await authed.body?.cancel();
   });
 
+  it('a built-in tools/call in a 2025-era session is answered with one JSON body; the GET stream stays SSE', async () => {
+    const who = await signIn(t);
+    const sessionId = await openLegacySession(t, who.auth);
+    const call = await post(t, toolCallMessage('whoami', {}, 7), inSession(who.auth, sessionId));
+    assert.equal(call.status, 200);
+    assert.equal(call.headers.get('Content-Type'), 'application/json');
+    assert.equal(call.headers.get('Mcp-Session-Id'), sessionId);
+    const message = (await call.json()) as { id: number; result?: { isError?: boolean } };
+    assert.equal(message.id, 7);
+    assert.notEqual(message.result?.isError, true);
+    const stream = await t.request('/mcp', { method: 'GET', headers: { ...inSession(who.auth, sessionId), Accept: 'text/event-stream' } });
+    assert.equal(stream.headers.get('Content-Type'), 'text/event-stream');
+    await stream.body?.cancel();
+  });
+
   it('RS-21 DELETE requires a token, even with a valid session id', async () => {
     const who = await signIn(t);
     const sessionId = await openLegacySession(t, who.auth);

@@ -257,6 +257,29 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.equal(late.status, 'reused');
     });
 
+    it('refresh rotation: rotations started together each get their own answer, and one that fails is undone alone', async () => {
+      const grants = [grant(), grant(), grant()];
+      for (const g of grants) await s.grants.create(g);
+      const tokens = grants.map((g) => refresh(g.id));
+      for (const t of tokens) await s.refreshTokens.create(t);
+      const bystander = refresh(grants[1]!.id);
+      await s.refreshTokens.create(bystander);
+      const successors = [refresh(grants[0]!.id, { tokenHash: id('rt') }), bystander, refresh(grants[2]!.id, { tokenHash: id('rt') })];
+      // The middle one's successor collides with a stored token (its key), so its INSERT fails after its UPDATE spent the token.
+      const settled = await Promise.allSettled(
+        tokens.map((t, i) => s.refreshTokens.rotate({ tokenHash: t.tokenHash, successor: successors[i]!, now: NOW + 1000, gracePeriodMs: 0, grant: grants[i]! })),
+      );
+      assert.deepEqual(settled[0], { status: 'fulfilled', value: { status: 'rotated', grant: grants[0] } });
+      assert.equal(settled[1]!.status, 'rejected');
+      assert.deepEqual(settled[2], { status: 'fulfilled', value: { status: 'rotated', grant: grants[2] } });
+      assert.equal((await s.refreshTokens.get(tokens[1]!.tokenHash))?.rotatedAt, null, 'the failed rotation did not spend its token');
+      assert.equal((await s.refreshTokens.get(tokens[0]!.tokenHash))?.rotatedAt, NOW + 1000);
+      assert.equal((await s.refreshTokens.get(successors[2]!.tokenHash))?.rotatedAt, null, 'the rotation after the failure kept its successor');
+      // The failed one can be retried with a good successor.
+      const again = await s.refreshTokens.rotate({ tokenHash: tokens[1]!.tokenHash, successor: refresh(grants[1]!.id, { tokenHash: id('rt') }), now: NOW + 2000, gracePeriodMs: 0 });
+      assert.equal(again.status, 'rotated');
+    });
+
     it('refresh rotation: a different successor or a used successor is reuse, not a retry', async () => {
       const g = grant();
       await s.grants.create(g);

@@ -12,6 +12,7 @@ import type {
   JwkSet,
   RefreshTokenRecord,
   RotateRefreshInput,
+  RotateResult,
   SigningKeyRecord,
   Storage,
   TaskRecord,
@@ -20,6 +21,7 @@ import type {
 } from '../types.ts';
 import type { KeyRing } from '../../keys/key-encryption.ts';
 import { compileOnce } from './compile-once.ts';
+import { groupCommit } from './group-commit.ts';
 import { rewrapSealedSecrets, settingPurpose, signingKeyPurpose } from './sealed-secrets.ts';
 import type { Database } from './tables.ts';
 
@@ -456,6 +458,8 @@ export interface KyselyStorageOptions {
    * the counter of self-registered clients, atomically; returns how many. By default in a transaction.
    */
   deleteClients?: (ids: readonly string[], where?: (q: any) => any) => Promise<number>;
+  /** Rotations of one event-loop turn share a transaction (group-commit.ts): for a single-connection database. */
+  groupCommit?: boolean;
 }
 
 /**
@@ -474,6 +478,35 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
   };
   const insertRefresh = (runner: Db, t: RefreshTokenRecord) =>
     hot.insertRefresh(runner, t.tokenHash, t.grantId, t.clientId, join(t.scopes), t.issuedAt, t.expiresAt, t.rotatedAt, t.successorHash);
+
+  /** One rotation, inside the caller's transaction (one of its own, or a savepoint of a group commit). */
+  const rotateIn = async (trx: Transaction<Database>, input: RotateRefreshInput): Promise<RotateResult> => {
+    const { tokenHash, successor, now } = input;
+    const [won] = (await hot.markRotated(trx, tokenHash, successor.tokenHash, now)).rows;
+    if (won) {
+      // The UPDATE found the grant live; read it only when the caller did not pass it.
+      const grant = input.grant?.id === won.grant_id ? input.grant : await liveGrant(trx, won.grant_id, now);
+      if (!grant) return { status: 'invalid' } as const;
+      await insertRefresh(trx, { ...successor, rotatedAt: null, successorHash: null });
+      await hot.deleteOlderSpent(trx, won.grant_id, tokenHash);
+      return { status: 'rotated', grant } as const;
+    }
+    const seen = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    if (!seen || seen.rotated_at === null) return { status: 'invalid' } as const;
+    const previous = toRefresh(seen);
+    const g = await trx.selectFrom('grants').selectAll().where('id', '=', previous.grantId).executeTakeFirst();
+    const grant = g ? toGrant(g) : null;
+    if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
+    const next = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', successor.tokenHash).executeTakeFirst();
+    const successorUnused = previous.successorHash === successor.tokenHash && next !== undefined && next.rotated_at === null && num(next.expires_at) > now;
+    if (successorUnused && isHonestRetry(previous.rotatedAt ?? 0, input)) return { status: 'retry', grant } as const;
+    await revokeGrant(trx, previous.grantId, now);
+    return { status: 'reused', grantId: previous.grantId } as const;
+  };
+  // SQLite has one connection, where rotations take turns anyway: those of one event-loop turn share a
+  // transaction (group-commit.ts). On a pool each rotation has its own transaction, side by side.
+  const grouped = options.groupCommit ? groupCommit(db, rotateIn) : null;
+  const rotate = grouped ?? ((input: RotateRefreshInput) => db.transaction().execute((trx) => rotateIn(trx, input)));
 
   return {
     users: {
@@ -704,31 +737,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
         const [r] = (await hot.refreshWithGrant(db, tokenHash)).rows;
         return r ? toTokenWithGrant(r) : null;
       },
-      async rotate(input) {
-        const { tokenHash, successor, now } = input;
-        return db.transaction().execute(async (trx) => {
-          const [won] = (await hot.markRotated(trx, tokenHash, successor.tokenHash, now)).rows;
-          if (won) {
-            // The UPDATE found the grant live; read it only when the caller did not pass it.
-            const grant = input.grant?.id === won.grant_id ? input.grant : await liveGrant(trx, won.grant_id, now);
-            if (!grant) return { status: 'invalid' } as const;
-            await insertRefresh(trx, { ...successor, rotatedAt: null, successorHash: null });
-            await hot.deleteOlderSpent(trx, won.grant_id, tokenHash);
-            return { status: 'rotated', grant } as const;
-          }
-          const seen = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
-          if (!seen || seen.rotated_at === null) return { status: 'invalid' } as const;
-          const previous = toRefresh(seen);
-          const g = await trx.selectFrom('grants').selectAll().where('id', '=', previous.grantId).executeTakeFirst();
-          const grant = g ? toGrant(g) : null;
-          if (!grant || !grantIsLive(grant, now)) return { status: 'invalid' } as const;
-          const next = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', successor.tokenHash).executeTakeFirst();
-          const successorUnused = previous.successorHash === successor.tokenHash && next !== undefined && next.rotated_at === null && num(next.expires_at) > now;
-          if (successorUnused && isHonestRetry(previous.rotatedAt ?? 0, input)) return { status: 'retry', grant } as const;
-          await revokeGrant(trx, previous.grantId, now);
-          return { status: 'reused', grantId: previous.grantId } as const;
-        });
-      },
+      rotate,
     },
 
     consents: {
@@ -1021,6 +1030,10 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
       }
     },
 
-    close: options.onClose ?? (() => db.destroy()),
+    async close() {
+      // Queued rotations commit (or fail) before the database goes away.
+      await grouped?.drain();
+      await (options.onClose ?? (() => db.destroy()))();
+    },
   };
 }

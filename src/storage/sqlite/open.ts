@@ -21,7 +21,7 @@ const STATEMENT_CACHE_SIZE = 256;
 const params = (p: ReadonlyArray<unknown>) => p.map((v) => (typeof v === 'boolean' ? Number(v) : v)) as never[];
 
 /** Node's built-in SQLite speaks a slightly different API from the one Kysely expects; bridge it. */
-function adapt(db: DatabaseSync): SqliteDatabase {
+export function kyselySqliteDatabase(db: DatabaseSync): SqliteDatabase {
   const statements = new Map<string, SqliteStatement>();
   return {
     close: () => db.close(),
@@ -61,11 +61,12 @@ export async function openSqliteStorage(path: string, options: SqliteOptions = {
   // of CPU even while the expiry sweep deletes 500,000 rows (HARD-8: no request waits > 50 ms, bench
   // `sweep`); 4000 pages saved a few percent of refresh CPU but let a sweep's commit hold the loop ~76 ms.
   raw.exec('PRAGMA wal_autocheckpoint = 1000;');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: adapt(raw) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: kyselySqliteDatabase(raw) }) });
   try {
     await migrate(db);
     const keyRing = await prepareSealedSecrets(db, options.keyRing ?? (path === ':memory:' ? KeyRing.ephemeral() : defaultKeyFileSource(path)));
-    return createKyselyStorage(db, keyRing);
+    // One connection: rotations of one event-loop turn share a transaction (group commit).
+    return createKyselyStorage(db, keyRing, { groupCommit: true });
   } catch (error) {
     await db.destroy();
     throw error;
