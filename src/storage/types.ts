@@ -241,6 +241,12 @@ export interface UpstreamTransactionRecord {
   expiresAt: number;
 }
 
+/** One key's fixed rate-limit window: the hits counted in it so far (this one included) and when it ends. */
+export interface RateLimitWindow {
+  count: number;
+  resetAt: number;
+}
+
 export interface FailureCounter {
   count: number;
   lockedUntil: number;
@@ -364,6 +370,15 @@ export interface Storage {
     getMany(keys: readonly string[], now: number): Promise<FailureCounter[]>;
     record(key: string, now: number, lockMs: (count: number) => number, windowMs: number): Promise<FailureCounter>;
     clear(key: string): Promise<void>;
+  };
+  /** Request counters for rate limits, shared by every instance on the store, keyed by a caller-chosen string. */
+  readonly rateLimits: {
+    /**
+     * Counts one hit for `key` in one atomic statement. The first hit, or the first after the key's
+     * window ended, opens a window of `windowMs` with count 1; any other adds one to the window's count.
+     * Returns the window as it is after this hit. Ended windows are deleted by `collectExpired`.
+     */
+    hit(key: string, windowMs: number, now: number): Promise<RateLimitWindow>;
   };
   readonly tasks: {
     list(userId: string): Promise<TaskRecord[]>;
