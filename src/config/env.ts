@@ -34,6 +34,7 @@ const ENV: Record<string, (input: ConfigInput, value: string, name: string) => v
   PORTCULLIS_AUTHORIZATION_CODE_TTL: (c, v, n) => void (c.authorizationCodeTtl = envInt(n, v)),
   PORTCULLIS_SIGNING_ALG: (c, v) => void (c.signingAlgorithm = v as 'ES256'),
   PORTCULLIS_AUTHORIZE_PER_MINUTE: (c, v, n) => void (c.authorizePerMinute = envInt(n, v)),
+  PORTCULLIS_TOKEN_PER_MINUTE: (c, v, n) => void (c.tokenPerMinute = envInt(n, v)),
   PORTCULLIS_REGISTRATION: (c, v, n) => void (c.registration = { ...c.registration, enabled: envBool(n, v) }),
   PORTCULLIS_REGISTRATION_PER_MINUTE: (c, v, n) => void (c.registration = { ...c.registration, perMinute: envInt(n, v) }),
   PORTCULLIS_REGISTRATION_MAX_CLIENTS: (c, v, n) => void (c.registration = { ...c.registration, maxClients: envInt(n, v) }),

@@ -106,7 +106,15 @@ export const configSchema = z.object({
     .min(1)
     .default(60)
     .describe(
-      'PORTCULLIS_AUTHORIZE_PER_MINUTE. Authorization requests (`/authorize`, and the consent that sends a browser to an upstream identity provider) one address may make per minute; past it, 429 with Retry-After.',
+      'PORTCULLIS_AUTHORIZE_PER_MINUTE. Authorization requests (`/authorize`, and the consent that sends a browser to an upstream identity provider) one address may make per minute; past it, 429 with Retry-After. Counted in the database, so every instance on it shares the limit.',
+    ),
+  tokenPerMinute: z
+    .number()
+    .int()
+    .min(1)
+    .default(300)
+    .describe(
+      'PORTCULLIS_TOKEN_PER_MINUTE. Token requests (`/token`) one address may make per minute; past it, 429 with Retry-After. Counted in the database, so every instance on it shares the limit.',
     ),
   registration: z
     .object({

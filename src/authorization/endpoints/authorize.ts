@@ -20,13 +20,13 @@ import { mountLogin } from './login.ts';
  */
 export function mountAuthorization(app: Hono, ctx: AppContext): void {
   // Per address (SEC-48, HARD-2): each request costs a client lookup (maybe a metadata document fetch).
-  const limiter = createRateLimiter({ perMinute: ctx.config.authorizePerMinute, clock: ctx.clock });
+  const limiter = createRateLimiter({ name: 'authorize', perMinute: ctx.config.authorizePerMinute, storage: ctx.storage, clock: ctx.clock });
   app.on(
     ['GET', 'POST'],
     '/authorize',
-    pageHandler(ctx, (c: Context) => {
-      const limited = limiter.take(clientAddress(c));
-      if (!limited.ok) return Promise.resolve(tooManyRequestsPage(ctx, limited.retryAfterSeconds));
+    pageHandler(ctx, async (c: Context) => {
+      const limited = await limiter.take(clientAddress(c));
+      if (!limited.ok) return tooManyRequestsPage(ctx, limited.retryAfterSeconds);
       return authorize(ctx, c.req.raw);
     }),
   );

@@ -22,7 +22,7 @@ const MAX_BODY_BYTES = 64 * 1024;
  */
 export function mountRegistration(app: Hono, ctx: AppContext, options: RegistrationOptions = {}): void {
   if (!ctx.capabilities.endpoints.registration) return;
-  const limiter = createRateLimiter({ perMinute: ctx.config.registration.perMinute, clock: ctx.clock });
+  const limiter = createRateLimiter({ name: 'register', perMinute: ctx.config.registration.perMinute, storage: ctx.storage, clock: ctx.clock });
 
   app.post(
     '/register',
