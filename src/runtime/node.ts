@@ -3,8 +3,9 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { clientPruneRule } from '../authorization/clients/client-expiry.ts';
 import { ensureFirstAdmin, type FirstAdmin } from '../bootstrap/first-admin.ts';
-import { openDatabase } from '../bootstrap/open-database.ts';
+import { assertWritable, openDatabase } from '../bootstrap/open-database.ts';
 import { ConfigError, resolveConfig, type ResolvedConfig } from '../config/resolve.ts';
+import { configWarnings } from '../config/warnings.ts';
 import type { Logger } from '../log/logger.ts';
 import { createPortcullis, type Portcullis } from '../portcullis.ts';
 import { isResourceOnly } from '../resource/external.ts';
@@ -80,6 +81,10 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
     // With PORT=0 the default public URL (http://localhost:<port>) must name the port actually bound.
     if (initialConfig.port === 0 && !initialConfig.publicUrl) config = resolveConfig({ ...initialConfig, port: address.port });
     const storage = await openDatabase(config);
+    await assertWritable(storage, config).catch(async (error: unknown) => {
+      await storage.close();
+      throw error;
+    });
     portcullis = await createPortcullis({ config, storage, ...(options.logger ? { logger: options.logger } : {}) });
     // Local accounts only: in resource-only mode users sign in at the external authorization server,
     // and with an upstream identity provider they sign in there.
@@ -143,6 +148,7 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
 
   // Ready only once signals are handled, so whoever reacts to the banner can already stop us cleanly.
   options.onReady?.({ config, listening, firstAdmin });
+  for (const warning of configWarnings(config)) logger.warn(warning);
   if (config.dangerouslyAllowInsecureHttp && new URL(config.issuer).protocol === 'http:') {
     logger.warn('insecure http allowed: tokens and passwords cross the network in clear text', { issuer: config.issuer });
   }
@@ -162,7 +168,9 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       if (error.code === 'EADDRINUSE') reject(new ConfigError(`Port ${port} on ${host} is already in use. Stop the other process or set PORT.`));
       else if (error.code === 'EADDRNOTAVAIL') reject(new ConfigError(`Cannot listen on ${host}: no such address on this machine. Check HOST.`));
       else if (error.code === 'EACCES') reject(new ConfigError(`Not allowed to listen on port ${port}. Use a port above 1023 or set PORT.`));
-      else reject(error);
+      else if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') reject(new ConfigError(`Cannot listen on ${host}: the name does not resolve (${error.code}). Check HOST.`));
+      // Whatever else the socket says is still about HOST and PORT: one line, no stack.
+      else reject(new ConfigError(`Cannot listen on ${host}:${port} (HOST, PORT): ${error.code ?? error.message}`));
     };
     server.once('error', onError);
     server.listen(port, host, () => {

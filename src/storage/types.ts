@@ -412,5 +412,11 @@ export interface Storage {
   collectExpired(now: number, options?: CollectOptions): Promise<number>;
   /** True when the database answers. */
   ping(): Promise<boolean>;
+  /**
+   * Whether the database takes writes: a write tried in a transaction that is then rolled back, so it
+   * changes nothing. Null when it does; otherwise the database's reason (a read-only file, a standby,
+   * a user without write grants), which would otherwise surface only at the first sign-in.
+   */
+  writeProblem(): Promise<string | null>;
   close(): Promise<void>;
 }

@@ -972,6 +972,21 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
       }
     },
 
+    async writeProblem() {
+      const rolledBack = new Error('write probe: rolled back');
+      try {
+        await db.transaction().execute(async (trx) => {
+          // A row no one reads, under a name no one uses, never committed.
+          await trx.insertInto('counters').values({ name: 'write-probe', value: 0 }).execute();
+          throw rolledBack;
+        });
+      } catch (error) {
+        if (error === rolledBack) return null;
+        return (error as Error).message || String((error as { code?: unknown }).code ?? error);
+      }
+      return null;
+    },
+
     close: onClose,
   };
 }
