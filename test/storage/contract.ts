@@ -573,5 +573,11 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
     it('ping answers true while open', async () => {
       assert.equal(await s.ping(), true);
     });
+
+    it('issue 12 writeProblem: null on a writable store, and the probe leaves nothing behind', async () => {
+      // Twice: had the first probe committed its row, the second would collide with it.
+      assert.equal(await s.writeProblem(), null);
+      assert.equal(await s.writeProblem(), null);
+    });
   });
 }
