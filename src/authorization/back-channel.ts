@@ -3,6 +3,7 @@ import { OAuthError } from '../errors/oauth-error.ts';
 import { NO_STORE } from '../errors/render.ts';
 import type { AppContext } from '../context.ts';
 import { clientAddress, type RateLimiter } from '../http/rate-limit.ts';
+import { requestNotes } from '../http/request-log.ts';
 import type { ClientRecord, TokenEndpointAuthMethod } from '../storage/types.ts';
 import { authenticateClient } from './clients/authenticate.ts';
 import { readForm } from './form-body.ts';
@@ -46,7 +47,12 @@ export function mountBackChannel(app: Hono, ctx: AppContext, endpoint: BackChann
       throw new OAuthError('rate_limited', 'Too many requests. Try again later.', { headers: { 'Retry-After': String(limited.retryAfterSeconds) } });
     }
     const form = parseForm(await readForm(request));
+    const notes = requestNotes(c);
+    // The client it claims to be, on the request's log line even when authentication fails.
+    const claimed = form.get('client_id');
+    if (claimed !== undefined) notes.clientId = claimed;
     const { client, method } = await authenticateClient(ctx, request, form, { methods: endpoint.authMethods, address });
+    notes.clientId = client.clientId;
     const body = await endpoint.answer({ client, method, form });
     return body === null ? c.body(null, 200, { ...NO_STORE }) : c.json(body, 200, { ...NO_STORE });
   });

@@ -4,6 +4,7 @@ import { CLIENT_METADATA_DOCUMENTS_ENV } from './client-metadata-documents-env.t
 import { ENTERPRISE_ENV } from './enterprise.ts';
 import { envBool, envInt, envCommaList, envWords } from './env-values.ts';
 import { IDENTITY_PROVIDER_ENV } from './identity-provider-env.ts';
+import { METRICS_ENV } from './metrics.ts';
 import { ConfigError } from './config-error.ts';
 import { configSchema, type ConfigInput } from './schema.ts';
 import { unknownEnvVariables, unknownFileSettings } from './unknown-settings.ts';
@@ -51,6 +52,8 @@ export const ENV: Record<string, (input: ConfigInput, value: string, name: strin
   ...AUTHORIZATION_SERVER_ENV,
   ...CLIENT_METADATA_DOCUMENTS_ENV,
   LOG_LEVEL: (c, v) => void (c.logLevel = v as 'info'),
+  LOG_FORMAT: (c, v) => void (c.logFormat = v.trim().toLowerCase() as 'json'),
+  ...METRICS_ENV,
   PORTCULLIS_DANGEROUSLY_ALLOW_INSECURE_HTTP: (c, v, n) => void (c.dangerouslyAllowInsecureHttp = envBool(n, v)),
 };
 

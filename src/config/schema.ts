@@ -4,6 +4,7 @@ import { authorizationServerSchema, resourcesSchema } from './authorization-serv
 import { clientIdMetadataDocumentsSchema, dangerouslyAllowPrivateNetworkFetchesSchema } from './client-metadata-documents.ts';
 import { trustedIdentityProvidersSchema } from './enterprise.ts';
 import { identityProviderSchema } from './identity-provider.ts';
+import { metricsSchema } from './metrics.ts';
 import { upstreamSchema } from './upstream.ts';
 
 /**
@@ -144,6 +145,11 @@ export const configSchema = z.object({
   authorizationServer: authorizationServerSchema,
   resources: resourcesSchema,
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('LOG_LEVEL. debug, info, warn or error.'),
+  logFormat: z
+    .enum(['json', 'pretty'])
+    .default('json')
+    .describe('LOG_FORMAT. `json`: one JSON object a line, for a log collector. `pretty`: time, level, message and fields in columns, for a terminal.'),
+  metrics: metricsSchema,
   dangerouslyAllowInsecureHttp: z
     .boolean()
     .default(false)

@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
 import type { Context, MiddlewareHandler } from 'hono';
 import { OAuthError } from '../errors/oauth-error.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { Storage } from '../storage/types.ts';
 import type { Clock } from '../util/clock.ts';
 
@@ -27,6 +28,8 @@ export interface RateLimiterOptions {
   perMinute: number;
   storage: Pick<Storage, 'rateLimits'>;
   clock: Clock;
+  /** Counts refusals by limit name (`portcullis_rate_limited_total`) when metrics are on. */
+  metrics?: Pick<Metrics, 'rateLimited'> | undefined;
   /** Bound on the keys remembered as over their limit, so a flood of addresses cannot grow memory without limit. */
   maxRefusedKeys?: number;
 }
@@ -37,7 +40,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const maxRefusedKeys = options.maxRefusedKeys ?? 10_000;
   // Key → the end of its window, for keys known to be over their limit.
   const refusedUntil = new Map<string, number>();
-  const refuse = (resetAt: number, now: number) => ({ ok: false as const, retryAfterSeconds: Math.max(1, Math.ceil((resetAt - now) / 1000)) });
+  const refused = options.metrics?.rateLimited.labels({ limit: options.name });
+  const refuse = (resetAt: number, now: number) => {
+    refused?.inc();
+    return { ok: false as const, retryAfterSeconds: Math.max(1, Math.ceil((resetAt - now) / 1000)) };
+  };
 
   const remember = (key: string, resetAt: number, now: number): void => {
     if (refusedUntil.size >= maxRefusedKeys) {

@@ -40,7 +40,7 @@ export const CALLBACK_PER_MINUTE = 60;
 export function mountUpstreamCallback(app: Hono, ctx: AppContext): void {
   const provider = upstreamProvider(ctx);
   if (!provider) return;
-  const limiter = createRateLimiter({ name: 'callback', perMinute: CALLBACK_PER_MINUTE, storage: ctx.storage, clock: ctx.clock });
+  const limiter = createRateLimiter({ name: 'callback', perMinute: CALLBACK_PER_MINUTE, storage: ctx.storage, clock: ctx.clock, metrics: ctx.metrics });
   app.get(
     '/callback',
     pageHandler(ctx, async (c: Context) => {

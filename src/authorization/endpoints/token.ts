@@ -13,7 +13,7 @@ export function mountToken(app: Hono, ctx: AppContext): void {
   mountBackChannel(app, ctx, {
     path: '/token',
     authMethods: ctx.capabilities.tokenEndpointAuthMethods,
-    rateLimit: createRateLimiter({ name: 'token', perMinute: ctx.config.tokenPerMinute, storage: ctx.storage, clock: ctx.clock }),
+    rateLimit: createRateLimiter({ name: 'token', perMinute: ctx.config.tokenPerMinute, storage: ctx.storage, clock: ctx.clock, metrics: ctx.metrics }),
     async answer({ client, form }) {
       const name = form.require('grant_type');
       const grantType = ctx.capabilities.grantTypes.includes(name) ? GRANT_TYPES.get(name) : undefined;
