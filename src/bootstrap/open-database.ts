@@ -33,7 +33,10 @@ export async function assertWritable(storage: Storage, config: Pick<ResolvedConf
 }
 
 export function notWritableMessage(database: string, problem: string): string {
-  return `The database ${describeDatabase(database)} (PORTCULLIS_DATABASE) takes no writes: ${problem}. Make it writable by this server's user, or point PORTCULLIS_DATABASE at a primary.`;
+  const fix = /^postgres(ql)?:\/\//i.test(database)
+    ? 'Connect to a primary (not a standby) as a user allowed to write its tables'
+    : "Make the file and its folder writable by this server's user";
+  return `The database ${describeDatabase(database)} (PORTCULLIS_DATABASE) takes no writes: ${problem.replace(/\.$/, '')}. ${fix}.`;
 }
 
 /** A driver error's message; a connection refused on every address of a name is an AggregateError without one. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
@@ -11,6 +11,7 @@ import { envNamesOf } from '../../src/config/setting-names.ts';
 import { configWarnings } from '../../src/config/warnings.ts';
 import { keyRingSource } from '../../src/keys/key-ring-source.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/open.ts';
+import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import { runCli, tempDatabase } from '../cli/helpers.ts';
 import { createTestApp } from '../helpers/app.ts';
 
@@ -171,6 +172,24 @@ describe('listen and database errors at start: one line, no stack', () => {
       assert.match(line, /^Cannot open the database postgres:\/\/portcullis:\*+@.* \(PORTCULLIS_DATABASE\): /);
       assert.match(line, reason);
       assert.ok(!line.includes('hunter2'));
+    }
+  });
+});
+
+describe('a SQLite file this user cannot write', () => {
+  // Root writes to read-only files regardless: this case runs as any other user (CI), and was checked by hand as `nobody`.
+  it('start fails in one line naming PORTCULLIS_DATABASE; config check exits 1', { skip: process.getuid?.() === 0 ? 'running as root, which file modes do not stop' : false }, async () => {
+    const db = tempDatabase();
+    try {
+      await (await openSqliteStorage(db.database)).close();
+      chmodSync(db.database, 0o444);
+      const env = { PORTCULLIS_DATABASE: db.database, PORT: '0' };
+      const start = await runCli(['start'], env);
+      assert.equal(start.code, 1);
+      assert.equal(start.stderr, `The database ${db.database} (PORTCULLIS_DATABASE) takes no writes: attempt to write a readonly database. Make the file and its folder writable by this server's user.\n`);
+      assert.equal((await runCli(['config', 'check'], env)).code, 1);
+    } finally {
+      db.cleanup();
     }
   });
 });
