@@ -45,7 +45,9 @@ export function requestLog(ctx: Pick<AppContext, 'logger' | 'metrics'>): Middlew
     await next();
     const seconds = secondsSince(start);
     const status = c.res.status;
-    ctx.logger.info('request', {
+    // A load balancer's health probes every few seconds would drown the other lines: logged at debug while healthy.
+    const level = status === 200 && (c.req.path === '/healthz' || c.req.path === '/readyz') ? 'debug' : 'info';
+    ctx.logger[level]('request', {
       method: c.req.method,
       path: c.req.path.slice(0, 200),
       status,

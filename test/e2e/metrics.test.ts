@@ -150,6 +150,10 @@ describe('where /metrics is served', () => {
     try {
       assert.equal((await fetch(new URL('/metrics', s.origin))).status, 404);
       assert.equal(s.server.portcullis.ctx.metrics, undefined);
+      // The request lines are written with or without metrics; healthy probes only at debug level.
+      assert.equal((await fetch(new URL('/healthz', s.origin))).status, 200);
+      const lines = s.logger.records().filter((r) => r.msg === 'request');
+      assert.deepEqual(lines.map((r) => [r.path, r.status, r.level]), [['/metrics', 404, 'info'], ['/healthz', 200, 'debug']]);
     } finally {
       await s.cleanup();
     }

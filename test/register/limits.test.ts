@@ -36,6 +36,17 @@ describe('registration rate limit (SEC-48)', () => {
     }
   });
 
+  it('SEC-48 refusals are counted by limit in portcullis_rate_limited_total when metrics are on', async () => {
+    const t = await createTestApp({ registration: { enabled: true, perMinute: 1 }, metrics: { enabled: true } });
+    try {
+      assert.equal((await registerFrom(t, '203.0.113.7')).status, 201);
+      for (let i = 0; i < 3; i++) assert.equal((await registerFrom(t, '203.0.113.7')).status, 429);
+      assert.match(await t.ctx.metrics!.registry.metrics(), /^portcullis_rate_limited_total\{limit="register"\} 3$/m);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('SEC-48 addresses have separate buckets; X-Forwarded-For is not trusted', async () => {
     const t = await createTestApp({ registration: { enabled: true, perMinute: 1 } });
     try {
