@@ -35,7 +35,8 @@ interface Def {
   options?: z.ZodType[];
   getter?: () => z.ZodType;
 }
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+/** A schema's definition (Zod 4's public `def`): its kind and, for objects, arrays and wrappers, what it holds. */
+const defOf = (schema: z.ZodType): Def => schema.def as unknown as Def;
 
 /** The schemas `schema` may stand for once wrappers (optional, default, pipe, union…) are taken off. */
 function unwrap(schema: z.ZodType): z.ZodType[] {

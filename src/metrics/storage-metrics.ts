@@ -21,12 +21,21 @@ export function timedStorage(storage: Storage, metrics: Metrics): Storage {
       }
     }) as F;
   };
-  const out: Record<string, unknown> = {};
-  for (const [name, member] of Object.entries(storage) as [string, unknown][]) {
-    if (typeof member === 'function') out[name] = UNTIMED.has(name) ? member : timed(name, member as never);
-    else if (member !== null && typeof member === 'object') {
-      out[name] = Object.fromEntries(Object.entries(member).map(([op, fn]) => [op, typeof fn === 'function' ? timed(`${name}.${op}`, fn as never) : fn]));
-    } else out[name] = member;
-  }
-  return out as unknown as Storage;
+  // Proxies, so members defined on a prototype (a class-based backend) are timed as well; each wrapper is made once.
+  const wrap = (target: object, prefix: string): object => {
+    const made = new Map<PropertyKey, unknown>();
+    return new Proxy(target, {
+      get(object, property) {
+        if (made.has(property)) return made.get(property);
+        const member: unknown = Reflect.get(object, property);
+        const name = prefix + String(property);
+        let result = member;
+        if (typeof member === 'function') result = prefix === '' && UNTIMED.has(name) ? member.bind(object) : timed(name, member.bind(object));
+        else if (prefix === '' && member !== null && typeof member === 'object') result = wrap(member, `${name}.`);
+        made.set(property, result);
+        return result;
+      },
+    });
+  };
+  return wrap(storage, '') as Storage;
 }
