@@ -7,6 +7,7 @@ import type { IdentityProvider } from './identity/providers/types.ts';
 import type { KeyStore } from './keys/keystore.ts';
 import type { ServerSecrets } from './keys/server-secrets.ts';
 import type { Logger } from './log/logger.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import type { Storage } from './storage/types.ts';
 import type { Clock } from './util/clock.ts';
 import type { RandomBytes } from './util/crypto.ts';
@@ -48,4 +49,6 @@ export interface AppContext {
   readonly trustedIssuers: ReadonlyMap<string, TrustedIssuer>;
   /** The server's secrets kept in storage, read once. */
   readonly secrets: ServerSecrets;
+  /** Prometheus metrics when `metrics.enabled`; absent otherwise, so nothing is counted or timed. */
+  readonly metrics?: Metrics;
 }

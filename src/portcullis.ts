@@ -13,6 +13,9 @@ import type { McpBackend } from './mcp/backend.ts';
 import { createBuiltInBackend } from './mcp/built-in.ts';
 import { KeyStore } from './keys/keystore.ts';
 import { createJsonLogger, type Logger } from './log/logger.ts';
+import { countingAudits } from './metrics/audit-metrics.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { timedStorage } from './metrics/storage-metrics.ts';
 import { isResourceOnly } from './resource/external.ts';
 import { openDatabase } from './bootstrap/open-database.ts';
 import type { Storage } from './storage/types.ts';
@@ -65,24 +68,29 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
   const random = options.random ?? systemRandom;
   const fetch = options.fetch ?? globalThis.fetch;
   const runtime = options.runtime ?? 'node';
+  // With metrics on, storage is timed and audit events counted, each by a wrapper: off, nothing is in the way.
+  const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  const logger = options.logger ?? createJsonLogger({ level: config.logLevel, format: config.logFormat });
+  const store = metrics ? timedStorage(storage, metrics) : storage;
   const base = {
     config,
     capabilities: computeCapabilities(config),
-    storage,
+    storage: store,
     // Resource-only mode issues no tokens, so it needs (and creates) no signing key.
-    keys: isResourceOnly(config) ? await KeyStore.load(storage, clock, config.signingAlgorithm) : await KeyStore.open(storage, clock, config.signingAlgorithm),
-    grants: new GrantStatus(storage, clock),
+    keys: isResourceOnly(config) ? await KeyStore.load(store, clock, config.signingAlgorithm) : await KeyStore.open(store, clock, config.signingAlgorithm),
+    grants: new GrantStatus(store, clock),
     clock,
     // On Workers an isolate's start is no restart of the service: no crash window (HARD-9, context.ts).
     startedAt: runtime === 'workers' ? undefined : clock.now(),
     runtime,
     random,
     fetch,
-    logger: options.logger ?? createJsonLogger({ level: config.logLevel }),
+    logger: metrics ? countingAudits(logger, metrics) : logger,
+    ...(metrics ? { metrics } : {}),
     // Per-app services: created here, owned by this object, so nothing is kept in a module-level registry.
     identity: createIdentityProvider(config),
     trustedIssuers: createTrustedIssuers({ config, fetch, clock }),
-    secrets: createServerSecrets(storage, random),
+    secrets: createServerSecrets(store, random),
   };
   const ctx: AppContext = { ...base, clientFetches: new ClientFetches(base) };
   // The MCP backend, chosen once here: the gateway's upstream (`upstream` set) or the built-in server.

@@ -2,7 +2,8 @@ import type { Hono } from 'hono';
 import { OAuthError } from '../errors/oauth-error.ts';
 import { NO_STORE } from '../errors/render.ts';
 import type { AppContext } from '../context.ts';
-import { clientAddress } from '../http/rate-limit.ts';
+import { clientAddress, type RateLimiter } from '../http/rate-limit.ts';
+import { requestNotes } from '../http/request-log.ts';
 import type { ClientRecord, TokenEndpointAuthMethod } from '../storage/types.ts';
 import { authenticateClient } from './clients/authenticate.ts';
 import { readForm } from './form-body.ts';
@@ -20,6 +21,8 @@ export interface BackChannelEndpoint {
   path: string;
   /** The client authentication methods it accepts: those `ctx.capabilities` advertises for it. */
   authMethods: readonly string[];
+  /** Per-address request limit, checked before anything is read (the token endpoint's, SEC-48). */
+  rateLimit?: RateLimiter;
   /** The JSON body of the `200` answer, or null for an empty one. Refusals are thrown as `OAuthError`. */
   answer(request: BackChannelRequest): Promise<object | null>;
 }
@@ -38,8 +41,18 @@ export function mountBackChannel(app: Hono, ctx: AppContext, endpoint: BackChann
     if (request.method !== 'POST') {
       throw new OAuthError('invalid_request', 'This endpoint accepts only POST.', { status: 405, headers: { Allow: 'POST' } });
     }
+    const address = clientAddress(c);
+    const limited = await endpoint.rateLimit?.take(address);
+    if (limited && !limited.ok) {
+      throw new OAuthError('rate_limited', 'Too many requests. Try again later.', { headers: { 'Retry-After': String(limited.retryAfterSeconds) } });
+    }
     const form = parseForm(await readForm(request));
-    const { client, method } = await authenticateClient(ctx, request, form, { methods: endpoint.authMethods, address: clientAddress(c) });
+    const notes = requestNotes(c);
+    // The client it claims to be, on the request's log line even when authentication fails.
+    const claimed = form.get('client_id');
+    if (claimed !== undefined) notes.clientId = claimed;
+    const { client, method } = await authenticateClient(ctx, request, form, { methods: endpoint.authMethods, address });
+    notes.clientId = client.clientId;
     const body = await endpoint.answer({ client, method, form });
     return body === null ? c.body(null, 200, { ...NO_STORE }) : c.json(body, 200, { ...NO_STORE });
   });

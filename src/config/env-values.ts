@@ -1,4 +1,4 @@
-import { ConfigError } from './resolve.ts';
+import { ConfigError } from './config-error.ts';
 import type { ConfigInput } from './schema.ts';
 
 /** Applies one environment variable to the settings; `name` is the variable, for error messages. */

@@ -4,15 +4,17 @@ import { CLIENT_METADATA_DOCUMENTS_ENV } from './client-metadata-documents-env.t
 import { ENTERPRISE_ENV } from './enterprise.ts';
 import { envBool, envInt, envCommaList, envWords } from './env-values.ts';
 import { IDENTITY_PROVIDER_ENV } from './identity-provider-env.ts';
-import { ConfigError } from './resolve.ts';
-import type { ConfigInput } from './schema.ts';
+import { METRICS_ENV } from './metrics.ts';
+import { ConfigError } from './config-error.ts';
+import { configSchema, type ConfigInput } from './schema.ts';
+import { unknownEnvVariables, unknownFileSettings } from './unknown-settings.ts';
 import { UPSTREAM_ENV } from './upstream-env.ts';
 
 type Env = Record<string, string | undefined>;
 
 
 /** Environment variable → setting. The schema's descriptions name these variables too. */
-const ENV: Record<string, (input: ConfigInput, value: string, name: string) => void> = {
+export const ENV: Record<string, (input: ConfigInput, value: string, name: string) => void> = {
   PORTCULLIS_PUBLIC_URL: (c, v) => void (c.publicUrl = v.replace(/\/+$/, '')),
   HOST: (c, v) => void (c.host = v),
   PORT: (c, v, n) => void (c.port = envInt(n, v)),
@@ -34,6 +36,7 @@ const ENV: Record<string, (input: ConfigInput, value: string, name: string) => v
   PORTCULLIS_AUTHORIZATION_CODE_TTL: (c, v, n) => void (c.authorizationCodeTtl = envInt(n, v)),
   PORTCULLIS_SIGNING_ALG: (c, v) => void (c.signingAlgorithm = v as 'ES256'),
   PORTCULLIS_AUTHORIZE_PER_MINUTE: (c, v, n) => void (c.authorizePerMinute = envInt(n, v)),
+  PORTCULLIS_TOKEN_PER_MINUTE: (c, v, n) => void (c.tokenPerMinute = envInt(n, v)),
   PORTCULLIS_REGISTRATION: (c, v, n) => void (c.registration = { ...c.registration, enabled: envBool(n, v) }),
   PORTCULLIS_REGISTRATION_PER_MINUTE: (c, v, n) => void (c.registration = { ...c.registration, perMinute: envInt(n, v) }),
   PORTCULLIS_REGISTRATION_MAX_CLIENTS: (c, v, n) => void (c.registration = { ...c.registration, maxClients: envInt(n, v) }),
@@ -49,6 +52,8 @@ const ENV: Record<string, (input: ConfigInput, value: string, name: string) => v
   ...AUTHORIZATION_SERVER_ENV,
   ...CLIENT_METADATA_DOCUMENTS_ENV,
   LOG_LEVEL: (c, v) => void (c.logLevel = v as 'info'),
+  LOG_FORMAT: (c, v) => void (c.logFormat = v.trim().toLowerCase() as 'json'),
+  ...METRICS_ENV,
   PORTCULLIS_DANGEROUSLY_ALLOW_INSECURE_HTTP: (c, v, n) => void (c.dangerouslyAllowInsecureHttp = envBool(n, v)),
 };
 
@@ -61,9 +66,14 @@ export function loadConfigInput(env: Env = process.env, file = env.PORTCULLIS_CO
     try {
       input = JSON.parse(readFileSync(file, 'utf8')) as ConfigInput;
     } catch (e) {
-      throw new ConfigError(`Cannot read config file ${file}: ${(e as Error).message}`);
+      throw new ConfigError(`Cannot read config file ${file} (PORTCULLIS_CONFIG): ${(e as Error).message}`);
+    }
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw new ConfigError(`The config file ${file} (PORTCULLIS_CONFIG) must hold one JSON object whose keys are settings (docs/configuration.md)`);
     }
   }
+  const unknown = [...(file ? unknownFileSettings(configSchema, input, file) : []), ...unknownEnvVariables(env)];
+  if (unknown.length > 0) throw new ConfigError(`${unknown.join('\n')}\nThe settings and their variables are listed in docs/configuration.md.`);
   input = structuredClone(input);
   for (const [name, apply] of Object.entries(ENV)) {
     const value = env[name];

@@ -1,5 +1,5 @@
 import { envWords, type ApplyEnv } from './env-values.ts';
-import { ConfigError } from './resolve.ts';
+import { ConfigError } from './config-error.ts';
 import type { ConfigInput } from './schema.ts';
 
 type IdpInput = NonNullable<ConfigInput['identityProvider']>;

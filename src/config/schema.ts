@@ -4,6 +4,7 @@ import { authorizationServerSchema, resourcesSchema } from './authorization-serv
 import { clientIdMetadataDocumentsSchema, dangerouslyAllowPrivateNetworkFetchesSchema } from './client-metadata-documents.ts';
 import { trustedIdentityProvidersSchema } from './enterprise.ts';
 import { identityProviderSchema } from './identity-provider.ts';
+import { metricsSchema } from './metrics.ts';
 import { upstreamSchema } from './upstream.ts';
 
 /**
@@ -106,7 +107,15 @@ export const configSchema = z.object({
     .min(1)
     .default(60)
     .describe(
-      'PORTCULLIS_AUTHORIZE_PER_MINUTE. Authorization requests (`/authorize`, and the consent that sends a browser to an upstream identity provider) one address may make per minute; past it, 429 with Retry-After.',
+      'PORTCULLIS_AUTHORIZE_PER_MINUTE. Authorization requests (`/authorize`, and the consent that sends a browser to an upstream identity provider) one address may make per minute; past it, 429 with Retry-After. Counted in the database, so every instance on it shares the limit.',
+    ),
+  tokenPerMinute: z
+    .number()
+    .int()
+    .min(1)
+    .default(300)
+    .describe(
+      'PORTCULLIS_TOKEN_PER_MINUTE. Token requests (`/token`) one address may make per minute; past it, 429 with Retry-After. Counted in the database, so every instance on it shares the limit.',
     ),
   registration: z
     .object({
@@ -136,6 +145,11 @@ export const configSchema = z.object({
   authorizationServer: authorizationServerSchema,
   resources: resourcesSchema,
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('LOG_LEVEL. debug, info, warn or error.'),
+  logFormat: z
+    .enum(['json', 'pretty'])
+    .default('json')
+    .describe('LOG_FORMAT. `json`: one JSON object a line, for a log collector. `pretty`: time, level, message and fields in columns, for a terminal.'),
+  metrics: metricsSchema,
   dangerouslyAllowInsecureHttp: z
     .boolean()
     .default(false)

@@ -4,6 +4,7 @@ import type { McpBackend } from '../mcp/backend.ts';
 import { createHttpUpstream } from './http/upstream.ts';
 import { createStdioUpstream } from './stdio/upstream.ts';
 import type { Upstream } from './upstream.ts';
+import { secondsSince, type Metrics } from '../metrics/metrics.ts';
 
 /**
  * Gateway mode (`upstream` set): the MCP backend chosen at assembly instead of the built-in SDK
@@ -28,11 +29,26 @@ export function createGateway(ctx: AppContext, settings: UpstreamSettings): McpB
     // `Object.hasOwn`: a tool named `constructor` or `__proto__` must not read Object.prototype.
     requiredScopes: (toolNames) => [...new Set([...settings.requiredScopes, ...toolNames.flatMap((name) => (Object.hasOwn(settings.toolScopes, name) ? settings.toolScopes[name] ?? [] : []))])],
     // The upstreams' functions are closures (no `this`): the endpoint calls them directly.
-    handle: upstream.handle,
+    handle: ctx.metrics ? timedUpstream(upstream.handle, ctx.metrics, settings.url !== undefined ? 'http' : 'stdio') : upstream.handle,
     get sessionCount() {
       return upstream.sessionCount;
     },
     sweep: upstream.sweep,
     close: upstream.close,
+  };
+}
+
+/**
+ * The upstream's latency (until the gateway has the response headers) and its failures: the
+ * gateway's own 502 (unavailable, refusing) and 504 (timeout), by transport.
+ */
+function timedUpstream(handle: Upstream['handle'], metrics: Metrics, transport: 'http' | 'stdio'): Upstream['handle'] {
+  const seconds = metrics.upstreamSeconds.labels({ transport });
+  return async (...args) => {
+    const start = performance.now();
+    const response = await handle(...args);
+    seconds.observe(secondsSince(start));
+    if (response.status === 502 || response.status === 504) metrics.upstreamErrors.inc({ transport, status: String(response.status) });
+    return response;
   };
 }

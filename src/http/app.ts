@@ -7,7 +7,9 @@ import { mountRegistration } from '../authorization/endpoints/register.ts';
 import { mountRevocation } from '../authorization/endpoints/revoke.ts';
 import { mountToken } from '../authorization/endpoints/token.ts';
 import { mountUserinfo } from '../authorization/endpoints/userinfo.ts';
+import { isOAuthError } from '../errors/oauth-error.ts';
 import { renderErrorJson } from '../errors/render.ts';
+import { mountMetrics } from '../metrics/endpoint.ts';
 import { mountMcpEndpoint } from '../mcp/endpoint.ts';
 import { createMcpResourceGuard, isResourceOnly } from '../resource/external.ts';
 import { mountProtectedResourceMetadata } from '../resource/metadata.ts';
@@ -16,6 +18,7 @@ import type { McpBackend } from '../mcp/backend.ts';
 import { resolveClientAddress } from './client-address.ts';
 import { corsFor } from './cors.ts';
 import { mountHealth } from './health.ts';
+import { requestLog, requestNotes } from './request-log.ts';
 
 /** Paths that browser-based MCP clients fetch cross-origin. /authorize and the pages are not among them. */
 const CORS_PATHS = ['/.well-known/*', '/jwks', '/token', '/register', '/revoke', '/userinfo'];
@@ -27,6 +30,7 @@ const CORS_PATHS = ['/.well-known/*', '/jwks', '/token', '/register', '/revoke',
 export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
   const app = new Hono();
 
+  app.use('*', requestLog(ctx));
   app.use('*', async (c, next) => {
     await next();
     c.res.headers.set('X-Content-Type-Options', 'nosniff');
@@ -38,6 +42,7 @@ export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
   // One guard for the PRM and the endpoint: it names the authorization server and holds the token cache.
   const guard = createMcpResourceGuard(ctx);
   mountHealth(app, ctx);
+  mountMetrics(app, ctx);
   mountProtectedResourceMetadata(app, guard);
   // Resource-only mode: another server is the authorization server, so none of ours is reachable
   // (its metadata 404s, and clients go where the PRM's authorization_servers sends them).
@@ -54,6 +59,11 @@ export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
   mountMcpEndpoint(app, ctx, { guard, backend: mcp });
 
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'No such endpoint.' }, 404));
-  app.onError((error, c) => renderErrorJson(error, ctx.logger, { method: c.req.method, path: c.req.path }, c.req.raw));
+  app.onError((error, c) => {
+    const notes = requestNotes(c);
+    notes.error = isOAuthError(error) ? error.code : 'server_error';
+    const context = { method: c.req.method, path: c.req.path, ...(notes.clientId !== undefined ? { client_id: notes.clientId } : {}) };
+    return renderErrorJson(error, ctx.logger, context, c.req.raw);
+  });
   return app;
 }

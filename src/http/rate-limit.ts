@@ -1,68 +1,76 @@
 import { isIPv6 } from 'node:net';
 import type { Context, MiddlewareHandler } from 'hono';
 import { OAuthError } from '../errors/oauth-error.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { Storage } from '../storage/types.ts';
 import type { Clock } from '../util/clock.ts';
 
 /**
- * In-memory token buckets, one per key (OAuth 2.1 §7.7, SEC-48: rate-limit credential endpoints).
- * Per process: several instances each allow the full rate, which is acceptable for abuse control.
+ * Per-key request limits (OAuth 2.1 §7.7, SEC-48), counted in the store so that every instance on one
+ * database shares them (design.md: state shared by instances lives in the store). Each key gets a fixed
+ * window of a minute from its first request: `perMinute` requests pass, the rest wait until the window
+ * ends, which `Retry-After` says exactly. At a window's edge a key can pass up to twice its rate within
+ * a minute; for abuse control that is enough, and it keeps each request at one upsert.
+ *
+ * A key found over its limit is remembered in this process until its window ends, so a flood from one
+ * address costs the store one write per window, not one per request. That memory is never stale: a
+ * window's count only grows until the window ends, on every instance alike.
  */
 export interface RateLimiter {
-  /** Takes one token for `key`: `ok`, or how long until the next token. */
-  take(key: string): { ok: true } | { ok: false; retryAfterSeconds: number };
+  /** Counts one request for `key`: `ok`, or how long until its window ends. */
+  take(key: string): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }>;
 }
 
 export interface RateLimiterOptions {
-  /** Tokens a key gets per minute; also the burst size. */
+  /** Which limit this is (`register`, `authorize`…): its counters are kept apart from every other limit's. */
+  name: string;
+  /** Requests a key may make per minute. */
   perMinute: number;
+  storage: Pick<Storage, 'rateLimits'>;
   clock: Clock;
-  /** Bound on remembered keys, so a flood of addresses cannot grow memory without limit. */
-  maxKeys?: number;
+  /** Counts refusals by limit name (`portcullis_rate_limited_total`) when metrics are on. */
+  metrics?: Pick<Metrics, 'rateLimited'> | undefined;
+  /** Bound on the keys remembered as over their limit, so a flood of addresses cannot grow memory without limit. */
+  maxRefusedKeys?: number;
 }
 
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
+const WINDOW_MS = 60_000;
 
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  const capacity = options.perMinute;
-  const refillPerMs = options.perMinute / 60_000;
-  const maxKeys = options.maxKeys ?? 10_000;
-  // A Map iterates in insertion order; re-inserting on use keeps it least-recently-used first.
-  const buckets = new Map<string, Bucket>();
+  const maxRefusedKeys = options.maxRefusedKeys ?? 10_000;
+  // Key → the end of its window, for keys known to be over their limit.
+  const refusedUntil = new Map<string, number>();
+  const refused = options.metrics?.rateLimited.labels({ limit: options.name });
+  const refuse = (resetAt: number, now: number) => {
+    refused?.inc();
+    return { ok: false as const, retryAfterSeconds: Math.max(1, Math.ceil((resetAt - now) / 1000)) };
+  };
 
-  const evict = (now: number): void => {
-    if (buckets.size < maxKeys) return;
-    // A bucket that has refilled completely carries no information: forgetting it changes nothing.
-    for (const [key, b] of buckets) if (b.tokens + (now - b.updatedAt) * refillPerMs >= capacity) buckets.delete(key);
-    // Still full of busy keys: drop the least recently used tenth at once, so a flood of new
-    // addresses costs one scan per many requests rather than one per request.
-    let excess = buckets.size - Math.floor(maxKeys * 0.9);
-    for (const key of buckets.keys()) {
-      if (excess-- <= 0) break;
-      buckets.delete(key);
+  const remember = (key: string, resetAt: number, now: number): void => {
+    if (refusedUntil.size >= maxRefusedKeys) {
+      for (const [k, until] of refusedUntil) if (until <= now) refusedUntil.delete(k);
+      // Still full: forget the oldest tenth at once. A forgotten key is only asked of the store again.
+      let excess = refusedUntil.size - Math.floor(maxRefusedKeys * 0.9);
+      for (const k of refusedUntil.keys()) {
+        if (excess-- <= 0) break;
+        refusedUntil.delete(k);
+      }
     }
+    refusedUntil.set(key, resetAt);
   };
 
   return {
-    take(key) {
+    async take(key) {
       const now = options.clock.now();
-      let bucket = buckets.get(key);
-      if (bucket) {
-        buckets.delete(key);
-        bucket.tokens = Math.min(capacity, bucket.tokens + (now - bucket.updatedAt) * refillPerMs);
-        bucket.updatedAt = now;
-      } else {
-        evict(now);
-        bucket = { tokens: capacity, updatedAt: now };
+      const known = refusedUntil.get(key);
+      if (known !== undefined) {
+        if (known > now) return refuse(known, now);
+        refusedUntil.delete(key);
       }
-      buckets.set(key, bucket);
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        return { ok: true };
-      }
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000)) };
+      const window = await options.storage.rateLimits.hit(`${options.name}:${key}`, WINDOW_MS, now);
+      if (window.count <= options.perMinute) return { ok: true };
+      remember(key, window.resetAt, now);
+      return refuse(window.resetAt, now);
     },
   };
 }
@@ -72,7 +80,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
  */
 export function rateLimit(limiter: RateLimiter, key: (c: Context) => string = clientAddress): MiddlewareHandler {
   return async (c, next) => {
-    const result = limiter.take(key(c));
+    const result = await limiter.take(key(c));
     if (!result.ok) {
       throw new OAuthError('rate_limited', 'Too many requests. Try again later.', {
         headers: { 'Retry-After': String(result.retryAfterSeconds) },

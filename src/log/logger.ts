@@ -73,9 +73,19 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 export interface JsonLoggerOptions {
   level?: LogLevel;
+  /** `json` (default): one JSON object a line. `pretty`: for a person at a terminal (LOG_FORMAT=pretty). */
+  format?: 'json' | 'pretty';
   write?: (line: string) => void;
   now?: () => number;
   base?: LogFields;
+}
+
+/** `12:00:00.123 WARN  message key=value key="two words"`: the same redacted record, in columns. */
+function prettyLine(time: Date, level: LogLevel, msg: string, record: LogFields): string {
+  const fields = Object.entries(record)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'string' && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v)}`);
+  return [time.toISOString().slice(11, 23), level.toUpperCase().padEnd(5), msg, ...fields].join(' ');
 }
 
 export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
@@ -86,7 +96,8 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const emit = (level: LogLevel, msg: string, fields: LogFields | undefined, extra?: LogFields): void => {
     if (ORDER[level] < min) return;
     const record = redact({ ...base, ...fields, ...extra }) as LogFields;
-    write(JSON.stringify({ time: new Date(now()).toISOString(), level, msg: redactText(msg), ...record }));
+    if (options.format === 'pretty') write(prettyLine(new Date(now()), level, redactText(msg), record));
+    else write(JSON.stringify({ time: new Date(now()).toISOString(), level, msg: redactText(msg), ...record }));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -7,6 +7,7 @@ import type { ResourceServer } from '../resource/resource-server.ts';
 import type { McpBackend } from './backend.ts';
 import { calledToolNames, jsonRpcError, readJsonBody } from './json-rpc.ts';
 import { createOriginPolicy } from './origin.ts';
+import { requestNotes } from '../http/request-log.ts';
 
 export interface McpEndpointOptions {
   /** What serves requests once they are checked: the built-in server or the gateway's upstream. Its owner closes it. */
@@ -71,6 +72,7 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
       const named = await guard.authenticate(request, { requiredScopes: requiredScopesFor(call) });
       return named instanceof Response ? named : principal;
     }
+    requestNotes(c).clientId = principal.clientId;
 
     if (request.method !== 'POST' && request.method !== 'GET' && request.method !== 'DELETE') {
       return jsonRpcError(405, -32000, 'Method not allowed', { Allow: 'GET, POST, DELETE' });

@@ -2,12 +2,14 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { ensureFirstAdmin, type FirstAdmin } from '../bootstrap/first-admin.ts';
-import { openDatabase } from '../bootstrap/open-database.ts';
+import { assertWritable, openDatabase } from '../bootstrap/open-database.ts';
 import { ConfigError, resolveConfig, type ResolvedConfig } from '../config/resolve.ts';
+import { configWarnings } from '../config/warnings.ts';
 import type { Logger } from '../log/logger.ts';
 import { createPortcullis, type Portcullis } from '../portcullis.ts';
 import { isResourceOnly } from '../resource/external.ts';
 import { collectExpiredRows, KEY_RELOAD_MS } from './housekeeping.ts';
+import { createMetricsApp } from '../metrics/endpoint.ts';
 import { watchParent } from './parent-watch.ts';
 
 export { KEY_RELOAD_MS };
@@ -40,6 +42,8 @@ export interface ReadyInfo {
 
 export interface NodeServer extends ReadyInfo {
   portcullis: Portcullis;
+  /** `host:port` of the separate metrics listener, when `metrics.port` is set. */
+  metricsListening?: string;
   /** Stops accepting connections, lets in-flight requests finish (up to the grace period), closes storage. */
   close(): Promise<void>;
 }
@@ -66,8 +70,8 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
   }) as Server;
 
   await listen(server, initialConfig.port, initialConfig.host);
+  const listening = addressOf(server);
   const address = server.address() as AddressInfo;
-  const listening = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   let portcullis: Portcullis;
   let config = initialConfig;
@@ -76,6 +80,10 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
     // With PORT=0 the default public URL (http://localhost:<port>) must name the port actually bound.
     if (initialConfig.port === 0 && !initialConfig.publicUrl) config = resolveConfig({ ...initialConfig, port: address.port });
     const storage = await openDatabase(config);
+    await assertWritable(storage, config).catch(async (error: unknown) => {
+      await storage.close();
+      throw error;
+    });
     portcullis = await createPortcullis({ config, storage, ...(options.logger ? { logger: options.logger } : {}) });
     // Local accounts only: in resource-only mode users sign in at the external authorization server,
     // and with an upstream identity provider they sign in there.
@@ -89,6 +97,22 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
   const logger = ctx.logger;
   handle = (request, env) => app.fetch(request, env);
 
+  // `metrics.port`: /metrics on a listener of its own, e.g. on 127.0.0.1 or a private interface only.
+  const metricsApp = config.metrics.port !== undefined ? createMetricsApp(ctx) : null;
+  let metricsServer: Server | null = null;
+  let metricsListening: string | undefined;
+  if (metricsApp) {
+    metricsServer = createAdaptorServer({ fetch: metricsApp.fetch }) as Server;
+    try {
+      await listen(metricsServer, config.metrics.port!, config.metrics.host, 'PORTCULLIS_METRICS_HOST', 'PORTCULLIS_METRICS_PORT');
+    } catch (error) {
+      server.close();
+      await portcullis.close();
+      throw error;
+    }
+    metricsListening = addressOf(metricsServer);
+  }
+
   const timers = [
     every(COLLECT_EXPIRED_MS, () => collectExpiredRows(ctx), logger, 'collecting expired rows'),
     every(KEY_RELOAD_MS, () => ctx.keys.reload(), logger, 'reloading signing keys'),
@@ -99,6 +123,8 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       for (const t of timers) clearInterval(t);
+      metricsServer?.closeAllConnections();
+      metricsServer?.close();
       // MCP sessions end first (long-lived streams would hold the server open until the deadline),
       // then in-flight requests finish, then storage closes: all in the one close of Portcullis.
       await portcullis.close({ graceMs, drain: () => drainServer(server, graceMs) });
@@ -135,6 +161,7 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
 
   // Ready only once signals are handled, so whoever reacts to the banner can already stop us cleanly.
   options.onReady?.({ config, listening, firstAdmin });
+  for (const warning of configWarnings(config)) logger.warn(warning);
   if (config.dangerouslyAllowInsecureHttp && new URL(config.issuer).protocol === 'http:') {
     logger.warn('insecure http allowed: tokens and passwords cross the network in clear text', { issuer: config.issuer });
   }
@@ -144,17 +171,25 @@ export async function startNodeServer(initialConfig: ResolvedConfig, options: No
       setting: 'PORTCULLIS_DANGEROUSLY_ALLOW_PRIVATE_NETWORK_FETCHES',
     });
   }
-  logger.info('server started', { issuer: config.issuer, resource: config.resource, listening });
-  return { portcullis, config, listening, firstAdmin, close };
+  logger.info('server started', { issuer: config.issuer, resource: config.resource, listening, ...(metricsListening ? { metrics_listening: metricsListening } : {}) });
+  return { portcullis, config, listening, ...(metricsListening ? { metricsListening } : {}), firstAdmin, close };
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+/** `host:port` a listening server is bound to, IPv6 in brackets. */
+function addressOf(server: Server): string {
+  const address = server.address() as AddressInfo;
+  return `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+}
+
+function listen(server: Server, port: number, host: string, HOST = 'HOST', PORT = 'PORT'): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      if (error.code === 'EADDRINUSE') reject(new ConfigError(`Port ${port} on ${host} is already in use. Stop the other process or set PORT.`));
-      else if (error.code === 'EADDRNOTAVAIL') reject(new ConfigError(`Cannot listen on ${host}: no such address on this machine. Check HOST.`));
-      else if (error.code === 'EACCES') reject(new ConfigError(`Not allowed to listen on port ${port}. Use a port above 1023 or set PORT.`));
-      else reject(error);
+      if (error.code === 'EADDRINUSE') reject(new ConfigError(`Port ${port} on ${host} is already in use. Stop the other process or set ${PORT}.`));
+      else if (error.code === 'EADDRNOTAVAIL') reject(new ConfigError(`Cannot listen on ${host}: no such address on this machine. Check ${HOST}.`));
+      else if (error.code === 'EACCES') reject(new ConfigError(`Not allowed to listen on port ${port}. Use a port above 1023 or set ${PORT}.`));
+      else if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') reject(new ConfigError(`Cannot listen on ${host}: the name does not resolve (${error.code}). Check ${HOST}.`));
+      // Whatever else the socket says is still about the host and port: one line, no stack.
+      else reject(new ConfigError(`Cannot listen on ${host}:${port} (${HOST}, ${PORT}): ${error.code ?? error.message}`));
     };
     server.once('error', onError);
     server.listen(port, host, () => {

@@ -241,6 +241,12 @@ export interface UpstreamTransactionRecord {
   expiresAt: number;
 }
 
+/** One key's fixed rate-limit window: the hits counted in it so far (this one included) and when it ends. */
+export interface RateLimitWindow {
+  count: number;
+  resetAt: number;
+}
+
 export interface FailureCounter {
   count: number;
   lockedUntil: number;
@@ -365,6 +371,15 @@ export interface Storage {
     record(key: string, now: number, lockMs: (count: number) => number, windowMs: number): Promise<FailureCounter>;
     clear(key: string): Promise<void>;
   };
+  /** Request counters for rate limits, shared by every instance on the store, keyed by a caller-chosen string. */
+  readonly rateLimits: {
+    /**
+     * Counts one hit for `key` in one atomic statement. The first hit, or the first after the key's
+     * window ended, opens a window of `windowMs` with count 1; any other adds one to the window's count.
+     * Returns the window as it is after this hit. Ended windows are deleted by `collectExpired`.
+     */
+    hit(key: string, windowMs: number, now: number): Promise<RateLimitWindow>;
+  };
   readonly tasks: {
     list(userId: string): Promise<TaskRecord[]>;
     create(task: TaskRecord): Promise<void>;
@@ -397,5 +412,11 @@ export interface Storage {
   collectExpired(now: number, options?: CollectOptions): Promise<number>;
   /** True when the database answers. */
   ping(): Promise<boolean>;
+  /**
+   * Whether the database takes writes: a write tried in a transaction that is then rolled back, so it
+   * changes nothing. Null when it does; otherwise the database's reason (a read-only file, a standby,
+   * a user without write grants), which would otherwise surface only at the first sign-in.
+   */
+  writeProblem(): Promise<string | null>;
   close(): Promise<void>;
 }

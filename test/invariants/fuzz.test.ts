@@ -22,7 +22,8 @@ import { changedTables } from './fuzz/storage-digest.ts';
 // Fixed so `npm test` is repeatable; FUZZ_SEED and FUZZ_RUNS explore further by hand.
 const SEED = Number(process.env.FUZZ_SEED ?? 20261204);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 600);
-const COUNTED_FAILURES = new Set(['failures']);
+// Counters that a rejected request must change: back-off counts failures, rate limits count every request.
+const COUNTED_FAILURES = new Set(['failures', 'rate_limits']);
 const REVOCATION_EVENTS = new Set(['code.replayed', 'refresh.reuse_detected']);
 
 interface Outcome {

@@ -4,6 +4,8 @@ import { Hono } from 'hono';
 import { mountRegistration } from '../../src/authorization/endpoints/register.ts';
 import { renderErrorJson } from '../../src/errors/render.ts';
 import { addressKey, createRateLimiter } from '../../src/http/rate-limit.ts';
+import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
+import type { Storage } from '../../src/storage/types.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { createTestApp, TEST_ORIGIN, type TestApp } from '../helpers/app.ts';
 import { PUBLIC_CLIENT } from './helpers.ts';
@@ -16,16 +18,30 @@ function registerFrom(t: { app: Hono }, address: string | undefined, body: unkno
 }
 
 describe('registration rate limit (SEC-48)', () => {
-  it('SEC-48 past registration.perMinute an address gets 429 rate_limited with Retry-After, then recovers', async () => {
+  it('SEC-48 past registration.perMinute an address gets 429 rate_limited with Retry-After until its minute ends, then recovers', async () => {
     const t = await createTestApp({ registration: { enabled: true, perMinute: 3 } });
     try {
       for (let i = 0; i < 3; i++) assert.equal((await registerFrom(t, '203.0.113.7')).status, 201);
+      t.clock.advance(15_000);
       const limited = await registerFrom(t, '203.0.113.7');
       assert.equal(limited.status, 429);
       assert.deepEqual(await limited.json(), { error: 'rate_limited', error_description: 'Too many requests. Try again later.' });
-      assert.equal(limited.headers.get('retry-after'), '20'); // one token every 60/3 seconds
-      t.clock.advance(20_000);
+      assert.equal(limited.headers.get('retry-after'), '45'); // the window opened by the first request ends a minute after it
+      t.clock.advance(44_000);
+      assert.equal((await registerFrom(t, '203.0.113.7')).status, 429);
+      t.clock.advance(1_000);
       assert.equal((await registerFrom(t, '203.0.113.7')).status, 201);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('SEC-48 refusals are counted by limit in portcullis_rate_limited_total when metrics are on', async () => {
+    const t = await createTestApp({ registration: { enabled: true, perMinute: 1 }, metrics: { enabled: true } });
+    try {
+      assert.equal((await registerFrom(t, '203.0.113.7')).status, 201);
+      for (let i = 0; i < 3; i++) assert.equal((await registerFrom(t, '203.0.113.7')).status, 429);
+      assert.match(await t.ctx.metrics!.registry.metrics(), /^portcullis_rate_limited_total\{limit="register"\} 3$/m);
     } finally {
       await t.close();
     }
@@ -76,13 +92,46 @@ describe('registration rate limit (SEC-48)', () => {
     assert.equal(addressKey('203.0.113.7'), '203.0.113.7');
   });
 
-  it('the limiter forgets idle keys instead of growing without bound', () => {
-    const clock = new ManualClock();
-    const limiter = createRateLimiter({ perMinute: 1, clock, maxKeys: 3 });
-    for (const k of ['a', 'b', 'c', 'd', 'e']) assert.equal(limiter.take(k).ok, true);
-    // 'a' was evicted (least recently used), so it starts with a full bucket; 'e' is remembered.
-    assert.equal(limiter.take('a').ok, true);
-    assert.equal(limiter.take('e').ok, false);
+  it('SEC-48 a key over its limit is refused from memory until its window ends: one store write per window, not per request', async () => {
+    const storage = await openSqliteStorage(':memory:');
+    try {
+      let writes = 0;
+      const counted = { rateLimits: { hit: (...args: Parameters<Storage['rateLimits']['hit']>) => (writes++, storage.rateLimits.hit(...args)) } };
+      const clock = new ManualClock(1_000_000);
+      const limiter = createRateLimiter({ name: 'test', perMinute: 2, storage: counted, clock });
+      const results = [];
+      for (let i = 0; i < 50; i++) results.push((await limiter.take('flood')).ok);
+      assert.deepEqual(results.slice(0, 3), [true, true, false]);
+      assert.ok(results.slice(2).every((ok) => !ok));
+      assert.equal(writes, 3, 'two counted, one found over, the rest refused without asking');
+      clock.advance(60_000);
+      assert.deepEqual(await limiter.take('flood'), { ok: true });
+      assert.equal(writes, 4);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('the memory of refused keys is bounded: a flood of addresses cannot grow it without limit', async () => {
+    const storage = await openSqliteStorage(':memory:');
+    try {
+      let writes = 0;
+      const counted = { rateLimits: { hit: (...args: Parameters<Storage['rateLimits']['hit']>) => (writes++, storage.rateLimits.hit(...args)) } };
+      const clock = new ManualClock(1_000_000);
+      const limiter = createRateLimiter({ name: 'test', perMinute: 1, storage: counted, clock, maxRefusedKeys: 3 });
+      for (const k of ['a', 'b', 'c', 'd', 'e']) {
+        await limiter.take(k);
+        assert.equal((await limiter.take(k)).ok, false);
+      }
+      writes = 0;
+      assert.equal((await limiter.take('e')).ok, false);
+      assert.equal(writes, 0, "'e' is remembered");
+      // 'a' was forgotten to make room, yet still refused: the store is the truth, the memory only a shortcut.
+      assert.equal((await limiter.take('a')).ok, false);
+      assert.equal(writes, 1, "'a' was asked of the store again");
+    } finally {
+      await storage.close();
+    }
   });
 });
 

@@ -38,6 +38,17 @@ function describeSharedDatabaseContract(backend: string, shared: SharedDatabase)
       }
       assert.deepEqual(outcomes, Array(3).fill('1 added, 1 active'));
     });
+
+    it('SEC-48 three instances counting one rate-limit key together count every hit once', async () => {
+      const open = await shared.fresh();
+      const instances = await Promise.all([open(), open(), open()]);
+      try {
+        const counts = await Promise.all(Array.from({ length: 30 }, (_, i) => instances[i % 3]!.rateLimits.hit('rl:shared', 60_000, 1_000)));
+        assert.deepEqual(counts.map((w) => w.count).sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => i + 1));
+      } finally {
+        await Promise.all(instances.map((s) => s.close()));
+      }
+    });
   });
 }
 
@@ -381,6 +392,30 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.equal(await s.loginSessions.get('ls-1', NOW), null);
     });
 
+    it('SEC-48 rate-limit counter: counts hits in a fixed window, starts a new window once it ends, keys apart', async () => {
+      assert.deepEqual(await s.rateLimits.hit('rl:a', 60_000, NOW), { count: 1, resetAt: NOW + 60_000 });
+      assert.deepEqual(await s.rateLimits.hit('rl:a', 60_000, NOW + 59_999), { count: 2, resetAt: NOW + 60_000 });
+      assert.deepEqual(await s.rateLimits.hit('rl:b', 60_000, NOW + 1), { count: 1, resetAt: NOW + 60_001 });
+      // The window ends at resetAt: the next hit opens a new one, counted from itself.
+      assert.deepEqual(await s.rateLimits.hit('rl:a', 60_000, NOW + 60_000), { count: 1, resetAt: NOW + 120_000 });
+      assert.deepEqual(await s.rateLimits.hit('rl:a', 60_000, NOW + 200_000), { count: 1, resetAt: NOW + 260_000 });
+    });
+
+    it('SEC-48 rate-limit counter: concurrent hits are each counted once (one atomic statement)', async () => {
+      const counts = await Promise.all(Array.from({ length: 25 }, () => s.rateLimits.hit('rl:race', 60_000, NOW)));
+      assert.deepEqual(counts.map((w) => w.count).sort((x, y) => x - y), Array.from({ length: 25 }, (_, i) => i + 1));
+      assert.ok(counts.every((w) => w.resetAt === NOW + 60_000));
+    });
+
+    it('SEC-48 rate-limit counter: collectExpired removes ended windows only', async () => {
+      await s.collectExpired(NOW + 1_000); // whatever earlier cases left to collect by then, so the count below is ours
+      await s.rateLimits.hit('rl:ended', 1_000, NOW);
+      await s.rateLimits.hit('rl:live', 60_000, NOW);
+      assert.equal(await s.collectExpired(NOW + 1_000), 1);
+      assert.equal((await s.rateLimits.hit('rl:live', 60_000, NOW + 1_000)).count, 2);
+      assert.equal((await s.rateLimits.hit('rl:ended', 1_000, NOW + 1_000)).count, 1);
+    });
+
     it('failure counters: count within a window, lock as told, start over after the window, clear', async () => {
       const lock = (n: number) => (n >= 3 ? n * 1000 : 0);
       await s.failures.record('k', NOW, lock, 60_000);
@@ -560,6 +595,12 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
 
     it('ping answers true while open', async () => {
       assert.equal(await s.ping(), true);
+    });
+
+    it('issue 12 writeProblem: null on a writable store, and the probe leaves nothing behind', async () => {
+      // Twice: had the first probe committed its row, the second would collide with it.
+      assert.equal(await s.writeProblem(), null);
+      assert.equal(await s.writeProblem(), null);
     });
   });
 }

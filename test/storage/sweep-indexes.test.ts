@@ -21,6 +21,7 @@ const SWEPT = [
   ['grants', 'expires_at'],
   ['grants', 'revoked_at'],
   ['failures', 'locked_until'],
+  ['rate_limits', 'reset_at'],
 ] as const;
 
 describe('HARD-8 the expiry sweep reads through indexes', () => {

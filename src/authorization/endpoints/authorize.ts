@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { isOAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../context.ts';
 import { clientAddress, createRateLimiter } from '../../http/rate-limit.ts';
+import { requestNotes } from '../../http/request-log.ts';
 import { currentLoginSession } from '../../identity/login-sessions.ts';
 import { continueAuthorization } from '../authorize/continue.ts';
 import { invalidAuthorizationRequestPage, pageHandler, tooManyRequestsPage } from '../authorize/pages.ts';
@@ -20,14 +21,17 @@ import { mountLogin } from './login.ts';
  */
 export function mountAuthorization(app: Hono, ctx: AppContext): void {
   // Per address (SEC-48, HARD-2): each request costs a client lookup (maybe a metadata document fetch).
-  const limiter = createRateLimiter({ perMinute: ctx.config.authorizePerMinute, clock: ctx.clock });
+  const limiter = createRateLimiter({ name: 'authorize', perMinute: ctx.config.authorizePerMinute, storage: ctx.storage, clock: ctx.clock, metrics: ctx.metrics });
   app.on(
     ['GET', 'POST'],
     '/authorize',
-    pageHandler(ctx, (c: Context) => {
-      const limited = limiter.take(clientAddress(c));
-      if (!limited.ok) return Promise.resolve(tooManyRequestsPage(ctx, limited.retryAfterSeconds));
-      return authorize(ctx, c.req.raw);
+    pageHandler(ctx, async (c: Context) => {
+      const clientId = c.req.query('client_id');
+      if (clientId !== undefined) requestNotes(c).clientId = clientId;
+      const limited = await limiter.take(clientAddress(c));
+      if (!limited.ok) return tooManyRequestsPage(ctx, limited.retryAfterSeconds);
+      // Lines logged while the request is checked name the client it says it is.
+      return authorize(clientId === undefined ? ctx : { ...ctx, logger: ctx.logger.child({ client_id: clientId.slice(0, 200) }) }, c.req.raw);
     }),
   );
   mountLogin(app, ctx);

@@ -40,11 +40,11 @@ export const CALLBACK_PER_MINUTE = 60;
 export function mountUpstreamCallback(app: Hono, ctx: AppContext): void {
   const provider = upstreamProvider(ctx);
   if (!provider) return;
-  const limiter = createRateLimiter({ perMinute: CALLBACK_PER_MINUTE, clock: ctx.clock });
+  const limiter = createRateLimiter({ name: 'callback', perMinute: CALLBACK_PER_MINUTE, storage: ctx.storage, clock: ctx.clock, metrics: ctx.metrics });
   app.get(
     '/callback',
     pageHandler(ctx, async (c: Context) => {
-      const limited = limiter.take(clientAddress(c));
+      const limited = await limiter.take(clientAddress(c));
       if (!limited.ok) return tooManyRequestsPage(ctx, limited.retryAfterSeconds);
       return completeUpstreamLogin(ctx, provider, c.req.raw);
     }),

@@ -165,7 +165,7 @@ async function decideBeforeUpstreamLogin(
   }
   // Allow stores the upstream login transaction, the one write a browser with no session can cause:
   // it shares /authorize's per-address budget (HARD-2).
-  const limited = limiter.take(address);
+  const limited = await limiter.take(address);
   if (!limited.ok) return tooManyRequestsPage(ctx, limited.retryAfterSeconds);
   return sendUpstream(ctx, request, pending, upstream);
 }

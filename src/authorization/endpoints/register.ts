@@ -4,6 +4,7 @@ import { NO_STORE } from '../../errors/render.ts';
 import { decodeText, readCappedBody } from '../../http/capped-body.ts';
 import type { AppContext } from '../../context.ts';
 import { clientAddress, createRateLimiter, rateLimit } from '../../http/rate-limit.ts';
+import { requestNotes } from '../../http/request-log.ts';
 import { registrationCap } from '../clients/client-expiry.ts';
 import { clientInformationResponse, registerClient, validateClientMetadata } from '../clients/register-client.ts';
 
@@ -22,7 +23,7 @@ const MAX_BODY_BYTES = 64 * 1024;
  */
 export function mountRegistration(app: Hono, ctx: AppContext, options: RegistrationOptions = {}): void {
   if (!ctx.capabilities.endpoints.registration) return;
-  const limiter = createRateLimiter({ perMinute: ctx.config.registration.perMinute, clock: ctx.clock });
+  const limiter = createRateLimiter({ name: 'register', perMinute: ctx.config.registration.perMinute, storage: ctx.storage, clock: ctx.clock, metrics: ctx.metrics });
 
   app.post(
     '/register',
@@ -34,6 +35,7 @@ export function mountRegistration(app: Hono, ctx: AppContext, options: Registrat
       const cap = registrationCap(ctx.config, ctx.clock.now());
       if (options.maxDynamicClients !== undefined) cap.max = options.maxDynamicClients;
       const { client, clientSecret, reused } = await registerClient(ctx, metadata, { source: 'dcr', cap });
+      requestNotes(c).clientId = client.clientId;
       ctx.logger.audit('client.registered', {
         client_id: client.clientId,
         client_name: client.clientName,

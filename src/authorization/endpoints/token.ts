@@ -1,17 +1,19 @@
 import type { Hono } from 'hono';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../context.ts';
+import { createRateLimiter } from '../../http/rate-limit.ts';
 import { mountBackChannel } from '../back-channel.ts';
 import { GRANT_TYPES } from '../grants/index.ts';
 
 /**
- * The token endpoint (OAuth 2.1 §3.2): after the back-channel pipeline (POST form, client
- * authentication, `no-store`), the grant named by `grant_type`.
+ * The token endpoint (OAuth 2.1 §3.2): after the back-channel pipeline (per-address rate limit, POST
+ * form, client authentication, `no-store`), the grant named by `grant_type`.
  */
 export function mountToken(app: Hono, ctx: AppContext): void {
   mountBackChannel(app, ctx, {
     path: '/token',
     authMethods: ctx.capabilities.tokenEndpointAuthMethods,
+    rateLimit: createRateLimiter({ name: 'token', perMinute: ctx.config.tokenPerMinute, storage: ctx.storage, clock: ctx.clock, metrics: ctx.metrics }),
     async answer({ client, form }) {
       const name = form.require('grant_type');
       const grantType = ctx.capabilities.grantTypes.includes(name) ? GRANT_TYPES.get(name) : undefined;

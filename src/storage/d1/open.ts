@@ -43,7 +43,24 @@ export function createD1Storage(d1: D1Database, keyRing: KeyRing): Storage {
     authorizationCodes: { ...shared.authorizationCodes, redeem: ops.redeem },
     refreshTokens: { ...shared.refreshTokens, rotate: ops.rotate },
     externalIdentities: { ...shared.externalIdentities, resolve: ops.resolveExternal },
+    writeProblem: () => d1WriteProblem(d1),
   };
+}
+
+/**
+ * Whether D1 takes writes, without an interactive transaction: a batch inserting the same probe row
+ * twice. The second insert breaks the primary key, so the batch rolls back whole; a refusal of the
+ * first (a read-only database, a full one) is the problem reported.
+ */
+async function d1WriteProblem(d1: D1Database): Promise<string | null> {
+  const probe = () => d1.prepare("INSERT INTO counters (name, value) VALUES ('write-probe', 0)");
+  try {
+    await d1.batch([probe(), probe()]);
+    return 'the write probe was not rolled back';
+  } catch (error) {
+    const message = (error as Error).message || String(error);
+    return /UNIQUE constraint failed/i.test(message) ? null : message;
+  }
 }
 
 /** Migrates the D1 database (unless told not to), checks its key-encryption key, and opens the storage. */

@@ -25,6 +25,10 @@ export async function openPostgresStorage(connectionString: string, options: Pos
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid PostgreSQL schema name: ${schema}`);
   // The search path is set at connection start-up, so every pooled connection sees the same schema.
   const pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  // An idle connection the server drops (a restart, a failover, an administrator's terminate) is an
+  // 'error' event on the pool; unheard, it would end the process. The pool discards that connection
+  // and the next query opens another; queries in flight get their own errors.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     if (schema) await createSchema(pool, schema);

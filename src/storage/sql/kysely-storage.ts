@@ -411,6 +411,20 @@ export function hotQueries(db: Kysely<Database>) {
         )
         .returningAll(),
     ),
+    // One upsert per rate-limited request (every token request among them): compiled once. In
+    // `do update`, both columns' expressions read the row as it was before this statement.
+    rateLimitHit: compileOnce((key: string, now: number, resetIfNew: number) =>
+      db
+        .insertInto('rate_limits')
+        .values({ key, count: 1, reset_at: resetIfNew })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet({
+            count: sql<number>`case when rate_limits.reset_at <= ${now} then 1 else rate_limits.count + 1 end`,
+            reset_at: sql<number>`case when rate_limits.reset_at <= ${now} then ${resetIfNew} else rate_limits.reset_at end`,
+          }),
+        )
+        .returning(['count', 'reset_at']),
+    ),
     failurePair: compileOnce((a: string, b: string) => db.selectFrom('failures').selectAll().where('key', 'in', [a, b])),
     // HARD-8: a grant keeps its live token and the one just spent (retries); older spent ones go.
     deleteOlderSpent: compileOnce((grantId: string, keepHash: string) =>
@@ -921,6 +935,13 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
       },
     },
 
+    rateLimits: {
+      async hit(key, windowMs, now) {
+        const [row] = (await hot.rateLimitHit(db, key, now, now + windowMs)).rows;
+        return { count: num(row!.count), resetAt: num(row!.reset_at) };
+      },
+    },
+
     tasks: {
       async list(userId) {
         return (await db.selectFrom('tasks').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute()).map(toTask);
@@ -1016,6 +1037,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
       n += await sweep('used_assertions', 'key', (q) => q.where('expires_at', '<=', now));
       n += await sweep('grants', 'id', (q) => q.where('expires_at', '<=', now));
       n += await sweep('grants', 'id', (q) => q.where('revoked_at', 'is not', null));
+      n += await sweep('rate_limits', 'key', (q) => q.where('reset_at', '<=', now));
       n += await sweep('failures', 'key', (q) => q.where('locked_until', '<=', now - 86_400_000));
       n += await sweep('signing_keys', 'kid', (q) => q.where('publish_until', '<=', now));
       return n;
@@ -1028,6 +1050,21 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
       } catch {
         return false;
       }
+    },
+
+    async writeProblem() {
+      const rolledBack = new Error('write probe: rolled back');
+      try {
+        await db.transaction().execute(async (trx) => {
+          // A row no one reads, under a name no one uses, never committed.
+          await trx.insertInto('counters').values({ name: 'write-probe', value: 0 }).execute();
+          throw rolledBack;
+        });
+      } catch (error) {
+        if (error === rolledBack) return null;
+        return (error as Error).message || String((error as { code?: unknown }).code ?? error);
+      }
+      return null;
     },
 
     async close() {

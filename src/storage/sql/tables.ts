@@ -96,6 +96,7 @@ export interface Database {
     expires_at: number;
   };
   used_assertions: { key: string; expires_at: number };
+  rate_limits: { key: string; count: number; reset_at: number };
   /** Counts kept by the statements that change them (`clients.dcr`: self-registered clients). */
   counters: { name: string; value: number };
 }

@@ -53,7 +53,7 @@ class Stop extends Error {}
 export async function createFuzzFixture(): Promise<FuzzFixture> {
   const store = await openInspectableStorage();
   // Real flows are rebuilt after every state change: far more /authorize calls a minute than one browser makes.
-  const app = await createTestApp({ authorizePerMinute: 1_000_000 }, { storage: store.storage });
+  const app = await createTestApp({ authorizePerMinute: 1_000_000, tokenPerMinute: 1_000_000 }, { storage: store.storage });
   const first = await runFullFlow(app);
   const fetch = inProcessFetch(app.app);
   await createUser(app.storage, { username: 'bob', password: PASSWORD }, { now: app.clock.now(), random: systemRandom });
