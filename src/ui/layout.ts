@@ -69,6 +69,8 @@ details{margin-top:1rem;font-size:.9rem}
 summary{cursor:pointer;color:var(--muted)}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--subtle);border:1px solid var(--border);border-radius:8px;padding:.75rem;margin:.5rem 0 0}
 .fineprint{margin:1rem 0 0}
+.inline-form{margin:1rem 0 0}.inline-form p{margin:0}
+.link-button{background:none;border:0;padding:0;font:inherit;color:var(--link);text-decoration:underline;text-underline-offset:2px;cursor:pointer}
 footer{margin-top:1.5rem;font-size:.8rem;color:var(--muted);text-align:center}
 @media (max-width:480px){body{padding:1.25rem .75rem 1rem}main{padding:1.25rem;border-radius:10px}.facts{grid-template-columns:1fr;gap:0}.facts dd{margin-bottom:.5rem}}
 @media (max-width:360px){.actions{grid-template-columns:1fr}}

@@ -4,22 +4,27 @@ import { clientAddress } from '../../http/rate-limit.ts';
 import { checkPassword, normalizeUsername } from '../../identity/authenticate.ts';
 import { clearLoginCsrf, issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../identity/login-backoff.ts';
-import { currentLoginSession, endLoginSession, startLoginSession } from '../../identity/login-sessions.ts';
+import { currentLoginSession, endLoginSession, startLoginSession, type SignedIn } from '../../identity/login-sessions.ts';
 import { upstreamProvider } from '../../identity/providers/index.ts';
-import type { ClientRecord } from '../../storage/types.ts';
+import { returnPath } from '../../identity/return-path.ts';
+import type { ClientRecord, UserRecord } from '../../storage/types.ts';
 import { retryAfterSeconds } from '../../util/failure-backoff.ts';
-import { hiddenFields, html, renderLayout, renderLoginPage } from '../../ui/index.ts';
-import { consentUrl, continueAuthorization } from '../authorize/continue.ts';
+import { html, renderLayout, renderLoginPage, signOutForm, type LoginView } from '../../ui/index.ts';
+import { consentUrl, continueAuthorization, loginUrl } from '../authorize/continue.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
-import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
+import { branding, errorPage, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
 import { readForm } from '../form-body.ts';
 import { openPendingRequest, type PendingRequest } from '../authorize/pending-requests.ts';
+import { parsePrompt } from '../authorize/prompt.ts';
 import { seeOther } from '../authorize/redirect.ts';
 
 /** One message for every wrong-credentials case, so the page does not reveal which usernames exist. */
 export const LOGIN_FAILED_MESSAGE = 'That username and password do not match.';
 
-/** Local-account login (GET shows the form, POST checks it) and logout, for a pending authorization request. */
+/**
+ * Local-account login (GET shows the form, POST checks it) and logout. A login continues a pending
+ * authorization request (`request=`), or returns to a page of this server (`next=/account`).
+ */
 export function mountLogin(app: Hono, ctx: AppContext): void {
   app.get('/login', pageHandler(ctx, (c: Context) => showLogin(ctx, c.req.raw)));
   app.post('/login', pageHandler(ctx, (c: Context) => submitLogin(ctx, c.req.raw, clientAddress(c))));
@@ -31,71 +36,133 @@ interface PendingLogin extends PendingRequest {
   client: ClientRecord;
 }
 
+/** What a login leads to: an authorization request, or a page of this server (the account page, /admin). */
+type LoginTarget = { kind: 'authorization'; pending: PendingLogin } | { kind: 'page'; path: string };
+
+/** What the login CSRF token of a target is bound to, and the fields its form carries. */
+const csrfSubject = (t: LoginTarget): string => (t.kind === 'authorization' ? t.pending.handle : `next:${t.path}`);
+const targetFields = (t: LoginTarget): Record<string, string> => (t.kind === 'authorization' ? { request: t.pending.handle } : { next: t.path });
+
 /**
  * The pending authorization request a login belongs to (usually sealed in the link: nothing is stored
- * before sign-in); a login page without one has nothing to continue.
+ * before sign-in), or the page to return to; null when there is neither (nothing to continue).
  */
-async function pendingLogin(ctx: AppContext, handle: string | null): Promise<PendingLogin | null> {
-  const pending = await openPendingRequest(ctx, handle);
-  const client = pending ? await resolveClient(ctx, pending.request.clientId) : null;
-  return pending && client ? { ...pending, client } : null;
+async function loginTarget(ctx: AppContext, handle: string | null, next: string | null): Promise<LoginTarget | null> {
+  if (handle !== null) {
+    const pending = await openPendingRequest(ctx, handle);
+    const client = pending ? await resolveClient(ctx, pending.request.clientId) : null;
+    return pending && client ? { kind: 'authorization', pending: { ...pending, client } } : null;
+  }
+  const path = returnPath(next);
+  return path ? { kind: 'page', path } : null;
 }
 
 async function loginPage(
   ctx: AppContext,
   request: Request,
-  pending: PendingLogin,
-  view: { status: number; error?: string; username?: string; headers?: Headers },
+  target: LoginTarget,
+  view: { status: number; error?: string; username?: string; headers?: Headers; signedIn?: SignedIn | null },
 ): Promise<Response> {
-  const csrf = await issueLoginCsrf(ctx, request, pending.handle);
+  const csrf = await issueLoginCsrf(ctx, request, csrfSubject(target));
   const headers = new Headers(view.headers);
   if (csrf.setCookie) headers.append('Set-Cookie', csrf.setCookie);
+  const fields = targetFields(target);
   const page = renderLoginPage({
     branding: branding(ctx.config),
     action: '/login',
     csrfToken: csrf.token,
-    hidden: { request: pending.handle },
-    clientName: pending.client.clientName,
+    hidden: fields,
+    ...(target.kind === 'authorization' ? { clientName: target.pending.client.clientName } : { purpose: 'Sign in to manage your account and the applications you connected.' }),
     ...(view.error !== undefined ? { error: view.error } : {}),
     ...(view.username !== undefined ? { username: view.username } : {}),
+    ...(view.signedIn ? { current: currentAccount(target, view.signedIn) } : {}),
   });
   return htmlResponse(ctx, page, view.status, headers);
 }
 
+/**
+ * A browser that is signed in already sees the login page when the client asked for a fresh sign-in
+ * (prompt=login) or a choice of account (prompt=select_account): it says who is signed in, offers to
+ * sign out, and for select_account to continue as that account.
+ */
+function currentAccount(target: LoginTarget, signedIn: SignedIn): NonNullable<LoginView['current']> {
+  const fields = targetFields(target);
+  const selecting = target.kind === 'authorization' && parsePrompt(target.pending.request.prompt).selectAccount;
+  return {
+    username: signedIn.user.username,
+    signOut: { csrfToken: sessionCsrfToken(signedIn.session, 'logout'), hidden: fields },
+    ...(selecting ? { continueAs: { csrfToken: sessionCsrfToken(signedIn.session, 'select-account', csrfSubject(target)), hidden: fields } } : {}),
+  };
+}
+
 async function showLogin(ctx: AppContext, request: Request): Promise<Response> {
-  const pending = await pendingLogin(ctx, new URL(request.url).searchParams.get('request'));
-  if (!pending) return requestExpiredPage(ctx);
-  if (upstreamProvider(ctx)) return seeOther(consentUrl(ctx, pending.handle));
-  return loginPage(ctx, request, pending, { status: 200 });
+  const query = new URL(request.url).searchParams;
+  const target = await loginTarget(ctx, query.get('request'), query.get('next'));
+  if (!target) return requestExpiredPage(ctx);
+  const signedIn = await currentLoginSession(ctx, request);
+  if (target.kind === 'page') {
+    if (signedIn) return seeOther(`${ctx.config.issuer}${target.path}`);
+    if (upstreamProvider(ctx)) return signInFromAnApplicationPage(ctx);
+    return loginPage(ctx, request, target, { status: 200 });
+  }
+  if (upstreamProvider(ctx)) return seeOther(consentUrl(ctx, target.pending.handle));
+  return loginPage(ctx, request, target, { status: 200, signedIn });
+}
+
+/**
+ * With an upstream identity provider, signing in is part of connecting an application (the provider's
+ * login is bound to an authorization request); a browser signed in that way can then open its pages.
+ */
+function signInFromAnApplicationPage(ctx: AppContext): Response {
+  const name = upstreamProvider(ctx)?.displayName ?? 'your identity provider';
+  return errorPage(ctx, { title: 'Sign in from an application', message: `This server signs you in with ${name} when you connect an application. Connect one, then open this page again in the same browser.` }, 200);
 }
 
 async function submitLogin(ctx: AppContext, request: Request, address: string): Promise<Response> {
   const form = await readForm(request);
-  const pending = await pendingLogin(ctx, form.get('request'));
-  if (!pending) return requestExpiredPage(ctx);
+  const target = await loginTarget(ctx, form.get('request'), form.get('next'));
+  if (!target) return requestExpiredPage(ctx);
   // Users sign in at the upstream identity provider: no password is checked here.
-  if (upstreamProvider(ctx)) return seeOther(consentUrl(ctx, pending.handle));
-  const clientId = pending.client.clientId;
+  if (upstreamProvider(ctx)) return target.kind === 'authorization' ? seeOther(consentUrl(ctx, target.pending.handle)) : signInFromAnApplicationPage(ctx);
+  if (form.get('account') === 'continue') return continueAsCurrentAccount(ctx, request, form, target);
 
   // Login CSRF: without the browser's nonce cookie nobody can produce this token. Nothing changes on failure.
-  if (!(await verifyLoginCsrf(ctx, request, pending.handle, form.get('csrf_token') ?? undefined))) {
-    return loginPage(ctx, request, pending, { status: 403, error: 'This sign-in form had expired. Please sign in again.' });
+  if (!(await verifyLoginCsrf(ctx, request, csrfSubject(target), form.get('csrf_token') ?? undefined))) {
+    return loginPage(ctx, request, target, { status: 403, error: 'This sign-in form had expired. Please sign in again.' });
   }
+  const checked = await checkCredentials(ctx, request, target, form, address);
+  if (checked instanceof Response) return checked;
+  const user = checked;
 
+  await endLoginSession(ctx, request);
+  const { session, setCookie } = await startLoginSession(ctx, user);
+  const clientId = target.kind === 'authorization' ? { client_id: target.pending.client.clientId } : {};
+  ctx.logger.audit('login.succeeded', { user_id: user.id, username: user.username, ...clientId, address });
+
+  const headers = new Headers();
+  headers.append('Set-Cookie', setCookie);
+  headers.append('Set-Cookie', clearLoginCsrf(ctx));
+  if (target.kind === 'page') return seeOther(`${ctx.config.issuer}${target.path}`, headers);
+  const { pending } = target;
+  return continueAuthorization(ctx, { request: pending.request, stored: pending.stored, client: pending.client, signedIn: { session, user }, justSignedIn: true, headers });
+}
+
+/** The user, or the login page again saying what was wrong (with back-off after repeated failures). */
+async function checkCredentials(ctx: AppContext, request: Request, target: LoginTarget, form: URLSearchParams, address: string): Promise<UserRecord | Response> {
   const username = form.get('username') ?? '';
   const password = form.get('password') ?? '';
   if (username.trim() === '' || password === '') {
-    return loginPage(ctx, request, pending, { status: 400, error: 'Enter your username and password.', username });
+    return loginPage(ctx, request, target, { status: 400, error: 'Enter your username and password.', username });
   }
-
+  const clientId = target.kind === 'authorization' ? { client_id: target.pending.client.clientId } : {};
   const attempt = { username: normalizeUsername(username), address };
   const now = ctx.clock.now();
   const lockedUntil = await loginLockedUntil(ctx.storage, attempt, now);
   if (lockedUntil > now) {
     // Locked: the password is not even checked, so guessing on costs time and gains nothing.
     const wait = retryAfterSeconds(lockedUntil, now);
-    ctx.logger.audit('login.failed', { reason: 'locked', client_id: clientId, address });
-    return loginPage(ctx, request, pending, {
+    ctx.logger.audit('login.failed', { reason: 'locked', ...clientId, address });
+    return loginPage(ctx, request, target, {
       status: 429,
       error: `Too many failed sign-in attempts. Wait ${describeWait(wait)} and try again.`,
       username,
@@ -108,20 +175,22 @@ async function submitLogin(ctx: AppContext, request: Request, address: string): 
     await recordLoginFailure(ctx.storage, attempt, now);
     // The attempted name is logged only when it is an account: a password typed into the username field stays out of the logs.
     const account = check.account ? { user_id: check.account.id, username: check.account.username } : {};
-    ctx.logger.audit('login.failed', { reason: check.account ? 'wrong_password' : 'unknown_user', ...account, client_id: clientId, address });
-    return loginPage(ctx, request, pending, { status: 400, error: LOGIN_FAILED_MESSAGE, username });
+    ctx.logger.audit('login.failed', { reason: check.account ? 'wrong_password' : 'unknown_user', ...account, ...clientId, address });
+    return loginPage(ctx, request, target, { status: 400, error: LOGIN_FAILED_MESSAGE, username });
   }
-  const user = check.user;
-
   await clearLoginFailures(ctx.storage, attempt.username);
-  await endLoginSession(ctx, request);
-  const { session, setCookie } = await startLoginSession(ctx, user);
-  ctx.logger.audit('login.succeeded', { user_id: user.id, username: user.username, client_id: clientId, address });
+  return check.user;
+}
 
-  const headers = new Headers();
-  headers.append('Set-Cookie', setCookie);
-  headers.append('Set-Cookie', clearLoginCsrf(ctx));
-  return continueAuthorization(ctx, { request: pending.request, stored: pending.stored, client: pending.client, signedIn: { session, user }, justSignedIn: true, headers });
+/** prompt=select_account answered with the account the browser is signed in with. */
+async function continueAsCurrentAccount(ctx: AppContext, request: Request, form: URLSearchParams, target: LoginTarget): Promise<Response> {
+  if (target.kind !== 'authorization') return requestExpiredPage(ctx);
+  const signedIn = await currentLoginSession(ctx, request);
+  const { pending } = target;
+  // The session ended meanwhile: the login page again, now without the choice.
+  if (!signedIn) return seeOther(loginUrl(ctx, pending.handle));
+  if (!verifySessionCsrf(signedIn.session, 'select-account', pending.handle, form.get('csrf_token') ?? undefined)) return formExpiredPage(ctx);
+  return continueAuthorization(ctx, { request: pending.request, stored: pending.stored, client: pending.client, signedIn, justSignedIn: false, accountChosen: true });
 }
 
 function describeWait(seconds: number): string {
@@ -135,14 +204,17 @@ async function showLogout(ctx: AppContext, request: Request): Promise<Response> 
   const body = signedIn
     ? html`<h1>Sign out</h1>
 <p class="lead">You are signed in as <strong>${signedIn.user.username}</strong>.</p>
-<form method="post" action="/logout">
-${hiddenFields(sessionCsrfToken(signedIn.session, 'logout'), {})}<button type="submit" class="btn btn-primary">Sign out</button>
-</form>`
+${signOutForm({ csrfToken: sessionCsrfToken(signedIn.session, 'logout'), hidden: {} }, 'button')}
+<p class="small fineprint"><a href="/account">Your account and connected applications</a></p>`
     : html`<h1>You are signed out</h1>
 <p>You can close this window.</p>`;
   return htmlResponse(ctx, renderLayout({ branding: branding(ctx.config), title: signedIn ? 'Sign out' : 'Signed out', body }));
 }
 
+/**
+ * Ends the browser's session. From the login or consent page of a pending request ("Not you? Sign
+ * out") the browser goes back to that request's login page, to sign in as someone else.
+ */
 async function submitLogout(ctx: AppContext, request: Request): Promise<Response> {
   const form = await readForm(request);
   const signedIn = await currentLoginSession(ctx, request);
@@ -150,5 +222,6 @@ async function submitLogout(ctx: AppContext, request: Request): Promise<Response
   const headers = new Headers();
   headers.append('Set-Cookie', await endLoginSession(ctx, request));
   if (signedIn) ctx.logger.audit('logout', { user_id: signedIn.user.id });
-  return seeOther(`${ctx.config.issuer}/logout`, headers);
+  const handle = form.get('request');
+  return seeOther(handle ? loginUrl(ctx, handle) : `${ctx.config.issuer}/logout`, headers);
 }
