@@ -9,3 +9,4 @@ export { renderAccountPage, type AccountView, type ConnectedApp, type ClientTrus
 export { formatTime, isoTime } from './format.ts';
 export { renderLandingPage, type LandingView } from './landing-page.ts';
 export { connectSnippets, clientConfigName, type ConnectSnippet } from './connect-snippets.ts';
+export { renderReconnectPage, type ReconnectView } from './reconnect-page.ts';
