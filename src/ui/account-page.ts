@@ -99,7 +99,8 @@ ${pw
     ? html`<h2>Change password</h2>
 ${pw.error ? html`<div class="notice notice-error" role="alert" id="password-error"><p>${pw.error}</p></div>` : ''}
 <form method="post" action="/account/password">
-${hiddenFields(pw.csrfToken, {})}<input type="text" name="username" autocomplete="username" value="${v.username}" hidden>
+${hiddenFields(pw.csrfToken, {})}<!-- For password managers: the account the new password belongs to. -->
+<input type="text" name="username" autocomplete="username" value="${v.username}" aria-label="Username" hidden>
 <div class="field">
 <label for="current-password">Current password</label>
 <input id="current-password" name="current_password" type="password" autocomplete="current-password" required${pwInvalid}>
