@@ -16,7 +16,8 @@ export const ACCOUNT_PATH = '/account';
 
 /** What the page says after an action (`/account?done=…`): a fixed set, so the query cannot put words on the page. */
 const NOTICES: Record<string, string> = {
-  revoked: "The application's access was revoked. Its tokens no longer work.",
+  // Other instances of a cluster notice within their grant-status cache's bound (README: five seconds).
+  revoked: "The application's access was revoked. Its tokens stop working now, and it must ask you again to reconnect.",
   password: 'Your password was changed, and every other browser was signed out.',
 };
 
