@@ -17,7 +17,7 @@ export interface LandingView {
 
 /** `/` for people: what this server is, its MCP URL, how to connect the common clients, and whether it is up. */
 export function renderLandingPage(v: LandingView): string {
-  const body = html`<h1>${v.branding.serverName}</h1>
+  const body = html`<h1>Connect to ${v.branding.serverName}</h1>
 <p class="lead">An MCP server. Add it to your AI application with the address below; the application opens this site for you to sign in and allow access.</p>
 <div class="destination">
 <p class="small" id="mcp-url-label">MCP server address</p>

@@ -13,6 +13,7 @@ export const STYLESHEET = `
 --input:#8b949e;--subtle:#0d1117;--link:#79b8ff;--focus:#79b8ff;--warn-bg:#2e2410;--warn-border:#9e6a03;--warn-text:#f2cc60;
 --err-bg:#2d1215;--err-border:#da3633;--err-text:#ffa198;--ok-bg:#12261e;--ok-border:#2ea043;--ok-text:#7ee2a8}}
 *,*::before,*::after{box-sizing:border-box}
+[hidden]{display:none!important}
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{margin:0;min-height:100vh;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
 display:flex;flex-direction:column;align-items:center;padding:2.5rem 1rem 1.5rem}
@@ -67,6 +68,7 @@ border-radius:8px;border:1px solid transparent;cursor:pointer;width:100%}
 .facts dd{margin:0;overflow-wrap:anywhere;min-width:0}
 details{margin-top:1rem;font-size:.9rem}
 summary{cursor:pointer;color:var(--muted)}
+details .facts{margin:.75rem 0}details p{margin:.5rem 0 0}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--subtle);border:1px solid var(--border);border-radius:8px;padding:.75rem;margin:.5rem 0 0}
 .fineprint{margin:1rem 0 0}
 .inline-form{margin:1rem 0 0}.inline-form p{margin:0}

@@ -236,7 +236,7 @@ describe('account page and sign-in choices in Chromium', { skip: browserAvailabl
     const response = await page.goto(`${origin}/`);
     assert.equal(response?.status(), 200);
     assert.match(response?.headers()['content-type'] ?? '', /^text\/html/);
-    assert.equal(await text(page, 'h1'), 'Acme Notes');
+    assert.equal(await text(page, 'h1'), 'Connect to Acme Notes');
     assert.equal(await text(page, '#mcp-url'), `${origin}/mcp`);
     assert.match(await text(page, '#status'), /Running/);
     const connect = await text(page, '.connect');
