@@ -147,4 +147,20 @@ describe('axe-core on every page, light and dark', { skip: browserAvailable() ? 
     assert.match(found, /\(light\): label/);
     await context.close();
   });
+
+  it('issue 12 a configured accent colour keeps its button legible: no violation with a light or a dark brand colour', async () => {
+    const problems: string[] = [];
+    for (const accentColor of ['#ffd33d', '#0b3d91']) {
+      const branded = await startRealServer({ serverName: 'Acme Notes', accentColor });
+      const context = await auditContext();
+      const page = await context.newPage();
+      await page.goto(`${branded.origin}/account`);
+      await signInIfAsked(page, E2E_USER.username, E2E_USER.password);
+      assert.equal(new URL(page.url()).pathname, '/account');
+      problems.push(...(await audit(page, `account with accent ${accentColor}`)));
+      await context.close();
+      await branded.close();
+    }
+    assert.deepEqual(problems, [], problems.join('\n'));
+  });
 });
