@@ -14,3 +14,13 @@ export function returnPath(value: string | null | undefined): string | null {
 
 /** The login page for a signed-out visitor of `path`, who comes back to it after signing in. */
 export const signInUrl = (issuer: string, path: string): string => `${issuer}/login?next=${encodeURIComponent(path)}`;
+
+/**
+ * What an upstream login transaction continues when it is a sign-in to a page rather than an
+ * authorization request: `page:<path>`. Request handles (an id, or `<payload>.<mac>`) never contain a colon.
+ */
+const PAGE_PREFIX = 'page:';
+export const pageLoginHandle = (path: string): string => PAGE_PREFIX + path;
+export function pageOfLoginHandle(handle: string): string | null {
+  return handle.startsWith(PAGE_PREFIX) ? returnPath(handle.slice(PAGE_PREFIX.length)) : null;
+}

@@ -14,6 +14,8 @@ export type LoginView = {
   clientName?: string;
   /** Why to sign in when no application is waiting (e.g. the account page). */
   purpose?: string;
+  /** Users sign in at this upstream provider: the form is one button that goes there. */
+  signInWith?: string;
   /**
    * The account this browser is signed in with already (prompt=login or prompt=select_account): named,
    * with a sign-out form, and for select_account a form that continues as that account.
@@ -44,7 +46,11 @@ ${hiddenFields(current.continueAs.csrfToken, { ...current.continueAs.hidden, acc
       ? html`<p>You are signed in as <strong>${current.username}</strong>. The application asks you to enter your password again.</p>`
       : ''}
 ${err ? html`<div class="notice notice-error" role="alert" id="login-error"><p>${v.error}</p></div>` : ''}
-<form method="post" action="${v.action}">
+${v.signInWith
+    ? html`<form method="post" action="${v.action}">
+${hiddenFields(v.csrfToken, v.hidden)}<button type="submit" class="btn btn-primary">Continue with ${displayText(v.signInWith, 60)}</button>
+</form>`
+    : html`<form method="post" action="${v.action}">
 ${hiddenFields(v.csrfToken, v.hidden)}<div class="field">
 <label for="username">Username</label>
 <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${v.username ?? (current && !current.continueAs ? current.username : '')}"${invalid}>
@@ -54,7 +60,7 @@ ${hiddenFields(v.csrfToken, v.hidden)}<div class="field">
 <input id="password" name="password" type="password" autocomplete="current-password" required${invalid}>
 </div>
 <button type="submit" class="btn ${current?.continueAs ? 'btn-secondary' : 'btn-primary'}">Sign in</button>
-</form>
+</form>`}
 ${current ? signOutForm(current.signOut, 'notYou') : ''}`;
   return renderLayout({ branding: v.branding, title: 'Sign in', body });
 }

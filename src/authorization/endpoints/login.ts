@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
-import { clientAddress } from '../../http/rate-limit.ts';
+import { clientAddress, createRateLimiter, type RateLimiter } from '../../http/rate-limit.ts';
 import { checkPassword, normalizeUsername } from '../../identity/authenticate.ts';
 import { clearLoginCsrf, issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../identity/login-backoff.ts';
@@ -12,7 +12,8 @@ import { retryAfterSeconds } from '../../util/failure-backoff.ts';
 import { html, renderLayout, renderLoginPage, signOutForm, type LoginView } from '../../ui/index.ts';
 import { consentUrl, continueAuthorization, loginUrl } from '../authorize/continue.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
-import { branding, errorPage, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
+import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage, tooManyRequestsPage } from '../authorize/pages.ts';
+import { sendUpstreamToSignIn } from '../authorize/upstream-login.ts';
 import { readForm } from '../form-body.ts';
 import { openPendingRequest, type PendingRequest } from '../authorize/pending-requests.ts';
 import { parsePrompt } from '../authorize/prompt.ts';
@@ -26,8 +27,11 @@ export const LOGIN_FAILED_MESSAGE = 'That username and password do not match.';
  * authorization request (`request=`), or returns to a page of this server (`next=/account`).
  */
 export function mountLogin(app: Hono, ctx: AppContext): void {
+  // Starting an upstream sign-in for a page stores a transaction: a write a signed-out browser can
+  // cause, so it is limited per address as /authorize is (HARD-2).
+  const upstreamStarts = createRateLimiter({ perMinute: ctx.config.authorizePerMinute, clock: ctx.clock });
   app.get('/login', pageHandler(ctx, (c: Context) => showLogin(ctx, c.req.raw)));
-  app.post('/login', pageHandler(ctx, (c: Context) => submitLogin(ctx, c.req.raw, clientAddress(c))));
+  app.post('/login', pageHandler(ctx, (c: Context) => submitLogin(ctx, c.req.raw, clientAddress(c), upstreamStarts)));
   app.get('/logout', pageHandler(ctx, (c: Context) => showLogout(ctx, c.req.raw)));
   app.post('/logout', pageHandler(ctx, (c: Context) => submitLogout(ctx, c.req.raw)));
 }
@@ -61,7 +65,7 @@ async function loginPage(
   ctx: AppContext,
   request: Request,
   target: LoginTarget,
-  view: { status: number; error?: string; username?: string; headers?: Headers; signedIn?: SignedIn | null },
+  view: { status: number; error?: string; username?: string; headers?: Headers; signedIn?: SignedIn | null; signInWith?: string },
 ): Promise<Response> {
   const csrf = await issueLoginCsrf(ctx, request, csrfSubject(target));
   const headers = new Headers(view.headers);
@@ -76,6 +80,7 @@ async function loginPage(
     ...(view.error !== undefined ? { error: view.error } : {}),
     ...(view.username !== undefined ? { username: view.username } : {}),
     ...(view.signedIn ? { current: currentAccount(target, view.signedIn) } : {}),
+    ...(view.signInWith ? { signInWith: view.signInWith } : {}),
   });
   return htmlResponse(ctx, page, view.status, headers);
 }
@@ -102,28 +107,26 @@ async function showLogin(ctx: AppContext, request: Request): Promise<Response> {
   const signedIn = await currentLoginSession(ctx, request);
   if (target.kind === 'page') {
     if (signedIn) return seeOther(`${ctx.config.issuer}${target.path}`);
-    if (upstreamProvider(ctx)) return signInFromAnApplicationPage(ctx);
-    return loginPage(ctx, request, target, { status: 200 });
+    const upstream = upstreamProvider(ctx);
+    return loginPage(ctx, request, target, { status: 200, ...(upstream ? { signInWith: upstream.displayName } : {}) });
   }
   if (upstreamProvider(ctx)) return seeOther(consentUrl(ctx, target.pending.handle));
   return loginPage(ctx, request, target, { status: 200, signedIn });
 }
 
-/**
- * With an upstream identity provider, signing in is part of connecting an application (the provider's
- * login is bound to an authorization request); a browser signed in that way can then open its pages.
- */
-function signInFromAnApplicationPage(ctx: AppContext): Response {
-  const name = upstreamProvider(ctx)?.displayName ?? 'your identity provider';
-  return errorPage(ctx, { title: 'Sign in from an application', message: `This server signs you in with ${name} when you connect an application. Connect one, then open this page again in the same browser.` }, 200);
-}
-
-async function submitLogin(ctx: AppContext, request: Request, address: string): Promise<Response> {
+async function submitLogin(ctx: AppContext, request: Request, address: string, upstreamStarts: RateLimiter): Promise<Response> {
   const form = await readForm(request);
   const target = await loginTarget(ctx, form.get('request'), form.get('next'));
   if (!target) return requestExpiredPage(ctx);
   // Users sign in at the upstream identity provider: no password is checked here.
-  if (upstreamProvider(ctx)) return target.kind === 'authorization' ? seeOther(consentUrl(ctx, target.pending.handle)) : signInFromAnApplicationPage(ctx);
+  const upstream = upstreamProvider(ctx);
+  if (upstream) {
+    if (target.kind === 'authorization') return seeOther(consentUrl(ctx, target.pending.handle));
+    if (!(await verifyLoginCsrf(ctx, request, csrfSubject(target), form.get('csrf_token') ?? undefined))) return formExpiredPage(ctx);
+    const limited = upstreamStarts.take(address);
+    if (!limited.ok) return tooManyRequestsPage(ctx, limited.retryAfterSeconds);
+    return sendUpstreamToSignIn(ctx, request, target.path, upstream);
+  }
   if (form.get('account') === 'continue') return continueAsCurrentAccount(ctx, request, form, target);
 
   // Login CSRF: without the browser's nonce cookie nobody can produce this token. Nothing changes on failure.
