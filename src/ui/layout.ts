@@ -81,7 +81,8 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--subtle);border:
 .app .facts{margin:0 0 1rem}
 .plain{list-style:none;padding:0;margin:0}
 .badge-ok{color:var(--ok-text);border-color:var(--ok-border)}
-.btn-danger{color:var(--err-text);border-color:var(--err-border)}
+.btn-danger{background:var(--card);color:var(--err-text);border-color:var(--err-border)}
+.btn-danger:hover{background:var(--err-bg)}
 .notice-ok{background:var(--ok-bg);border-color:var(--ok-border);color:var(--ok-text)}
 .status{display:flex;align-items:center;gap:.5rem;font-weight:600}
 .dot{width:.75rem;height:.75rem;border-radius:50%;flex:none}

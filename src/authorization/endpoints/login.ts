@@ -1,14 +1,12 @@
 import type { Context, Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
 import { clientAddress, createRateLimiter, type RateLimiter } from '../../http/rate-limit.ts';
-import { checkPassword, normalizeUsername } from '../../identity/authenticate.ts';
-import { clearLoginCsrf, issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
-import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../identity/login-backoff.ts';
-import { currentLoginSession, endLoginSession, startLoginSession, type SignedIn } from '../../identity/login-sessions.ts';
+import { issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
+import { currentLoginSession, endLoginSession, type SignedIn } from '../../identity/login-sessions.ts';
+import { signInWithPassword } from '../../identity/password-sign-in.ts';
 import { upstreamProvider } from '../../identity/providers/index.ts';
 import { returnPath } from '../../identity/return-path.ts';
-import type { ClientRecord, UserRecord } from '../../storage/types.ts';
-import { retryAfterSeconds } from '../../util/failure-backoff.ts';
+import type { ClientRecord } from '../../storage/types.ts';
 import { html, renderLayout, renderLoginPage, signOutForm, type LoginView } from '../../ui/index.ts';
 import { consentUrl, continueAuthorization, loginUrl } from '../authorize/continue.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
@@ -19,8 +17,7 @@ import { openPendingRequest, type PendingRequest } from '../authorize/pending-re
 import { parsePrompt } from '../authorize/prompt.ts';
 import { seeOther } from '../authorize/redirect.ts';
 
-/** One message for every wrong-credentials case, so the page does not reveal which usernames exist. */
-export const LOGIN_FAILED_MESSAGE = 'That username and password do not match.';
+export { LOGIN_FAILED_MESSAGE } from '../../identity/password-sign-in.ts';
 
 /**
  * Local-account login (GET shows the form, POST checks it) and logout. A login continues a pending
@@ -133,56 +130,13 @@ async function submitLogin(ctx: AppContext, request: Request, address: string, u
   if (!(await verifyLoginCsrf(ctx, request, csrfSubject(target), form.get('csrf_token') ?? undefined))) {
     return loginPage(ctx, request, target, { status: 403, error: 'This sign-in form had expired. Please sign in again.' });
   }
-  const checked = await checkCredentials(ctx, request, target, form, address);
-  if (checked instanceof Response) return checked;
-  const user = checked;
-
-  await endLoginSession(ctx, request);
-  const { session, setCookie } = await startLoginSession(ctx, user);
-  const clientId = target.kind === 'authorization' ? { client_id: target.pending.client.clientId } : {};
-  ctx.logger.audit('login.succeeded', { user_id: user.id, username: user.username, ...clientId, address });
-
-  const headers = new Headers();
-  headers.append('Set-Cookie', setCookie);
-  headers.append('Set-Cookie', clearLoginCsrf(ctx));
-  if (target.kind === 'page') return seeOther(`${ctx.config.issuer}${target.path}`, headers);
-  const { pending } = target;
-  return continueAuthorization(ctx, { request: pending.request, stored: pending.stored, client: pending.client, signedIn: { session, user }, justSignedIn: true, headers });
-}
-
-/** The user, or the login page again saying what was wrong (with back-off after repeated failures). */
-async function checkCredentials(ctx: AppContext, request: Request, target: LoginTarget, form: URLSearchParams, address: string): Promise<UserRecord | Response> {
   const username = form.get('username') ?? '';
-  const password = form.get('password') ?? '';
-  if (username.trim() === '' || password === '') {
-    return loginPage(ctx, request, target, { status: 400, error: 'Enter your username and password.', username });
-  }
   const clientId = target.kind === 'authorization' ? { client_id: target.pending.client.clientId } : {};
-  const attempt = { username: normalizeUsername(username), address };
-  const now = ctx.clock.now();
-  const lockedUntil = await loginLockedUntil(ctx.storage, attempt, now);
-  if (lockedUntil > now) {
-    // Locked: the password is not even checked, so guessing on costs time and gains nothing.
-    const wait = retryAfterSeconds(lockedUntil, now);
-    ctx.logger.audit('login.failed', { reason: 'locked', ...clientId, address });
-    return loginPage(ctx, request, target, {
-      status: 429,
-      error: `Too many failed sign-in attempts. Wait ${describeWait(wait)} and try again.`,
-      username,
-      headers: new Headers({ 'Retry-After': String(wait) }),
-    });
-  }
-
-  const check = await checkPassword(ctx.storage, attempt.username, password);
-  if (!check.ok) {
-    await recordLoginFailure(ctx.storage, attempt, now);
-    // The attempted name is logged only when it is an account: a password typed into the username field stays out of the logs.
-    const account = check.account ? { user_id: check.account.id, username: check.account.username } : {};
-    ctx.logger.audit('login.failed', { reason: check.account ? 'wrong_password' : 'unknown_user', ...account, ...clientId, address });
-    return loginPage(ctx, request, target, { status: 400, error: LOGIN_FAILED_MESSAGE, username });
-  }
-  await clearLoginFailures(ctx.storage, attempt.username);
-  return check.user;
+  const signIn = await signInWithPassword(ctx, request, { username, password: form.get('password') ?? '' }, { address, audit: clientId });
+  if (!signIn.ok) return loginPage(ctx, request, target, { status: signIn.status, error: signIn.error, username, headers: signIn.headers });
+  if (target.kind === 'page') return seeOther(`${ctx.config.issuer}${target.path}`, signIn.headers);
+  const { pending } = target;
+  return continueAuthorization(ctx, { request: pending.request, stored: pending.stored, client: pending.client, signedIn: signIn.signedIn, justSignedIn: true, headers: signIn.headers });
 }
 
 /** prompt=select_account answered with the account the browser is signed in with. */
@@ -194,12 +148,6 @@ async function continueAsCurrentAccount(ctx: AppContext, request: Request, form:
   if (!signedIn) return seeOther(loginUrl(ctx, pending.handle));
   if (!verifySessionCsrf(signedIn.session, 'select-account', pending.handle, form.get('csrf_token') ?? undefined)) return formExpiredPage(ctx);
   return continueAuthorization(ctx, { request: pending.request, stored: pending.stored, client: pending.client, signedIn, justSignedIn: false, accountChosen: true });
-}
-
-function describeWait(seconds: number): string {
-  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
-  const minutes = Math.ceil(seconds / 60);
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
 async function showLogout(ctx: AppContext, request: Request): Promise<Response> {
