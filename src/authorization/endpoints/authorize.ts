@@ -30,7 +30,7 @@ export function mountAuthorization(app: Hono, ctx: AppContext): void {
       return authorize(ctx, c.req.raw);
     }),
   );
-  mountLogin(app, ctx);
+  mountLogin(app, ctx, limiter);
   mountConsent(app, ctx, limiter);
   mountUpstreamCallback(app, ctx);
 }

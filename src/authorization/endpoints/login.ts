@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
-import { clientAddress, createRateLimiter, type RateLimiter } from '../../http/rate-limit.ts';
+import { clientAddress, type RateLimiter } from '../../http/rate-limit.ts';
 import { issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
 import { currentLoginSession, endLoginSession, type SignedIn } from '../../identity/login-sessions.ts';
 import { signInWithPassword } from '../../identity/password-sign-in.ts';
@@ -23,12 +23,9 @@ export { LOGIN_FAILED_MESSAGE } from '../../identity/password-sign-in.ts';
  * Local-account login (GET shows the form, POST checks it) and logout. A login continues a pending
  * authorization request (`request=`), or returns to a page of this server (`next=/account`).
  */
-export function mountLogin(app: Hono, ctx: AppContext): void {
-  // Starting an upstream sign-in for a page stores a transaction: a write a signed-out browser can
-  // cause, so it is limited per address as /authorize is (HARD-2).
-  const upstreamStarts = createRateLimiter({ perMinute: ctx.config.authorizePerMinute, clock: ctx.clock });
+export function mountLogin(app: Hono, ctx: AppContext, limiter: RateLimiter): void {
   app.get('/login', pageHandler(ctx, (c: Context) => showLogin(ctx, c.req.raw)));
-  app.post('/login', pageHandler(ctx, (c: Context) => submitLogin(ctx, c.req.raw, clientAddress(c), upstreamStarts)));
+  app.post('/login', pageHandler(ctx, (c: Context) => submitLogin(ctx, c.req.raw, clientAddress(c), limiter)));
   app.get('/logout', pageHandler(ctx, (c: Context) => showLogout(ctx, c.req.raw)));
   app.post('/logout', pageHandler(ctx, (c: Context) => submitLogout(ctx, c.req.raw)));
 }
@@ -111,7 +108,11 @@ async function showLogin(ctx: AppContext, request: Request): Promise<Response> {
   return loginPage(ctx, request, target, { status: 200, signedIn });
 }
 
-async function submitLogin(ctx: AppContext, request: Request, address: string, upstreamStarts: RateLimiter): Promise<Response> {
+/**
+ * `limiter` is /authorize's per-address budget: starting an upstream sign-in for a page stores a
+ * transaction, a write a signed-out browser can cause, so it counts as an authorization request (HARD-2).
+ */
+async function submitLogin(ctx: AppContext, request: Request, address: string, limiter: RateLimiter): Promise<Response> {
   const form = await readForm(request);
   const target = await loginTarget(ctx, form.get('request'), form.get('next'));
   if (!target) return requestExpiredPage(ctx);
@@ -120,7 +121,8 @@ async function submitLogin(ctx: AppContext, request: Request, address: string, u
   if (upstream) {
     if (target.kind === 'authorization') return seeOther(consentUrl(ctx, target.pending.handle));
     if (!(await verifyLoginCsrf(ctx, request, csrfSubject(target), form.get('csrf_token') ?? undefined))) return formExpiredPage(ctx);
-    const limited = upstreamStarts.take(address);
+    // Awaited: a limiter may keep its counts in the store, shared by every instance.
+    const limited = await limiter.take(address);
     if (!limited.ok) return tooManyRequestsPage(ctx, limited.retryAfterSeconds);
     return sendUpstreamToSignIn(ctx, request, target.path, upstream);
   }
