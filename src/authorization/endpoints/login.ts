@@ -55,6 +55,9 @@ async function loginTarget(ctx: AppContext, handle: string | null, next: string 
   return path ? { kind: 'page', path } : null;
 }
 
+/** What the login page says a sign-in is for, by the page it returns to (others: "Sign in to <server>"). */
+const PURPOSES: Partial<Record<string, string>> = { '/account': 'Sign in to manage your account and the applications you connected.' };
+
 async function loginPage(
   ctx: AppContext,
   request: Request,
@@ -70,7 +73,7 @@ async function loginPage(
     action: '/login',
     csrfToken: csrf.token,
     hidden: fields,
-    ...(target.kind === 'authorization' ? { clientName: target.pending.client.clientName } : { purpose: 'Sign in to manage your account and the applications you connected.' }),
+    ...(target.kind === 'authorization' ? { clientName: target.pending.client.clientName } : PURPOSES[target.path] ? { purpose: PURPOSES[target.path]! } : {}),
     ...(view.error !== undefined ? { error: view.error } : {}),
     ...(view.username !== undefined ? { username: view.username } : {}),
     ...(view.signedIn ? { current: currentAccount(target, view.signedIn) } : {}),
