@@ -6,6 +6,7 @@ import { createIdentityProvider, isUpstream, upstreamCallbackUrl } from '../iden
 import type { FirstAdmin } from './first-admin.ts';
 import { defaultKeyFile } from '../keys/key-ring-source.ts';
 import { LOOPBACK_HOSTS } from '../util/loopback.ts';
+import { connectSnippets } from '../ui/connect-snippets.ts';
 
 export interface BannerInput {
   config: ResolvedConfig;
@@ -122,10 +123,7 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli, data }
   lines.push(
     '',
     'Connect a client (it opens a browser for you to sign in):',
-    `  Claude Code    claude mcp add --transport http portcullis ${mcpUrl}`,
-    `  VS Code        "servers": { "portcullis": { "type": "http", "url": "${mcpUrl}" } } in .vscode/mcp.json`,
-    `  Cursor         "mcpServers": { "portcullis": { "url": "${mcpUrl}" } } in ~/.cursor/mcp.json`,
-    `  Any client     npx mcp-remote ${mcpUrl}`,
+    ...connectSnippets(mcpUrl, config.serverName).map((c) => `  ${c.client.padEnd(15)}${c.text}${c.file ? ` in ${c.file}` : ''}`),
   );
   if (issuer.protocol === 'https:') lines.push(`  Claude, ChatGPT  add ${mcpUrl} as a custom connector`);
   lines.push('');

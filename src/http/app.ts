@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { mountAccount } from '../account/account.ts';
 import { mountAuthorization } from '../authorization/endpoints/authorize.ts';
 import { mountIntrospection } from '../authorization/endpoints/introspect.ts';
 import { mountJwks } from '../authorization/endpoints/jwks.ts';
@@ -19,6 +20,7 @@ import { resolveClientAddress } from './client-address.ts';
 import { corsFor } from './cors.ts';
 import { mountHealth } from './health.ts';
 import { requestLog, requestNotes } from './request-log.ts';
+import { mountLanding } from './landing.ts';
 
 /** Paths that browser-based MCP clients fetch cross-origin. /authorize and the pages are not among them. */
 const CORS_PATHS = ['/.well-known/*', '/jwks', '/token', '/register', '/revoke', '/userinfo'];
@@ -43,6 +45,7 @@ export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
   const guard = createMcpResourceGuard(ctx);
   mountHealth(app, ctx);
   mountMetrics(app, ctx);
+  mountLanding(app, ctx);
   mountProtectedResourceMetadata(app, guard);
   // Resource-only mode: another server is the authorization server, so none of ours is reachable
   // (its metadata 404s, and clients go where the PRM's authorization_servers sends them).
@@ -55,6 +58,7 @@ export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
     mountRevocation(app, ctx);
     mountIntrospection(app, ctx);
     mountUserinfo(app, ctx);
+    mountAccount(app, ctx);
   }
   mountMcpEndpoint(app, ctx, { guard, backend: mcp });
 

@@ -122,6 +122,15 @@ export interface GrantRecord {
   revokedAt: number | null;
 }
 
+/** A live grant as the account page shows it: how recently it was used and whether it can renew itself. */
+export interface GrantActivity {
+  grant: GrantRecord;
+  /** When its client last got a token from it: the code redeemed, or its latest refresh. */
+  lastUsedAt: number;
+  /** Until when its live refresh token keeps the client connected without the user (idle expiry); null: it has none. */
+  refreshableUntil: number | null;
+}
+
 export interface RefreshTokenRecord {
   tokenHash: string;
   grantId: string;
@@ -314,6 +323,8 @@ export interface Storage {
     /** Revokes the grant and all its refresh tokens. Returns false if it was unknown or already revoked. */
     revoke(id: string, now: number): Promise<boolean>;
     listForUser(userId: string): Promise<GrantRecord[]>;
+    /** The user's live grants (neither revoked nor expired at `now`), oldest first, with their use. */
+    activityForUser(userId: string, now: number): Promise<GrantActivity[]>;
   };
   readonly refreshTokens: {
     create(token: RefreshTokenRecord): Promise<void>;
@@ -337,6 +348,8 @@ export interface Storage {
     create(session: LoginSessionRecord): Promise<void>;
     get(idHash: string, now: number): Promise<LoginSessionRecord | null>;
     remove(idHash: string): Promise<void>;
+    /** Ends every session of the user except `keepIdHash` (sign out everywhere else); returns how many ended. */
+    removeForUser(userId: string, keepIdHash?: string): Promise<number>;
   };
   readonly externalIdentities: {
     /**

@@ -1,6 +1,7 @@
 import type { Branding } from './branding.ts';
 import { displayText, html, safeUrl } from './html.ts';
 import { hiddenFields, renderLayout } from './layout.ts';
+import { signOutForm, type SignOutForm } from './sign-out.ts';
 
 export type ConsentView = {
   branding: Branding;
@@ -9,6 +10,8 @@ export type ConsentView = {
   hidden: Record<string, string>;
   /** The signed-in user; absent when they will sign in at an upstream provider after consenting. */
   user?: { username: string };
+  /** "Not you? Sign out" for the signed-in user; it leads back to this request's login page. */
+  signOut?: SignOutForm;
   /** The upstream identity provider the user is sent to next (BP-01: consent comes first). */
   signInWith?: string;
   client: {
@@ -73,6 +76,7 @@ ${hiddenFields(v.csrfToken, v.hidden)}<div class="actions">
 <button type="submit" name="decision" value="allow" class="btn btn-primary">Allow</button>
 </div>
 </form>
-<p class="small fineprint">Only allow access if you trust this application.</p>`;
+${v.signOut ? signOutForm(v.signOut, 'notYou') : ''}
+<p class="small fineprint">Only allow access if you trust this application. You can take access back at any time: <a href="/account">Manage access</a>.</p>`;
   return renderLayout({ branding: v.branding, title: `Allow ${displayText(v.client.name, 40) || 'application'}?`, body, wide: true });
 }

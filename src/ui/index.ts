@@ -4,3 +4,9 @@ export { STYLESHEET, pageSecurityHeaders, renderLayout, hiddenFields, type Layou
 export { renderLoginPage, type LoginView } from './login-page.ts';
 export { renderConsentPage, type ConsentView } from './consent-page.ts';
 export { renderErrorPage, type ErrorView } from './error-page.ts';
+export { signOutForm, type SignOutForm } from './sign-out.ts';
+export { renderAccountPage, type AccountView, type ConnectedApp, type ClientTrust } from './account-page.ts';
+export { formatTime, isoTime } from './format.ts';
+export { renderLandingPage, type LandingView } from './landing-page.ts';
+export { connectSnippets, clientConfigName, type ConnectSnippet } from './connect-snippets.ts';
+export { renderReconnectPage, type ReconnectView } from './reconnect-page.ts';

@@ -8,11 +8,12 @@ import { html, raw, safeUrl, type SafeHtml } from './html.ts';
 export const STYLESHEET = `
 :root{color-scheme:light dark;--bg:#f3f4f6;--card:#fff;--text:#1f2328;--muted:#57606a;--border:#d0d7de;
 --input:#6e7781;--subtle:#f6f8fa;--link:#0a58ca;--focus:#0a58ca;--accent:${DEFAULT_ACCENT};--on-accent:${onAccent(DEFAULT_ACCENT)};
---warn-bg:#fff8c5;--warn-border:#d4a72c;--warn-text:#4d2d00;--err-bg:#ffebe9;--err-border:#ff8182;--err-text:#82071e}
+--warn-bg:#fff8c5;--warn-border:#d4a72c;--warn-text:#4d2d00;--err-bg:#ffebe9;--err-border:#ff8182;--err-text:#82071e;--ok-bg:#dafbe1;--ok-border:#4ac26b;--ok-text:#116329}
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#161b22;--text:#e6edf3;--muted:#9ea7b3;--border:#30363d;
 --input:#8b949e;--subtle:#0d1117;--link:#79b8ff;--focus:#79b8ff;--warn-bg:#2e2410;--warn-border:#9e6a03;--warn-text:#f2cc60;
---err-bg:#2d1215;--err-border:#da3633;--err-text:#ffa198}}
+--err-bg:#2d1215;--err-border:#da3633;--err-text:#ffa198;--ok-bg:#12261e;--ok-border:#2ea043;--ok-text:#7ee2a8}}
 *,*::before,*::after{box-sizing:border-box}
+[hidden]{display:none!important}
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{margin:0;min-height:100vh;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
 display:flex;flex-direction:column;align-items:center;padding:2.5rem 1rem 1.5rem}
@@ -67,8 +68,29 @@ border-radius:8px;border:1px solid transparent;cursor:pointer;width:100%}
 .facts dd{margin:0;overflow-wrap:anywhere;min-width:0}
 details{margin-top:1rem;font-size:.9rem}
 summary{cursor:pointer;color:var(--muted)}
+details .facts{margin:.75rem 0}details p{margin:.5rem 0 0}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--subtle);border:1px solid var(--border);border-radius:8px;padding:.75rem;margin:.5rem 0 0}
 .fineprint{margin:1rem 0 0}
+.inline-form{margin:1rem 0 0}.inline-form p{margin:0}
+.spaced{margin-top:.75rem}
+.hint{margin:.35rem 0 0}
+.apps{list-style:none;padding:0;margin:0}
+.app{border:1px solid var(--border);border-radius:8px;padding:1rem;margin:0 0 1rem}
+.app h3{font-size:1.05rem;margin:0 0 .25rem;overflow-wrap:anywhere}
+.app .trust{margin:0 0 .5rem}
+.app .facts{margin:0 0 1rem}
+.plain{list-style:none;padding:0;margin:0}
+.badge-ok{color:var(--ok-text);border-color:var(--ok-border)}
+.btn-danger{background:var(--card);color:var(--err-text);border-color:var(--err-border)}
+.btn-danger:hover{background:var(--err-bg)}
+.notice-ok{background:var(--ok-bg);border-color:var(--ok-border);color:var(--ok-text)}
+.status{display:flex;align-items:center;gap:.5rem;font-weight:600}
+.dot{width:.75rem;height:.75rem;border-radius:50%;flex:none}
+.dot-ok{background:var(--ok-border)}.dot-bad{background:var(--err-border)}
+.connect dt{font-weight:600;margin-top:1rem}
+.connect dd{margin:0}
+.connect pre{margin:.35rem 0 0}
+.link-button{background:none;border:0;padding:0;font:inherit;color:var(--link);text-decoration:underline;text-underline-offset:2px;cursor:pointer}
 footer{margin-top:1.5rem;font-size:.8rem;color:var(--muted);text-align:center}
 @media (max-width:480px){body{padding:1.25rem .75rem 1rem}main{padding:1.25rem;border-radius:10px}.facts{grid-template-columns:1fr;gap:0}.facts dd{margin-bottom:.5rem}}
 @media (max-width:360px){.actions{grid-template-columns:1fr}}

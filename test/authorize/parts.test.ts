@@ -42,8 +42,9 @@ describe('authorization request parts', () => {
   });
 
   it('OIDC Core §3.1.2.1 prompt values', () => {
-    assert.deepEqual(parsePrompt('login consent'), { none: false, login: true, consent: true });
-    assert.deepEqual(parsePrompt(null), { none: false, login: false, consent: false });
+    assert.deepEqual(parsePrompt('login consent'), { none: false, login: true, consent: true, selectAccount: false });
+    assert.deepEqual(parsePrompt('select_account'), { none: false, login: false, consent: false, selectAccount: true });
+    assert.deepEqual(parsePrompt(null), { none: false, login: false, consent: false, selectAccount: false });
     assert.equal(checkPrompt(new RequestParams(new URLSearchParams('prompt=consent+login+consent'))), 'consent login');
     assert.equal(checkPrompt(new RequestParams(new URLSearchParams('prompt=select_account'))), 'select_account');
   });

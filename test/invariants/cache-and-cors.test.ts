@@ -20,6 +20,9 @@ const CREDENTIAL_RESPONSES: Array<[string, string, RequestInit?]> = [
   ['userinfo without token', '/userinfo'],
   ['authorize error page', '/authorize?client_id=unknown'],
   ['login page', '/login'],
+  ['account page (sign-in redirect)', '/account'],
+  ['landing page', '/', { headers: { Accept: 'text/html' } }],
+  ['landing JSON', '/'],
 ];
 
 describe('cross-cutting: caching and CORS on every endpoint', () => {
@@ -55,7 +58,7 @@ describe('cross-cutting: caching and CORS on every endpoint', () => {
     });
   }
 
-  for (const path of ['/authorize?client_id=x', '/login', '/consent']) {
+  for (const path of ['/authorize?client_id=x', '/login', '/consent', '/account']) {
     it(`SEC-24 ${path} is never CORS-readable`, async () => {
       const response = await app.request(path, { headers: { Origin: FOREIGN } });
       assert.equal(response.headers.get('Access-Control-Allow-Origin'), null);

@@ -223,6 +223,28 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.deepEqual((await s.grants.listForUser('u-list')).map((x) => x.id), [mine.id]);
     });
 
+    it('issue 12 grants: a user\'s live grants with their last use and whether a refresh token keeps them connected', async () => {
+      const refreshed = grant({ userId: 'u-act', createdAt: NOW });
+      const codeOnly = grant({ userId: 'u-act', createdAt: NOW + 1 });
+      const revoked = grant({ userId: 'u-act' });
+      const expired = grant({ userId: 'u-act', expiresAt: NOW + 10 });
+      for (const g of [refreshed, codeOnly, revoked, expired]) await s.grants.create(g);
+      await s.grants.revoke(revoked.id, NOW);
+      const first = refresh(refreshed.id, { issuedAt: NOW, expiresAt: NOW + 100_000 });
+      await s.refreshTokens.create(first);
+      const next = refresh(refreshed.id, { tokenHash: id('rt'), issuedAt: NOW + 5000, expiresAt: NOW + 105_000 });
+      assert.equal((await s.refreshTokens.rotate({ tokenHash: first.tokenHash, successor: next, now: NOW + 5000, gracePeriodMs: 0 })).status, 'rotated');
+      const activity = await s.grants.activityForUser('u-act', NOW + 20);
+      assert.deepEqual(
+        activity.map((a) => [a.grant.id, a.lastUsedAt, a.refreshableUntil]),
+        [
+          [refreshed.id, NOW + 5000, NOW + 105_000],
+          [codeOnly.id, NOW + 1, null],
+        ],
+      );
+      assert.deepEqual(await s.grants.activityForUser('u-nobody', NOW), []);
+    });
+
     it('refresh token with its grant in one read: both records, or null when either is missing or the grant was revoked', async () => {
       const g = grant({ scopes: ['tasks:read', 'tasks:write'] });
       await s.grants.create(g);
@@ -414,6 +436,18 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.equal(await s.collectExpired(NOW + 1_000), 1);
       assert.equal((await s.rateLimits.hit('rl:live', 60_000, NOW + 1_000)).count, 2);
       assert.equal((await s.rateLimits.hit('rl:ended', 1_000, NOW + 1_000)).count, 1);
+    });
+
+    it('issue 12 login sessions: sign out everywhere ends every session of one user, or every one but the current', async () => {
+      for (const [idHash, userId] of [['le-1', 'u-e'], ['le-2', 'u-e'], ['le-3', 'u-e'], ['le-other', 'u-f']] as const) {
+        await s.loginSessions.create({ idHash, userId, csrfSecret: 'c', createdAt: NOW, expiresAt: NOW + 1000 });
+      }
+      assert.equal(await s.loginSessions.removeForUser('u-e', 'le-1'), 2);
+      assert.equal((await s.loginSessions.get('le-1', NOW))?.userId, 'u-e', 'the kept session lives on');
+      assert.equal(await s.loginSessions.get('le-2', NOW), null);
+      assert.equal(await s.loginSessions.removeForUser('u-e'), 1);
+      assert.equal(await s.loginSessions.get('le-1', NOW), null);
+      assert.equal((await s.loginSessions.get('le-other', NOW))?.userId, 'u-f', "another user's session is untouched");
     });
 
     it('failure counters: count within a window, lock as told, start over after the window, clear', async () => {

@@ -5,7 +5,17 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { browserAvailable, launchBrowser } from '../helpers/browser.ts';
-import { pageSecurityHeaders, renderConsentPage, renderErrorPage, renderLoginPage, type Branding } from '../../src/ui/index.ts';
+import {
+  connectSnippets,
+  pageSecurityHeaders,
+  renderAccountPage,
+  renderConsentPage,
+  renderErrorPage,
+  renderLandingPage,
+  renderLoginPage,
+  renderReconnectPage,
+  type Branding,
+} from '../../src/ui/index.ts';
 
 const SHOTS = '/tmp/portcullis-shots';
 const branding: Branding = { serverName: 'Acme Notes MCP', logoUrl: '/logo.svg' };
@@ -30,6 +40,27 @@ const pages: Record<string, (b: Branding) => string> = {
   login: (b) => renderLoginPage({ branding: b, action: '/login', csrfToken: 'tok', hidden: { request_id: 'r1' }, clientName: 'Claude Desktop' }),
   'login-error': (b) => renderLoginPage({ branding: b, action: '/login', csrfToken: 'tok', hidden: {}, username: 'alice', error: 'Wrong username or password.' }),
   consent: (b) => renderConsentPage(consentView(b)),
+  'login-select-account': (b) =>
+    renderLoginPage({
+      branding: b, action: '/login', csrfToken: 'tok', hidden: { request: 'r1' }, clientName: 'Claude Desktop',
+      current: { username: 'alice@example.com', signOut: { csrfToken: 'out', hidden: { request: 'r1' } }, continueAs: { csrfToken: 'sel', hidden: { request: 'r1' } } },
+    }),
+  landing: (b) => renderLandingPage({ branding: b, mcpUrl: 'https://notes.acme.example/mcp', ready: true, connect: connectSnippets('https://notes.acme.example/mcp', b.serverName), https: true, accountUrl: '/account' }),
+  account: (b) =>
+    renderAccountPage({
+      branding: b, username: 'alice@example.com', notice: 'The application\'s access was revoked.', minPasswordLength: 10, accessTokenMinutes: 60,
+      apps: [{
+        grantId: 'g1', name: 'Totally Official Claude Desktop Connector for Google Drive Enterprise Accounts', trust: { kind: 'self' },
+        redirectHosts: ['http://127.0.0.1:33418', 'cursor://anysphere.cursor-retrieval'], scopes: consentView(b).scopes,
+        connectedAt: Date.UTC(2026, 11, 1, 9, 30), lastUsedAt: Date.UTC(2026, 11, 4, 14, 5), refreshableUntil: Date.UTC(2027, 0, 3), revokeCsrfToken: 'rv',
+      }],
+      signOut: { csrfToken: 'out', hidden: {} }, signOutEverywhere: { csrfToken: 'all' }, password: { csrfToken: 'pw', error: 'Your current password is not right. Nothing was changed.' },
+    }),
+  reconnect: (b) =>
+    renderReconnectPage({
+      branding: b, reason: 'unknown_client', message: 'This application is not registered with this server.', mcpUrl: 'https://notes.acme.example/mcp',
+      technical: { error: 'invalid_client', clientId: 'c_8f2a' + 'x'.repeat(90), registrationEndpoint: 'https://notes.acme.example/register' },
+    }),
   error: (b) => renderErrorPage({ branding: b, title: 'This sign-in link is not valid', message: 'The application asked to send you back to an address it has not registered, so we stopped here to protect your account.', detail: 'invalid redirect_uri for client_id c_8f2a: http://evil.example/cb' }),
 };
 

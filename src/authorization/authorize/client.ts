@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
 import type { RequestParams } from './params.ts';
+import { StaleRegistrationError } from './stale-registration.ts';
 
 /**
  * Phase 1, step 1: the client must be known before anything can be sent to it. Every failure here is
@@ -14,8 +15,8 @@ export async function checkClient(ctx: AppContext, params: RequestParams): Promi
   // A registered client, or one identified by its metadata document URL (AS-08).
   const client = await resolveClient(ctx, clientId);
   if (!client) {
-    throw new OAuthError('invalid_client', 'This application is not registered with this server.', {
-      status: 400,
+    throw new StaleRegistrationError('unknown_client', 'This application is not registered with this server.', {
+      clientId,
       detail: `unknown client_id ${clientId.slice(0, 100)}`,
     });
   }

@@ -22,8 +22,10 @@ export interface AuthorizationStep {
   stored?: boolean;
   client: ClientRecord;
   signedIn: SignedIn | null;
-  /** The user has just typed their password for this request, which satisfies prompt=login. */
+  /** The user has just typed their password for this request, which satisfies prompt=login and prompt=select_account. */
   justSignedIn: boolean;
+  /** The user chose to continue as the signed-in account on the login page (prompt=select_account). */
+  accountChosen?: boolean;
   /** Headers to carry on whatever response comes next (e.g. the new session's Set-Cookie). */
   headers?: Headers;
 }
@@ -41,7 +43,7 @@ export async function consentCovers(ctx: Pick<AppContext, 'storage'>, userId: st
 /**
  * The next step of a stored authorization request: sign in, then consent, then the code. Called by
  * /authorize and after a successful login. Login is needed when the browser has no session or the
- * client sent prompt=login; consent when no remembered consent covers the scopes or prompt=consent.
+ * client sent prompt=login (prompt=select_account: the login page, which offers the signed-in account); consent when no remembered consent covers the scopes or prompt=consent.
  * With prompt=none either need is an error redirect instead of a page (OIDC Core §3.1.2.6).
  * With an upstream identity provider a needed login goes through the consent page first, which then
  * sends the user upstream; the callback issues the code (src/authorization/endpoints/callback.ts).
@@ -63,6 +65,11 @@ export async function continueAuthorization(ctx: AppContext, step: Authorization
     // With an upstream identity provider the consent page comes first and leads there (BP-01, UP-01).
     if (upstreamProvider(ctx)) return toSignIn(consentUrl);
     return toSignIn(loginUrl);
+  }
+  // prompt=select_account (OIDC Core §3.1.2.1): the login page offers to continue as this account or
+  // to sign in as another. (prompt=none cannot be combined with it: checkPrompt refuses that.)
+  if (prompt.selectAccount && !step.justSignedIn && !step.accountChosen) {
+    return toSignIn(upstreamProvider(ctx) ? consentUrl : loginUrl);
   }
 
   if (prompt.consent || !(await consentCovers(ctx, signedIn.user.id, request))) {

@@ -2,7 +2,8 @@ import type { ResolvedConfig } from '../../config/resolve.ts';
 import { isOAuthError, type OAuthError } from '../../errors/oauth-error.ts';
 import { logUnexpectedError } from '../../errors/render.ts';
 import type { AppContext } from '../../context.ts';
-import { pageSecurityHeaders, renderErrorPage, type Branding } from '../../ui/index.ts';
+import { pageSecurityHeaders, renderErrorPage, renderReconnectPage, type Branding } from '../../ui/index.ts';
+import { StaleRegistrationError } from './stale-registration.ts';
 
 export function branding(config: ResolvedConfig): Branding {
   return { serverName: config.serverName, logoUrl: config.logoUrl, accentColor: config.accentColor };
@@ -34,6 +35,7 @@ export function errorPage(
  */
 export function invalidAuthorizationRequestPage(ctx: Pick<AppContext, 'config' | 'logger'>, error: OAuthError): Response {
   ctx.logger.info('authorization request refused', { error_code: error.code, detail: error.detail ?? error.description });
+  if (error instanceof StaleRegistrationError) return reconnectPage(ctx, error);
   if (error.code === 'temporarily_unavailable') {
     // Nothing is wrong with the link: the server is busy (e.g. too many client documents being fetched).
     return errorPage(ctx, { title: 'Please try again in a moment', message: error.description, detail: `error: ${error.code}` }, 503, new Headers(error.headers));
@@ -47,6 +49,19 @@ export function invalidAuthorizationRequestPage(ctx: Pick<AppContext, 'config' |
     },
     error.status >= 400 && error.status < 500 ? error.status : 400,
   );
+}
+
+/** A client's saved registration is out of date: say so, and how to reset the common clients (issue 12). */
+function reconnectPage(ctx: Pick<AppContext, 'config'>, error: StaleRegistrationError): Response {
+  const registration = ctx.config.registration.enabled ? { registrationEndpoint: `${ctx.config.issuer}/register` } : {};
+  const page = renderReconnectPage({
+    branding: branding(ctx.config),
+    reason: error.reason,
+    message: error.description,
+    mcpUrl: ctx.config.resource,
+    technical: { error: error.code, clientId: error.clientId, ...(error.redirectUri !== undefined ? { redirectUri: error.redirectUri } : {}), ...registration },
+  });
+  return htmlResponse(ctx, page, error.status);
 }
 
 /** The pending request is gone: it expired (10 minutes), or this form was already answered. */

@@ -11,11 +11,13 @@ export interface Prompt {
   login: boolean;
   /** Ask for consent even when it was given before. */
   consent: boolean;
+  /** Let the user choose the account (continue as the signed-in one, or sign in as another). */
+  selectAccount: boolean;
 }
 
 export function parsePrompt(value: string | null | undefined): Prompt {
   const values = new Set((value ?? '').split(' ').filter((v) => v !== ''));
-  return { none: values.has('none'), login: values.has('login'), consent: values.has('consent') };
+  return { none: values.has('none'), login: values.has('login'), consent: values.has('consent'), selectAccount: values.has('select_account') };
 }
 
 /**
@@ -29,7 +31,7 @@ export function checkPrompt(params: RequestParams): string | null {
   const values = [...new Set(value.split(' ').filter((v) => v !== ''))];
   const unknown = values.filter((v) => !KNOWN.has(v));
   if (unknown.length > 0) {
-    throw new OAuthError('invalid_request', `prompt ${quoteForDescription(unknown.join(' '))} is not supported; use none, login or consent.`, { redirectable: true });
+    throw new OAuthError('invalid_request', `prompt ${quoteForDescription(unknown.join(' '))} is not supported; use none, login, consent or select_account.`, { redirectable: true });
   }
   if (values.includes('none') && values.length > 1) {
     throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other prompt values.', { redirectable: true });

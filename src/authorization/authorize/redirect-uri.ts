@@ -2,6 +2,7 @@ import { OAuthError } from '../../errors/oauth-error.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { classifyRedirectUri, findRegisteredRedirectUri } from '../clients/redirect-uris.ts';
 import type { RequestParams } from './params.ts';
+import { StaleRegistrationError } from './stale-registration.ts';
 
 /**
  * Phase 1, step 2: where the answer will go. Until this has passed, nothing is redirected (SEC-06,
@@ -21,7 +22,9 @@ export function checkRedirectUri(client: ClientRecord, params: RequestParams): s
   acceptable(requested);
   // AS-23: exact string match, except the loopback port (RFC 8252 §7.3).
   if (!findRegisteredRedirectUri(requested, client.redirectUris)) {
-    throw new OAuthError('invalid_request', 'The return address (redirect_uri) is not one this application registered.', {
+    throw new StaleRegistrationError('redirect_uri_mismatch', 'The return address (redirect_uri) is not one this application registered.', {
+      clientId: client.clientId,
+      redirectUri: requested,
       detail: `redirect_uri ${requested.slice(0, 200)} not registered for client ${client.clientId}`,
     });
   }

@@ -34,7 +34,7 @@ export function mountAuthorization(app: Hono, ctx: AppContext): void {
       return authorize(clientId === undefined ? ctx : { ...ctx, logger: ctx.logger.child({ client_id: clientId.slice(0, 200) }) }, c.req.raw);
     }),
   );
-  mountLogin(app, ctx);
+  mountLogin(app, ctx, limiter);
   mountConsent(app, ctx, limiter);
   mountUpstreamCallback(app, ctx);
 }

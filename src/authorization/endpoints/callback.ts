@@ -6,12 +6,15 @@ import { clearLoginCsrf } from '../../identity/csrf.ts';
 import { userForUpstreamIdentity } from '../../identity/external-users.ts';
 import { endLoginSession, startLoginSession } from '../../identity/login-sessions.ts';
 import { upstreamCallbackUrl, upstreamEnv, UpstreamLoginError, upstreamProvider, type UpstreamIdentityProvider } from '../../identity/providers/index.ts';
+import { pageOfLoginHandle } from '../../identity/return-path.ts';
 import { isTransactionHandle, takeUpstreamTransaction } from '../../identity/upstream-transactions.ts';
+import type { UpstreamIdentity } from '../../identity/providers/types.ts';
+import type { UpstreamTransactionRecord } from '../../storage/types.ts';
 import { issueAuthorizationCode } from '../authorize/issue-code.ts';
 import { takePendingRequest } from '../authorize/pending-requests.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
 import { errorPage, pageHandler, requestExpiredPage, tooManyRequestsPage } from '../authorize/pages.ts';
-import { codeRedirect, errorResponse } from '../authorize/redirect.ts';
+import { codeRedirect, errorResponse, seeOther } from '../authorize/redirect.ts';
 
 /**
  * Each callback costs a round trip or two to the provider (token exchange, JWKS, userinfo), so one
@@ -35,7 +38,9 @@ export const CALLBACK_PER_MINUTE = 60;
  *    login session (so its next authorization need not go upstream), the consent given before the
  *    redirect is remembered for that user, and the code goes out through the usual code path.
  *
- * The callback never redirects anywhere but the redirect URI bound to the pending request (UP-07).
+ * The callback never redirects anywhere but the redirect URI bound to the pending request (UP-07),
+ * or, for a sign-in to a page of this server (the account page), that page (step 2 and the code are
+ * skipped: nothing is issued, the browser only gets its session).
  */
 export function mountUpstreamCallback(app: Hono, ctx: AppContext): void {
   const provider = upstreamProvider(ctx);
@@ -66,6 +71,9 @@ async function completeUpstreamLogin(ctx: AppContext, provider: UpstreamIdentity
     return refusedPage(ctx);
   }
 
+  const page = pageOfLoginHandle(taken.transaction.requestId);
+  if (page) return completePageSignIn(ctx, provider, request, callback, taken.transaction, page);
+
   const now = ctx.clock.now();
   // The transaction names the request by its handle: usually sealed, as nothing is stored before sign-in.
   const pending = await takePendingRequest(ctx, taken.transaction.requestId);
@@ -82,16 +90,7 @@ async function completeUpstreamLogin(ctx: AppContext, provider: UpstreamIdentity
     return errorResponse(pending, denied, ctx.config.issuer);
   }
 
-  const { user, created } = await userForUpstreamIdentity(ctx, identity);
-  if (created) ctx.logger.audit('user.created', { ...audit, user_id: user.id, username: user.username, issuer: identity.issuer });
-  // A fresh session id, never one the browser brought along (session fixation).
-  await endLoginSession(ctx, request);
-  const { session, setCookie } = await startLoginSession(ctx, user);
-  ctx.logger.audit('login.succeeded', { ...audit, user_id: user.id, username: user.username, client_id: client.clientId });
-
-  const headers = new Headers();
-  headers.append('Set-Cookie', setCookie);
-  headers.append('Set-Cookie', clearLoginCsrf(ctx));
+  const { user, session, headers } = await signInAs(ctx, provider, request, identity, { client_id: client.clientId });
   // Built before anything is recorded (HARD-3).
   const respond = codeRedirect(pending, ctx.config.issuer, headers);
   // The user allowed this client on the consent page before being sent upstream (BP-01, BP-02).
@@ -99,6 +98,44 @@ async function completeUpstreamLogin(ctx: AppContext, provider: UpstreamIdentity
   ctx.logger.audit('consent.granted', { user_id: user.id, client_id: client.clientId, scope: pending.scopes.join(' ') });
   const code = await issueAuthorizationCode(ctx, pending, client, session);
   return respond(code);
+}
+
+/**
+ * The local user of an upstream identity (linked or created: UP-06), signed in with a fresh session
+ * id, never one the browser brought along (session fixation). Returns the headers that set it.
+ */
+async function signInAs(ctx: AppContext, provider: UpstreamIdentityProvider, request: Request, identity: UpstreamIdentity, auditFields: Record<string, string>) {
+  const audit = { identity_provider: provider.kind };
+  const { user, created } = await userForUpstreamIdentity(ctx, identity);
+  if (created) ctx.logger.audit('user.created', { ...audit, user_id: user.id, username: user.username, issuer: identity.issuer });
+  await endLoginSession(ctx, request);
+  const { session, setCookie } = await startLoginSession(ctx, user);
+  ctx.logger.audit('login.succeeded', { ...audit, user_id: user.id, username: user.username, ...auditFields });
+  const headers = new Headers();
+  headers.append('Set-Cookie', setCookie);
+  headers.append('Set-Cookie', clearLoginCsrf(ctx));
+  return { user, session, headers };
+}
+
+/** A sign-in to a page of this server (the account page): the browser gets a session and goes back to it; nothing is issued. */
+async function completePageSignIn(
+  ctx: AppContext,
+  provider: UpstreamIdentityProvider,
+  request: Request,
+  callback: URL,
+  transaction: UpstreamTransactionRecord,
+  path: string,
+): Promise<Response> {
+  let identity;
+  try {
+    identity = await provider.finish(callback, upstreamCallbackUrl(ctx.config), transaction, upstreamEnv(ctx));
+  } catch (error) {
+    if (!(error instanceof UpstreamLoginError)) throw error;
+    ctx.logger.audit('login.failed', { identity_provider: provider.kind, reason: error.reason, detail: error.detail, page: path });
+    return errorPage(ctx, { title: 'This sign-in cannot be completed', message: `Signing in with ${provider.displayName} did not complete. Open the page again to try once more.` }, 400);
+  }
+  const { headers } = await signInAs(ctx, provider, request, identity, { page: path });
+  return seeOther(`${ctx.config.issuer}${path}`, headers);
 }
 
 /** One page for every refused callback; the audit log has the reason. */

@@ -6,7 +6,7 @@ import { issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } 
 import { currentLoginSession, type SignedIn } from '../../identity/login-sessions.ts';
 import { upstreamProvider, type UpstreamIdentityProvider } from '../../identity/providers/index.ts';
 import type { AuthorizationRequestRecord, ClientRecord } from '../../storage/types.ts';
-import { renderConsentPage } from '../../ui/index.ts';
+import { renderConsentPage, type SignOutForm } from '../../ui/index.ts';
 import { allLoopback } from '../clients/redirect-uris.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
 import { consentUrl, continueAuthorization, loginUrl } from '../authorize/continue.ts';
@@ -50,17 +50,23 @@ async function showConsent(ctx: AppContext, request: Request): Promise<Response>
   // /authorize would, which stores the request for this consent page or, if consent is remembered, decides.
   if (!pending.stored) return continueAuthorization(ctx, { request: pending.request, stored: false, client, signedIn, justSignedIn: false });
   // Bound to the session's server-side secret and to this request (SEC-26 CSRF protection).
-  const viewer = { csrfToken: sessionCsrfToken(signedIn.session, 'consent', pending.handle), user: { username: signedIn.user.username } };
+  const viewer = {
+    csrfToken: sessionCsrfToken(signedIn.session, 'consent', pending.handle),
+    user: { username: signedIn.user.username },
+    signOut: { csrfToken: sessionCsrfToken(signedIn.session, 'logout'), hidden: { request: pending.handle } },
+  };
   return htmlResponse(ctx, consentPage(ctx, pending, client, viewer));
 }
 
 /**
  * With an upstream identity provider, a browser with no session, or one the client wants signed in
- * afresh (prompt=login), is asked for consent before it is sent to the provider (BP-01, UP-01): the
+ * afresh (prompt=login) or to choose an account (prompt=select_account), is asked for consent before it is sent to the provider (BP-01, UP-01): the
  * user's identity is not known yet. Once back, the callback issues the code for this consent.
  */
 function needsUpstreamLogin(pending: AuthorizationRequestRecord, signedIn: SignedIn | null): boolean {
-  return !signedIn || parsePrompt(pending.prompt).login;
+  const prompt = parsePrompt(pending.prompt);
+  // The provider is where accounts are chosen: select_account sends the user there again too.
+  return !signedIn || prompt.login || prompt.selectAccount;
 }
 
 async function showConsentBeforeUpstreamLogin(ctx: AppContext, request: Request, pending: PendingRequest, upstream: UpstreamIdentityProvider): Promise<Response> {
@@ -76,6 +82,7 @@ async function showConsentBeforeUpstreamLogin(ctx: AppContext, request: Request,
 interface ConsentViewer {
   csrfToken: string;
   user?: { username: string };
+  signOut?: SignOutForm;
   signInWith?: string;
 }
 
@@ -86,6 +93,7 @@ function consentPage(ctx: AppContext, { request: pending, handle }: PendingReque
     csrfToken: viewer.csrfToken,
     hidden: { request: handle },
     ...(viewer.user ? { user: viewer.user } : {}),
+    ...(viewer.signOut ? { signOut: viewer.signOut } : {}),
     ...(viewer.signInWith ? { signInWith: viewer.signInWith } : {}),
     client: {
       name: client.clientName,

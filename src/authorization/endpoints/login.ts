@@ -1,28 +1,31 @@
 import type { Context, Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
-import { clientAddress } from '../../http/rate-limit.ts';
-import { checkPassword, normalizeUsername } from '../../identity/authenticate.ts';
-import { clearLoginCsrf, issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
-import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../identity/login-backoff.ts';
-import { currentLoginSession, endLoginSession, startLoginSession } from '../../identity/login-sessions.ts';
+import { clientAddress, type RateLimiter } from '../../http/rate-limit.ts';
+import { issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
+import { currentLoginSession, endLoginSession, type SignedIn } from '../../identity/login-sessions.ts';
+import { signInWithPassword } from '../../identity/password-sign-in.ts';
 import { upstreamProvider } from '../../identity/providers/index.ts';
+import { returnPath } from '../../identity/return-path.ts';
 import type { ClientRecord } from '../../storage/types.ts';
-import { retryAfterSeconds } from '../../util/failure-backoff.ts';
-import { hiddenFields, html, renderLayout, renderLoginPage } from '../../ui/index.ts';
-import { consentUrl, continueAuthorization } from '../authorize/continue.ts';
+import { html, renderLayout, renderLoginPage, signOutForm, type LoginView } from '../../ui/index.ts';
+import { consentUrl, continueAuthorization, loginUrl } from '../authorize/continue.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
-import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorize/pages.ts';
+import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage, tooManyRequestsPage } from '../authorize/pages.ts';
+import { sendUpstreamToSignIn } from '../authorize/upstream-login.ts';
 import { readForm } from '../form-body.ts';
 import { openPendingRequest, type PendingRequest } from '../authorize/pending-requests.ts';
+import { parsePrompt } from '../authorize/prompt.ts';
 import { seeOther } from '../authorize/redirect.ts';
 
-/** One message for every wrong-credentials case, so the page does not reveal which usernames exist. */
-export const LOGIN_FAILED_MESSAGE = 'That username and password do not match.';
+export { LOGIN_FAILED_MESSAGE } from '../../identity/password-sign-in.ts';
 
-/** Local-account login (GET shows the form, POST checks it) and logout, for a pending authorization request. */
-export function mountLogin(app: Hono, ctx: AppContext): void {
+/**
+ * Local-account login (GET shows the form, POST checks it) and logout. A login continues a pending
+ * authorization request (`request=`), or returns to a page of this server (`next=/account`).
+ */
+export function mountLogin(app: Hono, ctx: AppContext, limiter: RateLimiter): void {
   app.get('/login', pageHandler(ctx, (c: Context) => showLogin(ctx, c.req.raw)));
-  app.post('/login', pageHandler(ctx, (c: Context) => submitLogin(ctx, c.req.raw, clientAddress(c))));
+  app.post('/login', pageHandler(ctx, (c: Context) => submitLogin(ctx, c.req.raw, clientAddress(c), limiter)));
   app.get('/logout', pageHandler(ctx, (c: Context) => showLogout(ctx, c.req.raw)));
   app.post('/logout', pageHandler(ctx, (c: Context) => submitLogout(ctx, c.req.raw)));
 }
@@ -31,103 +34,125 @@ interface PendingLogin extends PendingRequest {
   client: ClientRecord;
 }
 
+/** What a login leads to: an authorization request, or a page of this server (the account page, /admin). */
+type LoginTarget = { kind: 'authorization'; pending: PendingLogin } | { kind: 'page'; path: string };
+
+/** What the login CSRF token of a target is bound to, and the fields its form carries. */
+const csrfSubject = (t: LoginTarget): string => (t.kind === 'authorization' ? t.pending.handle : `next:${t.path}`);
+const targetFields = (t: LoginTarget): Record<string, string> => (t.kind === 'authorization' ? { request: t.pending.handle } : { next: t.path });
+
 /**
  * The pending authorization request a login belongs to (usually sealed in the link: nothing is stored
- * before sign-in); a login page without one has nothing to continue.
+ * before sign-in), or the page to return to; null when there is neither (nothing to continue).
  */
-async function pendingLogin(ctx: AppContext, handle: string | null): Promise<PendingLogin | null> {
-  const pending = await openPendingRequest(ctx, handle);
-  const client = pending ? await resolveClient(ctx, pending.request.clientId) : null;
-  return pending && client ? { ...pending, client } : null;
+async function loginTarget(ctx: AppContext, handle: string | null, next: string | null): Promise<LoginTarget | null> {
+  if (handle !== null) {
+    const pending = await openPendingRequest(ctx, handle);
+    const client = pending ? await resolveClient(ctx, pending.request.clientId) : null;
+    return pending && client ? { kind: 'authorization', pending: { ...pending, client } } : null;
+  }
+  const path = returnPath(next);
+  return path ? { kind: 'page', path } : null;
 }
+
+/** What the login page says a sign-in is for, by the page it returns to (others: "Sign in to <server>"). */
+const PURPOSES: Partial<Record<string, string>> = { '/account': 'Sign in to manage your account and the applications you connected.' };
 
 async function loginPage(
   ctx: AppContext,
   request: Request,
-  pending: PendingLogin,
-  view: { status: number; error?: string; username?: string; headers?: Headers },
+  target: LoginTarget,
+  view: { status: number; error?: string; username?: string; headers?: Headers; signedIn?: SignedIn | null; signInWith?: string },
 ): Promise<Response> {
-  const csrf = await issueLoginCsrf(ctx, request, pending.handle);
+  const csrf = await issueLoginCsrf(ctx, request, csrfSubject(target));
   const headers = new Headers(view.headers);
   if (csrf.setCookie) headers.append('Set-Cookie', csrf.setCookie);
+  const fields = targetFields(target);
   const page = renderLoginPage({
     branding: branding(ctx.config),
     action: '/login',
     csrfToken: csrf.token,
-    hidden: { request: pending.handle },
-    clientName: pending.client.clientName,
+    hidden: fields,
+    ...(target.kind === 'authorization' ? { clientName: target.pending.client.clientName } : PURPOSES[target.path] ? { purpose: PURPOSES[target.path]! } : {}),
     ...(view.error !== undefined ? { error: view.error } : {}),
     ...(view.username !== undefined ? { username: view.username } : {}),
+    ...(view.signedIn ? { current: currentAccount(target, view.signedIn) } : {}),
+    ...(view.signInWith ? { signInWith: view.signInWith } : {}),
   });
   return htmlResponse(ctx, page, view.status, headers);
 }
 
-async function showLogin(ctx: AppContext, request: Request): Promise<Response> {
-  const pending = await pendingLogin(ctx, new URL(request.url).searchParams.get('request'));
-  if (!pending) return requestExpiredPage(ctx);
-  if (upstreamProvider(ctx)) return seeOther(consentUrl(ctx, pending.handle));
-  return loginPage(ctx, request, pending, { status: 200 });
+/**
+ * A browser that is signed in already sees the login page when the client asked for a fresh sign-in
+ * (prompt=login) or a choice of account (prompt=select_account): it says who is signed in, offers to
+ * sign out, and for select_account to continue as that account.
+ */
+function currentAccount(target: LoginTarget, signedIn: SignedIn): NonNullable<LoginView['current']> {
+  const fields = targetFields(target);
+  const selecting = target.kind === 'authorization' && parsePrompt(target.pending.request.prompt).selectAccount;
+  return {
+    username: signedIn.user.username,
+    signOut: { csrfToken: sessionCsrfToken(signedIn.session, 'logout'), hidden: fields },
+    ...(selecting ? { continueAs: { csrfToken: sessionCsrfToken(signedIn.session, 'select-account', csrfSubject(target)), hidden: fields } } : {}),
+  };
 }
 
-async function submitLogin(ctx: AppContext, request: Request, address: string): Promise<Response> {
+async function showLogin(ctx: AppContext, request: Request): Promise<Response> {
+  const query = new URL(request.url).searchParams;
+  const target = await loginTarget(ctx, query.get('request'), query.get('next'));
+  if (!target) return requestExpiredPage(ctx);
+  const signedIn = await currentLoginSession(ctx, request);
+  if (target.kind === 'page') {
+    if (signedIn) return seeOther(`${ctx.config.issuer}${target.path}`);
+    const upstream = upstreamProvider(ctx);
+    return loginPage(ctx, request, target, { status: 200, ...(upstream ? { signInWith: upstream.displayName } : {}) });
+  }
+  if (upstreamProvider(ctx)) return seeOther(consentUrl(ctx, target.pending.handle));
+  return loginPage(ctx, request, target, { status: 200, signedIn });
+}
+
+/**
+ * `limiter` is /authorize's per-address budget: starting an upstream sign-in for a page stores a
+ * transaction, a write a signed-out browser can cause, so it counts as an authorization request (HARD-2).
+ */
+async function submitLogin(ctx: AppContext, request: Request, address: string, limiter: RateLimiter): Promise<Response> {
   const form = await readForm(request);
-  const pending = await pendingLogin(ctx, form.get('request'));
-  if (!pending) return requestExpiredPage(ctx);
+  const target = await loginTarget(ctx, form.get('request'), form.get('next'));
+  if (!target) return requestExpiredPage(ctx);
   // Users sign in at the upstream identity provider: no password is checked here.
-  if (upstreamProvider(ctx)) return seeOther(consentUrl(ctx, pending.handle));
-  const clientId = pending.client.clientId;
+  const upstream = upstreamProvider(ctx);
+  if (upstream) {
+    if (target.kind === 'authorization') return seeOther(consentUrl(ctx, target.pending.handle));
+    if (!(await verifyLoginCsrf(ctx, request, csrfSubject(target), form.get('csrf_token') ?? undefined))) return formExpiredPage(ctx);
+    // Awaited: a limiter may keep its counts in the store, shared by every instance.
+    const limited = await limiter.take(address);
+    if (!limited.ok) return tooManyRequestsPage(ctx, limited.retryAfterSeconds);
+    return sendUpstreamToSignIn(ctx, request, target.path, upstream);
+  }
+  if (form.get('account') === 'continue') return continueAsCurrentAccount(ctx, request, form, target);
 
   // Login CSRF: without the browser's nonce cookie nobody can produce this token. Nothing changes on failure.
-  if (!(await verifyLoginCsrf(ctx, request, pending.handle, form.get('csrf_token') ?? undefined))) {
-    return loginPage(ctx, request, pending, { status: 403, error: 'This sign-in form had expired. Please sign in again.' });
+  if (!(await verifyLoginCsrf(ctx, request, csrfSubject(target), form.get('csrf_token') ?? undefined))) {
+    return loginPage(ctx, request, target, { status: 403, error: 'This sign-in form had expired. Please sign in again.' });
   }
-
   const username = form.get('username') ?? '';
-  const password = form.get('password') ?? '';
-  if (username.trim() === '' || password === '') {
-    return loginPage(ctx, request, pending, { status: 400, error: 'Enter your username and password.', username });
-  }
-
-  const attempt = { username: normalizeUsername(username), address };
-  const now = ctx.clock.now();
-  const lockedUntil = await loginLockedUntil(ctx.storage, attempt, now);
-  if (lockedUntil > now) {
-    // Locked: the password is not even checked, so guessing on costs time and gains nothing.
-    const wait = retryAfterSeconds(lockedUntil, now);
-    ctx.logger.audit('login.failed', { reason: 'locked', client_id: clientId, address });
-    return loginPage(ctx, request, pending, {
-      status: 429,
-      error: `Too many failed sign-in attempts. Wait ${describeWait(wait)} and try again.`,
-      username,
-      headers: new Headers({ 'Retry-After': String(wait) }),
-    });
-  }
-
-  const check = await checkPassword(ctx.storage, attempt.username, password);
-  if (!check.ok) {
-    await recordLoginFailure(ctx.storage, attempt, now);
-    // The attempted name is logged only when it is an account: a password typed into the username field stays out of the logs.
-    const account = check.account ? { user_id: check.account.id, username: check.account.username } : {};
-    ctx.logger.audit('login.failed', { reason: check.account ? 'wrong_password' : 'unknown_user', ...account, client_id: clientId, address });
-    return loginPage(ctx, request, pending, { status: 400, error: LOGIN_FAILED_MESSAGE, username });
-  }
-  const user = check.user;
-
-  await clearLoginFailures(ctx.storage, attempt.username);
-  await endLoginSession(ctx, request);
-  const { session, setCookie } = await startLoginSession(ctx, user);
-  ctx.logger.audit('login.succeeded', { user_id: user.id, username: user.username, client_id: clientId, address });
-
-  const headers = new Headers();
-  headers.append('Set-Cookie', setCookie);
-  headers.append('Set-Cookie', clearLoginCsrf(ctx));
-  return continueAuthorization(ctx, { request: pending.request, stored: pending.stored, client: pending.client, signedIn: { session, user }, justSignedIn: true, headers });
+  const clientId = target.kind === 'authorization' ? { client_id: target.pending.client.clientId } : {};
+  const signIn = await signInWithPassword(ctx, request, { username, password: form.get('password') ?? '' }, { address, audit: clientId });
+  if (!signIn.ok) return loginPage(ctx, request, target, { status: signIn.status, error: signIn.error, username, headers: signIn.headers });
+  if (target.kind === 'page') return seeOther(`${ctx.config.issuer}${target.path}`, signIn.headers);
+  const { pending } = target;
+  return continueAuthorization(ctx, { request: pending.request, stored: pending.stored, client: pending.client, signedIn: signIn.signedIn, justSignedIn: true, headers: signIn.headers });
 }
 
-function describeWait(seconds: number): string {
-  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
-  const minutes = Math.ceil(seconds / 60);
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+/** prompt=select_account answered with the account the browser is signed in with. */
+async function continueAsCurrentAccount(ctx: AppContext, request: Request, form: URLSearchParams, target: LoginTarget): Promise<Response> {
+  if (target.kind !== 'authorization') return requestExpiredPage(ctx);
+  const signedIn = await currentLoginSession(ctx, request);
+  const { pending } = target;
+  // The session ended meanwhile: the login page again, now without the choice.
+  if (!signedIn) return seeOther(loginUrl(ctx, pending.handle));
+  if (!verifySessionCsrf(signedIn.session, 'select-account', pending.handle, form.get('csrf_token') ?? undefined)) return formExpiredPage(ctx);
+  return continueAuthorization(ctx, { request: pending.request, stored: pending.stored, client: pending.client, signedIn, justSignedIn: false, accountChosen: true });
 }
 
 async function showLogout(ctx: AppContext, request: Request): Promise<Response> {
@@ -135,14 +160,17 @@ async function showLogout(ctx: AppContext, request: Request): Promise<Response> 
   const body = signedIn
     ? html`<h1>Sign out</h1>
 <p class="lead">You are signed in as <strong>${signedIn.user.username}</strong>.</p>
-<form method="post" action="/logout">
-${hiddenFields(sessionCsrfToken(signedIn.session, 'logout'), {})}<button type="submit" class="btn btn-primary">Sign out</button>
-</form>`
+${signOutForm({ csrfToken: sessionCsrfToken(signedIn.session, 'logout'), hidden: {} }, 'button')}
+<p class="small fineprint"><a href="/account">Your account and connected applications</a></p>`
     : html`<h1>You are signed out</h1>
 <p>You can close this window.</p>`;
   return htmlResponse(ctx, renderLayout({ branding: branding(ctx.config), title: signedIn ? 'Sign out' : 'Signed out', body }));
 }
 
+/**
+ * Ends the browser's session. From the login or consent page of a pending request ("Not you? Sign
+ * out") the browser goes back to that request's login page, to sign in as someone else.
+ */
 async function submitLogout(ctx: AppContext, request: Request): Promise<Response> {
   const form = await readForm(request);
   const signedIn = await currentLoginSession(ctx, request);
@@ -150,5 +178,6 @@ async function submitLogout(ctx: AppContext, request: Request): Promise<Response
   const headers = new Headers();
   headers.append('Set-Cookie', await endLoginSession(ctx, request));
   if (signedIn) ctx.logger.audit('logout', { user_id: signedIn.user.id });
-  return seeOther(`${ctx.config.issuer}/logout`, headers);
+  const handle = form.get('request');
+  return seeOther(handle ? loginUrl(ctx, handle) : `${ctx.config.issuer}/logout`, headers);
 }

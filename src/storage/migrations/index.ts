@@ -5,6 +5,7 @@ import { clientKeys } from './003-client-keys.ts';
 import { oneActiveSigningKey } from './004-one-active-signing-key.ts';
 import { boundedGrowth } from './005-bounded-growth.ts';
 import { rateLimits } from './006-rate-limits.ts';
+import { adminSessionOwner } from './007-admin-session-owner.ts';
 
 /** Versioned migrations, applied in name order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '004-one-active-signing-key': oneActiveSigningKey,
   '005-bounded-growth': boundedGrowth,
   '006-rate-limits': rateLimits,
+  '007-admin-session-owner': adminSessionOwner,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

@@ -737,6 +737,27 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
       async listForUser(userId) {
         return (await db.selectFrom('grants').selectAll().where('user_id', '=', userId).orderBy('created_at').execute()).map(toGrant);
       },
+      async activityForUser(userId, now) {
+        const grants = (
+          await db.selectFrom('grants').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', now).orderBy('created_at').execute()
+        ).map(toGrant);
+        if (grants.length === 0) return [];
+        // A grant keeps at most two refresh token rows (HARD-8): its live one, issued at its latest use, and the one that replaced.
+        const tokens = await db
+          .selectFrom('refresh_tokens')
+          .select(['grant_id', 'issued_at', 'expires_at', 'rotated_at'])
+          .where('grant_id', 'in', grants.map((g) => g.id))
+          .execute();
+        return grants.map((grant) => {
+          const own = tokens.filter((t) => t.grant_id === grant.id);
+          const live = own.filter((t) => t.rotated_at === null && num(t.expires_at) > now);
+          return {
+            grant,
+            lastUsedAt: Math.max(grant.createdAt, ...own.map((t) => num(t.issued_at))),
+            refreshableUntil: live.length > 0 ? Math.max(...live.map((t) => num(t.expires_at))) : null,
+          };
+        });
+      },
     },
 
     refreshTokens: {
@@ -788,6 +809,11 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
       },
       async remove(idHash) {
         await db.deleteFrom('login_sessions').where('id_hash', '=', idHash).execute();
+      },
+      async removeForUser(userId, keepIdHash) {
+        let q = db.deleteFrom('login_sessions').where('user_id', '=', userId);
+        if (keepIdHash !== undefined) q = q.where('id_hash', '<>', keepIdHash);
+        return Number((await q.executeTakeFirst()).numDeletedRows);
       },
     },
 
