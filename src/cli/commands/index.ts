@@ -4,9 +4,13 @@ import { clientsList } from './clients-list.ts';
 import { clientsPrune } from './clients-prune.ts';
 import { clientsRemove } from './clients-remove.ts';
 import { configCheck } from './config-check.ts';
+import { grantsList } from './grants-list.ts';
+import { grantsRevoke } from './grants-revoke.ts';
 import { keysList } from './keys-list.ts';
 import { keysRewrap } from './keys-rewrap.ts';
 import { keysRotate } from './keys-rotate.ts';
+import { sessionsList } from './sessions-list.ts';
+import { sessionsRevoke } from './sessions-revoke.ts';
 import { start } from './start.ts';
 import { usersAdd } from './users-add.ts';
 import { usersList } from './users-list.ts';
@@ -24,6 +28,10 @@ export const COMMANDS: readonly Command[] = [
   clientsList,
   clientsRemove,
   clientsPrune,
+  grantsList,
+  grantsRevoke,
+  sessionsList,
+  sessionsRevoke,
   keysRotate,
   keysList,
   keysRewrap,
