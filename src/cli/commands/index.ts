@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import { backup } from './backup.ts';
 import { clientsAdd } from './clients-add.ts';
 import { clientsList } from './clients-list.ts';
 import { clientsPrune } from './clients-prune.ts';
@@ -36,4 +37,5 @@ export const COMMANDS: readonly Command[] = [
   keysList,
   keysRewrap,
   configCheck,
+  backup,
 ];
