@@ -1,13 +1,11 @@
 import type { Context, Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
 import { clientAddress } from '../../http/rate-limit.ts';
-import { checkPassword, normalizeUsername } from '../../identity/authenticate.ts';
-import { clearLoginCsrf, issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
-import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../../identity/login-backoff.ts';
-import { currentLoginSession, endLoginSession, startLoginSession } from '../../identity/login-sessions.ts';
+import { issueLoginCsrf, sessionCsrfToken, verifyLoginCsrf, verifySessionCsrf } from '../../identity/csrf.ts';
+import { currentLoginSession, endLoginSession } from '../../identity/login-sessions.ts';
+import { signInWithPassword } from '../../identity/password-sign-in.ts';
 import { upstreamProvider } from '../../identity/providers/index.ts';
 import type { ClientRecord } from '../../storage/types.ts';
-import { retryAfterSeconds } from '../../util/failure-backoff.ts';
 import { hiddenFields, html, renderLayout, renderLoginPage } from '../../ui/index.ts';
 import { consentUrl, continueAuthorization } from '../authorize/continue.ts';
 import { resolveClient } from '../clients/resolve-client.ts';
@@ -16,8 +14,7 @@ import { readForm } from '../form-body.ts';
 import { openPendingRequest, type PendingRequest } from '../authorize/pending-requests.ts';
 import { seeOther } from '../authorize/redirect.ts';
 
-/** One message for every wrong-credentials case, so the page does not reveal which usernames exist. */
-export const LOGIN_FAILED_MESSAGE = 'That username and password do not match.';
+export { LOGIN_FAILED_MESSAGE } from '../../identity/password-sign-in.ts';
 
 /** Local-account login (GET shows the form, POST checks it) and logout, for a pending authorization request. */
 export function mountLogin(app: Hono, ctx: AppContext): void {
@@ -83,51 +80,16 @@ async function submitLogin(ctx: AppContext, request: Request, address: string): 
   }
 
   const username = form.get('username') ?? '';
-  const password = form.get('password') ?? '';
-  if (username.trim() === '' || password === '') {
-    return loginPage(ctx, request, pending, { status: 400, error: 'Enter your username and password.', username });
-  }
-
-  const attempt = { username: normalizeUsername(username), address };
-  const now = ctx.clock.now();
-  const lockedUntil = await loginLockedUntil(ctx.storage, attempt, now);
-  if (lockedUntil > now) {
-    // Locked: the password is not even checked, so guessing on costs time and gains nothing.
-    const wait = retryAfterSeconds(lockedUntil, now);
-    ctx.logger.audit('login.failed', { reason: 'locked', client_id: clientId, address });
-    return loginPage(ctx, request, pending, {
-      status: 429,
-      error: `Too many failed sign-in attempts. Wait ${describeWait(wait)} and try again.`,
-      username,
-      headers: new Headers({ 'Retry-After': String(wait) }),
-    });
-  }
-
-  const check = await checkPassword(ctx.storage, attempt.username, password);
-  if (!check.ok) {
-    await recordLoginFailure(ctx.storage, attempt, now);
-    // The attempted name is logged only when it is an account: a password typed into the username field stays out of the logs.
-    const account = check.account ? { user_id: check.account.id, username: check.account.username } : {};
-    ctx.logger.audit('login.failed', { reason: check.account ? 'wrong_password' : 'unknown_user', ...account, client_id: clientId, address });
-    return loginPage(ctx, request, pending, { status: 400, error: LOGIN_FAILED_MESSAGE, username });
-  }
-  const user = check.user;
-
-  await clearLoginFailures(ctx.storage, attempt.username);
-  await endLoginSession(ctx, request);
-  const { session, setCookie } = await startLoginSession(ctx, user);
-  ctx.logger.audit('login.succeeded', { user_id: user.id, username: user.username, client_id: clientId, address });
-
-  const headers = new Headers();
-  headers.append('Set-Cookie', setCookie);
-  headers.append('Set-Cookie', clearLoginCsrf(ctx));
-  return continueAuthorization(ctx, { request: pending.request, stored: pending.stored, client: pending.client, signedIn: { session, user }, justSignedIn: true, headers });
-}
-
-function describeWait(seconds: number): string {
-  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
-  const minutes = Math.ceil(seconds / 60);
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const signIn = await signInWithPassword(ctx, request, { username, password: form.get('password') ?? '' }, { address, audit: { client_id: clientId } });
+  if (!signIn.ok) return loginPage(ctx, request, pending, { status: signIn.status, error: signIn.error, username, headers: signIn.headers });
+  return continueAuthorization(ctx, {
+    request: pending.request,
+    stored: pending.stored,
+    client: pending.client,
+    signedIn: signIn.signedIn,
+    justSignedIn: true,
+    headers: signIn.headers,
+  });
 }
 
 async function showLogout(ctx: AppContext, request: Request): Promise<Response> {
