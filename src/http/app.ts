@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { mountAdmin } from '../admin/routes.ts';
 import { mountAuthorization } from '../authorization/endpoints/authorize.ts';
 import { mountIntrospection } from '../authorization/endpoints/introspect.ts';
 import { mountJwks } from '../authorization/endpoints/jwks.ts';
@@ -50,6 +51,7 @@ export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
     mountRevocation(app, ctx);
     mountIntrospection(app, ctx);
     mountUserinfo(app, ctx);
+    mountAdmin(app, ctx);
   }
   mountMcpEndpoint(app, ctx, { guard, backend: mcp });
 

@@ -72,7 +72,7 @@ export function clearLoginCsrf(ctx: Pick<AppContext, 'config'>): string {
   return clearCookie(cookieName(LOGIN_CSRF_COOKIE, ctx.config.secureCookies), ctx.config.secureCookies);
 }
 
-export type SessionFormPurpose = 'consent' | 'logout';
+export type SessionFormPurpose = 'consent' | 'logout' | 'admin';
 
 /** The token for a form posted by a signed-in browser, bound to its session and to what it decides. */
 export function sessionCsrfToken(session: LoginSessionRecord, purpose: SessionFormPurpose, subject = ''): string {
