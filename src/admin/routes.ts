@@ -144,7 +144,7 @@ async function confirmUserRemoval(ctx: AppContext, admin: Admin, c: Context): Pr
       title: `Remove ${user.username}?`,
       consequences: [
         `The account ${user.username}${user.isAdmin ? ' (an administrator)' : ''} is deleted with its sessions, consents and tasks.`,
-        `Its ${grants === 1 ? 'one connected app is' : `${grants} connected apps are`} revoked: their tokens stop working. This cannot be undone.`,
+        `${grants === 1 ? 'Its one connected app is revoked: its tokens stop' : `Its ${grants} connected apps are revoked: their tokens stop`} working. This cannot be undone.`,
       ],
       action: 'users/remove',
       target: user.id,
