@@ -84,7 +84,7 @@ function usersTable(v: AdminFrame, users: AdminUserRow[]): SafeHtml {
     (u) => html`<tr>
 <th scope="row">${u.username}</th>
 <td>${u.isAdmin ? 'administrator' : 'user'}</td>
-<td>${day(u.createdAt)}</td>
+<td class="nowrap">${day(u.createdAt)}</td>
 <td>${u.sessions}</td>
 <td>${u.grants > 0 ? html`<a href="/admin/grants?user=${encodeURIComponent(u.id)}">${plural(u.grants, 'app')}<span class="sr-only"> of ${u.username}</span></a>` : '0'}</td>
 <td><div class="row-actions">
@@ -107,8 +107,8 @@ function clientsTable(v: AdminFrame, clients: AdminClientRow[]): SafeHtml {
 <th scope="row"><bdi>${displayText(c.clientName)}</bdi><br><code>${c.clientId}</code></th>
 <td>${c.type}</td>
 <td>${c.source === 'cli' ? 'operator' : c.source === 'dcr' ? 'self-registered' : c.source}</td>
-<td>${day(c.createdAt)}</td>
-<td>${c.lastGrantAt === null ? 'never' : day(c.lastGrantAt)}</td>
+<td class="nowrap">${day(c.createdAt)}</td>
+<td class="nowrap">${c.lastGrantAt === null ? 'never' : day(c.lastGrantAt)}</td>
 <td>${c.grants > 0 ? html`<a href="/admin/grants?client=${encodeURIComponent(c.clientId)}">${c.grants}<span class="sr-only"> live grants of ${displayText(c.clientName)}</span></a>` : '0'}</td>
 <td><a class="btn btn-small btn-danger" href="/admin/clients/remove?client=${encodeURIComponent(c.clientId)}">Remove…<span class="sr-only"> ${displayText(c.clientName)}</span></a></td>
 </tr>`,
@@ -128,8 +128,8 @@ function grantsTable(v: AdminFrame, grants: AdminGrantRow[], filter: string | un
 <td>${g.username}</td>
 <td><bdi>${displayText(g.clientName)}</bdi></td>
 <td>${g.scopes.join(' ') || '–'}</td>
-<td>${day(g.createdAt)}</td>
-<td>${day(g.expiresAt)}</td>
+<td class="nowrap">${day(g.createdAt)}</td>
+<td class="nowrap">${day(g.expiresAt)}</td>
 <td>${actionForm(v, 'grants/revoke', g.id, { grant_id: g.id }, html`Revoke<span class="sr-only"> ${displayText(g.clientName)} for ${g.username}</span>`, true)}</td>
 </tr>`,
   );

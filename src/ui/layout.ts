@@ -82,6 +82,7 @@ th,td{text-align:left;padding:.5rem;border-bottom:1px solid var(--border);vertic
 th{color:var(--muted);font-weight:600}
 tbody th{color:var(--text)}
 td code{font-size:.8rem}
+.nowrap{white-space:nowrap}
 .row-actions{display:flex;flex-wrap:wrap;gap:.4rem}
 .row-actions form{margin:0}
 .btn-small{min-height:2.25rem;padding:.3rem .75rem;width:auto;font-size:.875rem}

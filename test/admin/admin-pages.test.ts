@@ -178,7 +178,7 @@ describe('/admin', () => {
     const b = browser();
     await b.signIn('root');
     const clients = await b.page('/admin/clients');
-    const row = new RegExp(`Erin reader</bdi><br><code>${app.client.clientId}</code></th>\\s*<td>public</td>\\s*<td>operator</td>\\s*<td>[0-9-]+</td>\\s*<td>[0-9-]+</td>\\s*<td><a href="/admin/grants\\?client=${app.client.clientId}">1<`);
+    const row = new RegExp(`Erin reader</bdi><br><code>${app.client.clientId}</code></th>\\s*<td>public</td>\\s*<td>operator</td>\\s*<td class="nowrap">[0-9-]+</td>\\s*<td class="nowrap">[0-9-]+</td>\\s*<td><a href="/admin/grants\\?client=${app.client.clientId}">1<`);
     assert.match(clients.html, row);
     const confirm = await b.page(`/admin/clients/remove?client=${app.client.clientId}`);
     assert.match(confirm.html, /its one live grant is revoked/);

@@ -91,11 +91,12 @@ describe('/admin in Chromium', { skip: browserAvailable() ? false : `chromium is
     await signIn(page, 'admin');
     assert.equal(new URL(page.url()).pathname, '/admin/users');
     assert.equal(await page.textContent('h1'), 'Administration');
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: `${SHOTS}/admin-users.png`, fullPage: true });
 
     // Grants of alice, from her row; revoke the first.
     await Promise.all([page.waitForURL(/\/admin\/grants\?user=/), page.click(`a[href="/admin/grants?user=${alice.id}"]`)]);
     assert.equal(await page.locator('tbody tr').count(), 2);
-    mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: `${SHOTS}/admin-grants.png`, fullPage: true });
     await Promise.all([page.waitForURL(/done=grant_revoked/), page.click(`form:has(input[value="${grantIds[0]}"]) button`)]);
     assert.match((await page.textContent('[role=status]')) ?? '', /The grant was revoked/);
