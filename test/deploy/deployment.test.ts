@@ -104,7 +104,7 @@ describe('Dockerfile', () => {
 });
 
 describe('deploy/compose.yaml', () => {
-  const values = { PORTCULLIS_HOST: 'mcp.example.com', POSTGRES_PASSWORD: 'pw-from-dotenv' };
+  const values = { MCP_HOST: 'mcp.example.com', POSTGRES_PASSWORD: 'pw-from-dotenv' };
   const compose = parseYaml(interpolate(readRepoFile('deploy/compose.yaml'), values)) as {
     services: Record<string, { environment?: Record<string, string>; volumes?: string[]; networks?: unknown; healthcheck?: unknown; build?: { context: string } }>;
     networks: Record<string, { ipam?: { config: { subnet: string }[] } }>;
@@ -112,7 +112,7 @@ describe('deploy/compose.yaml', () => {
   const app = compose.services['portcullis']!;
 
   it('parses, refuses to start without its secrets (as compose does), and has PostgreSQL and a TLS proxy', () => {
-    assert.throws(() => interpolate(readRepoFile('deploy/compose.yaml'), {}), /PORTCULLIS_HOST is required: set PORTCULLIS_HOST in deploy\/.env/);
+    assert.throws(() => interpolate(readRepoFile('deploy/compose.yaml'), {}), /MCP_HOST is required: set MCP_HOST in deploy\/.env/);
     assert.deepEqual(Object.keys(compose.services).sort(), ['caddy', 'db', 'portcullis']);
     assert.equal(app.build?.context, '..', 'builds the Dockerfile at the repository root');
     assert.ok(app.volumes?.some((v) => v.endsWith(':/data')), "the image's /data volume is a named volume");
@@ -135,7 +135,7 @@ describe('deploy/compose.yaml', () => {
     const caddyfile = readRepoFile('deploy/Caddyfile');
     assert.match(caddyfile, new RegExp(`reverse_proxy portcullis:${app.environment!['PORT']}\\b`));
     assert.match(caddyfile, /flush_interval -1/);
-    assert.match(caddyfile, /^\{\$PORTCULLIS_HOST\} \{/m);
+    assert.match(caddyfile, /^\{\$MCP_HOST\} \{/m);
   });
 });
 
@@ -161,5 +161,15 @@ describe('docs/deploy: systemd unit and nginx', () => {
     assert.match(nginx, /proxy_http_version 1\.1;/);
     assert.match(nginx, /proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/);
     assert.deepEqual(resolveConfig(loadConfigInput(env)).trustedProxies, ['127.0.0.1']);
+  });
+});
+
+describe('docs/deployment.md', () => {
+  it('names only environment variables that the loader really reads, and only files that exist', () => {
+    const doc = readRepoFile('docs/deployment.md');
+    const named = new Set(doc.match(/\b(?:PORTCULLIS_[A-Z_]+|DATABASE_URL|PORT|HOST|LOG_LEVEL)\b/g) ?? []);
+    assert.ok(named.size > 3);
+    for (const name of named) assert.ok(KNOWN_SETTINGS.has(name), `names ${name}, which nothing reads`);
+    for (const [, path] of doc.matchAll(/\(`((?:deploy|docs\/deploy)\/[^`]+|Dockerfile)`\)/g)) assert.ok(existsSync(join(ROOT, path!)), `${path} exists`);
   });
 });
