@@ -21,12 +21,21 @@ describe('portcullis backup', () => {
     const running = await createPortcullis({ config, logger: silentLogger });
     const { storage } = running.ctx;
     await storage.users.create({ id: 'u-1', username: 'alice', passwordHash: 'scrypt$x', isAdmin: true, createdAt: Date.now() });
-    // Enough rows that the copy takes several steps, and writes land while it runs.
     for (let i = 0; i < 2000; i++) await storage.grants.create(grantRecord({ id: `g-${i}`, userId: 'u-1', clientId: 'c', scopes: ['tasks:read'], resource: 'x' }));
+    // And some megabytes (a thousand-odd pages), far more than one step of SQLite's default backup pace.
+    const filler = new DatabaseSync(db.database);
+    filler.exec('begin');
+    const task = filler.prepare('insert into tasks (id, user_id, title, done, created_at, completed_at) values (?, ?, ?, 0, 0, null)');
+    for (let i = 0; i < 2000; i++) task.run(`t-${i}`, 'u-1', 'x'.repeat(2000));
+    filler.exec('commit');
+    filler.close();
+    // The server keeps writing, without pause, until the backup is done: a backup copied in small
+    // steps restarts at each write and would never finish (the writer's own 20 s bound would end it).
     let writing = true;
     let written = 0;
+    const startedWriting = Date.now();
     const writer = (async () => {
-      while (writing && written < 5000) {
+      while (writing && Date.now() - startedWriting < 20_000) {
         await storage.grants.create(grantRecord({ id: `w-${written++}`, userId: 'u-1', clientId: 'c', scopes: ['tasks:read'], resource: 'x' }));
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -34,10 +43,12 @@ describe('portcullis backup', () => {
 
     const file = join(db.dir, 'backup.db');
     const r = await runCli(['backup', file], env);
+    const stillWriting = writing && Date.now() - startedWriting < 20_000;
     writing = false;
     await writer;
     await running.close();
     assert.equal(r.code, 0, r.stderr);
+    assert.ok(stillWriting, 'the backup finished while the server was still writing');
     assert.ok(written > 0, 'the server wrote while the backup ran');
     assert.match(r.stdout, /^Backed up .*portcullis\.db to .*backup\.db \(\d+ pages, integrity checked\)\./);
     assert.match(r.stdout, /The key-encryption key is NOT in the backup: keep a copy of .*portcullis\.db\.key apart from it\./);

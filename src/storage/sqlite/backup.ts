@@ -7,13 +7,16 @@ export class BackupError extends Error {
 }
 
 /** `backup()` of node:sqlite: Node 22.16+, 23.8+ and 24 have it. */
+/** node:sqlite wants a positive 32-bit rate; this many pages per step is all of them. */
+const ALL_PAGES = 2 ** 31 - 1;
+
 type OnlineBackup = (source: sqlite.DatabaseSync, destination: string, options?: { rate?: number }) => Promise<number>;
 
 /**
  * Copies a SQLite database that may be in use by a running server into `destination`, through
- * SQLite's online backup API: the copy is one consistent snapshot (writes made meanwhile restart the
- * copy of the pages they touch, they are never half in it), checked with `integrity_check` before it
- * is put in place. The file is written beside the destination, readable only by this user, then
+ * SQLite's online backup API: the copy is one consistent snapshot (the database as of the copy's start;
+ * writes made meanwhile are not in it, never half in it), checked with `integrity_check` before it is
+ * put in place. The file is written beside the destination, readable only by this user, then
  * renamed, so a failed backup never leaves a truncated file under the given name.
  */
 export async function backupSqlite(source: string, destination: string, options: { overwrite?: boolean } = {}): Promise<{ pages: number }> {
@@ -28,7 +31,10 @@ export async function backupSqlite(source: string, destination: string, options:
   const db = new sqlite.DatabaseSync(source, { readOnly: true });
   try {
     db.exec('PRAGMA busy_timeout = 5000');
-    const pages = await online(db, partial);
+    // All pages in one step, inside one read transaction: a WAL snapshot that the server's writes do
+    // not disturb (nor wait for). In smaller steps, every write by the server between two steps
+    // restarts the copy, and a busy server's backup would never finish.
+    const pages = await online(db, partial, { rate: ALL_PAGES });
     checkIntegrity(partial);
     chmodSync(partial, 0o600);
     renameSync(partial, destination);
