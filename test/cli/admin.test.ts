@@ -9,7 +9,7 @@ import type { LogFields } from '../../src/log/logger.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { initializeMessage, post as mcpPost } from '../mcp/wire.ts';
 import { addClient, addCode, errorOf, redeem, refresh, type Fixture } from '../token/fixtures.ts';
-import { runCli, tempDatabase } from './helpers.ts';
+import { runCli, spawnCli, tempDatabase } from './helpers.ts';
 
 /**
  * Issue 12 administration from the command line, against the database a running server uses: the
@@ -192,6 +192,24 @@ describe('portcullis grants, sessions, clients and users: administration (issue 
     const [event] = auditOf(confirmed.stderr);
     assert.equal(event?.['msg'], 'admin.user_removed');
     assert.equal(event?.['username'], 'carol');
+  });
+
+  it('users admin makes a user an administrator and --remove undoes it, audited', async () => {
+    const made = await runCli(['users', 'admin', 'bob'], env);
+    assert.equal(made.stdout, 'bob is an administrator.\n');
+    assert.equal((await t.storage.users.byUsername('bob'))?.isAdmin, true);
+    assert.equal(auditOf(made.stderr)[0]?.['msg'], 'admin.admin_granted');
+    const undone = await runCli(['users', 'admin', 'bob', '--remove'], env);
+    assert.equal(undone.stdout, 'bob is no longer an administrator.\n');
+    assert.equal((await t.storage.users.byUsername('bob'))?.isAdmin, false);
+    assert.equal(auditOf(undone.stderr)[0]?.['msg'], 'admin.admin_removed');
+  });
+
+  it('users remove in a real process whose standard input is not a terminal refuses without --yes', async () => {
+    const r = await spawnCli(['users', 'remove', 'bob'], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Removing bob needs confirming: run it in a terminal, or add --yes\./);
+    assert.ok(await t.storage.users.byUsername('bob'), 'nothing changed');
   });
 
   it('users add and clients remove are audit events too', async () => {

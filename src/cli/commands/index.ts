@@ -14,6 +14,7 @@ import { sessionsList } from './sessions-list.ts';
 import { sessionsRevoke } from './sessions-revoke.ts';
 import { start } from './start.ts';
 import { usersAdd } from './users-add.ts';
+import { usersAdmin } from './users-admin.ts';
 import { usersList } from './users-list.ts';
 import { usersPasswd } from './users-passwd.ts';
 import { usersRemove } from './users-remove.ts';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   usersList,
   usersRemove,
   usersPasswd,
+  usersAdmin,
   clientsAdd,
   clientsList,
   clientsRemove,
