@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startLoginSession } from '../../src/identity/login-sessions.ts';
 import { createUser } from '../../src/identity/users.ts';
+import { createTestApp } from '../helpers/app.ts';
 import type { UserRecord } from '../../src/storage/types.ts';
 import { initializeMessage, post as mcpPost } from '../mcp/wire.ts';
 import { browserFetch, cookieJar, formData, inProcessFetch, pageMessage, parseForms, type FetchLike, type HtmlForm } from '../helpers/oauth-flow.ts';
@@ -186,5 +188,30 @@ describe('/admin', () => {
     assert.equal(await t.storage.clients.get(app.client.clientId), null);
     assert.equal((await mcpPost(t, initializeMessage(), { Authorization: `Bearer ${app.tokens.access_token}` })).status, 401);
     assert.equal(t.logger.records().find((r) => r['msg'] === 'admin.client_removed')?.['client_id'], app.client.clientId);
+  });
+});
+
+describe('/admin with an upstream identity provider', () => {
+  it('offers no password sign-in, explains the way in, and lets an administrator signed in through an app in', async () => {
+    const t = await createTestApp({ identityProvider: { kind: 'oidc', displayName: 'Example SSO', oidc: { issuer: 'https://sso.example', clientId: 'rp', clientSecret: 'rp-secret' } } });
+    try {
+      const page = await t.request('/admin/sign-in');
+      assert.equal(page.status, 400);
+      const html = await page.text();
+      assert.match(html, /Sign in through your identity provider/);
+      assert.doesNotMatch(html, /type="password"/);
+      const post = await t.request('/admin/sign-in', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'username=a&password=b' });
+      assert.equal(post.status, 400, 'no password is checked');
+
+      // An account the provider made, made an administrator (`users admin`), signed in by an app's authorization.
+      const user = { id: 'usr_sso', username: 'ann@sso.example', passwordHash: '!', isAdmin: true, createdAt: t.clock.now() };
+      await t.storage.users.create(user);
+      const { setCookie } = await startLoginSession(t.ctx, user);
+      const admin = await t.request('/admin/users', { headers: { Cookie: setCookie.split(';')[0]! } });
+      assert.equal(admin.status, 200);
+      assert.match(await admin.text(), /Signed in as <strong>ann@sso\.example<\/strong>/);
+    } finally {
+      await t.close();
+    }
   });
 });
