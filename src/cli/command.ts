@@ -6,7 +6,7 @@ import { UserInputError } from '../identity/users.ts';
 import { openDatabase } from '../bootstrap/open-database.ts';
 import type { AdminActor, AdminDeps } from '../admin/actions.ts';
 import { GrantStatus } from '../authorization/grant-status.ts';
-import { createJsonLogger } from '../log/logger.ts';
+import { createJsonLogger, type Logger } from '../log/logger.ts';
 import type { Storage, UserRecord } from '../storage/types.ts';
 import { systemClock } from '../util/clock.ts';
 
@@ -70,10 +70,11 @@ export async function withStorage<T>(config: ResolvedConfig, use: (storage: Stor
  * like the server's, so an operator's actions land in the same log collection.
  */
 export async function withAdmin<T>(io: CliIo, use: (deps: AdminDeps) => Promise<T>): Promise<T> {
-  return withStorage(loadConfig(io), (storage) =>
-    use({ storage, grants: new GrantStatus(storage, systemClock), clock: systemClock, logger: createJsonLogger({ write: (line) => io.err(`${line}\n`) }) }),
-  );
+  return withStorage(loadConfig(io), (storage) => use({ storage, grants: new GrantStatus(storage, systemClock), clock: systemClock, logger: cliLogger(io) }));
 }
+
+/** The CLI's log: JSON lines on standard error, as the server writes them (audit events included). */
+export const cliLogger = (io: CliIo): Logger => createJsonLogger({ write: (line) => io.err(`${line}\n`) });
 
 export const CLI_ACTOR: AdminActor = { via: 'cli' };
 

@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import { keyFileOf } from '../../bootstrap/banner.ts';
 import { UserInputError } from '../../identity/users.ts';
-import { createJsonLogger } from '../../log/logger.ts';
 import { BackupError, backupSqlite } from '../../storage/sqlite/backup.ts';
-import { loadConfig, type Command } from '../command.ts';
+import { cliLogger, loadConfig, type Command } from '../command.ts';
 
 export const backup: Command = {
   name: 'backup',
@@ -36,7 +35,7 @@ export const backup: Command = {
       if (error instanceof BackupError) throw new UserInputError(error.message);
       throw error;
     }
-    createJsonLogger({ write: (line) => io.err(`${line}\n`) }).audit('admin.backup', { actor: 'cli', database: source, file: destination, pages });
+    cliLogger(io).audit('admin.backup', { actor: 'cli', database: source, file: destination, pages });
     const keyFile = keyFileOf(config);
     io.out(
       [
