@@ -350,8 +350,8 @@ export interface Storage {
     remove(idHash: string): Promise<void>;
     /** Live sessions (of one user when given), oldest first. */
     list(filter: { now: number; userId?: string }): Promise<LoginSessionRecord[]>;
-    /** Ends every session of the user; returns how many. */
-    removeForUser(userId: string): Promise<number>;
+    /** Ends every session of the user except `keepIdHash` (sign out everywhere else); returns how many ended. */
+    removeForUser(userId: string, keepIdHash?: string): Promise<number>;
   };
   readonly externalIdentities: {
     /**

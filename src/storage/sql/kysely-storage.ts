@@ -731,9 +731,10 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
         const rows = await q.orderBy('created_at').orderBy('id_hash').execute();
         return rows.map((r) => ({ idHash: r.id_hash, userId: r.user_id, csrfSecret: r.csrf_secret, createdAt: num(r.created_at), expiresAt: num(r.expires_at) }));
       },
-      async removeForUser(userId) {
-        const r = await db.deleteFrom('login_sessions').where('user_id', '=', userId).executeTakeFirst();
-        return Number(r.numDeletedRows);
+      async removeForUser(userId, keepIdHash) {
+        let q = db.deleteFrom('login_sessions').where('user_id', '=', userId);
+        if (keepIdHash !== undefined) q = q.where('id_hash', '<>', keepIdHash);
+        return Number((await q.executeTakeFirst()).numDeletedRows);
       },
     },
 
