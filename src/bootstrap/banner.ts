@@ -21,7 +21,7 @@ export interface BannerInput {
 
 /** Where the data lives, for people: an absolute file path, or a database URL without its password. */
 /** Where the key-encryption key lives when it is a file: the default one next to a SQLite file, or the one named. */
-function keyFileOf(config: ResolvedConfig): string | null {
+export function keyFileOf(config: Pick<ResolvedConfig, 'keyEncryptionKey' | 'keyEncryptionKeyFile' | 'database'>): string | null {
   if (config.keyEncryptionKey) return null;
   if (config.keyEncryptionKeyFile) return resolve(config.keyEncryptionKeyFile);
   if (config.database === ':memory:' || /^[a-z][a-z0-9+.-]*:\/\//i.test(config.database)) return null;

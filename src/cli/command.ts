@@ -4,7 +4,11 @@ import { loadConfigInput } from '../config/env.ts';
 import { resolveConfig, type ResolvedConfig } from '../config/resolve.ts';
 import { UserInputError } from '../identity/users.ts';
 import { openDatabase } from '../bootstrap/open-database.ts';
-import type { Storage } from '../storage/types.ts';
+import type { AdminActor, AdminDeps } from '../admin/actions.ts';
+import { GrantStatus } from '../authorization/grant-status.ts';
+import { createJsonLogger, type Logger } from '../log/logger.ts';
+import type { Storage, UserRecord } from '../storage/types.ts';
+import { systemClock } from '../util/clock.ts';
 
 /** What a command may touch: injected so commands print and read through one place. */
 export interface CliIo {
@@ -14,6 +18,11 @@ export interface CliIo {
   readStdin(): Promise<string>;
   env: Record<string, string | undefined>;
   argv0: string;
+  /**
+   * Asks the person at the terminal and returns their answer; absent (or null) when nobody is there
+   * to ask (standard input is not a terminal), so a command that needs confirming must be told `--yes`.
+   */
+  ask?(question: string): Promise<string | null>;
 }
 
 export interface ParsedArgs {
@@ -31,7 +40,7 @@ export interface Command {
   /** Details printed by `--help`: options, and what the command does. */
   help: string;
   options?: ParseArgsOptionsConfig;
-  /** Positional arguments, by name, all required. */
+  /** Positional arguments, by name; required unless the name ends in `?` (then only last ones). */
   positionals?: readonly string[];
   /** Returns the exit code (default 0). Long-running commands (`start`) return once they are up. */
   run(args: ParsedArgs, io: CliIo): Promise<number | void>;
@@ -53,6 +62,28 @@ export async function withStorage<T>(config: ResolvedConfig, use: (storage: Stor
   } finally {
     await storage.close();
   }
+}
+
+/**
+ * What an administration command acts with: the storage, a grant-status over it (revocations as the
+ * server makes them), the clock, and a logger whose audit events go to standard error as JSON lines,
+ * like the server's, so an operator's actions land in the same log collection.
+ */
+export async function withAdmin<T>(io: CliIo, use: (deps: AdminDeps) => Promise<T>): Promise<T> {
+  return withStorage(loadConfig(io), (storage) => use({ storage, grants: new GrantStatus(storage, systemClock), clock: systemClock, logger: cliLogger(io) }));
+}
+
+/** The CLI's log: JSON lines on standard error, as the server writes them (audit events included). */
+export const cliLogger = (io: CliIo): Logger => createJsonLogger({ write: (line) => io.err(`${line}\n`) });
+
+export const CLI_ACTOR: AdminActor = { via: 'cli' };
+
+/** A user by name, or the error naming the name. */
+export async function userNamed(storage: Storage, name: string): Promise<UserRecord> {
+  const username = name.trim().toLowerCase();
+  const user = await storage.users.byUsername(username);
+  if (!user) throw new UserInputError(`There is no user named ${printable(username)}.`);
+  return user;
 }
 
 /** How to call the CLI in messages: `portcullis` when installed, the npm script from a clone. */

@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/resolve.ts';
 import { OAuthError } from '../errors/oauth-error.ts';
@@ -41,7 +42,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 0;
     }
     const expected = command.positionals ?? [];
-    if (positionals.length !== expected.length) {
+    const required = expected.filter((name) => !name.endsWith('?')).length;
+    if (positionals.length < required || positionals.length > expected.length) {
       throw new UserInputError(`Usage: ${cliName(io)} ${command.name} ${command.usage}`.trimEnd());
     }
     return (await command.run({ values, positionals }, io)) ?? 0;
@@ -83,12 +85,24 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** One line typed at the terminal; null when standard input is not a terminal (nobody to ask). */
+async function ask(question: string): Promise<string | null> {
+  if (!process.stdin.isTTY) return null;
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await prompt.question(question);
+  } finally {
+    prompt.close();
+  }
+}
+
 /** Runs the command line of this process (`bin.ts` calls it once the Node version is known to do). */
 export async function runCommandLine(): Promise<void> {
   const io: CliIo = {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
     readStdin,
+    ask,
     env: process.env,
     argv0: process.argv[1] ?? 'portcullis',
   };

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { mountAccount } from '../account/account.ts';
+import { mountAdmin } from '../admin/routes.ts';
 import { mountAuthorization } from '../authorization/endpoints/authorize.ts';
 import { mountIntrospection } from '../authorization/endpoints/introspect.ts';
 import { mountJwks } from '../authorization/endpoints/jwks.ts';
@@ -59,6 +60,7 @@ export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
     mountIntrospection(app, ctx);
     mountUserinfo(app, ctx);
     mountAccount(app, ctx);
+    mountAdmin(app, ctx);
   }
   mountMcpEndpoint(app, ctx, { guard, backend: mcp });
 

@@ -72,8 +72,8 @@ export function clearLoginCsrf(ctx: Pick<AppContext, 'config'>): string {
   return clearCookie(cookieName(LOGIN_CSRF_COOKIE, ctx.config.secureCookies), ctx.config.secureCookies);
 }
 
-/** `select-account`: continue as the signed-in account (prompt=select_account); `account`: the account page's forms. */
-export type SessionFormPurpose = 'consent' | 'logout' | 'select-account' | 'account';
+/** `select-account`: continue as the signed-in account (prompt=select_account); `account`: the account page's forms; `admin`: the admin pages' forms. */
+export type SessionFormPurpose = 'consent' | 'logout' | 'select-account' | 'account' | 'admin';
 
 /** The token for a form posted by a signed-in browser, bound to its session and to what it decides. */
 export function sessionCsrfToken(session: LoginSessionRecord, purpose: SessionFormPurpose, subject = ''): string {

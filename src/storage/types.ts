@@ -131,6 +131,15 @@ export interface GrantActivity {
   refreshableUntil: number | null;
 }
 
+/** Which live grants `grants.listLive` returns. */
+export interface LiveGrantFilter {
+  now: number;
+  userId?: string;
+  clientId?: string;
+  /** At most this many (default: all). */
+  limit?: number;
+}
+
 export interface RefreshTokenRecord {
   tokenHash: string;
   grantId: string;
@@ -271,6 +280,8 @@ export interface Storage {
     /** Removes the user and everything they own (grants, tokens, consents, sessions, tasks, linked upstream identities). */
     remove(id: string): Promise<boolean>;
     setPassword(id: string, passwordHash: string): Promise<void>;
+    /** Makes the user an administrator or not; false when there is no such user. */
+    setAdmin(id: string, isAdmin: boolean): Promise<boolean>;
   };
   readonly clients: {
     /**
@@ -325,6 +336,12 @@ export interface Storage {
     listForUser(userId: string): Promise<GrantRecord[]>;
     /** The user's live grants (neither revoked nor expired at `now`), oldest first, with their use. */
     activityForUser(userId: string, now: number): Promise<GrantActivity[]>;
+    /** Live grants (neither revoked nor expired at `now`), oldest first, of one user and/or one client when given. */
+    listLive(filter: LiveGrantFilter): Promise<GrantRecord[]>;
+    /** How many live grants each client has; clients without one are absent. */
+    liveCountByClient(now: number): Promise<Map<string, number>>;
+    /** Revokes every live grant of the user with its refresh tokens; returns the ids it revoked. */
+    revokeForUser(userId: string, now: number): Promise<string[]>;
   };
   readonly refreshTokens: {
     create(token: RefreshTokenRecord): Promise<void>;
@@ -348,6 +365,8 @@ export interface Storage {
     create(session: LoginSessionRecord): Promise<void>;
     get(idHash: string, now: number): Promise<LoginSessionRecord | null>;
     remove(idHash: string): Promise<void>;
+    /** Live sessions (of one user when given), oldest first. */
+    list(filter: { now: number; userId?: string }): Promise<LoginSessionRecord[]>;
     /** Ends every session of the user except `keepIdHash` (sign out everywhere else); returns how many ended. */
     removeForUser(userId: string, keepIdHash?: string): Promise<number>;
   };

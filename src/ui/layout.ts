@@ -24,6 +24,7 @@ a{color:var(--link);text-underline-offset:2px}
 .site span{overflow-wrap:anywhere}
 main{width:100%;max-width:26rem;background:var(--card);border:1px solid var(--border);border-radius:12px;padding:2rem}
 main.wide{max-width:32rem}
+main.full{max-width:64rem}
 h1{font-size:1.375rem;line-height:1.3;margin:0 0 .75rem;font-weight:650}
 h2{font-size:1rem;margin:1.5rem 0 .5rem}
 p{margin:0 0 1rem}
@@ -92,6 +93,25 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--subtle);border:
 .connect pre{margin:.35rem 0 0}
 .link-button{background:none;border:0;padding:0;font:inherit;color:var(--link);text-decoration:underline;text-underline-offset:2px;cursor:pointer}
 footer{margin-top:1.5rem;font-size:.8rem;color:var(--muted);text-align:center}
+/* Tables and small buttons (/admin): after .btn, which they refine. */
+.sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
+.tabs{display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;margin:0 0 1.25rem;padding:0;list-style:none;border-bottom:1px solid var(--border)}
+.tabs a{display:inline-block;padding:.4rem 0;color:var(--muted);text-decoration:none;border-bottom:2px solid transparent}
+.tabs a[aria-current=page]{color:var(--text);font-weight:650;border-bottom-color:var(--text)}
+.table-wrap{overflow-x:auto;margin:0 0 1rem}
+table{width:100%;border-collapse:collapse;font-size:.9rem}
+th,td{text-align:left;padding:.5rem;border-bottom:1px solid var(--border);vertical-align:top}
+th{color:var(--muted);font-weight:600}
+tbody th{color:var(--text)}
+td code{font-size:.8rem}
+.nowrap{white-space:nowrap}
+.row-actions{display:flex;flex-wrap:wrap;gap:.4rem}
+.row-actions form{margin:0}
+.btn-small{min-height:2.25rem;padding:.3rem .75rem;width:auto;font-size:.875rem}
+.btn-danger{background:var(--card);color:var(--err-text);border-color:var(--err-border)}
+a.btn{text-decoration:none}
+.btn-danger:hover{background:var(--err-bg)}
+.notice-ok{background:var(--subtle);border-color:var(--border)}
 @media (max-width:480px){body{padding:1.25rem .75rem 1rem}main{padding:1.25rem;border-radius:10px}.facts{grid-template-columns:1fr;gap:0}.facts dd{margin-bottom:.5rem}}
 @media (max-width:360px){.actions{grid-template-columns:1fr}}
 `;
@@ -134,7 +154,8 @@ export function pageSecurityHeaders(branding?: Branding): Record<string, string>
   };
 }
 
-export type LayoutOptions = { branding: Branding; title: string; body: SafeHtml; wide?: boolean };
+/** `wide` for a page with more to read (consent), `full` for tables (/admin). */
+export type LayoutOptions = { branding: Branding; title: string; body: SafeHtml; wide?: boolean; full?: boolean };
 
 export function renderLayout(o: LayoutOptions): string {
   const logo = safeUrl(o.branding.logoUrl, { allowSelf: true, allowDataImage: true });
@@ -152,7 +173,7 @@ export function renderLayout(o: LayoutOptions): string {
 </head>
 <body>
 <header class="site">${logo ? html`<img src="${logo}" alt="" referrerpolicy="no-referrer">` : ''}<span>${o.branding.serverName}</span></header>
-<main${o.wide ? raw(' class="wide"') : ''}>
+<main${o.full ? raw(' class="full"') : o.wide ? raw(' class="wide"') : ''}>
 ${o.body}
 </main>
 <footer>Secured by Portcullis</footer>

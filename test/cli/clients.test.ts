@@ -56,13 +56,13 @@ describe('portcullis clients', () => {
     assert.match(missing.stderr, /redirect_uris/);
   });
 
-  it('clients list shows both clients with type and origin', async () => {
+  it('clients list shows both clients with type, origin, last use and live grants', async () => {
     const r = await runCli(['clients', 'list'], env);
     assert.equal(r.code, 0, r.stderr);
     const row = r.stdout.split('\n').find((l) => l.startsWith(confidentialId));
     assert.ok(row, r.stdout);
-    assert.match(row, /confidential\s+cli\s+\S+\s+Reporting job\s+https:\/\/reports\.example\/cb http:\/\/127\.0\.0\.1\/cb$/);
-    assert.match(r.stdout, /public\s+cli\s+\S+\s+Desk app/);
+    assert.match(row, /confidential\s+cli\s+\S+\s+never\s+0\s+Reporting job\s+https:\/\/reports\.example\/cb http:\/\/127\.0\.0\.1\/cb$/);
+    assert.match(r.stdout, /public\s+cli\s+\S+\s+never\s+0\s+Desk app/);
   });
 
   it('clients list neutralises terminal escape sequences in client-supplied names', async () => {

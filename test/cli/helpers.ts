@@ -29,11 +29,12 @@ export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /**
  * Runs `portcullis <args>` in this process through `main(argv, io)`: the given environment (and
- * nothing inherited), `input` as standard input, output captured. An exception that escapes `main`
+ * nothing inherited), `input` as standard input, output captured; with `answers`, standard input is a
+ * terminal where a person types them, without it nobody is there to answer a question. An exception that escapes `main`
  * is what would crash the real process: exit code 1 with its stack on stderr. Spawning a process per
  * call cost about a second each (loading and stripping every module again).
  */
-export async function runCli(args: string[], env: Record<string, string>, input = '', timeoutMs = 30_000): Promise<CliResult> {
+export async function runCli(args: string[], env: Record<string, string>, input = '', timeoutMs = 30_000, answers?: string[]): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
@@ -42,6 +43,16 @@ export async function runCli(args: string[], env: Record<string, string>, input 
     readStdin: async () => input,
     env: cliEnv(env),
     argv0: CLI,
+    // `answers`: a person at a terminal types these, in turn (question and echoed answer on stderr, as readline's are).
+    ...(answers
+      ? {
+          ask: async (question: string) => {
+            const answer = answers.shift() ?? '';
+            stderr += `${question}${answer}\n`;
+            return answer;
+          },
+        }
+      : {}),
   };
   const run = main(args, io).then(
     (code) => ({ code, stdout, stderr }),

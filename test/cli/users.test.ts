@@ -71,10 +71,10 @@ describe('portcullis users', () => {
   });
 
   it('users remove deletes the account; removing an unknown name exits 1', async () => {
-    const r = await runCli(['users', 'remove', 'alice'], env);
+    const r = await runCli(['users', 'remove', 'alice', '--yes'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await storedUser('alice'), null);
-    const again = await runCli(['users', 'remove', 'alice'], env);
+    const again = await runCli(['users', 'remove', 'alice', '--yes'], env);
     assert.equal(again.code, 1);
     assert.equal(again.stderr.trim(), 'There is no user named alice.');
   });

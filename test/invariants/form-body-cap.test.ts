@@ -29,7 +29,7 @@ function endlessForm() {
 }
 
 const JSON_ENDPOINTS = ['/token', '/revoke', '/introspect'];
-const PAGE_ENDPOINTS = ['/authorize', '/login', '/consent', '/logout'];
+const PAGE_ENDPOINTS = ['/authorize', '/login', '/consent', '/logout', '/admin/sign-in'];
 
 describe('SEC-27: form bodies are read by one reader with a byte cap, chunked or not', () => {
   let app: TestApp;

@@ -86,6 +86,8 @@ describe('resource-only mode (jwks verifier): the MCP endpoint trusts another au
       ['GET', '/consent'],
       ['GET', '/logout'],
       ['GET', '/callback'],
+      ['GET', '/admin'],
+      ['GET', '/admin/sign-in'],
       ['GET', '/jwks'],
       ['POST', '/revoke'],
       ['POST', '/introspect'],

@@ -245,6 +245,40 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.deepEqual(await s.grants.activityForUser('u-nobody', NOW), []);
     });
 
+    it('issue 12 grants for administration: live ones listed by user and client, counted by client, revoked per user with their tokens', async () => {
+      const a1 = grant({ userId: 'u-adm-a', clientId: 'client-adm-1' });
+      const a2 = grant({ userId: 'u-adm-a', clientId: 'client-adm-2', createdAt: NOW + 1 });
+      const b1 = grant({ userId: 'u-adm-b', clientId: 'client-adm-1', createdAt: NOW + 2 });
+      const gone = grant({ userId: 'u-adm-a', clientId: 'client-adm-1', expiresAt: NOW + 10 });
+      for (const g of [a1, a2, b1, gone]) await s.grants.create(g);
+      const rt = refresh(a1.id, { clientId: 'client-adm-1' });
+      await s.refreshTokens.create(rt);
+      const ids = (list: { id: string }[]) => list.map((g) => g.id);
+      const now = NOW + 100;
+      assert.deepEqual(ids(await s.grants.listLive({ now, userId: 'u-adm-a' })), [a1.id, a2.id], 'the expired grant is not live');
+      assert.deepEqual(ids(await s.grants.listLive({ now, clientId: 'client-adm-1' })), [a1.id, b1.id]);
+      assert.deepEqual(ids(await s.grants.listLive({ now, userId: 'u-adm-a', clientId: 'client-adm-2' })), [a2.id]);
+      assert.deepEqual(ids(await s.grants.listLive({ now, clientId: 'client-adm-1', limit: 1 })), [a1.id]);
+      const counts = await s.grants.liveCountByClient(now);
+      assert.equal(counts.get('client-adm-1'), 2);
+      assert.equal(counts.get('client-adm-2'), 1);
+      assert.deepEqual((await s.grants.revokeForUser('u-adm-a', now)).sort(), [a1.id, a2.id, gone.id].sort());
+      assert.equal(await s.refreshTokens.get(rt.tokenHash), null, 'their refresh tokens are gone');
+      assert.equal((await s.grants.get(a2.id))?.revokedAt, now);
+      assert.deepEqual(ids(await s.grants.listLive({ now, userId: 'u-adm-a' })), []);
+      assert.deepEqual(ids(await s.grants.listLive({ now, userId: 'u-adm-b' })), [b1.id], "another user's grant stays");
+      assert.deepEqual(await s.grants.revokeForUser('u-adm-a', now), [], 'nothing left to revoke');
+    });
+
+    it('issue 12 users: made and unmade administrator', async () => {
+      await s.users.create({ id: 'u-role', username: 'role', passwordHash: 'h', isAdmin: false, createdAt: NOW });
+      assert.equal(await s.users.setAdmin('u-role', true), true);
+      assert.equal((await s.users.byId('u-role'))?.isAdmin, true);
+      assert.equal(await s.users.setAdmin('u-role', false), true);
+      assert.equal((await s.users.byId('u-role'))?.isAdmin, false);
+      assert.equal(await s.users.setAdmin('u-no-such', true), false);
+    });
+
     it('refresh token with its grant in one read: both records, or null when either is missing or the grant was revoked', async () => {
       const g = grant({ scopes: ['tasks:read', 'tasks:write'] });
       await s.grants.create(g);
@@ -448,6 +482,21 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.equal(await s.loginSessions.removeForUser('u-e'), 1);
       assert.equal(await s.loginSessions.get('le-1', NOW), null);
       assert.equal((await s.loginSessions.get('le-other', NOW))?.userId, 'u-f', "another user's session is untouched");
+    });
+
+    it('issue 12 login sessions: live ones listed (by user when asked), and all of a user\'s ended at once', async () => {
+      const session = (idHash: string, userId: string, createdAt: number, expiresAt = NOW + 1000) => ({ idHash, userId, csrfSecret: 'c', createdAt, expiresAt });
+      await s.loginSessions.create(session('lsa-1', 'u-ls-a', NOW));
+      await s.loginSessions.create(session('lsa-2', 'u-ls-a', NOW + 1));
+      await s.loginSessions.create(session('lsa-old', 'u-ls-a', NOW - 10, NOW + 5));
+      await s.loginSessions.create(session('lsb-1', 'u-ls-b', NOW + 2));
+      const hashes = async (filter: { now: number; userId?: string }) => (await s.loginSessions.list(filter)).map((x) => x.idHash).filter((h) => h.startsWith('ls'));
+      assert.deepEqual(await hashes({ now: NOW + 10, userId: 'u-ls-a' }), ['lsa-1', 'lsa-2'], 'an expired session is not listed');
+      assert.deepEqual(await hashes({ now: NOW + 10 }), ['lsa-1', 'lsa-2', 'lsb-1']);
+      assert.equal(await s.loginSessions.removeForUser('u-ls-a'), 3);
+      assert.equal(await s.loginSessions.get('lsa-1', NOW), null);
+      assert.deepEqual(await hashes({ now: NOW + 10 }), ['lsb-1']);
+      assert.equal(await s.loginSessions.removeForUser('u-ls-a'), 0);
     });
 
     it('failure counters: count within a window, lock as told, start over after the window, clear', async () => {

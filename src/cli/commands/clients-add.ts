@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { computeCapabilities } from '../../authorization/capabilities.ts';
 import { registerClient, validateClientMetadata } from '../../authorization/clients/register-client.ts';
-import { systemClock } from '../../util/clock.ts';
 import { systemRandom } from '../../util/crypto.ts';
-import { loadConfig, printable, withStorage, type Command } from '../command.ts';
+import { auditCreated } from '../../admin/actions.ts';
+import { CLI_ACTOR, loadConfig, printable, withAdmin, type Command } from '../command.ts';
 
 export const clientsAdd: Command = {
   name: 'clients add',
@@ -63,9 +63,11 @@ export const clientsAdd: Command = {
       computeCapabilities(config),
       { preRegistered: true },
     );
-    const { client, clientSecret } = await withStorage(config, (storage) =>
-      registerClient({ storage, clock: systemClock, random: systemRandom }, metadata, { source: 'cli' }),
-    );
+    const { client, clientSecret } = await withAdmin(io, async (deps) => {
+      const added = await registerClient({ storage: deps.storage, clock: deps.clock, random: systemRandom }, metadata, { source: 'cli' });
+      auditCreated(deps, CLI_ACTOR, 'admin.client_added', { client_id: added.client.clientId, client_name: added.client.clientName });
+      return added;
+    });
     io.out(
       [
         `Created client "${printable(client.clientName)}".`,

@@ -1,5 +1,6 @@
+import { removeClient } from '../../admin/actions.ts';
 import { UserInputError } from '../../identity/users.ts';
-import { loadConfig, printable, withStorage, type Command } from '../command.ts';
+import { CLI_ACTOR, printable, withAdmin, type Command } from '../command.ts';
 
 export const clientsRemove: Command = {
   name: 'clients remove',
@@ -9,7 +10,7 @@ export const clientsRemove: Command = {
   positionals: ['client_id'],
   async run({ positionals }, io) {
     const clientId = positionals[0] ?? '';
-    const removed = await withStorage(loadConfig(io), (storage) => storage.clients.remove(clientId));
+    const removed = await withAdmin(io, (deps) => removeClient(deps, CLI_ACTOR, clientId));
     if (!removed) throw new UserInputError(`There is no client with id ${printable(clientId)}.`);
     io.out(`Removed client ${clientId}.\n`);
   },

@@ -551,6 +551,10 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
       async setPassword(id, passwordHash) {
         await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
       },
+      async setAdmin(id, isAdmin) {
+        const r = await db.updateTable('users').set({ is_admin: isAdmin ? 1 : 0 }).where('id', '=', id).executeTakeFirst();
+        return Number(r.numUpdatedRows) > 0;
+      },
     },
 
     clients: {
@@ -758,6 +762,31 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
           };
         });
       },
+      async listLive({ now, userId, clientId, limit }) {
+        let q = db.selectFrom('grants').selectAll().where('revoked_at', 'is', null).where('expires_at', '>', now);
+        if (userId !== undefined) q = q.where('user_id', '=', userId);
+        if (clientId !== undefined) q = q.where('client_id', '=', clientId);
+        q = q.orderBy('created_at').orderBy('id');
+        if (limit !== undefined) q = q.limit(limit);
+        return (await q.execute()).map(toGrant);
+      },
+      async liveCountByClient(now) {
+        const rows = await db
+          .selectFrom('grants')
+          .select(['client_id', (e) => e.fn.countAll<number>().as('n')])
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', now)
+          .groupBy('client_id')
+          .execute();
+        return new Map(rows.map((r) => [r.client_id, num(r.n)]));
+      },
+      async revokeForUser(userId, now) {
+        // Each grant is revoked atomically with its tokens (a transaction, or one batch on D1).
+        const live = await db.selectFrom('grants').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+        const revoked: string[] = [];
+        for (const g of live) if (changed((await atomically(revokeGrantQueries(db, g.id, now)))[0]) > 0) revoked.push(g.id);
+        return revoked;
+      },
     },
 
     refreshTokens: {
@@ -809,6 +838,12 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
       },
       async remove(idHash) {
         await db.deleteFrom('login_sessions').where('id_hash', '=', idHash).execute();
+      },
+      async list({ now, userId }) {
+        let q = db.selectFrom('login_sessions').selectAll().where('expires_at', '>', now);
+        if (userId !== undefined) q = q.where('user_id', '=', userId);
+        const rows = await q.orderBy('created_at').orderBy('id_hash').execute();
+        return rows.map((r) => ({ idHash: r.id_hash, userId: r.user_id, csrfSecret: r.csrf_secret, createdAt: num(r.created_at), expiresAt: num(r.expires_at) }));
       },
       async removeForUser(userId, keepIdHash) {
         let q = db.deleteFrom('login_sessions').where('user_id', '=', userId);
