@@ -23,7 +23,7 @@ interface Started {
 async function startDev(port: number, data: string): Promise<Started> {
   const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'scripts/dev-workers.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), PORTCULLIS_WORKERS_DATA: data, PORTCULLIS_PUBLIC_URL: `http://127.0.0.1:${port}` },
+    env: { ...withoutDatabaseUrl(process.env), PORT: String(port), PORTCULLIS_WORKERS_DATA: data, PORTCULLIS_PUBLIC_URL: `http://127.0.0.1:${port}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -89,3 +89,9 @@ describe('npm run dev:workers', () => {
     }
   });
 });
+
+/** The suite's own PostgreSQL URL would reach the Worker, which refuses it (a Worker's database is D1). */
+function withoutDatabaseUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _omitted, ...rest } = env;
+  return rest;
+}
