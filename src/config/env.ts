@@ -6,6 +6,7 @@ import { envBool, envInt, envCommaList, envWords } from './env-values.ts';
 import { IDENTITY_PROVIDER_ENV } from './identity-provider-env.ts';
 import { ConfigError } from './resolve.ts';
 import type { ConfigInput } from './schema.ts';
+import { TOOL_POLICY_ENV } from './tool-policy-env.ts';
 import { UPSTREAM_ENV } from './upstream-env.ts';
 
 type Env = Record<string, string | undefined>;
@@ -46,6 +47,7 @@ const ENV: Record<string, (input: ConfigInput, value: string, name: string) => v
   ...IDENTITY_PROVIDER_ENV,
   ...ENTERPRISE_ENV,
   ...UPSTREAM_ENV,
+  ...TOOL_POLICY_ENV,
   ...AUTHORIZATION_SERVER_ENV,
   ...CLIENT_METADATA_DOCUMENTS_ENV,
   LOG_LEVEL: (c, v) => void (c.logLevel = v as 'info'),

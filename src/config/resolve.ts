@@ -3,6 +3,7 @@ import { authorizationServerProblem, resourcesProblem } from './authorization-se
 import { trustedIdentityProvidersProblem } from './enterprise.ts';
 import { identityProviderProblem } from './identity-provider.ts';
 import { configSchema, type ConfigInput, type ParsedConfig } from './schema.ts';
+import { toolPolicyProblem } from './tool-policy.ts';
 import { upstreamProblem, withGatewayScopeDefaults } from './upstream.ts';
 import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
@@ -60,6 +61,8 @@ export function resolveConfig(input: ConfigInput = {}): Readonly<ResolvedConfig>
   if (enterpriseProblem) throw new ConfigError(`Invalid setting ${enterpriseProblem}`);
   const gatewayProblem = upstreamProblem(config);
   if (gatewayProblem) throw new ConfigError(`Invalid setting ${gatewayProblem}`);
+  const policyProblem = toolPolicyProblem(config);
+  if (policyProblem) throw new ConfigError(`Invalid setting ${policyProblem}`);
   const resourceModeProblem = resourcesProblem(config) ?? authorizationServerProblem(config, url.origin);
   if (resourceModeProblem) throw new ConfigError(`Invalid setting ${resourceModeProblem}`);
 

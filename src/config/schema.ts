@@ -4,6 +4,7 @@ import { authorizationServerSchema, resourcesSchema } from './authorization-serv
 import { clientIdMetadataDocumentsSchema, dangerouslyAllowPrivateNetworkFetchesSchema } from './client-metadata-documents.ts';
 import { trustedIdentityProvidersSchema } from './enterprise.ts';
 import { identityProviderSchema } from './identity-provider.ts';
+import { toolPolicySchema } from './tool-policy.ts';
 import { upstreamSchema } from './upstream.ts';
 
 /**
@@ -133,6 +134,7 @@ export const configSchema = z.object({
   identityProvider: identityProviderSchema,
   trustedIdentityProviders: trustedIdentityProvidersSchema,
   upstream: upstreamSchema,
+  toolPolicy: toolPolicySchema,
   authorizationServer: authorizationServerSchema,
   resources: resourcesSchema,
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('LOG_LEVEL. debug, info, warn or error.'),

@@ -256,6 +256,10 @@ export interface Storage {
     /** Removes the user and everything they own (grants, tokens, consents, sessions, tasks, linked upstream identities). */
     remove(id: string): Promise<boolean>;
     setPassword(id: string, passwordHash: string): Promise<void>;
+    /** The user's groups (tool policy), sorted; none for an unknown id. */
+    groups(id: string): Promise<string[]>;
+    /** Replaces the user's groups, atomically; false (and nothing stored) for an unknown user. */
+    setGroups(id: string, groups: readonly string[]): Promise<boolean>;
   };
   readonly clients: {
     /**

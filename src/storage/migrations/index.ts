@@ -4,6 +4,7 @@ import { upstreamLogin } from './002-upstream-login.ts';
 import { clientKeys } from './003-client-keys.ts';
 import { oneActiveSigningKey } from './004-one-active-signing-key.ts';
 import { boundedGrowth } from './005-bounded-growth.ts';
+import { userGroups } from './006-user-groups.ts';
 
 /** Versioned migrations, applied in name order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ export const migrations: Record<string, Migration> = {
   '003-client-keys': clientKeys,
   '004-one-active-signing-key': oneActiveSigningKey,
   '005-bounded-growth': boundedGrowth,
+  '006-user-groups': userGroups,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

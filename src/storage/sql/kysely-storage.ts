@@ -404,12 +404,29 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, onCl
           await trx.deleteFrom('login_sessions').where('user_id', '=', id).execute();
           await trx.deleteFrom('tasks').where('user_id', '=', id).execute();
           await trx.deleteFrom('external_identities').where('user_id', '=', id).execute();
+          await trx.deleteFrom('user_groups').where('user_id', '=', id).execute();
           const r = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
           return Number(r.numDeletedRows) > 0;
         });
       },
       async setPassword(id, passwordHash) {
         await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+      },
+      async groups(id) {
+        const rows = await db.selectFrom('user_groups').select('group_name').where('user_id', '=', id).orderBy('group_name').execute();
+        return rows.map((r) => r.group_name);
+      },
+      async setGroups(id, groups) {
+        return db.transaction().execute(async (trx) => {
+          // Unknown users get no groups. (Ids are random and never reused, so even a removal racing this
+          // could only leave rows no user will ever match.)
+          const user = await trx.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst();
+          if (!user) return false;
+          await trx.deleteFrom('user_groups').where('user_id', '=', id).execute();
+          const unique = [...new Set(groups)];
+          if (unique.length > 0) await trx.insertInto('user_groups').values(unique.map((g) => ({ user_id: id, group_name: g }))).execute();
+          return true;
+        });
       },
     },
 
