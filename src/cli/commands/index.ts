@@ -9,6 +9,7 @@ import { keysRewrap } from './keys-rewrap.ts';
 import { keysRotate } from './keys-rotate.ts';
 import { start } from './start.ts';
 import { usersAdd } from './users-add.ts';
+import { usersGroups } from './users-groups.ts';
 import { usersList } from './users-list.ts';
 import { usersPasswd } from './users-passwd.ts';
 import { usersRemove } from './users-remove.ts';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   usersList,
   usersRemove,
   usersPasswd,
+  usersGroups,
   clientsAdd,
   clientsList,
   clientsRemove,

@@ -1,30 +1,35 @@
 import { generatePassword } from '../../identity/passwords.ts';
-import { createUser } from '../../identity/users.ts';
+import { checkedGroups, createUser } from '../../identity/users.ts';
 import { systemRandom } from '../../util/crypto.ts';
 import { loadConfig, readSecretLine, withStorage, type Command } from '../command.ts';
 
 export const usersAdd: Command = {
   name: 'users add',
   summary: 'Create a local account',
-  usage: '<name> [--admin] [--password-stdin]',
+  usage: '<name> [--admin] [--group <group>]… [--password-stdin]',
   help: [
     'Options:',
     '  --admin            the user is an administrator',
+    '  --group <group>    a group the user belongs to, for tool policy rules (repeatable)',
     '  --password-stdin   read the password from the first line of standard input',
     '                     (otherwise one is generated and printed once)',
   ].join('\n'),
   options: {
     admin: { type: 'boolean', default: false },
+    group: { type: 'string', multiple: true, default: [] },
     'password-stdin': { type: 'boolean', default: false },
   },
   positionals: ['name'],
   async run({ values, positionals }, io) {
     const config = loadConfig(io);
+    const groups = checkedGroups((values.group as string[] | undefined) ?? []);
     const generated = values['password-stdin'] ? null : generatePassword();
     const password = generated ?? (await readSecretLine(io, 'password'));
-    const user = await withStorage(config, (storage) =>
-      createUser(storage, { username: positionals[0] ?? '', password, isAdmin: values.admin === true }, { now: Date.now(), random: systemRandom }),
-    );
+    const user = await withStorage(config, async (storage) => {
+      const created = await createUser(storage, { username: positionals[0] ?? '', password, isAdmin: values.admin === true }, { now: Date.now(), random: systemRandom });
+      if (groups.length > 0) await storage.users.setGroups(created.id, groups);
+      return created;
+    });
     io.out(`Created ${user.isAdmin ? 'administrator' : 'user'} ${user.username}.\n`);
     if (generated) io.out(`  password   ${generated}\n  This password is shown only this once.\n`);
   },
