@@ -1,8 +1,6 @@
 import type { VerifiedToken } from '../resource/types.ts';
+import { stytchOrganizationOf } from '../resource/verifiers/stytch-organization.ts';
 import type { PolicyCaller } from './types.ts';
-
-/** Stytch B2B's organization claim: `{organization_id, slug}` of the organization the token is scoped to. */
-export const STYTCH_ORGANIZATION_CLAIM = 'https://stytch.com/organization';
 
 export interface CallerOptions {
   /**
@@ -19,16 +17,8 @@ export function policyCallerFrom(token: Pick<VerifiedToken, 'subject' | 'scopes'
   const claimName = options.groupsClaim === undefined ? 'groups' : options.groupsClaim;
   const fromClaim = claimName === false ? [] : stringsOf(token.claims[claimName]);
   const groups = options.groups && options.groups.length > 0 ? [...new Set([...fromClaim, ...options.groups])] : fromClaim;
-  const organizationId = organizationIdOf(token.claims);
+  const organizationId = stytchOrganizationOf(token.claims)?.organization_id;
   return { subject: token.subject, scopes: token.scopes, groups, ...(organizationId !== undefined ? { organizationId } : {}) };
-}
-
-/** The `organization_id` of a Stytch B2B token's organization claim, if it has one. */
-export function organizationIdOf(claims: Record<string, unknown>): string | undefined {
-  const organization = claims[STYTCH_ORGANIZATION_CLAIM];
-  if (typeof organization !== 'object' || organization === null) return undefined;
-  const id = (organization as Record<string, unknown>)['organization_id'];
-  return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
 function stringsOf(value: unknown): string[] {
