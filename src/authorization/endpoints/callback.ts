@@ -84,6 +84,8 @@ async function completeUpstreamLogin(ctx: AppContext, provider: UpstreamIdentity
 
   const { user, created } = await userForUpstreamIdentity(ctx, identity);
   if (created) ctx.logger.audit('user.created', { ...audit, user_id: user.id, username: user.username, issuer: identity.issuer });
+  // The provider is the source of the person's groups (tool policy): they follow it at every login.
+  if (identity.groups) await ctx.storage.users.setGroups(user.id, identity.groups);
   // A fresh session id, never one the browser brought along (session fixation).
   await endLoginSession(ctx, request);
   const { session, setCookie } = await startLoginSession(ctx, user);
