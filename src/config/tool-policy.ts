@@ -49,10 +49,13 @@ export type ToolPolicySettings = z.output<typeof toolPolicySchema>;
  * server: the tool would be unusable, so it is refused at start. (With an external authorization
  * server its scopes are its own business.)
  */
-export function toolPolicyProblem(config: Pick<ParsedConfig, 'toolPolicy' | 'scopes' | 'authorizationServer'>): string | null {
-  if (config.authorizationServer) return null;
+export function toolPolicyProblem(config: Pick<ParsedConfig, 'toolPolicy' | 'scopes' | 'authorizationServer' | 'identityProvider'>): string | null {
   const offered = new Set(config.scopes.map((s) => s.name));
+  // Stytch RBAC is what decides a permission: only the stytch verifier, with the secret to read the policy, has it.
+  const rbac = config.authorizationServer?.verifier === 'stytch' && config.authorizationServer.issuer !== undefined && config.identityProvider.stytch?.secret !== undefined;
   for (const [i, rule] of config.toolPolicy.rules.entries()) {
+    if (rule.permission && !rbac) return `toolPolicy.rules.${i}.permission: Stytch RBAC permissions need the stytch verifier (STYTCH_DOMAIN) and the project secret (STYTCH_SECRET)`;
+    if (config.authorizationServer) continue;
     for (const scope of rule.scopes ?? []) {
       if (!offered.has(scope)) return `toolPolicy.rules.${i}.scopes: ${scope} is not one of the declared scopes`;
     }

@@ -28,10 +28,8 @@ export interface EndpointPolicy {
 export function createEndpointPolicy(ctx: AppContext, backend: McpBackend, permissions: PermissionPolicy | undefined): EndpointPolicy {
   const { config, storage } = ctx;
   const settings = config.toolPolicy;
+  // resolveConfig has checked that permission rules come with the Stytch verifier and its secret.
   const hasPermissionRules = settings.rules.some((r) => r.permission !== undefined);
-  if (hasPermissionRules && !permissions) {
-    throw new Error('toolPolicy: a rule with a permission needs Stytch RBAC: the Stytch verifier (authorizationServer.verifier stytch) with STYTCH_SECRET');
-  }
   const policy = createToolPolicy({
     rules: settings.rules,
     defaultEffect: settings.default,
