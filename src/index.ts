@@ -7,7 +7,7 @@
  * 2. `createResourceServer({ resource, authorizationServers, verifier, … })`.
  * 3. Mount it with an adapter: `honoAuth`, `expressAuth`, `withMcpAuth` (fetch-style), `nodeAuth`.
  * 4. Optionally, tool-level authorization: `createMcpPolicy(rs, { rules })` as the `toolPolicy` of
- *    `honoAuth` or `withMcpAuth`.
+ *    `honoAuth` or `withMcpAuth`, or with `expressToolPolicy` / `nodeToolPolicy`.
  */
 
 export {
@@ -44,9 +44,10 @@ export { POLICY_DENIED_CODE, type PolicyCheck } from './policy/enforce.ts';
 export type { PolicyCaller, PolicyDecision, PolicyPermission, PolicyRule, PolicyTarget, PolicyTargetKind } from './policy/types.ts';
 
 export { honoAuth, honoMetadata, type HonoAuthOptions } from './adapters/hono.ts';
-export { expressAuth, expressMetadata, requestAuth, type NextFunction } from './adapters/express.ts';
+export { expressAuth, expressMetadata, expressToolPolicy, requestAuth, type NextFunction } from './adapters/express.ts';
 export { metadataHandler, withMcpAuth, type WithMcpAuthOptions } from './adapters/fetch.ts';
-export { nodeAuth, nodeMetadata } from './adapters/node.ts';
+export { nodeAuth, nodeMetadata, nodeToolPolicy } from './adapters/node.ts';
+export type { NodeStreamResponseLike } from './adapters/node-policy.ts';
 export type { NodeRequestLike, NodeResponseLike } from './adapters/node-io.ts';
 
 export type { Clock } from './util/clock.ts';

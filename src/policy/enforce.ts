@@ -22,8 +22,12 @@ export interface McpPolicyGuardOptions {
 
 export type PolicyCheck =
   | { ok: false; response: Response }
-  /** Let the request through, and pass its response through `filter` (identity unless it lists something). */
-  | { ok: true; filter: (response: Response) => Promise<Response> };
+  /**
+   * Let the request through, and pass its response through `filter`; `filtering` says whether that
+   * changes anything (the body has list requests and lists are filtered), so a caller that must
+   * buffer a response to filter it (node:http) need not otherwise.
+   */
+  | { ok: true; filtering: boolean; filter: (response: Response) => Promise<Response> };
 
 /** Applies a tool policy to MCP requests over HTTP: one per endpoint, for any framework. */
 export interface McpPolicyGuard {
@@ -83,7 +87,7 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
       }
 
       const lists = filterLists ? listRequests(body) : new Map();
-      if (lists.size === 0) return { ok: true, filter: unchanged };
+      if (lists.size === 0) return { ok: true, filtering: false, filter: unchanged };
       const isVisible = async (kind: PolicyTarget['kind'], name: string): Promise<boolean> => {
         try {
           return (await policy.decide(caller, { kind, name })).effect === 'allow';
@@ -94,7 +98,7 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
           return false;
         }
       };
-      return { ok: true, filter: (response) => filterListResponse(response, lists, isVisible) };
+      return { ok: true, filtering: true, filter: (response) => filterListResponse(response, lists, isVisible) };
     },
   };
 }

@@ -31,7 +31,7 @@ export interface McpPolicy {
   checkParsed(headers: Headers, principal: Principal, body: unknown): Promise<PolicyCheck>;
 }
 
-const pass: PolicyCheck = { ok: true, filter: async (response) => response };
+const pass: PolicyCheck = { ok: true, filtering: false, filter: async (response) => response };
 
 /**
  * Tool-level authorization for an MCP server you run yourself, decided exactly as Portcullis's own

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createAdaptorServer } from '@hono/node-server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import express from 'express';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
 import { honoAuth, honoMetadata } from '../../src/adapters/hono.ts';
 import { withMcpAuth } from '../../src/adapters/fetch.ts';
+import { expressAuth, expressToolPolicy } from '../../src/adapters/express.ts';
 import { POLICY_DENIED_CODE } from '../../src/policy/enforce.ts';
 import { createMcpPolicy } from '../../src/policy/mcp-policy.ts';
 import { createResourceServer } from '../../src/resource/resource-server.ts';
@@ -17,7 +20,8 @@ import { createTestIssuer, type TestIssuer } from '../resource/test-issuer.ts';
 
 /**
  * The library's tool policy on a library user's own MCP server (MCP SDK v2 server behind
- * `honoAuth`, and behind `withMcpAuth`), on a loopback socket, called by the official MCP SDK client.
+ * `honoAuth`, `withMcpAuth`, and Express with `expressToolPolicy`), on a loopback socket, called by
+ * the official MCP SDK client.
  */
 
 const PRM_URL = 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp';
@@ -37,7 +41,7 @@ function userServer() {
   });
 }
 
-for (const adapter of ['honoAuth', 'withMcpAuth'] as const) {
+for (const adapter of ['honoAuth', 'withMcpAuth', 'expressToolPolicy'] as const) {
   describe(`library tool policy through ${adapter} (official SDK client and server, loopback socket)`, () => {
     let as: TestIssuer;
     let server: Server;
@@ -49,11 +53,18 @@ for (const adapter of ['honoAuth', 'withMcpAuth'] as const) {
       const rs = createResourceServer({ resource: as.resource, authorizationServers: [as.issuer], verifier: as.verifier(), scopesSupported: ['tasks:read', 'tasks:write'] });
       const toolPolicy = createMcpPolicy(rs, { rules: [{ tools: ['add_*'], scopes: ['tasks:write'] }, { tools: ['admin_*'], groups: ['admins'] }], groupsClaim: 'roles' });
       const mcp = userServer();
-      const app = new Hono();
-      app.use(honoMetadata(rs));
-      if (adapter === 'honoAuth') app.all('/mcp', honoAuth(rs, { toolPolicy }), (c) => mcp.fetch(c.req.raw, { authInfo: c.get('auth') }));
-      else app.all('/mcp', (c) => withMcpAuth((request, auth) => mcp.fetch(request, { authInfo: auth }), { resourceServer: rs, toolPolicy })(c.req.raw));
-      server = createAdaptorServer({ fetch: app.fetch }) as Server;
+      if (adapter === 'expressToolPolicy') {
+        const handler = toNodeHandler(mcp);
+        const app = express();
+        app.all('/mcp', expressAuth(rs), express.json(), expressToolPolicy(toolPolicy), (req, res) => handler(req, res, req.body));
+        server = createServer(app);
+      } else {
+        const app = new Hono();
+        app.use(honoMetadata(rs));
+        if (adapter === 'honoAuth') app.all('/mcp', honoAuth(rs, { toolPolicy }), (c) => mcp.fetch(c.req.raw, { authInfo: c.get('auth') }));
+        else app.all('/mcp', (c) => withMcpAuth((request, auth) => mcp.fetch(request, { authInfo: auth }), { resourceServer: rs, toolPolicy })(c.req.raw));
+        server = createAdaptorServer({ fetch: app.fetch }) as Server;
+      }
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       mcpUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
     });
