@@ -54,8 +54,15 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
   });
   app.use(config.mcpPath, corsFor(isAllowedOrigin));
 
-  /** Every scope a request needs, in one set (RS-13b): its tools' scopes, and in gateway mode the base scopes. */
-  const requiredScopesFor = (message: unknown): readonly string[] => backend.requiredScopes(message === undefined ? NO_TOOLS : calledToolNames(message));
+  /**
+   * Every scope a request needs, in one set (RS-13b): in gateway mode the base scopes, and the
+   * scopes its tools declare or the tool policy's rules require of them.
+   */
+  const requiredScopesFor = (message: unknown): readonly string[] => {
+    const tools = message === undefined ? NO_TOOLS : calledToolNames(message);
+    const base = backend.requiredScopes(tools);
+    return tools.length === 0 ? base : [...new Set([...base, ...tools.flatMap((name) => toolPolicy.policy.scopesFor({ kind: 'tool', name }))])];
+  };
   /** What every request needs before its body is read: the same for every request, so computed once. */
   const scopesBeforeBody = requiredScopesFor(undefined);
 

@@ -22,6 +22,12 @@ export interface ToolPolicyOptions {
 /** The policy decision point: one per MCP endpoint, shared by every request. */
 export interface ToolPolicy {
   decide(caller: PolicyCaller, target: PolicyTarget): Promise<PolicyDecision>;
+  /**
+   * The scopes a target needs whoever asks: the declared ones and those of the rules naming it
+   * (not permissions, which depend on the authorization server's policy). For a `401`'s `scope`
+   * (RS-04), so a client signing in asks for enough at once.
+   */
+  scopesFor(target: PolicyTarget): readonly string[];
   /** Whether any rule looks at groups: a caller's groups need only be looked up when one does. */
   readonly usesGroups: boolean;
 }
@@ -52,10 +58,18 @@ export function createToolPolicy(options: ToolPolicyOptions = {}): ToolPolicy {
   const defaultEffect = options.defaultEffect ?? 'allow';
   const implications = options.scopeImplications ?? {};
 
+  const applicableTo = (target: PolicyTarget): PolicyRule[] => rules.filter((r) => r.names[target.kind]?.(target.name) === true).map((r) => r.rule);
+  const staticScopes = (target: PolicyTarget, applicable: readonly PolicyRule[]): Set<string> => {
+    const required = new Set(options.declaredScopes?.(target) ?? NONE);
+    for (const rule of applicable) for (const scope of rule.scopes ?? NONE) required.add(scope);
+    return required;
+  };
+
   return {
     usesGroups: rules.some((r) => r.rule.groups !== undefined),
+    scopesFor: (target) => [...staticScopes(target, applicableTo(target))],
     async decide(caller, target) {
-      const applicable = rules.filter((r) => r.names[target.kind]?.(target.name) === true).map((r) => r.rule);
+      const applicable = applicableTo(target);
       if (applicable.length === 0 && defaultEffect === 'deny') return { effect: 'deny', reason: `no policy rule allows the ${target.kind} ${target.name}` };
 
       for (const rule of applicable) {
@@ -65,8 +79,7 @@ export function createToolPolicy(options: ToolPolicyOptions = {}): ToolPolicy {
         }
       }
 
-      const required = new Set(options.declaredScopes?.(target) ?? NONE);
-      for (const rule of applicable) for (const scope of rule.scopes ?? NONE) required.add(scope);
+      const required = staticScopes(target, applicable);
       const held = effectiveScopes(caller.scopes, implications);
       let missing = [...required].some((s) => !held.has(s));
 

@@ -109,6 +109,17 @@ describe('built-in server: routing headers and policy settings', () => {
     }
   });
 
+  it('RS-04 a 401 for a tools/call names the scopes the policy\'s rules require of that tool too', async () => {
+    const t = await createTestApp({ toolPolicy: { rules: [{ tools: ['who*'], scopes: ['tasks:write'] }] } });
+    try {
+      const response = await post(t, toolCallMessage('whoami'));
+      assert.equal(response.status, 401);
+      assert.deepEqual(parseChallenge(response.headers.get('WWW-Authenticate')).params['scope']?.split(' ').sort(), ['tasks:read', 'tasks:write']);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a rule naming a scope the server does not offer is refused at start', async () => {
     await assert.rejects(createTestApp({ toolPolicy: { rules: [{ tools: ['*'], scopes: ['nonexistent'] }] } }), /toolPolicy\.rules\.0\.scopes: nonexistent/);
   });

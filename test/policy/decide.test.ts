@@ -45,6 +45,7 @@ describe('tool policy: decisions', () => {
     assert.deepEqual(await policy.decide(caller(['mcp']), tool('delete_task')), { effect: 'step-up', scopes: ['tasks:write', 'admin', 'mcp'] });
     assert.deepEqual(await policy.decide(caller(['mcp', 'admin', 'tasks:write']), tool('delete_task')), { effect: 'allow' });
     assert.deepEqual(await policy.decide(caller(['mcp']), tool('list_tasks')), { effect: 'allow' });
+    assert.deepEqual(policy.scopesFor(tool('delete_task')), ['tasks:write', 'admin', 'mcp'], 'what a 401 asks for');
   });
 
   it('RS-15 the scope hierarchy counts: a broader scope satisfies a narrower one', async () => {
