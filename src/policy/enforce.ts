@@ -55,8 +55,9 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
       if (mismatch) return refuse(jsonRpcError(400, HEADER_MISMATCH_CODE, `Bad Request: ${mismatch}`, singleId(body)));
 
       const targeted = targetedMessages(body);
-      const unnamed = targeted.find((m) => m.target === null);
-      if (unnamed && unnamed.target === null) return refuse(jsonRpcError(400, -32602, `Invalid params: ${unnamed.method} needs a string ${unnamed.method === 'resources/read' ? 'uri' : 'name'}`, unnamed.id));
+      for (const m of targeted) {
+        if (m.target === null) return refuse(jsonRpcError(400, -32602, `Invalid params: ${m.method} must name what it acts on (a string name, uri or ref)`, m.id));
+      }
 
       let decisions: { id: JsonRpcId; target: PolicyTarget; decision: PolicyDecision }[];
       try {

@@ -9,8 +9,24 @@ import type { PolicyTarget, PolicyTargetKind } from './types.ts';
 const TARGETED: Readonly<Record<string, { kind: PolicyTargetKind; field: string }>> = {
   'tools/call': { kind: 'tool', field: 'name' },
   'resources/read': { kind: 'resource', field: 'uri' },
+  // Subscribing to a resource is reading it later: the same decision.
+  'resources/subscribe': { kind: 'resource', field: 'uri' },
   'prompts/get': { kind: 'prompt', field: 'name' },
 };
+
+/**
+ * `completion/complete` names a prompt (`ref/prompt`) or a resource template (`ref/resource`) whose
+ * arguments it completes: asking about a prompt or resource one may not use is refused like using it.
+ */
+function completionTarget(params: unknown): PolicyTarget | null | undefined {
+  const ref = typeof params === 'object' && params !== null ? (params as { ref?: unknown }).ref : undefined;
+  if (typeof ref !== 'object' || ref === null) return null;
+  const { type, name, uri } = ref as { type?: unknown; name?: unknown; uri?: unknown };
+  if (type === 'ref/prompt') return typeof name === 'string' ? { kind: 'prompt', name } : null;
+  if (type === 'ref/resource') return typeof uri === 'string' ? { kind: 'resource', name: uri } : null;
+  // Another kind of reference names nothing this policy decides on.
+  return undefined;
+}
 
 /** The list methods, the field of their result that holds the items, and the field that names an item. */
 export const LISTS: Readonly<Record<string, { kind: PolicyTargetKind; items: string; name: string }>> = {
@@ -38,6 +54,11 @@ export function targetedMessages(body: unknown): TargetedMessage[] {
   for (const message of messagesOf(body)) {
     if (typeof message !== 'object' || message === null) continue;
     const { method, params } = message as { method?: unknown; params?: unknown };
+    if (method === 'completion/complete') {
+      const target = completionTarget(params);
+      if (target !== undefined) out.push(target ? { id: idOf(message), target } : { id: idOf(message), target: null, method });
+      continue;
+    }
     if (typeof method !== 'string' || !Object.hasOwn(TARGETED, method)) continue;
     const { kind, field } = TARGETED[method]!;
     const name = typeof params === 'object' && params !== null ? (params as Record<string, unknown>)[field] : undefined;

@@ -68,6 +68,19 @@ describe('the MCP policy guard', () => {
     assert.equal((await response.json()).error.code, -32602);
   });
 
+  it('completion/complete about a prompt, and resources/subscribe, are decided like using that prompt or resource', async () => {
+    const prompts = createMcpPolicyGuard({ policy: createToolPolicy({ rules: [{ prompts: ['secret_*'], groups: ['admins'] }, { resources: ['file:///private/*'], groups: ['admins'] }] }), resourceMetadataUrl: PRM });
+    const complete = { jsonrpc: '2.0', id: 4, method: 'completion/complete', params: { ref: { type: 'ref/prompt', name: 'secret_plan' }, argument: { name: 'a', value: '' } } };
+    const denied = await prompts.check({ headers: new Headers() }, alice, complete);
+    assert.equal(denied.ok, false);
+    assert.equal((await (denied as { response: Response }).response.json()).error.code, POLICY_DENIED_CODE);
+    const subscribe = { jsonrpc: '2.0', id: 5, method: 'resources/subscribe', params: { uri: 'file:///private/x' } };
+    assert.equal((await prompts.check({ headers: new Headers() }, alice, subscribe)).ok, false);
+    assert.equal((await prompts.check({ headers: new Headers() }, { ...alice, groups: ['admins'] }, complete)).ok, true);
+    const otherRef = { ...complete, params: { ref: { type: 'ref/other' } } };
+    assert.equal((await prompts.check({ headers: new Headers() }, alice, otherRef)).ok, true, 'a reference this policy does not know names nothing to decide');
+  });
+
   it('an allowed call passes with an identity filter', async () => {
     const result = await guard.check({ headers: new Headers() }, alice, call('read_all'));
     assert.equal(result.ok, true);
