@@ -42,7 +42,7 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
   const isAllowedOrigin = createOriginPolicy(config);
   const guard = options.guard ?? createMcpResourceGuard(ctx);
   const { backend } = options;
-  const toolPolicy = createEndpointPolicy(ctx, backend, guard.permissions);
+  const toolPolicy = createEndpointPolicy(ctx, backend, guard);
 
   app.use(config.mcpPath, async (c, next) => {
     const origin = c.req.header('Origin');
