@@ -6,6 +6,8 @@
  *    `createIntrospectionVerifier` (RFC 7662), or your own `TokenVerifier`.
  * 2. `createResourceServer({ resource, authorizationServers, verifier, … })`.
  * 3. Mount it with an adapter: `honoAuth`, `expressAuth`, `withMcpAuth` (fetch-style), `nodeAuth`.
+ * 4. Optionally, tool-level authorization: `createMcpPolicy(rs, { rules })` as the `toolPolicy` of
+ *    `honoAuth` or `withMcpAuth`, or with `expressToolPolicy` / `nodeToolPolicy`.
  */
 
 export {
@@ -36,10 +38,16 @@ export { withVerifiedTokenCache, type VerifiedTokenCacheOptions } from './resour
 export { discoverAuthorizationServerMetadata, type AuthorizationServerMetadata } from './resource/verifiers/discovery.ts';
 export { RemoteKeySet, type RemoteKeySetOptions } from './resource/verifiers/remote-key-set.ts';
 
-export { honoAuth, honoMetadata } from './adapters/hono.ts';
-export { expressAuth, expressMetadata, requestAuth, type NextFunction } from './adapters/express.ts';
+export { createMcpPolicy, type McpPolicy, type McpPolicyOptions } from './policy/mcp-policy.ts';
+export { createToolPolicy, type ToolPolicy, type ToolPolicyOptions } from './policy/decide.ts';
+export { POLICY_DENIED_CODE, type PolicyCheck } from './policy/enforce.ts';
+export type { PolicyCaller, PolicyDecision, PolicyPermission, PolicyRule, PolicyTarget, PolicyTargetKind } from './policy/types.ts';
+
+export { honoAuth, honoMetadata, type HonoAuthOptions } from './adapters/hono.ts';
+export { expressAuth, expressMetadata, expressToolPolicy, requestAuth, type NextFunction } from './adapters/express.ts';
 export { metadataHandler, withMcpAuth, type WithMcpAuthOptions } from './adapters/fetch.ts';
-export { nodeAuth, nodeMetadata } from './adapters/node.ts';
+export { nodeAuth, nodeMetadata, nodeToolPolicy } from './adapters/node.ts';
+export type { NodeStreamResponseLike } from './adapters/node-policy.ts';
 export type { NodeRequestLike, NodeResponseLike } from './adapters/node-io.ts';
 
 export type { Clock } from './util/clock.ts';

@@ -1,4 +1,6 @@
+import type { McpPolicy } from '../policy/mcp-policy.ts';
 import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
+import { applyToolPolicyToNode, type NodeStreamResponseLike } from './node-policy.ts';
 import type { Principal } from '../resource/types.ts';
 import { authorizationHeaders, metadataResponseFor, writeResponse, type NodeRequestLike, type NodeResponseLike } from './node-io.ts';
 
@@ -22,6 +24,27 @@ export function expressAuth(server: ResourceServer, options: AuthenticateOptions
       }
       (req as NodeRequestLike & { auth?: Principal }).auth = result;
       next();
+    }, next);
+  };
+}
+
+/**
+ * Express middleware applying a tool policy (`createMcpPolicy`) to MCP requests, after `expressAuth`
+ * and `express.json()` (it decides on the parsed `req.body`): a forbidden call is answered here, and
+ * list answers show only what the caller may use.
+ *
+ * ```ts
+ * app.post('/mcp', expressAuth(rs), express.json(), expressToolPolicy(policy), (req, res) => transport.handleRequest(req, res, req.body));
+ * ```
+ */
+export function expressToolPolicy(toolPolicy: McpPolicy): (req: NodeRequestLike & { body?: unknown }, res: NodeStreamResponseLike, next: NextFunction) => void {
+  return (req, res, next) => {
+    if (req.method === 'POST' && req.body === undefined) {
+      next(new TypeError('expressToolPolicy decides on the parsed body: mount express.json() before it'));
+      return;
+    }
+    applyToolPolicyToNode(toolPolicy, req, res, requestAuth(req), req.body).then((goOn) => {
+      if (goOn) next();
     }, next);
   };
 }

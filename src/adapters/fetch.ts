@@ -1,8 +1,14 @@
+import type { McpPolicy } from '../policy/mcp-policy.ts';
 import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
 import type { Principal } from '../resource/types.ts';
 
 export interface WithMcpAuthOptions extends AuthenticateOptions {
   resourceServer: ResourceServer;
+  /**
+   * Tool-level authorization (`createMcpPolicy`): a forbidden `tools/call` (or `resources/read`,
+   * `prompts/get`) is refused before the handler runs, and list answers show only what the caller may use.
+   */
+  toolPolicy?: McpPolicy;
 }
 
 /**
@@ -20,13 +26,16 @@ export function withMcpAuth<A extends unknown[]>(
   handler: (request: Request, auth: Principal, ...args: A) => Response | Promise<Response>,
   options: WithMcpAuthOptions,
 ): (request: Request, ...args: A) => Promise<Response> {
-  const { resourceServer, ...authOptions } = options;
+  const { resourceServer, toolPolicy, ...authOptions } = options;
   return async (request, ...args) => {
     const metadata = resourceServer.metadataResponse(request);
     if (metadata) return metadata;
     const result = await resourceServer.authenticate(request, authOptions);
     if (result instanceof Response) return result;
-    return handler(request, result, ...args);
+    if (!toolPolicy) return handler(request, result, ...args);
+    const checked = await toolPolicy.check(request, result);
+    if (!checked.ok) return checked.response;
+    return checked.filter(await handler(request, result, ...args));
   };
 }
 

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import type { McpPolicy } from '../policy/mcp-policy.ts';
 import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
 import type { Principal } from '../resource/types.ts';
 
@@ -7,6 +8,14 @@ declare module 'hono' {
     /** The verified caller, set by `honoAuth`. */
     auth: Principal;
   }
+}
+
+export interface HonoAuthOptions extends AuthenticateOptions {
+  /**
+   * Tool-level authorization (`createMcpPolicy`): a forbidden `tools/call` (or `resources/read`,
+   * `prompts/get`) is refused before the next handler runs, and list answers show only what the caller may use.
+   */
+  toolPolicy?: McpPolicy;
 }
 
 /**
@@ -18,12 +27,16 @@ declare module 'hono' {
  * app.all('/mcp', honoAuth(rs), (c) => … c.get('auth').subject …);
  * ```
  */
-export function honoAuth(server: ResourceServer, options: AuthenticateOptions = {}): MiddlewareHandler {
+export function honoAuth(server: ResourceServer, options: HonoAuthOptions = {}): MiddlewareHandler {
+  const { toolPolicy, ...authOptions } = options;
   return async (c, next) => {
-    const result = await server.authenticate(c.req.raw, options);
+    const result = await server.authenticate(c.req.raw, authOptions);
     if (result instanceof Response) return result;
     c.set('auth', result);
+    const checked = toolPolicy ? await toolPolicy.check(c.req.raw, result) : undefined;
+    if (checked && !checked.ok) return checked.response;
     await next();
+    if (checked) c.res = await checked.filter(c.res);
     return undefined;
   };
 }

@@ -1,4 +1,6 @@
+import type { McpPolicy } from '../policy/mcp-policy.ts';
 import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
+import { applyToolPolicyToNode, type NodeStreamResponseLike } from './node-policy.ts';
 import type { Principal } from '../resource/types.ts';
 import { authorizationHeaders, metadataResponseFor, writeResponse, type NodeRequestLike, type NodeResponseLike } from './node-io.ts';
 
@@ -37,4 +39,20 @@ export function nodeMetadata(server: ResourceServer): (req: NodeRequestLike, res
     await writeResponse(res, response);
     return true;
   };
+}
+
+/**
+ * For node:http servers: applies a tool policy (`createMcpPolicy`) to a request `nodeAuth` let
+ * through, given its parsed JSON body. Returns false when it has written the refusal (just return);
+ * true to hand the request to the MCP transport, whose list answers are then filtered.
+ *
+ * ```ts
+ * const applyPolicy = nodeToolPolicy(policy);
+ * const auth = await authenticate(req, res);
+ * if (!auth || !(await applyPolicy(req, res, auth, body))) return;
+ * await transport.handleRequest(req, res, body);
+ * ```
+ */
+export function nodeToolPolicy(toolPolicy: McpPolicy): (req: NodeRequestLike, res: NodeStreamResponseLike, auth: Principal, body: unknown) => Promise<boolean> {
+  return (req, res, auth, body) => applyToolPolicyToNode(toolPolicy, req, res, auth, body);
 }

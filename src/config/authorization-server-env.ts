@@ -41,5 +41,6 @@ export const AUTHORIZATION_SERVER_ENV: Record<string, ApplyEnv> = {
   PORTCULLIS_INTROSPECTION_CLIENT_SECRET: (c, v) => void (introspection(c).clientSecret = v),
   PORTCULLIS_INTROSPECTION_AUTH_METHOD: (c, v, n) => void (introspection(c).authMethod = authMethod(n, v)),
   PORTCULLIS_STYTCH_STRICT_AUDIENCE: (c, v, n) => void (as(c).stytchStrictAudience = envBool(n, v)),
+  PORTCULLIS_STYTCH_B2B: (c, v, n) => void (as(c).stytchB2b = envBool(n, v)),
   PORTCULLIS_RESOURCES: (c, v) => void (c.resources = envCommaList(v)),
 };

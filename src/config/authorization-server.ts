@@ -27,12 +27,13 @@ export const authorizationServerSchema = z
       })
       .optional(),
     stytchStrictAudience: z.boolean().default(false),
+    stytchB2b: z.boolean().default(false),
   })
   .optional()
   .describe(
     'PORTCULLIS_AUTHORIZATION_SERVER (or STYTCH_DOMAIN, which also picks the `stytch` verifier), PORTCULLIS_VERIFIER (`jwks`, `introspection` or `stytch`), PORTCULLIS_JWKS_URL, ' +
       'PORTCULLIS_TOKEN_TYPE (comma-separated, or `any`), PORTCULLIS_TOKEN_ALGORITHMS (comma-separated), PORTCULLIS_TOKEN_CLOCK_TOLERANCE, ' +
-      'PORTCULLIS_INTROSPECTION_URL, PORTCULLIS_INTROSPECTION_CLIENT_ID, PORTCULLIS_INTROSPECTION_CLIENT_SECRET, PORTCULLIS_INTROSPECTION_AUTH_METHOD, PORTCULLIS_STYTCH_STRICT_AUDIENCE; ' +
+      'PORTCULLIS_INTROSPECTION_URL, PORTCULLIS_INTROSPECTION_CLIENT_ID, PORTCULLIS_INTROSPECTION_CLIENT_SECRET, PORTCULLIS_INTROSPECTION_AUTH_METHOD, PORTCULLIS_STYTCH_STRICT_AUDIENCE, PORTCULLIS_STYTCH_B2B; ' +
       '`portcullis start --authorization-server <issuer>`. ' +
       'Resource-only mode: trust the access tokens of another authorization server (Stytch, Auth0, Keycloak, any OAuth or OpenID Connect server, or another Portcullis) instead of running the built-in one. ' +
       'The MCP endpoint and its tools stay, the Protected Resource Metadata names `issuer` as the authorization server, and the built-in authorization server is off: no /authorize, /token, /register, login or consent pages, ' +
@@ -42,6 +43,7 @@ export const authorizationServerSchema = z
       '`introspection` asks the RFC 7662 endpoint (`introspection.endpoint`, else discovered) with this server\'s own client credentials there, and requires `aud` to contain the MCP URL; ' +
       '`stytch` accepts what Stytch\'s `introspectTokenLocal` accepts for the project STYTCH_PROJECT_ID (`identityProvider.stytch.projectId` in a config file), with `issuer` the project domain (https); ' +
       'Stytch puts only the project id in `aud`, so any token of the project is accepted unless `stytchStrictAudience` is on (after giving the Connected App this server\'s MCP URL as a custom audience). ' +
+      '`stytchB2b`: a Stytch B2B project: tokens must be scoped to an organization (`https://stytch.com/organization`), keys and RBAC policy come from the B2B API, and `toolPolicy` rules can name `organizations` and Stytch RBAC `permission`s (with STYTCH_SECRET). ' +
       '`clockTolerance`: seconds of leeway for `exp` and `nbf`.',
   );
 
@@ -124,6 +126,8 @@ export function authorizationServerProblem(config: ParsedConfig, ownIssuer: stri
     if (issuer.protocol !== 'https:') return `authorizationServer.issuer: ${settings.issuer} must be https: it is your Stytch project domain (STYTCH_DOMAIN)`;
   } else if (settings.stytchStrictAudience) {
     return `authorizationServer.stytchStrictAudience: only used by the stytch verifier (the ${verifier} verifier always requires this server's URL in aud)`;
+  } else if (settings.stytchB2b) {
+    return `authorizationServer.stytchB2b: only used by the stytch verifier, not ${verifier}`;
   }
   return null;
 }

@@ -8,6 +8,7 @@ import { METRICS_ENV } from './metrics.ts';
 import { ConfigError } from './config-error.ts';
 import { configSchema, type ConfigInput } from './schema.ts';
 import { unknownEnvVariables, unknownFileSettings } from './unknown-settings.ts';
+import { TOOL_POLICY_ENV } from './tool-policy-env.ts';
 import { UPSTREAM_ENV } from './upstream-env.ts';
 
 type Env = Record<string, string | undefined>;
@@ -49,6 +50,7 @@ export const ENV: Record<string, (input: ConfigInput, value: string, name: strin
   ...IDENTITY_PROVIDER_ENV,
   ...ENTERPRISE_ENV,
   ...UPSTREAM_ENV,
+  ...TOOL_POLICY_ENV,
   ...AUTHORIZATION_SERVER_ENV,
   ...CLIENT_METADATA_DOCUMENTS_ENV,
   LOG_LEVEL: (c, v) => void (c.logLevel = v as 'info'),

@@ -6,6 +6,7 @@ import { identityProviderProblem } from './identity-provider.ts';
 import { configSchema, type ConfigInput, type ParsedConfig } from './schema.ts';
 import { databaseProblem } from './database.ts';
 import { invalidSettingMessage } from './setting-names.ts';
+import { toolPolicyProblem } from './tool-policy.ts';
 import { upstreamProblem, withGatewayScopeDefaults } from './upstream.ts';
 import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
@@ -62,6 +63,8 @@ export function resolveConfig(input: ConfigInput = {}): Readonly<ResolvedConfig>
   if (enterpriseProblem) throw invalid(enterpriseProblem);
   const gatewayProblem = upstreamProblem(config);
   if (gatewayProblem) throw invalid(gatewayProblem);
+  const policyProblem = toolPolicyProblem(config);
+  if (policyProblem) throw invalid(policyProblem);
   const resourceModeProblem = resourcesProblem(config) ?? authorizationServerProblem(config, url.origin);
   if (resourceModeProblem) throw invalid(resourceModeProblem);
 

@@ -5,6 +5,7 @@ import { clientIdMetadataDocumentsSchema, dangerouslyAllowPrivateNetworkFetchesS
 import { trustedIdentityProvidersSchema } from './enterprise.ts';
 import { identityProviderSchema } from './identity-provider.ts';
 import { metricsSchema } from './metrics.ts';
+import { toolPolicySchema } from './tool-policy.ts';
 import { upstreamSchema } from './upstream.ts';
 
 /**
@@ -142,6 +143,7 @@ export const configSchema = z.object({
   identityProvider: identityProviderSchema,
   trustedIdentityProviders: trustedIdentityProvidersSchema,
   upstream: upstreamSchema,
+  toolPolicy: toolPolicySchema,
   authorizationServer: authorizationServerSchema,
   resources: resourcesSchema,
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('LOG_LEVEL. debug, info, warn or error.'),

@@ -14,8 +14,9 @@ import { secondsSince, type Metrics } from '../metrics/metrics.ts';
  * Scopes: every request needs `upstream.requiredScopes` (by default the one scope `mcp`, "Use the
  * tools of <serverName>"), and a `tools/call` of a tool named in `upstream.toolScopes` needs its
  * scopes as well; a token without them gets the core's 403 `insufficient_scope` challenge naming
- * all of them (RS-12, RS-13b), before anything reaches the upstream. `tools/list` is relayed as the
- * upstream answers it, so a client sees what stepping up would unlock.
+ * all of them (RS-12, RS-13b), before anything reaches the upstream. The endpoint's tool policy
+ * (`toolPolicy`, src/policy/) applies as in the core: a forbidden `tools/call` never reaches the
+ * upstream, and the upstream's `tools/list` answers reach the client with only what it may call.
  *
  * Seed 2's side doors stay shut: there is no legacy HTTP+SSE `/sse` or `/messages` (its
  * `/messages` proxied without any authentication, defect 8) and no `/status` or `/debug` that would

@@ -5,6 +5,9 @@ import { hashPassword } from './passwords.ts';
 export const USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
 export const MIN_PASSWORD_LENGTH = 10;
 
+/** A group name (tool policy rules name groups): no spaces, so a space-separated claim can carry it too. */
+export const GROUP_NAME = /^[A-Za-z0-9._:@+\/=-]{1,100}$/;
+
 export class UserInputError extends Error {
   override name = 'UserInputError';
 }
@@ -28,4 +31,11 @@ export async function createUser(
   };
   await storage.users.create(user);
   return user;
+}
+
+/** Group names as given on the command line, checked; duplicates dropped. */
+export function checkedGroups(groups: readonly string[]): string[] {
+  const bad = groups.find((g) => !GROUP_NAME.test(g));
+  if (bad !== undefined) throw new UserInputError(`A group name is 1–100 letters, digits or . _ : @ + / = - (got ${JSON.stringify(bad)})`);
+  return [...new Set(groups)];
 }

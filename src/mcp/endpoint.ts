@@ -5,9 +5,11 @@ import { corsFor } from '../http/cors.ts';
 import { createMcpResourceGuard } from '../resource/external.ts';
 import type { ResourceServer } from '../resource/resource-server.ts';
 import type { McpBackend } from './backend.ts';
-import { calledToolNames, jsonRpcError, readJsonBody } from './json-rpc.ts';
+import { calledToolNames } from '../policy/mcp-messages.ts';
+import { jsonRpcError, readJsonBody } from './json-rpc.ts';
 import { createOriginPolicy } from './origin.ts';
 import { requestNotes } from '../http/request-log.ts';
+import { createEndpointPolicy } from './tool-policy.ts';
 
 export interface McpEndpointOptions {
   /** What serves requests once they are checked: the built-in server or the gateway's upstream. Its owner closes it. */
@@ -27,19 +29,21 @@ const UNAUTHENTICATED_BODY_LIMIT = 64 * 1024;
 /**
  * The MCP endpoint (Streamable HTTP, official SDK) at `config.mcpPath`. For every request, in order:
  * `Origin` check (403, RS-24) → CORS preflight for allowed origins → bearer token verification
- * (401, RS-17/RS-21: POST, GET and DELETE alike) → per-tool scope check of a `tools/call` (403
- * step-up challenge, RS-12) → the SDK: 2026-07-28 requests per request, 2025-era requests in
- * sessions bound to the token's user and client (RS-22/RS-23). That last step is the backend's: the
- * built-in server (./built-in.ts), or in gateway mode the upstream MCP server (src/gateway/gateway.ts).
- *
- * `tools/list` lists every tool, including ones the token lacks scope for: a client can see what
- * stepping up would unlock, and calling such a tool yields the challenge that says how.
+ * (401, RS-17/RS-21: POST, GET and DELETE alike) → the tool policy (src/policy/, configured by
+ * `toolPolicy`; ./tool-policy.ts): `Mcp-Method`/`Mcp-Name` checked against the body (400), then
+ * every `tools/call`, `resources/read` and `prompts/get` decided (403 step-up challenge naming the
+ * scopes, RS-12, or a JSON-RPC error when no scope would help) → the SDK: 2026-07-28 requests per
+ * request, 2025-era requests in sessions bound to the token's user and client (RS-22/RS-23). That
+ * last step is the backend's: the built-in server (./built-in.ts), or in gateway mode the upstream
+ * MCP server (src/gateway/gateway.ts). Its answers to `tools/list` (and the resource and prompt
+ * lists) show only what the caller may use, unless `toolPolicy.filterLists` is off.
  */
 export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpointOptions): void {
   const { config, logger } = ctx;
   const isAllowedOrigin = createOriginPolicy(config);
   const guard = options.guard ?? createMcpResourceGuard(ctx);
   const { backend } = options;
+  const toolPolicy = createEndpointPolicy(ctx, backend, guard);
 
   app.use(config.mcpPath, async (c, next) => {
     const origin = c.req.header('Origin');
@@ -51,8 +55,15 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
   });
   app.use(config.mcpPath, corsFor(isAllowedOrigin));
 
-  /** Every scope a request needs, in one set (RS-13b): its tools' scopes, and in gateway mode the base scopes. */
-  const requiredScopesFor = (message: unknown): readonly string[] => backend.requiredScopes(message === undefined ? NO_TOOLS : calledToolNames(message));
+  /**
+   * Every scope a request needs, in one set (RS-13b): in gateway mode the base scopes, and the
+   * scopes its tools declare or the tool policy's rules require of them.
+   */
+  const requiredScopesFor = (message: unknown): readonly string[] => {
+    const tools = message === undefined ? NO_TOOLS : calledToolNames(message);
+    const base = backend.requiredScopes(tools);
+    return tools.length === 0 ? base : [...new Set([...base, ...tools.flatMap((name) => toolPolicy.policy.scopesFor({ kind: 'tool', name }))])];
+  };
   /** What every request needs before its body is read: the same for every request, so computed once. */
   const scopesBeforeBody = requiredScopesFor(undefined);
 
@@ -84,9 +95,11 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
       if (!body.ok) return body.response;
       if (typeof body.value !== 'object' || body.value === null) return jsonRpcError(400, -32600, 'Invalid Request: expected a JSON-RPC message');
       parsedBody = body.value;
-      // Every scope the whole request needs, in one challenge (RS-13b), before any tool runs.
-      const refusal = guard.requireScopes(principal, requiredScopesFor(parsedBody));
-      if (refusal) return refusal;
+      // Before anything runs: the routing headers, then the policy for every target, with every
+      // scope the whole request needs in one challenge (RS-13b).
+      const checked = await toolPolicy.guard.check(request, await toolPolicy.callerFor(principal), parsedBody);
+      if (!checked.ok) return checked.response;
+      return checked.filter(await backend.handle(request, principal, parsedBody));
     }
 
     return backend.handle(request, principal, parsedBody);

@@ -27,19 +27,6 @@ export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES):
 
 const messagesOf = (body: unknown): unknown[] => (Array.isArray(body) ? body : [body]);
 
-/** Names of the tools a message (or batch) calls with `tools/call`. */
-export function calledToolNames(body: unknown): string[] {
-  const names: string[] = [];
-  for (const message of messagesOf(body)) {
-    if (typeof message !== 'object' || message === null) continue;
-    const { method, params } = message as { method?: unknown; params?: unknown };
-    if (method !== 'tools/call' || typeof params !== 'object' || params === null) continue;
-    const name = (params as { name?: unknown }).name;
-    if (typeof name === 'string') names.push(name);
-  }
-  return names;
-}
-
 /** Whether a message (or batch) opens a 2025-era session with `initialize`. */
 export function isInitialize(body: unknown): boolean {
   return messagesOf(body).some((m) => typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'initialize');

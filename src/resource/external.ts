@@ -57,6 +57,9 @@ export function createExternalVerifier(ctx: VerifierContext, settings: ExternalA
         projectId: config.identityProvider.stytch?.projectId ?? '',
         projectDomain: settings.issuer,
         ...(settings.stytchStrictAudience ? { resourceAudience: config.resource } : {}),
+        // The secret reads the RBAC policy, for tool policy `permission` rules; fetched only when one is decided.
+        ...(config.identityProvider.stytch?.secret ? { secret: config.identityProvider.stytch.secret } : {}),
+        ...(settings.stytchB2b ? { b2b: true } : {}),
       });
   }
 }

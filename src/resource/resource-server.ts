@@ -8,8 +8,9 @@ import {
   type ProtectedResourceMetadata,
 } from './metadata.ts';
 import { missingScopes } from './scopes.ts';
-import { VerifierUnavailableError, type DebugLogger, type PermissionCheck, type Principal, type TokenRejection, type TokenVerifier, type VerifyResult } from './types.ts';
+import { VerifierUnavailableError, type DebugLogger, type PermissionCheck, type PermissionPolicy, type Principal, type TokenRejection, type TokenVerifier, type VerifyResult } from './types.ts';
 import { LOOPBACK_HOSTS } from '../util/loopback.ts';
+import { stytchOrganizationOf } from './verifiers/stytch-organization.ts';
 
 export interface ResourceServerOptions {
   /**
@@ -74,8 +75,12 @@ export interface ResourceServer {
   /**
    * RBAC (verifiers with a permission policy: Stytch with its secret): `null` when one of the
    * principal's scopes grants `{resourceId, action}`, else a `403` naming the narrowest scope that would.
+   * With `organizationId` (Stytch B2B), a token scoped to another organization gets a plain `403`
+   * (`access_denied`, no challenge): no scope would help.
    */
   requirePermission(principal: Principal, check: PermissionCheck): Promise<Response | null>;
+  /** The verifier's permission policy (Stytch RBAC), for a tool policy's `permission` rules; absent when it has none. */
+  readonly permissions?: PermissionPolicy;
   /** The PRM response for a `GET`/`HEAD`/`OPTIONS` on one of `metadataPaths`, else `null`. Readable cross-origin. */
   metadataResponse(request: Request): Response | null;
 }
@@ -160,8 +165,15 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
 
     requireScopes,
 
+    ...(verifier.permissions ? { permissions: verifier.permissions } : {}),
+
     async requirePermission(principal, check) {
       if (!verifier.permissions) throw new TypeError('requirePermission needs a verifier with a permission policy (e.g. createStytchVerifier with the project secret)');
+      if (check.organizationId !== undefined && stytchOrganizationOf(principal.claims)?.organization_id !== check.organizationId) {
+        logger.debug('token is for another organization', { subject: principal.subject, client_id: principal.clientId });
+        // Not a scope problem, so no step-up challenge: a plain refusal.
+        return Response.json({ error: 'access_denied', error_description: 'This token is not for the organization this operation is in.' }, { status: 403, headers: NO_STORE });
+      }
       let granting: string[];
       try {
         granting = await verifier.permissions.scopesGranting(check);

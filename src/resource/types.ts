@@ -55,6 +55,11 @@ export interface TokenVerifier {
 export interface PermissionCheck {
   resourceId: string;
   action: string;
+  /**
+   * Stytch B2B: the organization the action is in. The token must be scoped to it (its
+   * `https://stytch.com/organization` claim), as the B2B `authorization_check` requires.
+   */
+  organizationId?: string;
 }
 
 export interface PermissionPolicy {

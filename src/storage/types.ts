@@ -282,6 +282,10 @@ export interface Storage {
     setPassword(id: string, passwordHash: string): Promise<void>;
     /** Makes the user an administrator or not; false when there is no such user. */
     setAdmin(id: string, isAdmin: boolean): Promise<boolean>;
+    /** The user's groups (tool policy), sorted; none for an unknown id. */
+    groups(id: string): Promise<string[]>;
+    /** Replaces the user's groups, atomically; false (and nothing stored) for an unknown user. */
+    setGroups(id: string, groups: readonly string[]): Promise<boolean>;
   };
   readonly clients: {
     /**

@@ -58,9 +58,35 @@ describe('portcullis users', () => {
     const r = await runCli(['users', 'list'], env);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.match(lines[0] ?? '', /^USERNAME\s+ROLE\s+CREATED$/);
+    assert.match(lines[0] ?? '', /^USERNAME\s+ROLE\s+CREATED\s+GROUPS$/);
     assert.ok(lines.some((l) => /^alice\s+user\s/.test(l)));
     assert.ok(lines.some((l) => /^bob\s+admin\s/.test(l)));
+  });
+
+  it('users add --group and users groups set the groups tool policy rules name; a bad group name changes nothing', async () => {
+    const added = await runCli(['users', 'add', 'dave', '--group', 'ops', '--group', 'admins'], env);
+    assert.equal(added.code, 0, added.stderr);
+    const groupsOf = async (name: string) => {
+      const storage = await openSqliteStorage(db.database);
+      try {
+        return await storage.users.groups((await storage.users.byUsername(name))!.id);
+      } finally {
+        await storage.close();
+      }
+    };
+    assert.deepEqual(await groupsOf('dave'), ['admins', 'ops']);
+    assert.ok((await runCli(['users', 'list'], env)).stdout.split('\n').some((l) => /^dave\s+user\s+\S+\s+admins,ops$/.test(l)));
+    const set = await runCli(['users', 'groups', 'dave', '--group', 'staff'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /dave is now in staff/);
+    assert.deepEqual(await groupsOf('dave'), ['staff']);
+    const bad = await runCli(['users', 'groups', 'dave', '--group', 'has space'], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /group name/);
+    assert.deepEqual(await groupsOf('dave'), ['staff'], 'unchanged');
+    assert.equal((await runCli(['users', 'groups', 'nobody', '--group', 'x'], env)).code, 1);
+    assert.equal((await runCli(['users', 'groups', 'dave'], env)).code, 0);
+    assert.deepEqual(await groupsOf('dave'), []);
   });
 
   it('users passwd replaces the password', async () => {

@@ -273,7 +273,7 @@ describe('gateway scopes (RS-12, BP-09)', () => {
     try {
       const basic = await signInToGateway(t, { scopes: ['mcp'] });
       const { client } = await connectWithToken(t.ctx.config.resource, basic.token, { fetch: appFetch(t) });
-      assert.ok((await client.listTools()).tools.some((tool) => tool.name === 'echo'), 'listed even without its scope, so a client sees what stepping up unlocks');
+      assert.ok(!(await client.listTools()).tools.some((tool) => tool.name === 'echo'), 'tools/list shows only what the token may call (toolPolicy.filterLists)');
       await client.close();
 
       const refused = await post(t, toolCallMessage('echo', { text: 'x' }), basic.auth);
@@ -282,6 +282,7 @@ describe('gateway scopes (RS-12, BP-09)', () => {
 
       const full = await signInToGateway(t, { scopes: ['mcp', 'files:write'] });
       const { client: stepped } = await connectWithToken(t.ctx.config.resource, full.token, { fetch: appFetch(t) });
+      assert.ok((await stepped.listTools()).tools.some((tool) => tool.name === 'echo'), 'listed once the token has its scope');
       assert.equal(textOf(await stepped.callTool({ name: 'echo', arguments: { text: 'allowed' } })), 'echo: allowed');
       await stepped.close();
     } finally {

@@ -58,23 +58,26 @@ async function openSession(t: TestApp, auth: Record<string, string>): Promise<st
   return handle;
 }
 
-describe('gateway: Mcp-Method / Mcp-Name are stated from the body the scopes were checked on', () => {
-  it('RS-12 a client whose Mcp-Name names another tool than its body: the upstream hears the body\'s tool, never the header\'s', async () => {
+describe('gateway: Mcp-Method / Mcp-Name must agree with the body, and are stated from it', () => {
+  it('RS-12 a client whose Mcp-Name names another tool than its body is refused (400, -32020) and the upstream hears nothing; agreeing headers are restated from the body', async () => {
     const { t, received } = await scriptedGateway(plainAnswer(), { toolScopes: { echo: ['files:write'] } }, SCOPES);
     try {
       const basic = await signInToGateway(t, { scopes: ['mcp'] });
-      const forged = { ...basic.auth, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'echo' };
-      const response = await post(t, toolCallMessage('free_tool', {}), forged);
-      assert.equal(response.status, 200, 'the scope check saw free_tool, which needs only mcp');
-      await response.body?.cancel();
+      const modern = { ...basic.auth, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call' };
+      const forged = await post(t, toolCallMessage('free_tool', {}), { ...modern, 'Mcp-Name': 'echo' });
+      assert.equal(forged.status, 400);
+      assert.equal((await forged.json()).error.code, -32020);
+      const lying = await post(t, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { ...basic.auth, 'Mcp-Method': 'tools/call', 'Mcp-Name': 'echo' });
+      assert.equal(lying.status, 400);
+      await lying.body?.cancel();
+      assert.equal(received.length, 0, 'neither reached the upstream');
+
+      const honest = await post(t, toolCallMessage('free_tool', {}), { ...modern, 'Mcp-Name': 'free_tool' });
+      assert.equal(honest.status, 200, 'the scope check saw free_tool, which needs only mcp');
+      await honest.body?.cancel();
       assert.equal(received.length, 1);
       assert.equal(received[0]!.headers.get('mcp-name'), 'free_tool');
       assert.equal(received[0]!.headers.get('mcp-method'), 'tools/call');
-
-      const lying = await post(t, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { ...basic.auth, 'Mcp-Method': 'tools/call', 'Mcp-Name': 'echo' });
-      await lying.body?.cancel();
-      assert.equal(received[1]!.headers.get('mcp-method'), 'tools/list');
-      assert.equal(received[1]!.headers.get('mcp-name'), null, 'tools/list has no name: the client\'s is dropped');
     } finally {
       await t.close();
     }

@@ -21,7 +21,7 @@ import {
   type CookieJar,
   type FetchLike,
 } from '../helpers/oauth-flow.ts';
-import { signInAtProvider, startOidcProvider, type OidcProviderFixture } from '../fixtures/oidc-provider.ts';
+import { signInAtProvider, startOidcProvider, type OidcProviderFixture, type OidcProviderFixtureOptions } from '../fixtures/oidc-provider.ts';
 import { createStytchOAuthLoginFixture, type StytchOAuthLoginFixture } from '../fixtures/stytch/oauth-login.ts';
 import { createStytchProject } from '../fixtures/stytch/project.ts';
 
@@ -71,9 +71,12 @@ export interface OidcSetup extends UpstreamSetup {
  * and Portcullis configured with `identityProvider.kind = oidc`. `fetch` wraps Portcullis's outbound
  * calls (to tamper with what the provider sends, as a network attacker or a buggy provider would).
  */
-export async function oidcSetup(options: { config?: ConfigInput; fetch?: (real: typeof fetch) => typeof fetch; idTokenTtlSeconds?: number } = {}): Promise<OidcSetup> {
+export async function oidcSetup(
+  options: { config?: ConfigInput; fetch?: (real: typeof fetch) => typeof fetch; idTokenTtlSeconds?: number; idp?: Pick<OidcProviderFixtureOptions, 'accounts' | 'scopes' | 'configure'>; oidcScopes?: string[] } = {},
+): Promise<OidcSetup> {
   const idp = await startOidcProvider({
     accounts: ACCOUNTS,
+    ...options.idp,
     clients: [
       { client_id: RP_CLIENT_ID, client_secret: RP_CLIENT_SECRET, redirect_uris: [`${TEST_ORIGIN}/callback`], grant_types: ['authorization_code'], response_types: ['code'] },
       { client_id: OTHER_CLIENT_ID, client_secret: OTHER_CLIENT_SECRET, redirect_uris: [OTHER_REDIRECT], grant_types: ['authorization_code'], response_types: ['code'] },
@@ -82,7 +85,7 @@ export async function oidcSetup(options: { config?: ConfigInput; fetch?: (real: 
   });
   const outbound = options.fetch ? options.fetch(globalThis.fetch) : globalThis.fetch;
   const app = await createTestApp(
-    { identityProvider: { kind: 'oidc', displayName: 'Example SSO', oidc: { issuer: idp.issuer, clientId: RP_CLIENT_ID, clientSecret: RP_CLIENT_SECRET } }, ...options.config },
+    { identityProvider: { kind: 'oidc', displayName: 'Example SSO', oidc: { issuer: idp.issuer, clientId: RP_CLIENT_ID, clientSecret: RP_CLIENT_SECRET, ...(options.oidcScopes ? { scopes: options.oidcScopes } : {}) } }, ...options.config },
     { fetch: outbound },
   );
   const base = await common(app, globalThis.fetch, (browser, url, login) => signInAtProvider(browser.send, url, { login }));

@@ -26,13 +26,16 @@ for (const era of ['legacy', 'modern'] as const) {
       await t.close();
     });
 
-    it('tools/list lists every tool, including those that need a scope the token lacks', async () => {
+    it('SEP-1881 tools/list lists only the tools the token may call (toolPolicy.filterLists, on by default)', async () => {
       const who = await signIn(t, { scopes: [] });
       const { client, transport } = await connectClient(t, who.token, era);
       clients.push(client);
       assert.equal(transport.sessionId !== undefined, era === 'legacy', 'the era under test is the one in use');
-      const names = (await client.listTools()).tools.map((x) => x.name).sort();
-      assert.deepEqual(names, ['complete_task', 'create_task', 'delete_task', 'list_tasks', 'whoami']);
+      assert.deepEqual((await client.listTools()).tools.map((x) => x.name), ['whoami']);
+      const reader = await connect((await signIn(t, { scopes: ['tasks:read'] })).token);
+      assert.deepEqual((await reader.listTools()).tools.map((x) => x.name).sort(), ['list_tasks', 'whoami']);
+      const writer = await connect((await signIn(t, { scopes: ['tasks:write'] })).token);
+      assert.deepEqual((await writer.listTools()).tools.map((x) => x.name).sort(), ['complete_task', 'create_task', 'delete_task', 'list_tasks', 'whoami'], 'tasks:write implies tasks:read');
     });
 
     it('whoami reports the subject, username, client and scopes from the token', async () => {

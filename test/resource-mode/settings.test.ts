@@ -19,7 +19,7 @@ describe('resource-only mode: settings from the environment', () => {
   it('PORTCULLIS_AUTHORIZATION_SERVER alone: the jwks verifier, at+jwt, no clock tolerance', () => {
     const config = resolveConfig({ ...base, ...loadConfigInput({ PORTCULLIS_AUTHORIZATION_SERVER: AS }, '') });
     assert.equal(isResourceOnly(config), true);
-    assert.deepEqual(config.authorizationServer, { issuer: AS, verifier: 'jwks', clockTolerance: 0, stytchStrictAudience: false });
+    assert.deepEqual(config.authorizationServer, { issuer: AS, verifier: 'jwks', clockTolerance: 0, stytchStrictAudience: false, stytchB2b: false });
   });
 
   it('every variable lands in its setting', () => {

@@ -16,6 +16,8 @@ import { createTestCertificate, listenHttps, type HttpsListener, type TestCertif
 import { createStytchSigningKey, hs256Jwt, unsignedJwt, type StytchSigningKey } from '../fixtures/stytch/keys.ts';
 import { createStytchProject, type StytchProject } from '../fixtures/stytch/project.ts';
 import { introspectWithStytchSdk, type SdkCase, type SdkOutcome } from '../fixtures/stytch/sdk.ts';
+import { createStytchB2BFixture, stytchOrganization, type StytchB2BFixture } from '../fixtures/stytch/b2b.ts';
+import { introspectWithStytchB2BSdk, type B2BSdkCase } from '../fixtures/stytch/sdk-b2b.ts';
 
 interface Row {
   name: string;
@@ -180,3 +182,93 @@ describe('Stytch Connected Apps tokens: our stytch verifier agrees with the styt
 function decode(part: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
+
+/**
+ * Stytch B2B (issue 11 part 5): the SDK's `B2BClient.idp.introspectTokenLocal` and our verifier with
+ * `b2b: true` agree on organization-scoped tokens, and `requirePermission` with the organization
+ * decides as the B2B `authorization_check` (tenancy first, then the token's scopes).
+ */
+describe('Stytch B2B tokens: our stytch verifier (b2b) agrees with the SDK\'s B2BClient', () => {
+  const clock = new ManualClock(NOW);
+  let certificate: TestCertificate;
+  let listener: HttpsListener;
+  let project: StytchProject;
+  let fixture: StytchB2BFixture;
+  const acme = stytchOrganization('acme');
+  const globex = stytchOrganization('globex');
+
+  before(async () => {
+    certificate = await createTestCertificate();
+    listener = await listenHttps((request) => fixture.app.fetch(request), certificate);
+    project = createStytchProject(listener.origin);
+    fixture = await createStytchB2BFixture({ project, clock });
+  });
+  after(async () => {
+    await listener?.close();
+    await certificate?.dispose();
+  });
+
+  const b2bVerifier = (): TokenVerifier =>
+    createStytchVerifier({ projectId: project.projectId, projectDomain: project.baseUrl, secret: project.secret, fetch: fixture.fetch, clock, cache: false, b2b: true });
+  const runSdk = (cases: B2BSdkCase[]) => introspectWithStytchB2BSdk({ projectId: project.projectId, secret: project.secret, baseUrl: project.baseUrl, now: clock.now(), cases }, certificate.certPath);
+
+  it('member tokens are accepted with their organization; tokens without one (consumer tokens) are refused by both', async () => {
+    const rows = [
+      { name: 'a member token of acme', accepted: true, token: await fixture.mintMemberToken(acme, { scope: 'openid read:okrs' }) },
+      { name: 'a member token, iss stytch.com/<project_id>', accepted: true, token: await fixture.mintMemberToken(globex, { claims: { iss: `stytch.com/${project.projectId}` } }) },
+      { name: 'a consumer token (no organization claim)', accepted: false, token: await fixture.mintAccessToken() },
+      { name: 'a member token, expired', accepted: false, token: await fixture.mintMemberToken(acme, { claims: { exp: nowSeconds - 60 } }) },
+    ];
+    const sdk = await runSdk(rows.map((r) => ({ name: r.name, token: r.token })));
+    fixture.requests.length = 0; // from here on, only our verifier's requests
+    for (const [i, row] of rows.entries()) {
+      const ours = await b2bVerifier().verify(row.token);
+      assert.equal(sdk[i]!.accepted, row.accepted, `SDK on "${row.name}": ${JSON.stringify(sdk[i])}`);
+      assert.equal(ours.ok, row.accepted, `ours on "${row.name}": ${JSON.stringify(ours)}`);
+      if (row.accepted && ours.ok && sdk[i]!.accepted) {
+        assert.equal(ours.token.subject, sdk[i]!.subject);
+        assert.match(ours.token.subject, /^member-test-/);
+        assert.deepEqual(ours.token.claims['https://stytch.com/organization'], sdk[i]!.organization);
+      }
+    }
+    assert.ok(fixture.requests.includes('GET /v1/b2b/sessions/jwks/' + project.projectId), 'keys come from the B2B path, as B2BClient fetches them');
+  });
+
+  it('RBAC: requirePermission with the organization decides as the B2B authorization_check (tenancy_mismatch, invalid_permissions)', async () => {
+    const checks = [
+      { name: 'read:okrs may read objectives in its organization', scope: 'read:okrs', check: { organization_id: acme.organization_id, resource_id: 'objective', action: 'read' } },
+      { name: 'read:okrs may not create objectives', scope: 'read:okrs', check: { organization_id: acme.organization_id, resource_id: 'objective', action: 'create' } },
+      { name: 'write:okrs may update key results (*)', scope: 'write:okrs', check: { organization_id: acme.organization_id, resource_id: 'key_result', action: 'update' } },
+      { name: 'write:okrs may not delete objectives', scope: 'write:okrs', check: { organization_id: acme.organization_id, resource_id: 'objective', action: 'delete' } },
+      { name: 'admin:okrs may delete objectives', scope: 'admin:okrs', check: { organization_id: acme.organization_id, resource_id: 'objective', action: 'delete' } },
+      { name: 'admin:okrs in another organization: tenancy', scope: 'admin:okrs', check: { organization_id: globex.organization_id, resource_id: 'objective', action: 'read' } },
+    ];
+    const tokens = await Promise.all(checks.map((c) => fixture.mintMemberToken(acme, { scope: c.scope })));
+    const sdk = await runSdk(checks.map((c, i) => ({ name: c.name, token: tokens[i]!, authorizationCheck: c.check })));
+    fixture.requests.length = 0; // from here on, only our verifier's requests
+    const rs = createResourceServer({ resource: 'https://mcp.example/mcp', authorizationServers: [project.baseUrl], verifier: b2bVerifier() });
+    for (const [i, c] of checks.entries()) {
+      const principal = await rs.authenticate(new Request('https://mcp.example/mcp', { headers: { Authorization: `Bearer ${tokens[i]}` } }));
+      assert.ok(!(principal instanceof Response), c.name);
+      const refusal = await rs.requirePermission(principal, { organizationId: c.check.organization_id, resourceId: c.check.resource_id, action: c.check.action });
+      const theirs = sdk[i]!;
+      assert.equal(refusal === null, theirs.accepted, `${c.name}: sdk ${JSON.stringify(theirs)}, ours ${refusal?.status ?? 'allowed'}`);
+      if (!theirs.accepted) {
+        const tenancy = c.check.organization_id !== acme.organization_id;
+        assert.equal(theirs.error, tenancy ? 'tenancy_mismatch' : 'invalid_permissions', c.name);
+        assert.equal(refusal?.status, 403);
+        // A tenancy refusal names no scope (none would help); a permission refusal the scope that would.
+        assert.equal(refusal?.headers.get('WWW-Authenticate') === null, tenancy, c.name);
+      }
+    }
+    assert.ok(fixture.requests.includes('GET /v1/b2b/rbac/policy'), 'the policy comes from the B2B path');
+  });
+
+  it('documented divergence: an organization claim without organization_id or slug is refused by us, accepted by the SDK', async () => {
+    const token = await fixture.mintAccessToken({ claims: { 'https://stytch.com/organization': { name: 'no id' } } });
+    const [theirs] = await runSdk([{ name: 'claim without ids', token }]);
+    assert.equal(theirs?.accepted, true);
+    const ours = await b2bVerifier().verify(token);
+    assert.equal(ours.ok === false && ours.reason, 'missing_claim');
+  });
+});

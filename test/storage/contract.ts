@@ -84,6 +84,19 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       await assert.rejects(s.users.create({ id: 'u-c', username: 'alice', passwordHash: 'h', isAdmin: false, createdAt: NOW }), 'usernames are unique');
     });
 
+    it('users: groups are set as a whole, listed sorted, refused for an unknown user, and removed with the user', async () => {
+      await s.users.create({ id: 'u-grp', username: 'grouped', passwordHash: 'h', isAdmin: false, createdAt: NOW });
+      assert.deepEqual(await s.users.groups('u-grp'), []);
+      assert.equal(await s.users.setGroups('u-grp', ['ops', 'admins', 'ops']), true);
+      assert.deepEqual(await s.users.groups('u-grp'), ['admins', 'ops']);
+      assert.equal(await s.users.setGroups('u-grp', ['staff']), true);
+      assert.deepEqual(await s.users.groups('u-grp'), ['staff'], 'replaced, not added to');
+      assert.equal(await s.users.setGroups('u-nobody', ['admins']), false);
+      assert.deepEqual(await s.users.groups('u-nobody'), []);
+      assert.equal(await s.users.remove('u-grp'), true);
+      assert.deepEqual(await s.users.groups('u-grp'), []);
+    });
+
     it('users: removing a user removes their grants, tokens, consents, sessions and tasks', async () => {
       await s.users.create({ id: 'u-gone', username: 'gone', passwordHash: 'h', isAdmin: false, createdAt: NOW });
       const g = grant({ userId: 'u-gone' });

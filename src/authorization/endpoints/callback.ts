@@ -108,6 +108,8 @@ async function signInAs(ctx: AppContext, provider: UpstreamIdentityProvider, req
   const audit = { identity_provider: provider.kind };
   const { user, created } = await userForUpstreamIdentity(ctx, identity);
   if (created) ctx.logger.audit('user.created', { ...audit, user_id: user.id, username: user.username, issuer: identity.issuer });
+  // The provider is the source of the person's groups (tool policy): they follow it at every login.
+  if (identity.groups) await ctx.storage.users.setGroups(user.id, identity.groups);
   await endLoginSession(ctx, request);
   const { session, setCookie } = await startLoginSession(ctx, user);
   ctx.logger.audit('login.succeeded', { ...audit, user_id: user.id, username: user.username, ...auditFields });

@@ -15,6 +15,7 @@ import { sessionsRevoke } from './sessions-revoke.ts';
 import { start } from './start.ts';
 import { usersAdd } from './users-add.ts';
 import { usersAdmin } from './users-admin.ts';
+import { usersGroups } from './users-groups.ts';
 import { usersList } from './users-list.ts';
 import { usersPasswd } from './users-passwd.ts';
 import { usersRemove } from './users-remove.ts';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   usersRemove,
   usersPasswd,
   usersAdmin,
+  usersGroups,
   clientsAdd,
   clientsList,
   clientsRemove,

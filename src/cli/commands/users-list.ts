@@ -6,11 +6,11 @@ export const usersList: Command = {
   usage: '',
   help: '',
   async run(_args, io) {
-    const users = await withStorage(loadConfig(io), (storage) => storage.users.list());
+    const users = await withStorage(loadConfig(io), async (storage) => Promise.all((await storage.users.list()).map(async (u) => ({ ...u, groups: await storage.users.groups(u.id) }))));
     if (users.length === 0) {
       io.out(`No users yet. Add one: ${cliName(io)} users add <name>\n`);
       return;
     }
-    io.out(table(['USERNAME', 'ROLE', 'CREATED'], users.map((u) => [u.username, u.isAdmin ? 'admin' : 'user', date(u.createdAt)])));
+    io.out(table(['USERNAME', 'ROLE', 'CREATED', 'GROUPS'], users.map((u) => [u.username, u.isAdmin ? 'admin' : 'user', date(u.createdAt), u.groups.join(',')])));
   },
 };

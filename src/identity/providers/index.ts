@@ -21,7 +21,7 @@ export function createIdentityProvider(config: ResolvedConfig): IdentityProvider
   // resolveConfig has checked that the chosen kind has what it needs (identityProviderProblem).
   switch (kind) {
     case 'oidc':
-      return new OidcIdentityProvider(oidc ?? {}, displayName);
+      return new OidcIdentityProvider(oidc ?? {}, displayName, config.toolPolicy.groupsClaim);
     case 'stytch':
       return new StytchIdentityProvider(stytch ?? {}, displayName);
     case 'local':

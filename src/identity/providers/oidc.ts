@@ -11,6 +11,9 @@ const METADATA_TTL_MS = 60 * 60_000;
 /** No login waits longer than this on the provider. */
 const REQUEST_TIMEOUT_MS = 10_000;
 const DEFAULT_SCOPES = ['openid', 'email', 'profile'];
+/** A provider's groups claim is bounded before it is stored: at most this many, each at most this long. */
+const MAX_GROUPS = 200;
+const MAX_GROUP_LENGTH = 200;
 
 /**
  * An OpenID Connect provider as the login step (MCP UP-03), as a relying party built on
@@ -31,9 +34,12 @@ export class OidcIdentityProvider implements UpstreamIdentityProvider {
   readonly displayName: string;
   readonly #settings: OidcSettings & { issuer: string; clientId: string };
   readonly #scopes: string[];
+  readonly #groupsClaim: string | false;
   #metadata: { server: oauth.AuthorizationServer; fetchedAt: number } | null = null;
 
-  constructor(settings: OidcSettings, displayName?: string) {
+  /** `groupsClaim`: the ID token claim holding the person's groups (tool policy); `false`: none read. */
+  constructor(settings: OidcSettings, displayName?: string, groupsClaim: string | false = false) {
+    this.#groupsClaim = groupsClaim;
     if (!settings.issuer || !settings.clientId) throw new Error('oidc identity provider needs an issuer and a client id');
     this.#settings = { ...settings, issuer: settings.issuer, clientId: settings.clientId };
     this.#scopes = settings.scopes ?? DEFAULT_SCOPES;
@@ -83,7 +89,8 @@ export class OidcIdentityProvider implements UpstreamIdentityProvider {
         const info = await oauth.processUserInfoResponse(server, client, claims.sub, await oauth.userInfoRequest(server, client, tokens.access_token, http));
         email = verifiedEmail(info);
       }
-      return { provider: 'oidc', issuer: claims.iss, subject: claims.sub, email };
+      const groups = this.#groupsClaim === false ? undefined : groupsOf(claims[this.#groupsClaim]);
+      return { provider: 'oidc', issuer: claims.iss, subject: claims.sub, email, ...(groups ? { groups } : {}) };
     } catch (error) {
       throw asUpstreamError(error);
     }
@@ -135,6 +142,14 @@ export class OidcIdentityProvider implements UpstreamIdentityProvider {
       signal: () => AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     };
   }
+}
+
+/** A groups claim (an array of strings, or a space-separated string), bounded; undefined when there is none. */
+function groupsOf(value: unknown): string[] | undefined {
+  const list = typeof value === 'string' ? value.split(' ') : Array.isArray(value) ? value : undefined;
+  if (!list) return undefined;
+  const groups = list.filter((g): g is string => typeof g === 'string' && g.length > 0 && g.length <= MAX_GROUP_LENGTH);
+  return [...new Set(groups)].slice(0, MAX_GROUPS);
 }
 
 function verifiedEmail(claims: Record<string, unknown>): string | null {

@@ -30,6 +30,11 @@ export interface UpstreamIdentity {
   subject: string;
   /** A verified e-mail address. Only ever used to name a new local user, never to find one (UP-06). */
   email: string | null;
+  /**
+   * The person's groups, from the provider's groups claim (`toolPolicy.groupsClaim`) when its ID
+   * token has one: they replace the local user's groups at each login. Absent: left as they are.
+   */
+  groups?: string[];
 }
 
 /** Where to send the browser, and the per-login secrets the callback needs back. */

@@ -6,6 +6,7 @@ import { verifiedTokenFromClaims } from './claims.ts';
 import type { FetchLimits } from './fetch-json.ts';
 import { rejectionFromJoseError } from './jwt-errors.ts';
 import { RemoteKeySet } from './remote-key-set.ts';
+import { stytchOrganizationOf } from './stytch-organization.ts';
 import { stytchPermissionPolicy } from './stytch-rbac.ts';
 
 export interface StytchVerifierOptions extends FetchLimits {
@@ -35,6 +36,12 @@ export interface StytchVerifierOptions extends FetchLimits {
   cache?: VerifiedTokenCacheOptions | false;
   /** How long the RBAC policy is used before being fetched again. Default five minutes, as the SDK. */
   policyCacheTtlMs?: number;
+  /**
+   * A Stytch B2B project, as the SDK's `B2BClient`: keys from `/v1/b2b/sessions/jwks/<project_id>`,
+   * the RBAC policy from `/v1/b2b/rbac/policy`, and every token must be scoped to an organization
+   * (the `https://stytch.com/organization` claim with `organization_id` and `slug`).
+   */
+  b2b?: boolean;
 }
 
 /** The Stytch API base URL, as the SDK derives it (always ending in `/`). */
@@ -66,6 +73,7 @@ export function stytchIssuers(options: Pick<StytchVerifierOptions, 'projectId' |
  * Stytch *session* JWTs, signed by the same keys); and, in strict mode, `aud` must name this resource.
  *
  * With `secret`, `permissions` decides RBAC checks as the SDK's `authorization_check` does.
+ * With `b2b`, it accepts what the SDK's `B2BClient` accepts (Stytch B2B: organization-scoped tokens).
  */
 export function createStytchVerifier(options: StytchVerifierOptions): TokenVerifier {
   if (!/^project-(test|live)-[A-Za-z0-9-]+$/.test(options.projectId)) throw new TypeError(`projectId must look like project-test-… or project-live-… (got ${JSON.stringify(options.projectId)})`);
@@ -75,14 +83,15 @@ export function createStytchVerifier(options: StytchVerifierOptions): TokenVerif
   const fetchFn = options.fetch ?? globalThis.fetch;
   const limits: FetchLimits = { timeoutMs: options.timeoutMs, maxBytes: options.maxBytes };
   // `new URL` with an absolute path, as the SDK builds it: any path in the base is replaced.
-  const keySet = new RemoteKeySet(new URL(`/v1/sessions/jwks/${options.projectId}`, base).href, { ...limits, fetch: fetchFn, clock });
+  const api = options.b2b ? '/v1/b2b' : '/v1';
+  const keySet = new RemoteKeySet(new URL(`${api}/sessions/jwks/${options.projectId}`, base).href, { ...limits, fetch: fetchFn, clock });
 
   const permissions =
     options.secret === undefined
       ? undefined
       : stytchPermissionPolicy({
           ...limits,
-          policyUrl: new URL('/v1/rbac/policy', base).href,
+          policyUrl: new URL(`${api}/rbac/policy`, base).href,
           projectId: options.projectId,
           secret: options.secret,
           fetch: fetchFn,
@@ -112,6 +121,8 @@ export function createStytchVerifier(options: StytchVerifierOptions): TokenVerif
           return { ok: false, reason: 'wrong_audience', detail: 'strict mode: aud does not name this resource' };
         }
       }
+      // The B2B SDK reads the organization of every token it introspects; a token without one is not a B2B access token.
+      if (options.b2b && !stytchOrganizationOf(payload)) return { ok: false, reason: 'missing_claim', detail: 'a B2B token must carry https://stytch.com/organization' };
       return verifiedTokenFromClaims(payload);
     },
   };

@@ -6,6 +6,7 @@ import { oneActiveSigningKey } from './004-one-active-signing-key.ts';
 import { boundedGrowth } from './005-bounded-growth.ts';
 import { rateLimits } from './006-rate-limits.ts';
 import { adminSessionOwner } from './007-admin-session-owner.ts';
+import { userGroups } from './008-user-groups.ts';
 
 /** Versioned migrations, applied in name order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   '005-bounded-growth': boundedGrowth,
   '006-rate-limits': rateLimits,
   '007-admin-session-owner': adminSessionOwner,
+  '008-user-groups': userGroups,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

@@ -305,7 +305,7 @@ async function runInOrder(db: Db, queries: readonly CompiledQuery[]): Promise<Qu
 /** Removing a user: everything they own, then the user (the last statement's count says whether they existed). */
 const removeUserQueries = (db: Db, id: string): CompiledQuery[] => [
   db.deleteFrom('refresh_tokens').where('grant_id', 'in', db.selectFrom('grants').select('id').where('user_id', '=', id)).compile(),
-  ...(['grants', 'authorization_codes', 'consents', 'login_sessions', 'tasks', 'external_identities'] as const).map((table) => db.deleteFrom(table).where('user_id', '=', id).compile()),
+  ...(['grants', 'authorization_codes', 'consents', 'login_sessions', 'tasks', 'external_identities', 'user_groups'] as const).map((table) => db.deleteFrom(table).where('user_id', '=', id).compile()),
   db.deleteFrom('users').where('id', '=', id).compile(),
 ];
 
@@ -554,6 +554,22 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
       async setAdmin(id, isAdmin) {
         const r = await db.updateTable('users').set({ is_admin: isAdmin ? 1 : 0 }).where('id', '=', id).executeTakeFirst();
         return Number(r.numUpdatedRows) > 0;
+      },
+      async groups(id) {
+        const rows = await db.selectFrom('user_groups').select('group_name').where('user_id', '=', id).orderBy('group_name').execute();
+        return rows.map((r) => r.group_name);
+      },
+      async setGroups(id, groups) {
+        // Unknown users get no groups. (Ids are random and never reused, so even a removal racing this
+        // could only leave rows no user will ever match.)
+        const user = await db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst();
+        if (!user) return false;
+        // The old set out and the new one in, atomically: a transaction, or one batch on D1.
+        await atomically([
+          db.deleteFrom('user_groups').where('user_id', '=', id).compile(),
+          ...[...new Set(groups)].map((g) => db.insertInto('user_groups').values({ user_id: id, group_name: g }).compile()),
+        ]);
+        return true;
       },
     },
 

@@ -84,6 +84,8 @@ export interface Database {
     publish_until: number | null;
   };
   settings: { name: string; value: string };
+  /** Group memberships of local accounts, for tool policy (`toolPolicy.rules[].groups`). */
+  user_groups: { user_id: string; group_name: string };
   external_identities: { provider: string; issuer: string; subject: string; user_id: string; created_at: number; last_login_at: number };
   upstream_transactions: {
     state_hash: string;

@@ -1,0 +1,85 @@
+import type { PolicyTarget, PolicyTargetKind } from './types.ts';
+
+/**
+ * What the policy needs of a JSON-RPC body, read before the MCP server sees it: the targets of the
+ * requests that act on something, and the list requests whose answers are filtered.
+ */
+
+/** The methods that act on one named target, and the `params` field that names it. */
+const TARGETED: Readonly<Record<string, { kind: PolicyTargetKind; field: string }>> = {
+  'tools/call': { kind: 'tool', field: 'name' },
+  'resources/read': { kind: 'resource', field: 'uri' },
+  // Subscribing to a resource is reading it later: the same decision.
+  'resources/subscribe': { kind: 'resource', field: 'uri' },
+  'prompts/get': { kind: 'prompt', field: 'name' },
+};
+
+/**
+ * `completion/complete` names a prompt (`ref/prompt`) or a resource template (`ref/resource`) whose
+ * arguments it completes: asking about a prompt or resource one may not use is refused like using it.
+ */
+function completionTarget(params: unknown): PolicyTarget | null | undefined {
+  const ref = typeof params === 'object' && params !== null ? (params as { ref?: unknown }).ref : undefined;
+  if (typeof ref !== 'object' || ref === null) return null;
+  const { type, name, uri } = ref as { type?: unknown; name?: unknown; uri?: unknown };
+  if (type === 'ref/prompt') return typeof name === 'string' ? { kind: 'prompt', name } : null;
+  if (type === 'ref/resource') return typeof uri === 'string' ? { kind: 'resource', name: uri } : null;
+  // Another kind of reference names nothing this policy decides on.
+  return undefined;
+}
+
+/** The list methods, the field of their result that holds the items, and the field that names an item. */
+export const LISTS: Readonly<Record<string, { kind: PolicyTargetKind; items: string; name: string }>> = {
+  'tools/list': { kind: 'tool', items: 'tools', name: 'name' },
+  'resources/list': { kind: 'resource', items: 'resources', name: 'uri' },
+  'prompts/list': { kind: 'prompt', items: 'prompts', name: 'name' },
+};
+
+export type JsonRpcId = string | number | null;
+
+export type TargetedMessage =
+  | { id: JsonRpcId; target: PolicyTarget }
+  /** A targeted method whose name is missing or not a string: nothing a policy can decide on. */
+  | { id: JsonRpcId; target: null; method: string };
+
+const messagesOf = (body: unknown): unknown[] => (Array.isArray(body) ? body : [body]);
+
+function idOf(message: { id?: unknown }): JsonRpcId {
+  return typeof message.id === 'string' || typeof message.id === 'number' ? message.id : null;
+}
+
+/** The messages of a body (one or a batch) that act on a target. */
+export function targetedMessages(body: unknown): TargetedMessage[] {
+  const out: TargetedMessage[] = [];
+  for (const message of messagesOf(body)) {
+    if (typeof message !== 'object' || message === null) continue;
+    const { method, params } = message as { method?: unknown; params?: unknown };
+    if (method === 'completion/complete') {
+      const target = completionTarget(params);
+      if (target !== undefined) out.push(target ? { id: idOf(message), target } : { id: idOf(message), target: null, method });
+      continue;
+    }
+    if (typeof method !== 'string' || !Object.hasOwn(TARGETED, method)) continue;
+    const { kind, field } = TARGETED[method]!;
+    const name = typeof params === 'object' && params !== null ? (params as Record<string, unknown>)[field] : undefined;
+    out.push(typeof name === 'string' ? { id: idOf(message), target: { kind, name } } : { id: idOf(message), target: null, method });
+  }
+  return out;
+}
+
+/** The list requests of a body, by id: the responses to filter. */
+export function listRequests(body: unknown): Map<string | number, PolicyTargetKind> {
+  const out = new Map<string | number, PolicyTargetKind>();
+  for (const message of messagesOf(body)) {
+    if (typeof message !== 'object' || message === null) continue;
+    const { method } = message as { method?: unknown };
+    const id = idOf(message);
+    if (typeof method === 'string' && Object.hasOwn(LISTS, method) && id !== null) out.set(id, LISTS[method]!.kind);
+  }
+  return out;
+}
+
+/** The names of the tools a body (one message or a batch) calls. */
+export function calledToolNames(body: unknown): string[] {
+  return targetedMessages(body).flatMap((m) => (m.target?.kind === 'tool' ? [m.target.name] : []));
+}
