@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { externalAuthorizationServer, type ExternalAuthorizationServer } from '../config/authorization-server.ts';
+import { stytchAuthorizationPage, stytchAuthorizationPageMissing } from '../config/stytch-authorization-page.ts';
 import { describeUpstream, isUnauthenticatedRemoteUpstream } from '../config/upstream.ts';
 import { createIdentityProvider, isUpstream, upstreamCallbackUrl } from '../identity/providers/index.ts';
 import type { FirstAdmin } from './first-admin.ts';
@@ -75,6 +76,7 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
       ? [`  Tokens from      ${external.issuer}  (${describeVerifier(external)})`, '  Authorization    off here: users sign in and clients register at the server above']
       : [`  Issuer           ${config.issuer}`]),
     ...(signIn ? [`  Sign-in          ${signIn.summary}`] : []),
+    ...stytchPageLines(config),
     `  Data             ${describeDatabase(config.database)}`,
     ...(keyFileOf(config) ? [`  Key file         ${keyFileOf(config)}  (decrypts the signing keys in Data: back it up, apart from Data)`] : []),
     `  Listening on     ${listening}`,
@@ -157,6 +159,21 @@ function upstreamSignIn(config: ResolvedConfig): UpstreamSignIn | null {
     summary: `${provider.displayName} (OpenID Connect, ${oidc?.issuer ?? 'issuer'})`,
     registration: [`Before the first sign-in, register this redirect URI for client ${oidc?.clientId ?? ''} at the provider:`, `  ${callback}`],
   };
+}
+
+/** Seed 1 with Stytch: the page to paste into the dashboard, and the login redirect URL it needs. */
+function stytchPageLines(config: ResolvedConfig): string[] {
+  const page = stytchAuthorizationPage(config);
+  if (!page) {
+    const missing = stytchAuthorizationPageMissing(config);
+    return missing ? [`  Authorization URL  off: ${missing}`] : [];
+  }
+  const url = `${config.issuer}${page.path}`;
+  return [
+    `  Authorization URL  ${url}`,
+    '    paste it in the Stytch dashboard: Connected Apps → Authorization URL;',
+    `    and add ${url}/callback?tx={} under Redirect URLs as a Login and a Sign-up URL`,
+  ];
 }
 
 /** How resource-only mode checks tokens, for the operator. */

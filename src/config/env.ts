@@ -6,6 +6,7 @@ import { envBool, envInt, envCommaList, envWords } from './env-values.ts';
 import { IDENTITY_PROVIDER_ENV } from './identity-provider-env.ts';
 import { ConfigError } from './resolve.ts';
 import type { ConfigInput } from './schema.ts';
+import { STYTCH_AUTHORIZATION_PAGE_ENV } from './stytch-authorization-page.ts';
 import { UPSTREAM_ENV } from './upstream-env.ts';
 
 type Env = Record<string, string | undefined>;
@@ -47,6 +48,7 @@ const ENV: Record<string, (input: ConfigInput, value: string, name: string) => v
   ...ENTERPRISE_ENV,
   ...UPSTREAM_ENV,
   ...AUTHORIZATION_SERVER_ENV,
+  ...STYTCH_AUTHORIZATION_PAGE_ENV,
   ...CLIENT_METADATA_DOCUMENTS_ENV,
   LOG_LEVEL: (c, v) => void (c.logLevel = v as 'info'),
   PORTCULLIS_DANGEROUSLY_ALLOW_INSECURE_HTTP: (c, v, n) => void (c.dangerouslyAllowInsecureHttp = envBool(n, v)),

@@ -4,6 +4,7 @@ import { authorizationServerSchema, resourcesSchema } from './authorization-serv
 import { clientIdMetadataDocumentsSchema, dangerouslyAllowPrivateNetworkFetchesSchema } from './client-metadata-documents.ts';
 import { trustedIdentityProvidersSchema } from './enterprise.ts';
 import { identityProviderSchema } from './identity-provider.ts';
+import { stytchAuthorizationPageSchema } from './stytch-authorization-page.ts';
 import { upstreamSchema } from './upstream.ts';
 
 /**
@@ -135,6 +136,7 @@ export const configSchema = z.object({
   upstream: upstreamSchema,
   authorizationServer: authorizationServerSchema,
   resources: resourcesSchema,
+  stytchAuthorizationPage: stytchAuthorizationPageSchema,
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('LOG_LEVEL. debug, info, warn or error.'),
   dangerouslyAllowInsecureHttp: z
     .boolean()

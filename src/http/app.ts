@@ -7,6 +7,9 @@ import { mountRegistration } from '../authorization/endpoints/register.ts';
 import { mountRevocation } from '../authorization/endpoints/revoke.ts';
 import { mountToken } from '../authorization/endpoints/token.ts';
 import { mountUserinfo } from '../authorization/endpoints/userinfo.ts';
+import { stytchAuthorizationPage } from '../config/stytch-authorization-page.ts';
+import { mountStytchAuthorizationPage } from '../connected-apps/authorization-page.ts';
+import { mountStytchMetadataMirror } from '../connected-apps/metadata-mirror.ts';
 import { renderErrorJson } from '../errors/render.ts';
 import { mountMcpEndpoint } from '../mcp/endpoint.ts';
 import { createMcpResourceGuard, isResourceOnly } from '../resource/external.ts';
@@ -50,6 +53,12 @@ export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
     mountRevocation(app, ctx);
     mountIntrospection(app, ctx);
     mountUserinfo(app, ctx);
+  }
+  // Resource-only mode with Stytch: the Authorization URL page Stytch sends clients to, and its metadata here.
+  const stytchPage = stytchAuthorizationPage(ctx.config);
+  if (stytchPage) {
+    mountStytchAuthorizationPage(app, ctx, stytchPage);
+    mountStytchMetadataMirror(app, ctx, stytchPage);
   }
   mountMcpEndpoint(app, ctx, { guard, backend: mcp });
 

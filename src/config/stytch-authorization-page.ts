@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { envBool, type ApplyEnv } from './env-values.ts';
+import type { ConfigInput, ParsedConfig } from './schema.ts';
+import { externalAuthorizationServer } from './authorization-server.ts';
+
+/**
+ * The `stytchAuthorizationPage` setting: the page Stytch Connected Apps sends MCP clients to (its
+ * dashboard's "Authorization URL"), served by Portcullis in resource-only mode with Stytch (seed 1:
+ * the application hosts login, then consent). On by default when everything it needs is set.
+ */
+export const stytchAuthorizationPageSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~\-/]*[A-Za-z0-9._~-]$/, 'a path such as /oauth/authorize')
+      .default('/oauth/authorize'),
+  })
+  .default({ enabled: true, path: '/oauth/authorize' })
+  .describe(
+    'PORTCULLIS_STYTCH_AUTHORIZATION_PAGE (`on`/`off`), PORTCULLIS_STYTCH_AUTHORIZATION_PATH. ' +
+      'With Stytch as the authorization server (STYTCH_DOMAIN), STYTCH_SECRET and STYTCH_PUBLIC_TOKEN set, this server hosts the page to paste into the Stytch dashboard as Connected Apps → Authorization URL, `<publicUrl><path>`: ' +
+      'the person signs in with Stytch\'s OAuth login (PORTCULLIS_STYTCH_OAUTH_PROVIDER, default google; register `<publicUrl><path>/callback?tx={}` as a Login and Sign-up redirect URL), ' +
+      'then sees the consent page built from Stytch\'s Start OAuth Authorization (the client, the scopes the person may grant), skipped when Stytch says no consent is needed; Allow or Deny is sent to Stytch\'s OAuth Authorize and the browser goes where Stytch says. ' +
+      'Also serves `/.well-known/oauth-authorization-server` here, a copy of the Stytch project\'s, for MCP clients of the 2025-03-26 revision that look for it at the MCP server. `enabled: false` turns both off.',
+  );
+
+export const STYTCH_AUTHORIZATION_PAGE_ENV: Record<string, ApplyEnv> = {
+  PORTCULLIS_STYTCH_AUTHORIZATION_PAGE: (c: ConfigInput, v, n) => void (c.stytchAuthorizationPage = { ...c.stytchAuthorizationPage, enabled: envBool(n, v) }),
+  PORTCULLIS_STYTCH_AUTHORIZATION_PATH: (c: ConfigInput, v) => void (c.stytchAuthorizationPage = { ...c.stytchAuthorizationPage, path: v.trim() }),
+};
+
+export interface StytchAuthorizationPage {
+  /** The page's path, e.g. `/oauth/authorize`. */
+  path: string;
+  /** The Stytch project domain (the authorization server). */
+  issuer: string;
+  projectId: string;
+  secret: string;
+  publicToken: string;
+}
+
+/** What the page needs, or null when it is off (not Stytch, switched off, or a credential missing). */
+export function stytchAuthorizationPage(config: Pick<ParsedConfig, 'authorizationServer' | 'identityProvider' | 'stytchAuthorizationPage'>): StytchAuthorizationPage | null {
+  const external = externalAuthorizationServer(config);
+  const stytch = config.identityProvider.stytch;
+  if (!external || external.verifier !== 'stytch' || !config.stytchAuthorizationPage.enabled) return null;
+  if (!stytch?.projectId || !stytch.secret || !stytch.publicToken) return null;
+  return { path: config.stytchAuthorizationPage.path, issuer: external.issuer, projectId: stytch.projectId, secret: stytch.secret, publicToken: stytch.publicToken };
+}
+
+/** Why the page is off although Stytch is the authorization server, for the start-up output; null when on or not Stytch. */
+export function stytchAuthorizationPageMissing(config: Pick<ParsedConfig, 'authorizationServer' | 'identityProvider' | 'stytchAuthorizationPage'>): string | null {
+  const external = externalAuthorizationServer(config);
+  if (!external || external.verifier !== 'stytch' || !config.stytchAuthorizationPage.enabled || stytchAuthorizationPage(config)) return null;
+  const missing = [['STYTCH_SECRET', config.identityProvider.stytch?.secret], ['STYTCH_PUBLIC_TOKEN', config.identityProvider.stytch?.publicToken]].filter(([, v]) => !v).map(([n]) => n);
+  return `set ${missing.join(' and ')} to serve the Authorization URL page here`;
+}
