@@ -125,7 +125,7 @@ async function decide(page: PageContext, request: Request): Promise<Response> {
   if (!verifySessionCsrf(user.signedIn.session, CONSENT, requestDigest(hidden), form.get('csrf_token') ?? undefined)) return formExpiredPage(ctx);
   const decision = form.get('decision');
   if (decision !== 'allow' && decision !== 'deny') return errorPage(ctx, { title: 'No decision was made', message: 'Choose Allow or Deny. Nothing was changed.' }, 400);
-  const audit = { user_id: user.signedIn.user.id, client_id: parsed.params.client_id, scope: parsed.params.scopes.join(' '), authorization_server: 'stytch' };
+  const audit = { user_id: user.signedIn.user.id, client_id: parsed.params.client_id, scope: parsed.params.scopes.join(' '), via: 'stytch' };
   ctx.logger.audit(decision === 'allow' ? 'consent.granted' : 'consent.denied', audit);
   return authorize(page, parsed.params, user.userId, decision === 'allow', parsed.params.client_id);
 }
@@ -171,14 +171,14 @@ async function startLogin(page: PageContext, request: Request, query: string): P
   const tx = await createUpstreamTransaction(ctx, request, { handle: RETURN_PREFIX + query, expiresAt: ctx.clock.now() + UPSTREAM_TRANSACTION_TTL_MS }, page.login, (state) =>
     page.login.start(state, page.callbackUrl, upstreamEnv(ctx)),
   );
-  ctx.logger.audit('upstream_login.started', { identity_provider: 'stytch', authorization_server: 'stytch' });
+  ctx.logger.audit('upstream_login.started', { identity_provider: 'stytch', via: 'stytch' });
   return seeOther(tx.url, new Headers({ 'Set-Cookie': tx.setCookie }));
 }
 
 async function completeLogin(page: PageContext, request: Request): Promise<Response> {
   const { ctx } = page;
   const callback = new URL(request.url);
-  const audit = { identity_provider: 'stytch', authorization_server: 'stytch' };
+  const audit = { identity_provider: 'stytch', via: 'stytch' };
   const state = page.login.stateOf(callback);
   const taken = isTransactionHandle(state) ? await takeUpstreamTransaction(ctx, request, state, page.login) : null;
   if (taken?.status !== 'ok' || !taken.transaction.requestId.startsWith(RETURN_PREFIX)) {
