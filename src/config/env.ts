@@ -6,7 +6,7 @@ import { envBool, envInt, envCommaList, envWords } from './env-values.ts';
 import { IDENTITY_PROVIDER_ENV } from './identity-provider-env.ts';
 import { ConfigError } from './resolve.ts';
 import type { ConfigInput } from './schema.ts';
-import { STYTCH_AUTHORIZATION_PAGE_ENV } from './stytch-authorization-page.ts';
+import { STYTCH_AUTHORIZATION_PAGE_ENV } from './stytch-authorization-page-env.ts';
 import { UPSTREAM_ENV } from './upstream-env.ts';
 
 type Env = Record<string, string | undefined>;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { envBool, type ApplyEnv } from './env-values.ts';
-import type { ConfigInput, ParsedConfig } from './schema.ts';
+import type { ParsedConfig } from './schema.ts';
 import { externalAuthorizationServer } from './authorization-server.ts';
 
 /**
@@ -24,11 +23,6 @@ export const stytchAuthorizationPageSchema = z
       'then sees the consent page built from Stytch\'s Start OAuth Authorization (the client, the scopes the person may grant), skipped when Stytch says no consent is needed; Allow or Deny is sent to Stytch\'s OAuth Authorize and the browser goes where Stytch says. ' +
       'Also serves `/.well-known/oauth-authorization-server` here, a copy of the Stytch project\'s, for MCP clients of the 2025-03-26 revision that look for it at the MCP server. `enabled: false` turns both off.',
   );
-
-export const STYTCH_AUTHORIZATION_PAGE_ENV: Record<string, ApplyEnv> = {
-  PORTCULLIS_STYTCH_AUTHORIZATION_PAGE: (c: ConfigInput, v, n) => void (c.stytchAuthorizationPage = { ...c.stytchAuthorizationPage, enabled: envBool(n, v) }),
-  PORTCULLIS_STYTCH_AUTHORIZATION_PATH: (c: ConfigInput, v) => void (c.stytchAuthorizationPage = { ...c.stytchAuthorizationPage, path: v.trim() }),
-};
 
 export interface StytchAuthorizationPage {
   /** The page's path, e.g. `/oauth/authorize`. */
