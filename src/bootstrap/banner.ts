@@ -73,7 +73,12 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli }: Bann
     `  MCP server URL   ${mcpUrl}`,
     ...(config.upstream ? [`  Gateway to       ${withoutPassword(describeUpstream(config.upstream))}`] : []),
     ...(external
-      ? [`  Tokens from      ${external.issuer}  (${describeVerifier(external)})`, '  Authorization    off here: users sign in and clients register at the server above']
+      ? [
+          `  Tokens from      ${external.issuer}  (${describeVerifier(external)})`,
+          stytchAuthorizationPage(config)
+            ? '  Authorization    at the server above: clients register there, and it sends people to this server\'s page to sign in and consent'
+            : '  Authorization    off here: users sign in and clients register at the server above',
+        ]
       : [`  Issuer           ${config.issuer}`]),
     ...(signIn ? [`  Sign-in          ${signIn.summary}`] : []),
     ...stytchPageLines(config),
