@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createStytchIdp, StytchApiError, type StytchAuthorizationParams, type StytchIdp } from '../../src/connected-apps/stytch-idp.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { createTestCertificate, listenHttps, type HttpsListener, type TestCertificate } from '../fixtures/stytch/https.ts';
@@ -167,5 +168,49 @@ describe('Stytch Connected Apps API: our client agrees with the stytch SDK again
     assert.equal(first.result['user_id'], stytch.login.users.get('linus@example.com')!.userId);
     assert.equal(first.result['provider_type'], 'Google');
     assert.deepEqual(second?.ok ? second : { status: second?.status, errorType: second?.errorType }, { status: 404, errorType: 'oauth_token_not_found' });
+  });
+  it('sessions: authenticate by token and by JWT, and attest a trusted identity provider\'s JWT (just-in-time user), as the SDK reads them', async () => {
+    const login = await stytch.app.fetch(
+      new Request(`${project.baseUrl}/v1/oauth/authenticate`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from(`${project.projectId}:${project.secret}`).toString('base64')}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token: await oauthToken('margaret@example.com'), session_duration_minutes: 60 }),
+      }),
+    );
+    const { session_token: sessionToken, session_jwt: sessionJwt, user_id: userId } = (await login.json()) as Record<string, string>;
+    assert.ok(sessionToken && sessionJwt);
+
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const idp = { issuer: 'https://accounts.portcullis.test', audience: 'stytch-trusted-auth' };
+    stytch.login.sessions.addTrustedAuthTokenProfile({ profile_id: 'trusted-auth-token-profile-test-1', ...idp, keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }], idClaim: 'sub', emailClaim: 'email' });
+    const token = (claims: Record<string, unknown>) =>
+      new SignJWT({ email: 'hedy@example.com', ...claims }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(idp.issuer).setAudience(String(claims['aud'] ?? idp.audience)).setSubject('local-user-7').setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    const attest = (name: string, args: Record<string, unknown>): SdkCall => ({ name, method: 'sessions.attest', args: { profile_id: 'trusted-auth-token-profile-test-1', session_duration_minutes: 60, ...args } });
+
+    const outcomes = await sdk([
+      { name: 'by token', method: 'sessions.authenticate', args: { session_token: sessionToken } },
+      { name: 'by JWT', method: 'sessions.authenticate', args: { session_jwt: sessionJwt } },
+      { name: 'unknown token', method: 'sessions.authenticate', args: { session_token: 'x'.repeat(44) } },
+      { name: 'too short', method: 'sessions.authenticate', args: { session_token: sessionToken, session_duration_minutes: 1 } },
+      attest('first attest', { token: await token({}) }),
+      attest('second attest, same subject', { token: await token({}) }),
+      attest('another audience', { token: await token({ aud: 'someone-else' }) }),
+      attest('unknown profile', { token: await token({}), profile_id: 'trusted-auth-token-profile-test-none' }),
+    ]);
+    const [byToken, byJwt, unknown, short, first, second, foreign, noProfile] = outcomes;
+    const failure = (o: SdkCallOutcome | undefined) => (o && !o.ok ? { status: o.status, errorType: o.errorType } : o);
+    assert.ok(byToken?.ok && byJwt?.ok, JSON.stringify(outcomes.slice(0, 2)));
+    assert.equal((byToken.result['user'] as { user_id: string }).user_id, userId);
+    assert.equal(byToken.result['session_token'], sessionToken);
+    assert.equal((byJwt.result['session'] as { user_id: string }).user_id, userId);
+    assert.deepEqual(failure(unknown), { status: 404, errorType: 'session_not_found' });
+    assert.deepEqual(failure(short), { status: 400, errorType: 'invalid_session_duration' });
+    assert.ok(first?.ok && second?.ok, JSON.stringify([first, second]));
+    assert.match(String(first.result['user_id']), /^user-test-/);
+    assert.equal(second.result['user_id'], first.result['user_id'], 'the same external user is the same Stytch user');
+    assert.equal((first.result['user'] as { external_id?: string }).external_id, 'local-user-7');
+    assert.ok(first.result['session_token'] && first.result['session_jwt']);
+    assert.deepEqual(failure(foreign), { status: 401, errorType: 'invalid_trusted_auth_token' });
+    assert.deepEqual(failure(noProfile), { status: 404, errorType: 'trusted_auth_token_profile_not_found' });
   });
 });
