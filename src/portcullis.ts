@@ -3,6 +3,7 @@ import { computeCapabilities } from './authorization/capabilities.ts';
 import { GrantStatus } from './authorization/grant-status.ts';
 import { createTrustedIssuers } from './authorization/trusted-issuers.ts';
 import type { ResolvedConfig } from './config/resolve.ts';
+import { signsTrustedAuthTokens } from './config/stytch-authorization-page.ts';
 import { createApp } from './http/app.ts';
 import type { AppContext } from './context.ts';
 import { createGateway } from './gateway/gateway.ts';
@@ -66,8 +67,12 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
     config,
     capabilities: computeCapabilities(config),
     storage,
-    // Resource-only mode issues no tokens, so it needs (and creates) no signing key.
-    keys: isResourceOnly(config) ? await KeyStore.load(storage, clock, config.signingAlgorithm) : await KeyStore.open(storage, clock, config.signingAlgorithm),
+    // Resource-only mode issues no tokens, so it needs (and creates) no signing key; unless it vouches
+    // for its own accounts to Stytch (Trusted Auth Tokens).
+    keys:
+      isResourceOnly(config) && !signsTrustedAuthTokens(config)
+        ? await KeyStore.load(storage, clock, config.signingAlgorithm)
+        : await KeyStore.open(storage, clock, config.signingAlgorithm),
     grants: new GrantStatus(storage, clock),
     clock,
     startedAt: clock.now(),

@@ -174,10 +174,12 @@ function stytchPageLines(config: ResolvedConfig): string[] {
     return missing ? [`  Authorization URL  off: ${missing}`] : [];
   }
   const url = `${config.issuer}${page.path}`;
+  const paste = [`  Authorization URL  ${url}`, '    paste it in the Stytch dashboard: Connected Apps → Authorization URL;'];
+  if (page.signIn.kind === 'stytch') return [...paste, `    and add ${url}/callback?tx={} under Redirect URLs as a Login and a Sign-up URL`];
   return [
-    `  Authorization URL  ${url}`,
-    '    paste it in the Stytch dashboard: Connected Apps → Authorization URL;',
-    `    and add ${url}/callback?tx={} under Redirect URLs as a Login and a Sign-up URL`,
+    ...paste,
+    `    people sign in with accounts of this server (users add), vouched for by Trusted Auth Token profile ${page.signIn.trustedAuthTokenProfileId}:`,
+    `    issuer ${config.issuer}, audience ${url}, JWKS URL ${config.issuer}/jwks, token_id from sub, email from email, just-in-time provisioning on`,
   ];
 }
 

@@ -14,12 +14,15 @@ export const stytchAuthorizationPageSchema = z
       .string()
       .regex(/^\/[A-Za-z0-9._~\-/]*[A-Za-z0-9._~-]$/, 'a path such as /oauth/authorize')
       .default('/oauth/authorize'),
+    signIn: z.enum(['stytch', 'local']).default('stytch'),
+    trustedAuthTokenProfileId: z.string().min(1).optional(),
   })
-  .default({ enabled: true, path: '/oauth/authorize' })
+  .default({ enabled: true, path: '/oauth/authorize', signIn: 'stytch' })
   .describe(
-    'PORTCULLIS_STYTCH_AUTHORIZATION_PAGE (`on`/`off`), PORTCULLIS_STYTCH_AUTHORIZATION_PATH. ' +
-      'With Stytch as the authorization server (STYTCH_DOMAIN), STYTCH_SECRET and STYTCH_PUBLIC_TOKEN set, this server hosts the page to paste into the Stytch dashboard as Connected Apps → Authorization URL, `<publicUrl><path>`: ' +
-      'the person signs in with Stytch\'s OAuth login (PORTCULLIS_STYTCH_OAUTH_PROVIDER, default google; register `<publicUrl><path>/callback?tx={}` as a Login and Sign-up redirect URL), ' +
+    'PORTCULLIS_STYTCH_AUTHORIZATION_PAGE (`on`/`off`), PORTCULLIS_STYTCH_AUTHORIZATION_PATH, PORTCULLIS_STYTCH_SIGN_IN (`stytch` or `local`), PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE. ' +
+      'With Stytch as the authorization server (STYTCH_DOMAIN) and STYTCH_SECRET set, this server hosts the page to paste into the Stytch dashboard as Connected Apps → Authorization URL, `<publicUrl><path>`: ' +
+      'the person signs in, with `signIn: stytch` (default; needs STYTCH_PUBLIC_TOKEN) at Stytch\'s OAuth login (PORTCULLIS_STYTCH_OAUTH_PROVIDER, default google; register `<publicUrl><path>/callback?tx={}` as a Login and Sign-up redirect URL), ' +
+      'or with `signIn: local` with a Portcullis account (`portcullis users add`), which this server vouches for to Stytch with a Trusted Auth Token (`sessions/attest` with the profile `trustedAuthTokenProfileId`; in the Stytch dashboard that profile names issuer `<publicUrl>`, audience `<publicUrl><path>`, JWKS URL `<publicUrl>/jwks`, `token_id` from `sub` and `email` from `email`, with just-in-time provisioning); ' +
       'then sees the consent page built from Stytch\'s Start OAuth Authorization (the client, the scopes the person may grant), skipped when Stytch says no consent is needed; Allow or Deny is sent to Stytch\'s OAuth Authorize and the browser goes where Stytch says. ' +
       'Also serves `/.well-known/oauth-authorization-server` here, a copy of the Stytch project\'s, for MCP clients of the 2025-03-26 revision that look for it at the MCP server. `enabled: false` turns both off.',
   );
@@ -31,7 +34,8 @@ export interface StytchAuthorizationPage {
   issuer: string;
   projectId: string;
   secret: string;
-  publicToken: string;
+  /** How people sign in: Stytch's OAuth login, or a Portcullis account attested to Stytch. */
+  signIn: { kind: 'stytch'; publicToken: string } | { kind: 'local'; trustedAuthTokenProfileId: string };
 }
 
 /** What the page needs, or null when it is off (not Stytch, switched off, or a credential missing). */
@@ -39,14 +43,26 @@ export function stytchAuthorizationPage(config: Pick<ParsedConfig, 'authorizatio
   const external = externalAuthorizationServer(config);
   const stytch = config.identityProvider.stytch;
   if (!external || external.verifier !== 'stytch' || !config.stytchAuthorizationPage.enabled) return null;
-  if (!stytch?.projectId || !stytch.secret || !stytch.publicToken) return null;
-  return { path: config.stytchAuthorizationPage.path, issuer: external.issuer, projectId: stytch.projectId, secret: stytch.secret, publicToken: stytch.publicToken };
+  const { path, signIn, trustedAuthTokenProfileId } = config.stytchAuthorizationPage;
+  if (!stytch?.projectId || !stytch.secret) return null;
+  const common = { path, issuer: external.issuer, projectId: stytch.projectId, secret: stytch.secret };
+  if (signIn === 'local') return trustedAuthTokenProfileId ? { ...common, signIn: { kind: 'local', trustedAuthTokenProfileId } } : null;
+  return stytch.publicToken ? { ...common, signIn: { kind: 'stytch', publicToken: stytch.publicToken } } : null;
 }
 
 /** Why the page is off although Stytch is the authorization server, for the start-up output; null when on or not Stytch. */
 export function stytchAuthorizationPageMissing(config: Pick<ParsedConfig, 'authorizationServer' | 'identityProvider' | 'stytchAuthorizationPage'>): string | null {
   const external = externalAuthorizationServer(config);
   if (!external || external.verifier !== 'stytch' || !config.stytchAuthorizationPage.enabled || stytchAuthorizationPage(config)) return null;
-  const missing = [['STYTCH_SECRET', config.identityProvider.stytch?.secret], ['STYTCH_PUBLIC_TOKEN', config.identityProvider.stytch?.publicToken]].filter(([, v]) => !v).map(([n]) => n);
+  const needed =
+    config.stytchAuthorizationPage.signIn === 'local'
+      ? ['PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE', config.stytchAuthorizationPage.trustedAuthTokenProfileId]
+      : ['STYTCH_PUBLIC_TOKEN', config.identityProvider.stytch?.publicToken];
+  const missing = [['STYTCH_SECRET', config.identityProvider.stytch?.secret], needed].filter(([, v]) => !v).map(([n]) => n);
   return `set ${missing.join(' and ')} to serve the Authorization URL page here`;
+}
+
+/** Whether this server signs Trusted Auth Tokens (and so needs a signing key and publishes `/jwks`) in resource-only mode. */
+export function signsTrustedAuthTokens(config: Pick<ParsedConfig, 'authorizationServer' | 'identityProvider' | 'stytchAuthorizationPage'>): boolean {
+  return stytchAuthorizationPage(config)?.signIn.kind === 'local';
 }

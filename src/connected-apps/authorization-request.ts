@@ -1,3 +1,4 @@
+import { hashSecret } from '../util/crypto.ts';
 import type { StytchAuthorizationParams } from './stytch-idp.ts';
 
 /**
@@ -45,3 +46,6 @@ export function canonicalQuery(query: URLSearchParams): string {
   const sorted = new URLSearchParams([...query.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return sorted.toString();
 }
+
+/** What a form's CSRF token is bound to: the exact request it continues. */
+export const requestDigest = (query: string): string => hashSecret(query);

@@ -4,8 +4,9 @@ import { VerifierUnavailableError } from '../resource/types.ts';
 /**
  * Stytch's headless Connected Apps consent API (the project secret's side of `<IdentityProvider/>`):
  * Start OAuth Authorization (`POST /v1/idp/oauth/authorize/start`) and OAuth Authorize
- * (`POST /v1/idp/oauth/authorize`), with HTTP Basic `project_id:secret`. Request and response shapes
- * are those of the `stytch` SDK's `idp.oauth.authorizeStart` / `authorize`.
+ * (`POST /v1/idp/oauth/authorize`), and Attest Session (`POST /v1/sessions/attest`) for a person
+ * signed in here, with HTTP Basic `project_id:secret`. Request and response shapes are those of the
+ * `stytch` SDK's `idp.oauth.authorizeStart` / `authorize` and `sessions.attest`.
  */
 
 /** The OAuth parameters of an authorization request, as Stytch takes them. */
@@ -59,6 +60,8 @@ export interface StytchIdp {
   authorizeStart(params: StytchAuthorizationParams, userId: string): Promise<AuthorizeStartResult>;
   /** Where Stytch says the browser goes next: the client's redirect URI with a code, or with an error. */
   authorize(params: StytchAuthorizationParams, userId: string, consentGranted: boolean): Promise<string>;
+  /** The Stytch user a Trusted Auth Token names (`sessions/attest`, without creating a session). */
+  attest(profileId: string, token: string): Promise<string>;
 }
 
 /** Start's fields are a subset of Authorize's: Stytch rejects the others there. */
@@ -115,6 +118,12 @@ export function createStytchIdp(options: StytchIdpOptions): StytchIdp {
       const target = answer['redirect_uri'];
       if (typeof target !== 'string' || !URL.canParse(target)) throw new VerifierUnavailableError('stytch authorize answered without a redirect_uri');
       return target;
+    },
+    async attest(profileId, token) {
+      const answer = await call('/sessions/attest', { profile_id: profileId, token });
+      const userId = answer['user_id'];
+      if (typeof userId !== 'string' || userId === '') throw new VerifierUnavailableError('stytch sessions/attest answered without a user_id');
+      return userId;
     },
   };
 }

@@ -59,6 +59,8 @@ export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
   if (stytchPage) {
     mountStytchAuthorizationPage(app, ctx, stytchPage);
     mountStytchMetadataMirror(app, ctx, stytchPage);
+    // Stytch checks the Trusted Auth Tokens of local sign-in against these keys.
+    if (stytchPage.signIn.kind === 'local') mountJwks(app, ctx);
   }
   mountMcpEndpoint(app, ctx, { guard, backend: mcp });
 

@@ -49,4 +49,14 @@ describe('Stytch Connected Apps: the Authorization URL page setting and banner',
     assert.equal(stytchAuthorizationPage(fromEnv({ PORTCULLIS_AUTHORIZATION_SERVER: 'https://auth.example.com', STYTCH_SECRET: SEED_1.STYTCH_SECRET, STYTCH_PUBLIC_TOKEN: SEED_1.STYTCH_PUBLIC_TOKEN })), null);
     assert.throws(() => fromEnv({ ...SEED_1, PORTCULLIS_STYTCH_AUTHORIZATION_PATH: 'oauth' }), /stytchAuthorizationPage\.path/);
   });
+  it('PORTCULLIS_STYTCH_SIGN_IN=local: Portcullis accounts, a Trusted Auth Token profile instead of the public token, and the profile to set up', () => {
+    const { STYTCH_PUBLIC_TOKEN: _token, ...noToken } = SEED_1;
+    const local = { ...noToken, PORTCULLIS_STYTCH_SIGN_IN: 'local', PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE: 'trusted-auth-token-profile-live-1' };
+    assert.deepEqual(stytchAuthorizationPage(fromEnv(local))?.signIn, { kind: 'local', trustedAuthTokenProfileId: 'trusted-auth-token-profile-live-1' });
+    const text = banner(local);
+    assert.match(text, /Trusted Auth Token profile trusted-auth-token-profile-live-1:\n {4}issuer https:\/\/mcp\.example\.com, audience https:\/\/mcp\.example\.com\/oauth\/authorize, JWKS URL https:\/\/mcp\.example\.com\/jwks/);
+    assert.doesNotMatch(text, /Redirect URLs/, 'no Stytch login to register');
+    assert.match(banner({ ...noToken, PORTCULLIS_STYTCH_SIGN_IN: 'local' }), /off: set PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE to serve/);
+    assert.throws(() => fromEnv({ ...local, PORTCULLIS_STYTCH_SIGN_IN: 'google' }), /PORTCULLIS_STYTCH_SIGN_IN: expected stytch or local/);
+  });
 });

@@ -1,0 +1,71 @@
+import type { Context, Hono } from 'hono';
+import { errorPage, pageHandler } from '../authorization/authorize/pages.ts';
+import { seeOther } from '../authorization/authorize/redirect.ts';
+import { userForUpstreamIdentity } from '../identity/external-users.ts';
+import { currentLoginSession, endLoginSession, startLoginSession } from '../identity/login-sessions.ts';
+import { upstreamEnv, UpstreamLoginError } from '../identity/providers/index.ts';
+import { StytchIdentityProvider } from '../identity/providers/stytch.ts';
+import { createUpstreamTransaction, isTransactionHandle, takeUpstreamTransaction, UPSTREAM_TRANSACTION_TTL_MS } from '../identity/upstream-transactions.ts';
+import type { PageContext, SignIn } from './sign-in.ts';
+
+/** What the login transaction carries instead of a pending request: the page's own query, to come back to. */
+const RETURN_PREFIX = 'stytch-authorization-page?';
+
+/**
+ * Sign-in with Stytch's OAuth login (e.g. Google), through the same provider and transaction
+ * machinery as the gateway's Stytch login: the transaction is single use, bound to this browser by a
+ * cookie, and PKCE-tied to the token Stytch returns; its callback is `<path>/callback?tx=…`. The
+ * Stytch user is linked to a Portcullis user by Stytch's issuer name and user id.
+ */
+export function stytchSignIn(page: PageContext): SignIn {
+  const { ctx, settings } = page;
+  const login = new StytchIdentityProvider(ctx.config.identityProvider.stytch ?? {});
+  const callbackUrl = `${ctx.config.issuer}${settings.path}/callback`;
+  const audit = { identity_provider: 'stytch', via: 'stytch' };
+
+  async function complete(request: Request): Promise<Response> {
+    const callback = new URL(request.url);
+    const state = login.stateOf(callback);
+    const taken = isTransactionHandle(state) ? await takeUpstreamTransaction(ctx, request, state, login) : null;
+    if (taken?.status !== 'ok' || !taken.transaction.requestId.startsWith(RETURN_PREFIX)) {
+      ctx.logger.audit('login.failed', { ...audit, reason: taken?.status === 'other_browser' ? 'other_browser' : 'unknown_transaction' });
+      return errorPage(ctx, { title: 'This sign-in cannot be completed', message: 'This sign-in link has expired, was already used, or was started in another browser. Go back to the application and connect again.' }, 400);
+    }
+    let identity;
+    try {
+      identity = await login.finish(callback, callbackUrl, taken.transaction, upstreamEnv(ctx));
+    } catch (error) {
+      if (!(error instanceof UpstreamLoginError)) throw error;
+      ctx.logger.audit('login.failed', { ...audit, reason: error.reason, detail: error.detail });
+      const status = error.reason === 'unavailable' ? 503 : 400;
+      return errorPage(ctx, { title: 'Signing in did not complete', message: `Signing in with ${login.displayName} did not complete. Go back to the application and connect again.` }, status);
+    }
+    const { user, created } = await userForUpstreamIdentity(ctx, identity);
+    if (created) ctx.logger.audit('user.created', { ...audit, user_id: user.id, username: user.username, issuer: identity.issuer });
+    // A fresh session id, never one the browser brought along (session fixation).
+    await endLoginSession(ctx, request);
+    const { setCookie } = await startLoginSession(ctx, user);
+    ctx.logger.audit('login.succeeded', { ...audit, user_id: user.id, username: user.username });
+    return seeOther(`${settings.path}?${taken.transaction.requestId.slice(RETURN_PREFIX.length)}`, new Headers({ 'Set-Cookie': setCookie }));
+  }
+
+  return {
+    async user(request) {
+      const signedIn = await currentLoginSession(ctx, request);
+      if (!signedIn) return null;
+      const links = await ctx.storage.externalIdentities.listForUser(signedIn.user.id);
+      const link = links.find((l) => l.provider === 'stytch' && l.issuer === login.issuer);
+      return link ? { signedIn, userId: link.subject } : null;
+    },
+    async start(request, query) {
+      const tx = await createUpstreamTransaction(ctx, request, { handle: RETURN_PREFIX + query, expiresAt: ctx.clock.now() + UPSTREAM_TRANSACTION_TTL_MS }, login, (state) =>
+        login.start(state, callbackUrl, upstreamEnv(ctx)),
+      );
+      ctx.logger.audit('upstream_login.started', audit);
+      return seeOther(tx.url, new Headers({ 'Set-Cookie': tx.setCookie }));
+    },
+    mount(app: Hono) {
+      app.get(`${settings.path}/callback`, pageHandler(ctx, async (c: Context) => page.limited(c) ?? complete(c.req.raw)));
+    },
+  };
+}
