@@ -12,6 +12,7 @@ import { createMemoryLogger } from '../../src/log/logger.ts';
 import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import { ManualClock } from '../../src/util/clock.ts';
+import { TASKS_POLICY } from '../fixtures/stytch/connected-apps.ts';
 import { createStytchProject, type StytchProject } from '../fixtures/stytch/project.ts';
 import { createStytchProjectFixture, type StytchProjectFixture } from '../fixtures/stytch/stytch-project.ts';
 import { browserFetch, cookieJar, createPkcePair, parseForms, formData, type FetchLike } from '../helpers/oauth-flow.ts';
@@ -171,6 +172,33 @@ describe('the Stytch Authorization URL page', () => {
       assert.equal(metadata.status, 503);
     } finally {
       stytchUp = true;
+    }
+  });
+
+  it('scopes the person cannot grant (their Stytch roles lack a permission) are listed apart, and not granted', async () => {
+    stytch.connectedApps.setPolicy({
+      roles: [{ role_id: 'stytch_user', description: 'Every user', permissions: [{ resource_id: 'tasks', actions: ['read'] }] }],
+      resources: [{ resource_id: 'tasks', description: 'Tasks', actions: ['read', 'delete'] }],
+      scopes: [
+        { scope: 'read:tasks', description: 'See your tasks', permissions: [{ resource_id: 'tasks', actions: ['read'] }] },
+        { scope: 'purge:tasks', description: 'Delete every task', permissions: [{ resource_id: 'tasks', actions: ['delete'] }] },
+      ],
+    });
+    try {
+      const browser = newBrowser();
+      await signIn(browser, 'edsger@example.com');
+      const page = await browser(authorizeUrl({ scope: 'read:tasks purge:tasks' }));
+      const html = await page.text();
+      const ungrantable = /<ul class="scopes" id="ungrantable">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '';
+      assert.match(ungrantable, /Delete every task/);
+      assert.doesNotMatch(ungrantable, /See your tasks/);
+      const [form] = parseForms(html, new URL(PAGE));
+      const allowed = await browser(form!.action.href, { method: 'POST', body: formData(form!, {}, (b) => b.value === 'allow') });
+      assert.ok(new URL(allowed.headers.get('Location')!).searchParams.get('code'));
+      const userId = stytch.login.users.get('edsger@example.com')!.userId;
+      assert.deepEqual([...(stytch.connectedApps.oauth.consents.get(`${userId} ${clientId}`) ?? [])], ['read:tasks']);
+    } finally {
+      stytch.connectedApps.setPolicy(TASKS_POLICY);
     }
   });
 
