@@ -178,7 +178,10 @@ function stytchPageLines(config: ResolvedConfig): string[] {
   if (page.signIn.kind === 'stytch') return [...paste, `    and add ${url}/callback?tx={} under Redirect URLs as a Login and a Sign-up URL`];
   return [
     ...paste,
-    `    people sign in with accounts of this server (users add), vouched for by Trusted Auth Token profile ${page.signIn.trustedAuthTokenProfileId}:`,
+    ...(page.signIn.kind === 'oidc'
+      ? [`    people sign in at ${config.identityProvider.oidc?.issuer ?? ''}: register ${url}/callback there as a redirect URI for client ${config.identityProvider.oidc?.clientId ?? ''};`]
+      : []),
+    `    people${page.signIn.kind === 'oidc' ? '' : ' sign in with accounts of this server (users add),'} vouched for by Trusted Auth Token profile ${page.signIn.trustedAuthTokenProfileId}:`,
     `    issuer ${config.issuer}, audience ${url}, JWKS URL ${config.issuer}/jwks, token_id from sub, email from email, just-in-time provisioning on`,
   ];
 }

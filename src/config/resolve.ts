@@ -3,6 +3,7 @@ import { authorizationServerProblem, resourcesProblem } from './authorization-se
 import { trustedIdentityProvidersProblem } from './enterprise.ts';
 import { identityProviderProblem } from './identity-provider.ts';
 import { configSchema, type ConfigInput, type ParsedConfig } from './schema.ts';
+import { stytchAuthorizationPageProblem } from './stytch-authorization-page.ts';
 import { upstreamProblem, withGatewayScopeDefaults } from './upstream.ts';
 import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
@@ -62,6 +63,8 @@ export function resolveConfig(input: ConfigInput = {}): Readonly<ResolvedConfig>
   if (gatewayProblem) throw new ConfigError(`Invalid setting ${gatewayProblem}`);
   const resourceModeProblem = resourcesProblem(config) ?? authorizationServerProblem(config, url.origin);
   if (resourceModeProblem) throw new ConfigError(`Invalid setting ${resourceModeProblem}`);
+  const stytchPageProblem = stytchAuthorizationPageProblem(config);
+  if (stytchPageProblem) throw new ConfigError(`Invalid setting ${stytchPageProblem}`);
 
   const issuer = url.origin;
   return Object.freeze({

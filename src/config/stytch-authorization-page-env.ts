@@ -10,8 +10,8 @@ export const STYTCH_AUTHORIZATION_PAGE_ENV: Record<string, ApplyEnv> = {
   PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE: (c: ConfigInput, v) => void (c.stytchAuthorizationPage = { ...c.stytchAuthorizationPage, trustedAuthTokenProfileId: v.trim() }),
 };
 
-function signIn(name: string, value: string): 'stytch' | 'local' {
+function signIn(name: string, value: string): 'stytch' | 'local' | 'oidc' {
   const v = value.trim().toLowerCase();
-  if (v === 'stytch' || v === 'local') return v;
-  throw new ConfigError(`Invalid setting ${name}: expected stytch or local, got "${value}"`);
+  if (v === 'stytch' || v === 'local' || v === 'oidc') return v;
+  throw new ConfigError(`Invalid setting ${name}: expected stytch, local or oidc, got "${value}"`);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ParsedConfig } from './schema.ts';
 import { externalAuthorizationServer } from './authorization-server.ts';
+import { identityProviderProblem } from './identity-provider.ts';
 
 /**
  * The `stytchAuthorizationPage` setting: the page Stytch Connected Apps sends MCP clients to (its
@@ -14,15 +15,16 @@ export const stytchAuthorizationPageSchema = z
       .string()
       .regex(/^\/[A-Za-z0-9._~\-/]*[A-Za-z0-9._~-]$/, 'a path such as /oauth/authorize')
       .default('/oauth/authorize'),
-    signIn: z.enum(['stytch', 'local']).default('stytch'),
+    signIn: z.enum(['stytch', 'local', 'oidc']).default('stytch'),
     trustedAuthTokenProfileId: z.string().min(1).optional(),
   })
   .default({ enabled: true, path: '/oauth/authorize', signIn: 'stytch' })
   .describe(
-    'PORTCULLIS_STYTCH_AUTHORIZATION_PAGE (`on`/`off`), PORTCULLIS_STYTCH_AUTHORIZATION_PATH, PORTCULLIS_STYTCH_SIGN_IN (`stytch` or `local`), PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE. ' +
+    'PORTCULLIS_STYTCH_AUTHORIZATION_PAGE (`on`/`off`), PORTCULLIS_STYTCH_AUTHORIZATION_PATH, PORTCULLIS_STYTCH_SIGN_IN (`stytch`, `local` or `oidc`), PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE. ' +
       'With Stytch as the authorization server (STYTCH_DOMAIN) and STYTCH_SECRET set, this server hosts the page to paste into the Stytch dashboard as Connected Apps → Authorization URL, `<publicUrl><path>`: ' +
       'the person signs in, with `signIn: stytch` (default; needs STYTCH_PUBLIC_TOKEN) at Stytch\'s OAuth login (PORTCULLIS_STYTCH_OAUTH_PROVIDER, default google; register `<publicUrl><path>/callback?tx={}` as a Login and Sign-up redirect URL), ' +
       'or with `signIn: local` with a Portcullis account (`portcullis users add`), which this server vouches for to Stytch with a Trusted Auth Token (`sessions/attest` with the profile `trustedAuthTokenProfileId`; in the Stytch dashboard that profile names issuer `<publicUrl>`, audience `<publicUrl><path>`, JWKS URL `<publicUrl>/jwks`, `token_id` from `sub` and `email` from `email`, with just-in-time provisioning); ' +
+      'or with `signIn: oidc` at the OpenID Connect provider of `identityProvider.oidc` (PORTCULLIS_OIDC_ISSUER, PORTCULLIS_OIDC_CLIENT_ID, PORTCULLIS_OIDC_CLIENT_SECRET…; register `<publicUrl><path>/callback` there), vouched for to Stytch the same way; ' +
       'then sees the consent page built from Stytch\'s Start OAuth Authorization (the client, the scopes the person may grant), skipped when Stytch says no consent is needed; Allow or Deny is sent to Stytch\'s OAuth Authorize and the browser goes where Stytch says. ' +
       'Also serves `/.well-known/oauth-authorization-server` here, a copy of the Stytch project\'s, for MCP clients of the 2025-03-26 revision that look for it at the MCP server. `enabled: false` turns both off.',
   );
@@ -35,7 +37,7 @@ export interface StytchAuthorizationPage {
   projectId: string;
   secret: string;
   /** How people sign in: Stytch's OAuth login, or a Portcullis account attested to Stytch. */
-  signIn: { kind: 'stytch'; publicToken: string } | { kind: 'local'; trustedAuthTokenProfileId: string };
+  signIn: { kind: 'stytch'; publicToken: string } | { kind: 'local' | 'oidc'; trustedAuthTokenProfileId: string };
 }
 
 /** What the page needs, or null when it is off (not Stytch, switched off, or a credential missing). */
@@ -46,7 +48,7 @@ export function stytchAuthorizationPage(config: Pick<ParsedConfig, 'authorizatio
   const { path, signIn, trustedAuthTokenProfileId } = config.stytchAuthorizationPage;
   if (!stytch?.projectId || !stytch.secret) return null;
   const common = { path, issuer: external.issuer, projectId: stytch.projectId, secret: stytch.secret };
-  if (signIn === 'local') return trustedAuthTokenProfileId ? { ...common, signIn: { kind: 'local', trustedAuthTokenProfileId } } : null;
+  if (signIn !== 'stytch') return trustedAuthTokenProfileId ? { ...common, signIn: { kind: signIn, trustedAuthTokenProfileId } } : null;
   return stytch.publicToken ? { ...common, signIn: { kind: 'stytch', publicToken: stytch.publicToken } } : null;
 }
 
@@ -55,7 +57,7 @@ export function stytchAuthorizationPageMissing(config: Pick<ParsedConfig, 'autho
   const external = externalAuthorizationServer(config);
   if (!external || external.verifier !== 'stytch' || !config.stytchAuthorizationPage.enabled || stytchAuthorizationPage(config)) return null;
   const needed =
-    config.stytchAuthorizationPage.signIn === 'local'
+    config.stytchAuthorizationPage.signIn !== 'stytch'
       ? ['PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE', config.stytchAuthorizationPage.trustedAuthTokenProfileId]
       : ['STYTCH_PUBLIC_TOKEN', config.identityProvider.stytch?.publicToken];
   const missing = [['STYTCH_SECRET', config.identityProvider.stytch?.secret], needed].filter(([, v]) => !v).map(([n]) => n);
@@ -64,5 +66,15 @@ export function stytchAuthorizationPageMissing(config: Pick<ParsedConfig, 'autho
 
 /** Whether this server signs Trusted Auth Tokens (and so needs a signing key and publishes `/jwks`) in resource-only mode. */
 export function signsTrustedAuthTokens(config: Pick<ParsedConfig, 'authorizationServer' | 'identityProvider' | 'stytchAuthorizationPage'>): boolean {
-  return stytchAuthorizationPage(config)?.signIn.kind === 'local';
+  const kind = stytchAuthorizationPage(config)?.signIn.kind;
+  return kind === 'local' || kind === 'oidc';
+}
+
+/**
+ * What is wrong with the page's sign-in settings, as `setting: message`, or null. With `signIn: oidc`
+ * the OpenID Connect settings are checked as they are for `identityProvider.kind: oidc`.
+ */
+export function stytchAuthorizationPageProblem(config: ParsedConfig): string | null {
+  if (stytchAuthorizationPage(config)?.signIn.kind !== 'oidc') return null;
+  return identityProviderProblem({ ...config.identityProvider, kind: 'oidc' }, config.dangerouslyAllowInsecureHttp);
 }

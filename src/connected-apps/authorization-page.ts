@@ -12,9 +12,12 @@ import { sessionCsrfToken, verifySessionCsrf } from '../identity/csrf.ts';
 import { VerifierUnavailableError } from '../resource/types.ts';
 import { renderConsentPage } from '../ui/index.ts';
 import { canonicalQuery, parseAuthorizationRequest, requestDigest } from './authorization-request.ts';
+import { OidcIdentityProvider } from '../identity/providers/oidc.ts';
+import { StytchIdentityProvider } from '../identity/providers/stytch.ts';
 import { localSignIn } from './local-sign-in.ts';
 import type { PageContext, SignIn } from './sign-in.ts';
-import { stytchSignIn } from './stytch-sign-in.ts';
+import { attestedStytchUser } from './trusted-auth-token.ts';
+import { linkedStytchUser, upstreamSignIn } from './upstream-sign-in.ts';
 import { createStytchIdp, StytchApiError, type StytchAuthorizationParams } from './stytch-idp.ts';
 
 /** The session form purpose of the consent form; its subject is a digest of the request it decides. */
@@ -44,11 +47,27 @@ export function mountStytchAuthorizationPage(app: Hono, ctx: AppContext, setting
     return taken.ok ? null : tooManyRequestsPage(ctx, taken.retryAfterSeconds);
   };
   const page: PageContext = { ctx, settings, idp, limited };
-  const signIn = settings.signIn.kind === 'local' ? localSignIn(page, settings.signIn.trustedAuthTokenProfileId) : stytchSignIn(page);
+  const signIn = chooseSignIn(page);
 
   app.get(settings.path, pageHandler(ctx, async (c: Context) => limited(c) ?? showAuthorization(page, signIn, c.req.raw)));
   app.post(settings.path, pageHandler(ctx, async (c: Context) => limited(c) ?? decide(page, signIn, c.req.raw)));
   signIn.mount(app);
+}
+
+/** How people sign in (`signIn`), and how their Stytch user is found. */
+function chooseSignIn(page: PageContext): SignIn {
+  const { ctx, settings } = page;
+  const { stytch, oidc, displayName } = ctx.config.identityProvider;
+  switch (settings.signIn.kind) {
+    case 'stytch': {
+      const login = new StytchIdentityProvider(stytch ?? {});
+      return upstreamSignIn(page, login, linkedStytchUser(page, login.issuer));
+    }
+    case 'oidc':
+      return upstreamSignIn(page, new OidcIdentityProvider(oidc ?? {}, displayName), attestedStytchUser(page, settings.signIn.trustedAuthTokenProfileId));
+    case 'local':
+      return localSignIn(page, attestedStytchUser(page, settings.signIn.trustedAuthTokenProfileId));
+  }
 }
 
 async function showAuthorization(page: PageContext, signIn: SignIn, request: Request): Promise<Response> {

@@ -10,26 +10,18 @@ import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../ide
 import { currentLoginSession, endLoginSession, startLoginSession } from '../identity/login-sessions.ts';
 import type { UserRecord } from '../storage/types.ts';
 import { renderLoginPage } from '../ui/index.ts';
-import { randomId } from '../util/crypto.ts';
 import { retryAfterSeconds } from '../util/failure-backoff.ts';
 import { parseAuthorizationRequest, requestDigest } from './authorization-request.ts';
 import type { PageContext, SignIn } from './sign-in.ts';
 
-/** A Trusted Auth Token is used at once, by Stytch, right after it is made. */
-const TOKEN_LIFETIME_S = 60;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /**
- * Sign-in with a Portcullis account (`portcullis users add`), which this server then vouches for to
- * Stytch: a short-lived JWT signed with its own key (published at `/jwks`), naming the user (`sub`, and
- * `email` when the username is one), for the audience `<publicUrl><path>`, exchanged at Stytch's
- * `sessions/attest` under the configured Trusted Auth Token profile for the Stytch user (created on
- * first use by Stytch's just-in-time provisioning). No Stytch session is created or kept.
+ * Sign-in with a Portcullis account (`portcullis users add`); `stytchUserOf` finds its Stytch user
+ * (`trusted-auth-token.ts`: this server vouches for the account to Stytch).
  *
  * The login form is the one the built-in authorization server uses, with the same login-CSRF cookie
  * and per-username and per-address back-off.
  */
-export function localSignIn(page: PageContext, profileId: string): SignIn {
+export function localSignIn(page: PageContext, stytchUserOf: (user: UserRecord) => Promise<string>): SignIn {
   const { ctx, settings } = page;
   const action = `${settings.path}/login`;
 
@@ -82,28 +74,11 @@ export function localSignIn(page: PageContext, profileId: string): SignIn {
     return seeOther(`${settings.path}?${query}`, headers);
   }
 
-  /** The Trusted Auth Token for `user`. */
-  function trustedAuthToken(user: UserRecord): Promise<string> {
-    const iat = Math.floor(ctx.clock.now() / 1000);
-    return ctx.keys.sign(
-      {
-        iss: ctx.config.issuer,
-        aud: `${ctx.config.issuer}${settings.path}`,
-        sub: user.id,
-        ...(EMAIL.test(user.username) ? { email: user.username } : {}),
-        iat,
-        exp: iat + TOKEN_LIFETIME_S,
-        jti: randomId(ctx.random, 16),
-      },
-      'JWT',
-    );
-  }
-
   return {
     async user(request) {
       const signedIn = await currentLoginSession(ctx, request);
       if (!signedIn) return null;
-      return { signedIn, userId: await page.idp.attest(profileId, await trustedAuthToken(signedIn.user)) };
+      return { signedIn, userId: await stytchUserOf(signedIn.user) };
     },
     start: (request, query) => loginPage(request, query, { status: 200 }),
     mount(app: Hono) {

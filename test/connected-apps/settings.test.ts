@@ -57,6 +57,6 @@ describe('Stytch Connected Apps: the Authorization URL page setting and banner',
     assert.match(text, /Trusted Auth Token profile trusted-auth-token-profile-live-1:\n {4}issuer https:\/\/mcp\.example\.com, audience https:\/\/mcp\.example\.com\/oauth\/authorize, JWKS URL https:\/\/mcp\.example\.com\/jwks/);
     assert.doesNotMatch(text, /Redirect URLs/, 'no Stytch login to register');
     assert.match(banner({ ...noToken, PORTCULLIS_STYTCH_SIGN_IN: 'local' }), /off: set PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE to serve/);
-    assert.throws(() => fromEnv({ ...local, PORTCULLIS_STYTCH_SIGN_IN: 'google' }), /PORTCULLIS_STYTCH_SIGN_IN: expected stytch or local/);
+    assert.throws(() => fromEnv({ ...local, PORTCULLIS_STYTCH_SIGN_IN: 'google' }), /PORTCULLIS_STYTCH_SIGN_IN: expected stytch, local or oidc/);
   });
 });

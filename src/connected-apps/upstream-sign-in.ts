@@ -3,8 +3,8 @@ import { errorPage, pageHandler } from '../authorization/authorize/pages.ts';
 import { seeOther } from '../authorization/authorize/redirect.ts';
 import { userForUpstreamIdentity } from '../identity/external-users.ts';
 import { currentLoginSession, endLoginSession, startLoginSession } from '../identity/login-sessions.ts';
-import { upstreamEnv, UpstreamLoginError } from '../identity/providers/index.ts';
-import { StytchIdentityProvider } from '../identity/providers/stytch.ts';
+import { upstreamEnv, UpstreamLoginError, type UpstreamIdentityProvider } from '../identity/providers/index.ts';
+import type { UserRecord } from '../storage/types.ts';
 import { createUpstreamTransaction, isTransactionHandle, takeUpstreamTransaction, UPSTREAM_TRANSACTION_TTL_MS } from '../identity/upstream-transactions.ts';
 import type { PageContext, SignIn } from './sign-in.ts';
 
@@ -12,16 +12,16 @@ import type { PageContext, SignIn } from './sign-in.ts';
 const RETURN_PREFIX = 'stytch-authorization-page?';
 
 /**
- * Sign-in with Stytch's OAuth login (e.g. Google), through the same provider and transaction
- * machinery as the gateway's Stytch login: the transaction is single use, bound to this browser by a
- * cookie, and PKCE-tied to the token Stytch returns; its callback is `<path>/callback?tx=…`. The
- * Stytch user is linked to a Portcullis user by Stytch's issuer name and user id.
+ * Sign-in at an upstream provider: Stytch's OAuth login (e.g. Google), or an OpenID Connect provider,
+ * through the same providers and transaction machinery as the gateway's upstream login: the
+ * transaction is single use, bound to this browser by a cookie, and PKCE-tied to what the provider
+ * returns; the callback is `<path>/callback`. The identity is linked to a Portcullis user by issuer
+ * and subject, and `stytchUserOf` names that user's Stytch user (null: sign in again).
  */
-export function stytchSignIn(page: PageContext): SignIn {
+export function upstreamSignIn(page: PageContext, login: UpstreamIdentityProvider, stytchUserOf: (user: UserRecord) => Promise<string | null>): SignIn {
   const { ctx, settings } = page;
-  const login = new StytchIdentityProvider(ctx.config.identityProvider.stytch ?? {});
   const callbackUrl = `${ctx.config.issuer}${settings.path}/callback`;
-  const audit = { identity_provider: 'stytch', via: 'stytch' };
+  const audit = { identity_provider: login.kind, via: 'stytch' };
 
   async function complete(request: Request): Promise<Response> {
     const callback = new URL(request.url);
@@ -53,9 +53,8 @@ export function stytchSignIn(page: PageContext): SignIn {
     async user(request) {
       const signedIn = await currentLoginSession(ctx, request);
       if (!signedIn) return null;
-      const links = await ctx.storage.externalIdentities.listForUser(signedIn.user.id);
-      const link = links.find((l) => l.provider === 'stytch' && l.issuer === login.issuer);
-      return link ? { signedIn, userId: link.subject } : null;
+      const userId = await stytchUserOf(signedIn.user);
+      return userId === null ? null : { signedIn, userId };
     },
     async start(request, query) {
       const tx = await createUpstreamTransaction(ctx, request, { handle: RETURN_PREFIX + query, expiresAt: ctx.clock.now() + UPSTREAM_TRANSACTION_TTL_MS }, login, (state) =>
@@ -67,5 +66,13 @@ export function stytchSignIn(page: PageContext): SignIn {
     mount(app: Hono) {
       app.get(`${settings.path}/callback`, pageHandler(ctx, async (c: Context) => page.limited(c) ?? complete(c.req.raw)));
     },
+  };
+}
+
+/** The Stytch user a Portcullis user signed in with through Stytch's own login (linked by its issuer name and user id). */
+export function linkedStytchUser(page: PageContext, stytchIssuer: string): (user: UserRecord) => Promise<string | null> {
+  return async (user) => {
+    const links = await page.ctx.storage.externalIdentities.listForUser(user.id);
+    return links.find((l) => l.provider === 'stytch' && l.issuer === stytchIssuer)?.subject ?? null;
   };
 }
