@@ -59,4 +59,13 @@ describe('Stytch Connected Apps: the Authorization URL page setting and banner',
     assert.match(banner({ ...noToken, PORTCULLIS_STYTCH_SIGN_IN: 'local' }), /off: set PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE to serve/);
     assert.throws(() => fromEnv({ ...local, PORTCULLIS_STYTCH_SIGN_IN: 'google' }), /PORTCULLIS_STYTCH_SIGN_IN: expected stytch, local or oidc/);
   });
+  it('PORTCULLIS_STYTCH_SIGN_IN=oidc: the provider\'s redirect URI to register, and the Trusted Auth Token profile', () => {
+    const { STYTCH_PUBLIC_TOKEN: _token, ...noToken } = SEED_1;
+    const oidc = { ...noToken, PORTCULLIS_STYTCH_SIGN_IN: 'oidc', PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE: 'trusted-auth-token-profile-live-2', OAUTH_ISSUER: 'https://sso.example.com', OAUTH_CLIENT_ID: 'mcp-page', OAUTH_CLIENT_SECRET: 'a-real-client-secret-value-456' };
+    assert.equal(stytchAuthorizationPage(fromEnv(oidc))?.signIn.kind, 'oidc');
+    const text = banner(oidc);
+    assert.match(text, /people sign in at https:\/\/sso\.example\.com: register https:\/\/mcp\.example\.com\/oauth\/authorize\/callback there as a redirect URI for client mcp-page;/);
+    assert.match(text, /Trusted Auth Token profile trusted-auth-token-profile-live-2:/);
+    assert.ok(!text.includes(oidc.OAUTH_CLIENT_SECRET));
+  });
 });
