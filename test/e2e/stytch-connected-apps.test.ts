@@ -31,7 +31,7 @@ import { resolveConfig } from '../../src/config/resolve.ts';
 import { createMemoryLogger } from '../../src/log/logger.ts';
 import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
-import { systemClock } from '../../src/util/clock.ts';
+import { ManualClock } from '../../src/util/clock.ts';
 import type { StytchRbacPolicy } from '../fixtures/stytch/connected-apps.ts';
 import { createTestCertificate, listenHttps, type HttpsListener, type TestCertificate } from '../fixtures/stytch/https.ts';
 import { createStytchProject, type StytchProject } from '../fixtures/stytch/project.ts';
@@ -116,6 +116,10 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
   /** fetch trusting the fixture's test certificate: what Portcullis and the MCP client use. */
   let trustingFetch: typeof fetch;
   const redirectUrls: string[] = [];
+  /** One clock for Stytch and Portcullis, so that the access token can expire. */
+  const clock = new ManualClock(Date.now());
+  /** The client that was allowed, for the refresh test. */
+  let allowedClient: DesktopClient | undefined;
 
   before(async () => {
     certificate = await createTestCertificate();
@@ -123,7 +127,7 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
     trustingFetch = ((input: string | URL | Request, init?: RequestInit) => undiciFetch(input as string, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch;
     stytchListener = await listenHttps((request) => stytch.app.fetch(request), certificate);
     project = createStytchProject(stytchListener.origin);
-    stytch = await createStytchProjectFixture({ project, clock: systemClock, policy: POLICY, redirectUrls });
+    stytch = await createStytchProjectFixture({ project, clock, policy: POLICY, redirectUrls });
 
     // Portcullis: bound first, so its URL is known before anything is configured.
     server = createAdaptorServer({ fetch: (request, env) => (portcullis ? portcullis.app.fetch(request, env) : new Response('starting', { status: 503 })) }) as Server;
@@ -141,6 +145,7 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
         identityProvider: { kind: 'local', stytch: { projectId: project.projectId, secret: project.secret, publicToken: stytch.login.publicToken, apiUrl: `${project.baseUrl}/v1` } },
       }),
       storage: await openSqliteStorage(':memory:'),
+      clock,
       logger,
       fetch: trustingFetch,
     });
@@ -239,6 +244,26 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
     const log = logger.lines.join('\n');
     for (const secret of [project.secret, provider.tokenSet!.access_token, code]) assert.ok(!log.includes(secret), 'a credential reached the log');
     assert.ok(logger.records().some((r) => r['msg'] === 'consent.granted' && r['client_id'] === provider.client?.client_id));
+    allowedClient = provider;
+  });
+
+  it('keeps working after the Stytch access token expires: the SDK refreshes at Stytch\'s token endpoint, no new sign-in', async () => {
+    const provider = allowedClient!;
+    const before = { access: provider.tokenSet!.access_token, urls: provider.authorizationUrls.length };
+    const tokenCalls = () => stytch.connectedApps.requests.filter((r) => r === 'POST /v1/oauth2/token').length;
+    const calls = tokenCalls();
+    clock.advance(3601 * 1000);
+    const client = new Client({ name: 'stytch-e2e', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { authProvider: provider, fetch: trustingFetch }));
+    try {
+      const me = (await client.callTool({ name: 'whoami', arguments: {} })).structuredContent as Record<string, unknown>;
+      assert.equal(me['subject'], stytch.login.users.get(EMAIL)!.userId);
+    } finally {
+      await client.close();
+    }
+    assert.equal(tokenCalls(), calls + 1, 'one refresh at Stytch');
+    assert.notEqual(provider.tokenSet!.access_token, before.access);
+    assert.equal(provider.authorizationUrls.length, before.urls, 'no new authorization');
   });
 
   it('Deny: Stytch hands access_denied with the state to the client', async () => {
