@@ -266,6 +266,32 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
     assert.equal(provider.authorizationUrls.length, before.urls, 'no new authorization');
   });
 
+  it('RS-12 step-up: the wider scope is consented on our page again, and the tool that needed it runs', async () => {
+    const provider = allowedClient!;
+    const stepUp = provider.authorizationUrls.at(-1)!;
+    const { page, close } = await openPage();
+    await page.goto(stepUp.href);
+    await page.fill('input[name=email]', EMAIL);
+    await Promise.all([page.waitForURL((u) => u.href.startsWith(`${origin}/oauth/authorize?`)), page.click('button[type=submit]')]);
+    assert.match((await page.textContent('main')) ?? '', /Add, complete and delete tasks/, 'the changed scope set asks for consent again');
+    await Promise.all([page.waitForURL((u) => u.href.startsWith(redirectUrl)), page.click('button[value=allow]')]);
+    await close();
+    const received = callbacks.at(-1)!;
+    assert.equal(received.searchParams.get('state'), provider.expectedState);
+    const transport = new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { authProvider: provider, fetch: trustingFetch });
+    await transport.finishAuth(received.searchParams.get('code')!);
+    const client = new Client({ name: 'stytch-e2e', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { authProvider: provider, fetch: trustingFetch }));
+    try {
+      const created = await client.callTool({ name: 'create_task', arguments: { title: 'Water the plants' } });
+      assert.equal(created.isError, undefined);
+      const tasks = (await client.callTool({ name: 'list_tasks', arguments: {} })).structuredContent as { tasks: Array<{ title: string }> };
+      assert.deepEqual(tasks.tasks.map((t) => t.title), ['Water the plants']);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('Deny: Stytch hands access_denied with the state to the client', async () => {
     const provider = new DesktopClient(redirectUrl, 'Suspicious Helper');
     const authorizationUrl = await discoverAndRegister(provider);
