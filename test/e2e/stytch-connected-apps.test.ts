@@ -10,21 +10,11 @@
  * calls tools here. A second client is denied and hears `access_denied`.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createAdaptorServer } from '@hono/node-server';
-import {
-  Client,
-  StreamableHTTPClientTransport,
-  UnauthorizedError,
-  type OAuthClientInformationMixed,
-  type OAuthClientMetadata,
-  type OAuthClientProvider,
-  type OAuthDiscoveryState,
-  type OAuthTokens,
-} from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import type { Browser, Page } from 'playwright-core';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { resolveConfig } from '../../src/config/resolve.ts';
@@ -37,6 +27,7 @@ import { createTestCertificate, listenHttps, type HttpsListener, type TestCertif
 import { createStytchProject, type StytchProject } from '../fixtures/stytch/project.ts';
 import { createStytchProjectFixture, type StytchProjectFixture } from '../fixtures/stytch/stytch-project.ts';
 import { browserAvailable, CHROMIUM_PATH, launchBrowser } from '../helpers/browser.ts';
+import { InMemoryOAuthProvider } from '../helpers/e2e.ts';
 
 /** The project's RBAC policy: Portcullis's built-in task tools' scopes as Stytch custom scopes. */
 const POLICY: StytchRbacPolicy = {
@@ -48,55 +39,6 @@ const POLICY: StytchRbacPolicy = {
   ],
 };
 const EMAIL = 'ada@example.com';
-
-/** The client side of OAuth as a desktop MCP client keeps it, with its loopback redirect. */
-class DesktopClient implements OAuthClientProvider {
-  readonly clientMetadata: OAuthClientMetadata;
-  client: OAuthClientInformationMixed | undefined;
-  tokenSet: OAuthTokens | undefined;
-  readonly authorizationUrls: URL[] = [];
-  #verifier = '';
-  #state = '';
-  #discovery: OAuthDiscoveryState | undefined;
-  readonly redirectUrl: string;
-  constructor(redirectUrl: string, name: string) {
-    this.redirectUrl = redirectUrl;
-    this.clientMetadata = { client_name: name, redirect_uris: [redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
-  }
-  state() {
-    return (this.#state = randomBytes(16).toString('base64url'));
-  }
-  get expectedState() {
-    return this.#state;
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.client = info;
-  }
-  tokens() {
-    return this.tokenSet;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.tokenSet = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrls.push(url);
-  }
-  saveCodeVerifier(verifier: string) {
-    this.#verifier = verifier;
-  }
-  codeVerifier() {
-    return this.#verifier;
-  }
-  saveDiscoveryState(state: OAuthDiscoveryState) {
-    this.#discovery = state;
-  }
-  discoveryState() {
-    return this.#discovery;
-  }
-}
 
 const portOf = (s: { address(): unknown }) => (s.address() as AddressInfo).port;
 
@@ -119,7 +61,7 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
   /** One clock for Stytch and Portcullis, so that the access token can expire. */
   const clock = new ManualClock(Date.now());
   /** The client that was allowed, for the refresh test. */
-  let allowedClient: DesktopClient | undefined;
+  let allowedClient: InMemoryOAuthProvider | undefined;
 
   before(async () => {
     certificate = await createTestCertificate();
@@ -170,7 +112,7 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
   });
 
   /** Connects until the SDK asks to open the authorization URL; returns it. */
-  async function discoverAndRegister(provider: DesktopClient): Promise<URL> {
+  async function discoverAndRegister(provider: InMemoryOAuthProvider): Promise<URL> {
     const transport = new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { authProvider: provider, fetch: trustingFetch });
     const client = new Client({ name: 'stytch-e2e', version: '1' });
     await assert.rejects(client.connect(transport), (e: unknown) => e instanceof UnauthorizedError);
@@ -191,7 +133,7 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
   }
 
   it('the client registers at Stytch, signs in and consents on our page, gets a Stytch token and calls tools here', async () => {
-    const provider = new DesktopClient(redirectUrl, 'Notes Desktop');
+    const provider = new InMemoryOAuthProvider({ redirectUrl, clientName: 'Notes Desktop' });
     const authorizationUrl = await discoverAndRegister(provider);
     assert.equal(`${authorizationUrl.origin}${authorizationUrl.pathname}`, `${origin}/oauth/authorize`, 'Stytch metadata sends the client to our page');
     assert.match(String(provider.client?.client_id), /^connected-app-test-/, 'registered at Stytch');
@@ -293,7 +235,7 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
   });
 
   it('Deny: Stytch hands access_denied with the state to the client', async () => {
-    const provider = new DesktopClient(redirectUrl, 'Suspicious Helper');
+    const provider = new InMemoryOAuthProvider({ redirectUrl, clientName: 'Suspicious Helper' });
     const authorizationUrl = await discoverAndRegister(provider);
     const { page, close } = await openPage();
     await page.goto(authorizationUrl.href);
