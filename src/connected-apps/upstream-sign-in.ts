@@ -57,9 +57,17 @@ export function upstreamSignIn(page: PageContext, login: UpstreamIdentityProvide
       return userId === null ? null : { signedIn, userId };
     },
     async start(request, query) {
-      const tx = await createUpstreamTransaction(ctx, request, { handle: RETURN_PREFIX + query, expiresAt: ctx.clock.now() + UPSTREAM_TRANSACTION_TTL_MS }, login, (state) =>
-        login.start(state, callbackUrl, upstreamEnv(ctx)),
-      );
+      let tx;
+      try {
+        tx = await createUpstreamTransaction(ctx, request, { handle: RETURN_PREFIX + query, expiresAt: ctx.clock.now() + UPSTREAM_TRANSACTION_TTL_MS }, login, (state) =>
+          login.start(state, callbackUrl, upstreamEnv(ctx)),
+        );
+      } catch (error) {
+        // The provider cannot even be asked (OIDC discovery failed): nothing was stored.
+        if (!(error instanceof UpstreamLoginError)) throw error;
+        ctx.logger.warn('identity provider unavailable', { identity_provider: login.kind, reason: error.reason, detail: error.detail });
+        return errorPage(ctx, { title: 'Please try again in a moment', message: `Signing in with ${login.displayName} is not possible right now.` }, 503);
+      }
       ctx.logger.audit('upstream_login.started', audit);
       return seeOther(tx.url, new Headers({ 'Set-Cookie': tx.setCookie }));
     },

@@ -119,4 +119,28 @@ describe('the Stytch Authorization URL page with an OpenID Connect provider atte
     assert.equal(target.searchParams.get('state'), 'st-5');
     assert.ok(logger.records().some((r) => r['msg'] === 'login.succeeded' && r['identity_provider'] === 'oidc'));
   });
+  it('a provider that cannot be reached is a 503 page, not a 500', async () => {
+    const closed = await startOidcProvider({});
+    const issuer = closed.issuer;
+    await closed.close();
+    const down = await createPortcullis({
+      config: resolveConfig({
+        publicUrl: ORIGIN,
+        database: ':memory:',
+        authorizationServer: { issuer: project.baseUrl, verifier: 'stytch' },
+        identityProvider: { kind: 'local', oidc: { issuer, clientId: RP.clientId, clientSecret: RP.clientSecret }, stytch: { projectId: project.projectId, secret: project.secret, apiUrl: `${project.baseUrl}/v1` } },
+        stytchAuthorizationPage: { signIn: 'oidc', trustedAuthTokenProfileId: PROFILE },
+      }),
+      storage: await openSqliteStorage(':memory:'),
+      logger: createMemoryLogger(),
+      fetch: outbound,
+    });
+    try {
+      const response = await down.app.fetch(new Request(`${PAGE}?client_id=${clientId}&redirect_uri=${encodeURIComponent(REDIRECT)}`));
+      assert.equal(response.status, 503);
+      assert.match(await response.text(), /Signing in with .* is not possible right now/);
+    } finally {
+      await down.close();
+    }
+  });
 });
