@@ -145,6 +145,11 @@ async function askStytch<T>(page: PageContext, call: () => Promise<T>): Promise<
   try {
     return await call();
   } catch (error) {
+    if (error instanceof StytchApiError && error.status === 401) {
+      // Not the client's mistake nor the person's: this server's project id or secret is wrong.
+      page.ctx.logger.error('stytch refused the project credentials (STYTCH_PROJECT_ID, STYTCH_SECRET)', { error_type: error.errorType });
+      return errorPage(page.ctx, { title: 'This server is not set up correctly', message: 'The sign-in service refused this server\'s credentials. Please tell the server\'s administrator.' }, 502);
+    }
     if (error instanceof StytchApiError) {
       page.ctx.logger.info('stytch refused an authorization request', { error_type: error.errorType, status_code: error.status });
       return errorPage(

@@ -108,6 +108,35 @@ describe('the Stytch Authorization URL page with Portcullis accounts attested to
     assert.ok([...stytch.connectedApps.oauth.consents.keys()].some((k) => k.startsWith(`${stytchUser!.userId} `)), 'consent recorded at Stytch for that user');
   });
 
+  it('a wrong project secret is the operator\'s problem: a 502 page for the person, an error in the log', async () => {
+    const log = createMemoryLogger();
+    const misconfigured = await createPortcullis({
+      config: resolveConfig({
+        publicUrl: ORIGIN,
+        database: ':memory:',
+        authorizationServer: { issuer: project.baseUrl, verifier: 'stytch' },
+        identityProvider: { kind: 'local', stytch: { projectId: project.projectId, secret: 'secret-test-not-the-right-one', apiUrl: `${project.baseUrl}/v1` } },
+        stytchAuthorizationPage: { signIn: 'local', trustedAuthTokenProfileId: PROFILE },
+      }),
+      storage: await openSqliteStorage(':memory:'),
+      clock,
+      logger: log,
+      fetch: async (input, init) => stytch.app.fetch(new Request(input, init)),
+    });
+    try {
+      await createUser(misconfigured.ctx.storage, USER, { now: clock.now(), random: misconfigured.ctx.random });
+      const browser = browserFetch(async (input, init) => misconfigured.app.fetch(new Request(input, init)), cookieJar());
+      const [form] = parseForms(await (await browser(authorizeUrl())).text(), new URL(PAGE));
+      const signedIn = await browser(form!.action.href, { method: 'POST', body: formData(form!, { username: USER.username, password: USER.password }) });
+      const page = await browser(new URL(signedIn.headers.get('Location')!, ORIGIN).href);
+      assert.equal(page.status, 502);
+      assert.match(await page.text(), /refused this server&#39;s credentials/);
+      assert.ok(log.records().some((r) => r['level'] === 'error' && String(r['msg']).includes('STYTCH_SECRET')));
+    } finally {
+      await misconfigured.close();
+    }
+  });
+
   it('no password, Trusted Auth Token or Stytch secret in any log line', () => {
     const log = logger.lines.join('\n');
     assert.ok(!log.includes(USER.password) && !log.includes('not it'));
