@@ -212,5 +212,18 @@ describe('Stytch Connected Apps API: our client agrees with the stytch SDK again
     assert.ok(first.result['session_token'] && first.result['session_jwt']);
     assert.deepEqual(failure(foreign), { status: 401, errorType: 'invalid_trusted_auth_token' });
     assert.deepEqual(failure(noProfile), { status: 404, errorType: 'trusted_auth_token_profile_not_found' });
+
+    // One key set for the project: the SDK verifies a session JWT locally with the published JWKS.
+    const [local] = await sdk([{ name: 'local', method: 'sessions.authenticateJwtLocal', args: { session_jwt: sessionJwt } }]);
+    assert.ok(local?.ok, JSON.stringify(local));
+    assert.equal(local.result['user_id'], userId);
+    // Past the JWT's five minutes, the session (60 minutes) still is: authenticate takes the old JWT and gives a new one.
+    clock.advance(10 * 60_000);
+    const [refreshed] = await sdk([{ name: 'expired JWT, live session', method: 'sessions.authenticate', args: { session_jwt: sessionJwt } }]);
+    assert.ok(refreshed?.ok, JSON.stringify(refreshed));
+    assert.notEqual(refreshed.result['session_jwt'], sessionJwt);
+    clock.advance(60 * 60_000);
+    const [ended] = await sdk([{ name: 'session over', method: 'sessions.authenticate', args: { session_token: sessionToken } }]);
+    assert.deepEqual(failure(ended), { status: 404, errorType: 'session_not_found' });
   });
 });
