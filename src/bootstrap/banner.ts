@@ -174,16 +174,24 @@ function stytchPageLines(config: ResolvedConfig): string[] {
     return missing ? [`  Authorization URL  off: ${missing}`] : [];
   }
   const url = `${config.issuer}${page.path}`;
-  const paste = [`  Authorization URL  ${url}`, '    paste it in the Stytch dashboard: Connected Apps → Authorization URL;'];
-  if (page.signIn.kind === 'stytch') return [...paste, `    and add ${url}/callback?tx={} under Redirect URLs as a Login and a Sign-up URL`];
-  return [
-    ...paste,
-    ...(page.signIn.kind === 'oidc'
-      ? [`    people sign in at ${config.identityProvider.oidc?.issuer ?? ''}: register ${url}/callback there as a redirect URI for client ${config.identityProvider.oidc?.clientId ?? ''};`]
-      : []),
-    `    people${page.signIn.kind === 'oidc' ? '' : ' sign in with accounts of this server (users add),'} vouched for by Trusted Auth Token profile ${page.signIn.trustedAuthTokenProfileId}:`,
-    `    issuer ${config.issuer}, audience ${url}, JWKS URL ${config.issuer}/jwks, token_id from sub, email from email, just-in-time provisioning on`,
-  ];
+  const paste = [`  Authorization URL  ${url}`, '    paste it in the Stytch dashboard: Connected Apps → Authorization URL'];
+  const { signIn } = page;
+  switch (signIn.kind) {
+    case 'stytch-email':
+      return [...paste, '    (people sign in with a code Stytch emails them)'];
+    case 'stytch-oauth':
+      return [...paste, `    and add ${url}/callback?tx={} under Redirect URLs as a Login and a Sign-up URL`];
+    case 'local':
+    case 'oidc':
+      return [
+        ...paste,
+        signIn.kind === 'oidc'
+          ? `    people sign in at ${config.identityProvider.oidc?.issuer ?? ''}: register ${url}/callback there as a redirect URI for client ${config.identityProvider.oidc?.clientId ?? ''},`
+          : `    people sign in with accounts of this server (users add),`,
+        `    vouched for by Trusted Auth Token profile ${signIn.trustedAuthTokenProfileId}: issuer ${config.issuer}, audience ${url},`,
+        `    JWKS URL ${config.issuer}/jwks, token_id from sub, email from email, just-in-time provisioning on`,
+      ];
+  }
 }
 
 /** How resource-only mode checks tokens, for the operator. */

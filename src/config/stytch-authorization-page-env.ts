@@ -10,8 +10,11 @@ export const STYTCH_AUTHORIZATION_PAGE_ENV: Record<string, ApplyEnv> = {
   PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE: (c: ConfigInput, v) => void (c.stytchAuthorizationPage = { ...c.stytchAuthorizationPage, trustedAuthTokenProfileId: v.trim() }),
 };
 
-function signIn(name: string, value: string): 'stytch' | 'local' | 'oidc' {
+const SIGN_IN = ['stytch-email', 'stytch-oauth', 'local', 'oidc'] as const;
+
+function signIn(name: string, value: string): (typeof SIGN_IN)[number] {
   const v = value.trim().toLowerCase();
-  if (v === 'stytch' || v === 'local' || v === 'oidc') return v;
-  throw new ConfigError(`Invalid setting ${name}: expected stytch, local or oidc, got "${value}"`);
+  const known = SIGN_IN.find((k) => k === v);
+  if (known) return known;
+  throw new ConfigError(`Invalid setting ${name}: expected ${SIGN_IN.join(', ')}, got "${value}"`);
 }

@@ -9,16 +9,17 @@ import { redirectHost } from '../authorization/endpoints/consent.ts';
 import { readForm } from '../authorization/form-body.ts';
 import { clientAddress, createRateLimiter } from '../http/rate-limit.ts';
 import { sessionCsrfToken, verifySessionCsrf } from '../identity/csrf.ts';
-import { VerifierUnavailableError } from '../resource/types.ts';
 import { renderConsentPage } from '../ui/index.ts';
 import { canonicalQuery, parseAuthorizationRequest, requestDigest } from './authorization-request.ts';
 import { OidcIdentityProvider } from '../identity/providers/oidc.ts';
 import { StytchIdentityProvider } from '../identity/providers/stytch.ts';
+import { emailSignIn } from './email-sign-in.ts';
 import { localSignIn } from './local-sign-in.ts';
 import type { PageContext, SignIn } from './sign-in.ts';
 import { attestedStytchUser } from './trusted-auth-token.ts';
 import { linkedStytchUser, upstreamSignIn } from './upstream-sign-in.ts';
-import { createStytchIdp, StytchApiError, type StytchAuthorizationParams } from './stytch-idp.ts';
+import { askStytch } from './ask-stytch.ts';
+import { createStytchIdp, type StytchAuthorizationParams } from './stytch-idp.ts';
 
 /** The session form purpose of the consent form; its subject is a digest of the request it decides. */
 const CONSENT = 'consent';
@@ -59,7 +60,9 @@ function chooseSignIn(page: PageContext): SignIn {
   const { ctx, settings } = page;
   const { stytch, oidc, displayName } = ctx.config.identityProvider;
   switch (settings.signIn.kind) {
-    case 'stytch': {
+    case 'stytch-email':
+      return emailSignIn(page);
+    case 'stytch-oauth': {
       const login = new StytchIdentityProvider(stytch ?? {});
       return upstreamSignIn(page, login, linkedStytchUser(page, login.issuer));
     }
@@ -138,30 +141,4 @@ async function authorize(page: PageContext, params: StytchAuthorizationParams, u
     return errorPage(page.ctx, { title: 'This sign-in cannot be completed', message: 'The authorization server answered with an unexpected address, so you were not sent anywhere.' }, 502);
   }
   return seeOther(given.href);
-}
-
-/** Calls Stytch; its refusal becomes an error page with its message, its absence a 503 page. */
-async function askStytch<T>(page: PageContext, call: () => Promise<T>): Promise<T | Response> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof StytchApiError && error.status === 401) {
-      // Not the client's mistake nor the person's: this server's project id or secret is wrong.
-      page.ctx.logger.error('stytch refused the project credentials (STYTCH_PROJECT_ID, STYTCH_SECRET)', { error_type: error.errorType });
-      return errorPage(page.ctx, { title: 'This server is not set up correctly', message: 'The sign-in service refused this server\'s credentials. Please tell the server\'s administrator.' }, 502);
-    }
-    if (error instanceof StytchApiError) {
-      page.ctx.logger.info('stytch refused an authorization request', { error_type: error.errorType, status_code: error.status });
-      return errorPage(
-        page.ctx,
-        { title: 'This sign-in link is not valid', message: error.errorMessage || 'The authorization server refused this request.', detail: `error_type: ${error.errorType}` },
-        error.status === 404 || error.status === 403 ? error.status : 400,
-      );
-    }
-    if (error instanceof VerifierUnavailableError) {
-      page.ctx.logger.warn('stytch unavailable', { detail: error.message });
-      return errorPage(page.ctx, { title: 'Please try again in a moment', message: 'The sign-in service is not reachable right now.' }, 503);
-    }
-    throw error;
-  }
 }

@@ -4,9 +4,11 @@ import { VerifierUnavailableError } from '../resource/types.ts';
 /**
  * Stytch's headless Connected Apps consent API (the project secret's side of `<IdentityProvider/>`):
  * Start OAuth Authorization (`POST /v1/idp/oauth/authorize/start`) and OAuth Authorize
- * (`POST /v1/idp/oauth/authorize`), and Attest Session (`POST /v1/sessions/attest`) for a person
- * signed in here, with HTTP Basic `project_id:secret`. Request and response shapes are those of the
- * `stytch` SDK's `idp.oauth.authorizeStart` / `authorize` and `sessions.attest`.
+ * (`POST /v1/idp/oauth/authorize`); Attest Session (`POST /v1/sessions/attest`) for a person signed
+ * in here; email one-time passcodes (`POST /v1/otps/email/login_or_create`, `/v1/otps/authenticate`)
+ * for signing in at Stytch; all with HTTP Basic `project_id:secret`. Request and response shapes are
+ * those of the `stytch` SDK's `idp.oauth.authorizeStart` / `authorize`, `sessions.attest`,
+ * `otps.email.loginOrCreate` and `otps.authenticate`.
  */
 
 /** The OAuth parameters of an authorization request, as Stytch takes them. */
@@ -62,6 +64,10 @@ export interface StytchIdp {
   authorize(params: StytchAuthorizationParams, userId: string, consentGranted: boolean): Promise<string>;
   /** The Stytch user a Trusted Auth Token names (`sessions/attest`, without creating a session). */
   attest(profileId: string, token: string): Promise<string>;
+  /** Stytch e-mails a one-time code to `email` (its user, created if new): the method id to check it with. */
+  sendEmailCode(email: string): Promise<string>;
+  /** The Stytch user whose code this is (`otps/authenticate`, without creating a session). */
+  checkEmailCode(methodId: string, code: string): Promise<string>;
 }
 
 /** Start's fields are a subset of Authorize's: Stytch rejects the others there. */
@@ -123,6 +129,18 @@ export function createStytchIdp(options: StytchIdpOptions): StytchIdp {
       const answer = await call('/sessions/attest', { profile_id: profileId, token });
       const userId = answer['user_id'];
       if (typeof userId !== 'string' || userId === '') throw new VerifierUnavailableError('stytch sessions/attest answered without a user_id');
+      return userId;
+    },
+    async sendEmailCode(email) {
+      const answer = await call('/otps/email/login_or_create', { email });
+      const emailId = answer['email_id'];
+      if (typeof emailId !== 'string' || emailId === '') throw new VerifierUnavailableError('stytch otps/email/login_or_create answered without an email_id');
+      return emailId;
+    },
+    async checkEmailCode(methodId, code) {
+      const answer = await call('/otps/authenticate', { method_id: methodId, code });
+      const userId = answer['user_id'];
+      if (typeof userId !== 'string' || userId === '') throw new VerifierUnavailableError('stytch otps/authenticate answered without a user_id');
       return userId;
     },
   };

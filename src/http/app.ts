@@ -60,7 +60,7 @@ export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
     mountStytchAuthorizationPage(app, ctx, stytchPage);
     mountStytchMetadataMirror(app, ctx, stytchPage);
     // Stytch checks the Trusted Auth Tokens of local sign-in against these keys.
-    if (stytchPage.signIn.kind !== 'stytch') mountJwks(app, ctx);
+    if (stytchPage.signIn.kind === 'local' || stytchPage.signIn.kind === 'oidc') mountJwks(app, ctx);
   }
   mountMcpEndpoint(app, ctx, { guard, backend: mcp });
 

@@ -4,3 +4,4 @@ export { STYLESHEET, pageSecurityHeaders, renderLayout, hiddenFields, type Layou
 export { renderLoginPage, type LoginView } from './login-page.ts';
 export { renderConsentPage, type ConsentView } from './consent-page.ts';
 export { renderErrorPage, type ErrorView } from './error-page.ts';
+export { renderEmailCodePage, type EmailCodeView } from './email-code-page.ts';

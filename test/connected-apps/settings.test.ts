@@ -34,12 +34,16 @@ describe('Stytch Connected Apps: the Authorization URL page setting and banner',
     assert.ok(!text.includes(SEED_1.STYTCH_SECRET));
   });
 
-  it('without STYTCH_PUBLIC_TOKEN (or the secret) the page is off and the banner says what to set', () => {
-    const { STYTCH_PUBLIC_TOKEN: _token, ...noToken } = SEED_1;
-    assert.equal(stytchAuthorizationPage(fromEnv(noToken)), null);
-    assert.match(banner(noToken), /Authorization URL {2}off: set STYTCH_PUBLIC_TOKEN to serve/);
-    const { STYTCH_SECRET: _secret, ...neither } = noToken;
-    assert.match(banner(neither), /off: set STYTCH_SECRET and STYTCH_PUBLIC_TOKEN/);
+  it('the three seed-1 variables alone: the page is on, people sign in with a code Stytch emails them, nothing to register', () => {
+    const { STYTCH_PUBLIC_TOKEN: _token, ...three } = SEED_1;
+    assert.deepEqual(stytchAuthorizationPage(fromEnv(three))?.signIn, { kind: 'stytch-email' });
+    const text = banner(three);
+    assert.match(text, /\n {2}Authorization URL {2}https:\/\/mcp\.example\.com\/oauth\/authorize\n {4}paste it in the Stytch dashboard: Connected Apps → Authorization URL\n {4}\(people sign in with a code Stytch emails them\)\n/);
+    assert.doesNotMatch(text, /Redirect URLs/);
+    const { STYTCH_SECRET: _secret, ...noSecret } = three;
+    assert.equal(stytchAuthorizationPage(fromEnv(noSecret)), null);
+    assert.match(banner(noSecret), /Authorization URL {2}off: set STYTCH_SECRET to serve/);
+    assert.match(banner({ ...noSecret, PORTCULLIS_STYTCH_SIGN_IN: 'stytch-oauth' }), /off: set STYTCH_SECRET and STYTCH_PUBLIC_TOKEN/);
   });
 
   it('PORTCULLIS_STYTCH_AUTHORIZATION_PAGE=off turns it off; PORTCULLIS_STYTCH_AUTHORIZATION_PATH moves it; other servers never get it', () => {
@@ -54,18 +58,18 @@ describe('Stytch Connected Apps: the Authorization URL page setting and banner',
     const local = { ...noToken, PORTCULLIS_STYTCH_SIGN_IN: 'local', PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE: 'trusted-auth-token-profile-live-1' };
     assert.deepEqual(stytchAuthorizationPage(fromEnv(local))?.signIn, { kind: 'local', trustedAuthTokenProfileId: 'trusted-auth-token-profile-live-1' });
     const text = banner(local);
-    assert.match(text, /Trusted Auth Token profile trusted-auth-token-profile-live-1:\n {4}issuer https:\/\/mcp\.example\.com, audience https:\/\/mcp\.example\.com\/oauth\/authorize, JWKS URL https:\/\/mcp\.example\.com\/jwks/);
+    assert.match(text, /Trusted Auth Token profile trusted-auth-token-profile-live-1: issuer https:\/\/mcp\.example\.com, audience https:\/\/mcp\.example\.com\/oauth\/authorize,\n {4}JWKS URL https:\/\/mcp\.example\.com\/jwks/);
     assert.doesNotMatch(text, /Redirect URLs/, 'no Stytch login to register');
     assert.match(banner({ ...noToken, PORTCULLIS_STYTCH_SIGN_IN: 'local' }), /off: set PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE to serve/);
-    assert.throws(() => fromEnv({ ...local, PORTCULLIS_STYTCH_SIGN_IN: 'google' }), /PORTCULLIS_STYTCH_SIGN_IN: expected stytch, local or oidc/);
+    assert.throws(() => fromEnv({ ...local, PORTCULLIS_STYTCH_SIGN_IN: 'google' }), /PORTCULLIS_STYTCH_SIGN_IN: expected stytch-email, stytch-oauth, local, oidc/);
   });
   it('PORTCULLIS_STYTCH_SIGN_IN=oidc: the provider\'s redirect URI to register, and the Trusted Auth Token profile', () => {
     const { STYTCH_PUBLIC_TOKEN: _token, ...noToken } = SEED_1;
     const oidc = { ...noToken, PORTCULLIS_STYTCH_SIGN_IN: 'oidc', PORTCULLIS_STYTCH_TRUSTED_AUTH_PROFILE: 'trusted-auth-token-profile-live-2', OAUTH_ISSUER: 'https://sso.example.com', OAUTH_CLIENT_ID: 'mcp-page', OAUTH_CLIENT_SECRET: 'a-real-client-secret-value-456' };
     assert.equal(stytchAuthorizationPage(fromEnv(oidc))?.signIn.kind, 'oidc');
     const text = banner(oidc);
-    assert.match(text, /people sign in at https:\/\/sso\.example\.com: register https:\/\/mcp\.example\.com\/oauth\/authorize\/callback there as a redirect URI for client mcp-page;/);
-    assert.match(text, /Trusted Auth Token profile trusted-auth-token-profile-live-2:/);
+    assert.match(text, /people sign in at https:\/\/sso\.example\.com: register https:\/\/mcp\.example\.com\/oauth\/authorize\/callback there as a redirect URI for client mcp-page,/);
+    assert.match(text, /Trusted Auth Token profile trusted-auth-token-profile-live-2: issuer/);
     assert.ok(!text.includes(oidc.OAUTH_CLIENT_SECRET));
   });
 });

@@ -169,6 +169,29 @@ describe('Stytch Connected Apps API: our client agrees with the stytch SDK again
     assert.equal(first.result['provider_type'], 'Google');
     assert.deepEqual(second?.ok ? second : { status: second?.status, errorType: second?.errorType }, { status: 404, errorType: 'oauth_token_not_found' });
   });
+  it('email one-time codes (the sign-in that needs nothing set up): both send, check and refuse alike', async () => {
+    const email = 'katherine@example.com';
+    const [sent] = await sdk([{ name: 'send', method: 'otps.email.loginOrCreate', args: { email } }]);
+    assert.ok(sent?.ok, JSON.stringify(sent));
+    assert.equal(sent.result['user_created'], true);
+    const sdkCode = stytch.login.inbox.get(email)!;
+    const [wrongSdk, rightSdk] = await sdk([
+      { name: 'wrong', method: 'otps.authenticate', args: { method_id: sent.result['email_id'], code: sdkCode === '000000' ? '111111' : '000000' } },
+      { name: 'right', method: 'otps.authenticate', args: { method_id: sent.result['email_id'], code: sdkCode } },
+    ]);
+    assert.deepEqual(wrongSdk?.ok ? wrongSdk : { status: wrongSdk?.status, errorType: wrongSdk?.errorType }, { status: 404, errorType: 'otp_code_not_found' });
+    assert.ok(rightSdk?.ok, JSON.stringify(rightSdk));
+    assert.equal(rightSdk.result['user_id'], sent.result['user_id']);
+
+    const method = await ours.sendEmailCode(email);
+    const code = stytch.login.inbox.get(email)!;
+    const wrongOurs = await oursOutcome(() => ours.checkEmailCode(method, code === '000000' ? '111111' : '000000'));
+    assert.deepEqual(wrongOurs, { ok: false, status: 404, errorType: 'otp_code_not_found' });
+    assert.equal(await ours.checkEmailCode(method, code), sent.result['user_id'], 'the same Stytch user for the same address');
+    const spent = await oursOutcome(() => ours.checkEmailCode(method, code));
+    assert.deepEqual(spent, { ok: false, status: 404, errorType: 'otp_code_not_found' }, 'a code is single use');
+  });
+
   it('sessions: authenticate by token and by JWT, and attest a trusted identity provider\'s JWT (just-in-time user), as the SDK reads them', async () => {
     const login = await stytch.app.fetch(
       new Request(`${project.baseUrl}/v1/oauth/authenticate`, {
