@@ -4,8 +4,8 @@
  * Authorization URL page, the official MCP SDK client, and Chromium driving the real pages.
  *
  * The client discovers Stytch through our Protected Resource Metadata, registers there (DCR), and is
- * sent to our page; the person signs in at Stytch's OAuth login ("Google", the fixture's page),
- * consents on our page (built from Start OAuth Authorization), and Stytch's OAuth Authorize hands the
+ * sent to our page; the person signs in at Stytch, with the code it emails (the fixture's inbox) or at
+ * its OAuth login ("Google", the fixture's page), consents on our page (built from Start OAuth Authorization), and Stytch's OAuth Authorize hands the
  * code to the client's loopback redirect; the client gets its token at Stytch's token endpoint and
  * calls tools here. A second client is denied and hears `access_denied`.
  */
@@ -42,7 +42,8 @@ const EMAIL = 'ada@example.com';
 
 const portOf = (s: { address(): unknown }) => (s.address() as AddressInfo).port;
 
-describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page in Chromium, the MCP SDK client', { skip: browserAvailable() ? false : `chromium is not installed at ${CHROMIUM_PATH}` }, () => {
+/** The two ways to sign in at Stytch: a code it emails (the default of the three seed-1 variables), and its OAuth login. */
+for (const signIn of ['stytch-email', 'stytch-oauth'] as const) describe(`Seed 1 end to end (${signIn} sign-in): Stytch Connected Apps, our Authorization URL page in Chromium, the MCP SDK client`, { skip: browserAvailable() ? false : `chromium is not installed at ${CHROMIUM_PATH}` }, () => {
   let certificate: TestCertificate;
   let stytchListener: HttpsListener;
   let project: StytchProject;
@@ -84,7 +85,10 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
         publicUrl: origin,
         database: ':memory:',
         authorizationServer: { issuer: project.baseUrl, verifier: 'stytch' },
-        identityProvider: { kind: 'local', stytch: { projectId: project.projectId, secret: project.secret, publicToken: stytch.login.publicToken, apiUrl: `${project.baseUrl}/v1` } },
+        identityProvider: {
+          kind: 'local',
+          stytch: { projectId: project.projectId, secret: project.secret, apiUrl: `${project.baseUrl}/v1`, ...(signIn === 'stytch-oauth' ? { publicToken: stytch.login.publicToken } : {}) },
+        },
       }),
       storage: await openSqliteStorage(':memory:'),
       clock,
@@ -121,6 +125,23 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
     return url;
   }
 
+  /** From our page, not signed in, to our consent page: through Stytch's OAuth login, or with the code Stytch emails. */
+  async function signInAtStytch(page: Page): Promise<void> {
+    const backOnOurPage = (u: URL) => u.href.startsWith(`${origin}/oauth/authorize?`);
+    if (signIn === 'stytch-oauth') {
+      assert.equal(new URL(page.url()).origin, project.baseUrl, 'at Stytch\'s OAuth login, then its provider\'s page');
+      await page.fill('input[name=email]', EMAIL);
+      await Promise.all([page.waitForURL(backOnOurPage), page.click('button[type=submit]')]);
+      return;
+    }
+    assert.equal(new URL(page.url()).origin, origin, 'our own sign-in page');
+    await page.fill('#email', EMAIL);
+    await Promise.all([page.waitForURL(`${origin}/oauth/authorize/email`), page.click('button[type=submit]')]);
+    assert.match((await page.textContent('main')) ?? '', /Enter the 6-digit code we sent to ada@example\.com/);
+    await page.fill('#code', stytch.login.inbox.get(EMAIL)!);
+    await Promise.all([page.waitForURL(backOnOurPage), page.click('button[type=submit]')]);
+  }
+
   async function openPage(): Promise<{ page: Page; problems: string[]; close: () => Promise<void> }> {
     // The fixture's certificate is made at test time; Chromium is told to accept it for the fixture's pages.
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
@@ -140,10 +161,7 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
 
     const { page, problems, close } = await openPage();
     await page.goto(authorizationUrl.href);
-    // Not signed in: Stytch's OAuth login, then its provider's page.
-    assert.equal(new URL(page.url()).origin, project.baseUrl);
-    await page.fill('input[name=email]', EMAIL);
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(`${origin}/oauth/authorize?`)), page.click('button[type=submit]')]);
+    await signInAtStytch(page);
 
     // Our consent page, built from Start OAuth Authorization.
     assert.match((await page.textContent('h1')) ?? '', /Notes Desktop/);
@@ -213,8 +231,7 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
     const stepUp = provider.authorizationUrls.at(-1)!;
     const { page, close } = await openPage();
     await page.goto(stepUp.href);
-    await page.fill('input[name=email]', EMAIL);
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(`${origin}/oauth/authorize?`)), page.click('button[type=submit]')]);
+    await signInAtStytch(page);
     assert.match((await page.textContent('main')) ?? '', /Add, complete and delete tasks/, 'the changed scope set asks for consent again');
     await Promise.all([page.waitForURL((u) => u.href.startsWith(redirectUrl)), page.click('button[value=allow]')]);
     await close();
@@ -239,8 +256,7 @@ describe('Seed 1 end to end: Stytch Connected Apps, our Authorization URL page i
     const authorizationUrl = await discoverAndRegister(provider);
     const { page, close } = await openPage();
     await page.goto(authorizationUrl.href);
-    await page.fill('input[name=email]', EMAIL);
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(`${origin}/oauth/authorize?`)), page.click('button[type=submit]')]);
+    await signInAtStytch(page);
     assert.match((await page.textContent('h1')) ?? '', /Suspicious Helper/);
     await Promise.all([page.waitForURL((u) => u.href.startsWith(redirectUrl)), page.click('button[value=deny]')]);
     await close();
