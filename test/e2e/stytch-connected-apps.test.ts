@@ -5,9 +5,10 @@
  *
  * The client discovers Stytch through our Protected Resource Metadata, registers there (DCR), and is
  * sent to our page; the person signs in at Stytch, with the code it emails (the fixture's inbox) or at
- * its OAuth login ("Google", the fixture's page), consents on our page (built from Start OAuth Authorization), and Stytch's OAuth Authorize hands the
- * code to the client's loopback redirect; the client gets its token at Stytch's token endpoint and
- * calls tools here. A second client is denied and hears `access_denied`.
+ * its OAuth login ("Google", the fixture's page), consents on our page (built from Start OAuth
+ * Authorization), and Stytch's OAuth Authorize hands the code to the client's loopback redirect; the
+ * client gets its token at Stytch's token endpoint and calls tools here. A second client is denied
+ * and hears `access_denied`.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
