@@ -1,8 +1,8 @@
 import type { Context, Hono } from 'hono';
-import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage } from '../authorization/authorize/pages.ts';
+import { branding, formExpiredPage, htmlResponse, pageHandler, requestExpiredPage, tooManyRequestsPage } from '../authorization/authorize/pages.ts';
 import { seeOther } from '../authorization/authorize/redirect.ts';
 import { readForm } from '../authorization/form-body.ts';
-import { clientAddress } from '../http/rate-limit.ts';
+import { clientAddress, createRateLimiter } from '../http/rate-limit.ts';
 import { clearLoginCsrf, issueLoginCsrf, verifyLoginCsrf } from '../identity/csrf.ts';
 import { userForUpstreamIdentity } from '../identity/external-users.ts';
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../identity/login-backoff.ts';
@@ -18,6 +18,8 @@ import { linkedStytchUser } from './upstream-sign-in.ts';
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CODE = /^[0-9]{6}$/;
 const WRONG_CODE = 'That code is not right, or it has expired. Check the latest email, or start again.';
+/** Each code is an email Stytch sends on our behalf: one address may ask for a few a minute, not a flood. */
+export const EMAIL_CODES_PER_MINUTE = 5;
 
 /**
  * Sign-in at Stytch with a one-time code it e-mails (Stytch's backend API: no public token, no
@@ -37,6 +39,7 @@ export function emailSignIn(page: PageContext): SignIn {
   const sendAction = `${settings.path}/email`;
   const codeAction = `${settings.path}/email/code`;
   const audit = { identity_provider: 'stytch-email', via: 'stytch' };
+  const sendLimiter = createRateLimiter({ perMinute: EMAIL_CODES_PER_MINUTE, clock: ctx.clock });
 
   async function emailPage(request: Request, query: string, view: { status: number; error?: string; email?: string }): Promise<Response> {
     const csrf = await issueLoginCsrf(ctx, request, requestDigest(query));
@@ -54,7 +57,9 @@ export function emailSignIn(page: PageContext): SignIn {
     return htmlResponse(ctx, html, view.status, headers);
   }
 
-  async function send(request: Request): Promise<Response> {
+  async function send(request: Request, address: string): Promise<Response> {
+    const limited = sendLimiter.take(address);
+    if (!limited.ok) return tooManyRequestsPage(ctx, limited.retryAfterSeconds);
     const form = await readForm(request);
     const query = form.get('request') ?? '';
     if (!parseAuthorizationRequest(new URLSearchParams(query)).ok) return requestExpiredPage(ctx);
@@ -122,7 +127,7 @@ export function emailSignIn(page: PageContext): SignIn {
     },
     start: (request, query) => emailPage(request, query, { status: 200 }),
     mount(app: Hono) {
-      app.post(sendAction, pageHandler(ctx, async (c: Context) => page.limited(c) ?? send(c.req.raw)));
+      app.post(sendAction, pageHandler(ctx, async (c: Context) => page.limited(c) ?? send(c.req.raw, clientAddress(c))));
       app.post(codeAction, pageHandler(ctx, async (c: Context) => page.limited(c) ?? check(c.req.raw, clientAddress(c))));
     },
   };

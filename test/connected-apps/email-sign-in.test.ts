@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { loadConfigInput } from '../../src/config/env.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
+import { EMAIL_CODES_PER_MINUTE } from '../../src/connected-apps/email-sign-in.ts';
 import { createMemoryLogger } from '../../src/log/logger.ts';
 import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
@@ -83,6 +84,19 @@ describe('the Stytch Authorization URL page with email one-time codes (STYTCH_PR
     assert.equal(target.searchParams.get('state'), 'st-3');
     const stytchUser = stytch.login.users.get(EMAIL)!.userId;
     assert.ok(stytch.connectedApps.oauth.consents.has(`${stytchUser} ${clientId}`), 'consent recorded at Stytch for that user');
+  });
+
+  it('one address may ask for a few codes a minute (each is an email sent), then 429 with Retry-After', async () => {
+    const browser = newBrowser();
+    const emailForm = await formOf(await browser(authorizeUrl()));
+    clock.advance(60_000); // a full bucket for this (in-process: unknown) address
+    const statuses: number[] = [];
+    for (let i = 0; i < EMAIL_CODES_PER_MINUTE; i++) statuses.push((await post(browser, emailForm, { email: `flood-${i}@example.com` })).status);
+    assert.deepEqual(statuses, Array(EMAIL_CODES_PER_MINUTE).fill(200));
+    const refused = await post(browser, emailForm, { email: 'one-more@example.com' });
+    assert.equal(refused.status, 429);
+    assert.ok(refused.headers.get('Retry-After'));
+    assert.equal(stytch.login.inbox.has('one-more@example.com'), false, 'no email was sent');
   });
 
   it('the code is in no log line', () => {
