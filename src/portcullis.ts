@@ -3,6 +3,7 @@ import { computeCapabilities } from './authorization/capabilities.ts';
 import { GrantStatus } from './authorization/grant-status.ts';
 import { createTrustedIssuers } from './authorization/trusted-issuers.ts';
 import type { ResolvedConfig } from './config/resolve.ts';
+import { signsTrustedAuthTokens } from './config/stytch-authorization-page.ts';
 import { createApp } from './http/app.ts';
 import type { AppContext, RuntimeKind } from './context.ts';
 import { createGateway } from './gateway/gateway.ts';
@@ -76,8 +77,12 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
     config,
     capabilities: computeCapabilities(config),
     storage: store,
-    // Resource-only mode issues no tokens, so it needs (and creates) no signing key.
-    keys: isResourceOnly(config) ? await KeyStore.load(store, clock, config.signingAlgorithm) : await KeyStore.open(store, clock, config.signingAlgorithm),
+    // Resource-only mode issues no tokens, so it needs (and creates) no signing key; unless it vouches
+    // for its own accounts to Stytch (Trusted Auth Tokens).
+    keys:
+      isResourceOnly(config) && !signsTrustedAuthTokens(config)
+        ? await KeyStore.load(store, clock, config.signingAlgorithm)
+        : await KeyStore.open(store, clock, config.signingAlgorithm),
     grants: new GrantStatus(store, clock),
     clock,
     // On Workers an isolate's start is no restart of the service: no crash window (HARD-9, context.ts).

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { externalAuthorizationServer, type ExternalAuthorizationServer } from '../config/authorization-server.ts';
+import { stytchAuthorizationPage, stytchAuthorizationPageMissing } from '../config/stytch-authorization-page.ts';
 import { describeUpstream, isUnauthenticatedRemoteUpstream } from '../config/upstream.ts';
 import { createIdentityProvider, isUpstream, upstreamCallbackUrl } from '../identity/providers/index.ts';
 import type { FirstAdmin } from './first-admin.ts';
@@ -75,9 +76,15 @@ export function renderStartupBanner({ config, listening, firstAdmin, cli, data }
     `  MCP server URL   ${mcpUrl}`,
     ...(config.upstream ? [`  Gateway to       ${withoutPassword(describeUpstream(config.upstream))}`] : []),
     ...(external
-      ? [`  Tokens from      ${external.issuer}  (${describeVerifier(external)})`, '  Authorization    off here: users sign in and clients register at the server above']
+      ? [
+          `  Tokens from      ${external.issuer}  (${describeVerifier(external)})`,
+          stytchAuthorizationPage(config)
+            ? '  Authorization    at the server above: clients register there, and it sends people to this server\'s page to sign in and consent'
+            : '  Authorization    off here: users sign in and clients register at the server above',
+        ]
       : [`  Issuer           ${config.issuer}`]),
     ...(signIn ? [`  Sign-in          ${signIn.summary}`] : []),
+    ...stytchPageLines(config),
     `  Data             ${data ?? describeDatabase(config.database)}`,
     ...(!data && keyFileOf(config) ? [`  Key file         ${keyFileOf(config)}  (decrypts the signing keys in Data: back it up, apart from Data)`] : []),
     `  Listening on     ${listening}`,
@@ -163,6 +170,34 @@ function upstreamSignIn(config: ResolvedConfig): UpstreamSignIn | null {
     summary: `${provider.displayName} (OpenID Connect, ${oidc?.issuer ?? 'issuer'})`,
     registration: [`Before the first sign-in, register this redirect URI for client ${oidc?.clientId ?? ''} at the provider:`, `  ${callback}`],
   };
+}
+
+/** Seed 1 with Stytch: the page to paste into the dashboard, and the login redirect URL it needs. */
+function stytchPageLines(config: ResolvedConfig): string[] {
+  const page = stytchAuthorizationPage(config);
+  if (!page) {
+    const missing = stytchAuthorizationPageMissing(config);
+    return missing ? [`  Authorization URL  off: ${missing}`] : [];
+  }
+  const url = `${config.issuer}${page.path}`;
+  const paste = [`  Authorization URL  ${url}`, '    paste it in the Stytch dashboard: Connected Apps → Authorization URL'];
+  const { signIn } = page;
+  switch (signIn.kind) {
+    case 'stytch-email':
+      return [...paste, '    (people sign in with a code Stytch emails them)'];
+    case 'stytch-oauth':
+      return [...paste, `    and add ${url}/callback?tx={} under Redirect URLs as a Login and a Sign-up URL`];
+    case 'local':
+    case 'oidc':
+      return [
+        ...paste,
+        signIn.kind === 'oidc'
+          ? `    people sign in at ${config.identityProvider.oidc?.issuer ?? ''}: register ${url}/callback there as a redirect URI for client ${config.identityProvider.oidc?.clientId ?? ''},`
+          : `    people sign in with accounts of this server (users add),`,
+        `    vouched for by Trusted Auth Token profile ${signIn.trustedAuthTokenProfileId}: issuer ${config.issuer}, audience ${url},`,
+        `    JWKS URL ${config.issuer}/jwks, token_id from sub, email from email, just-in-time provisioning on`,
+      ];
+  }
 }
 
 /** How resource-only mode checks tokens, for the operator. */

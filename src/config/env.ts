@@ -9,6 +9,7 @@ import { ConfigError } from './config-error.ts';
 import { configSchema, type ConfigInput } from './schema.ts';
 import { unknownEnvVariables, unknownFileSettings } from './unknown-settings.ts';
 import { TOOL_POLICY_ENV } from './tool-policy-env.ts';
+import { STYTCH_AUTHORIZATION_PAGE_ENV } from './stytch-authorization-page-env.ts';
 import { UPSTREAM_ENV } from './upstream-env.ts';
 
 type Env = Record<string, string | undefined>;
@@ -52,6 +53,7 @@ export const ENV: Record<string, (input: ConfigInput, value: string, name: strin
   ...UPSTREAM_ENV,
   ...TOOL_POLICY_ENV,
   ...AUTHORIZATION_SERVER_ENV,
+  ...STYTCH_AUTHORIZATION_PAGE_ENV,
   ...CLIENT_METADATA_DOCUMENTS_ENV,
   LOG_LEVEL: (c, v) => void (c.logLevel = v as 'info'),
   LOG_FORMAT: (c, v) => void (c.logFormat = v.trim().toLowerCase() as 'json'),

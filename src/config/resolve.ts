@@ -7,6 +7,7 @@ import { configSchema, type ConfigInput, type ParsedConfig } from './schema.ts';
 import { databaseProblem } from './database.ts';
 import { invalidSettingMessage } from './setting-names.ts';
 import { toolPolicyProblem } from './tool-policy.ts';
+import { stytchAuthorizationPageProblem } from './stytch-authorization-page.ts';
 import { upstreamProblem, withGatewayScopeDefaults } from './upstream.ts';
 import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
@@ -67,6 +68,8 @@ export function resolveConfig(input: ConfigInput = {}): Readonly<ResolvedConfig>
   if (policyProblem) throw invalid(policyProblem);
   const resourceModeProblem = resourcesProblem(config) ?? authorizationServerProblem(config, url.origin);
   if (resourceModeProblem) throw invalid(resourceModeProblem);
+  const stytchPageProblem = stytchAuthorizationPageProblem(config);
+  if (stytchPageProblem) throw invalid(stytchPageProblem);
 
   const issuer = url.origin;
   return Object.freeze({

@@ -6,6 +6,7 @@ import { trustedIdentityProvidersSchema } from './enterprise.ts';
 import { identityProviderSchema } from './identity-provider.ts';
 import { metricsSchema } from './metrics.ts';
 import { toolPolicySchema } from './tool-policy.ts';
+import { stytchAuthorizationPageSchema } from './stytch-authorization-page.ts';
 import { upstreamSchema } from './upstream.ts';
 
 /**
@@ -146,6 +147,7 @@ export const configSchema = z.object({
   toolPolicy: toolPolicySchema,
   authorizationServer: authorizationServerSchema,
   resources: resourcesSchema,
+  stytchAuthorizationPage: stytchAuthorizationPageSchema,
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('LOG_LEVEL. debug, info, warn or error.'),
   logFormat: z
     .enum(['json', 'pretty'])

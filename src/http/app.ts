@@ -10,6 +10,9 @@ import { mountRevocation } from '../authorization/endpoints/revoke.ts';
 import { mountToken } from '../authorization/endpoints/token.ts';
 import { mountUserinfo } from '../authorization/endpoints/userinfo.ts';
 import { isOAuthError } from '../errors/oauth-error.ts';
+import { stytchAuthorizationPage } from '../config/stytch-authorization-page.ts';
+import { mountStytchAuthorizationPage } from '../connected-apps/authorization-page.ts';
+import { mountStytchMetadataMirror } from '../connected-apps/metadata-mirror.ts';
 import { renderErrorJson } from '../errors/render.ts';
 import { mountMetrics } from '../metrics/endpoint.ts';
 import { mountMcpEndpoint } from '../mcp/endpoint.ts';
@@ -61,6 +64,14 @@ export function createApp(ctx: AppContext, mcp: McpBackend): Hono {
     mountUserinfo(app, ctx);
     mountAccount(app, ctx);
     mountAdmin(app, ctx);
+  }
+  // Resource-only mode with Stytch: the Authorization URL page Stytch sends clients to, and its metadata here.
+  const stytchPage = stytchAuthorizationPage(ctx.config);
+  if (stytchPage) {
+    mountStytchAuthorizationPage(app, ctx, stytchPage);
+    mountStytchMetadataMirror(app, ctx, stytchPage);
+    // Stytch checks the Trusted Auth Tokens of local sign-in against these keys.
+    if (stytchPage.signIn.kind === 'local' || stytchPage.signIn.kind === 'oidc') mountJwks(app, ctx);
   }
   mountMcpEndpoint(app, ctx, { guard, backend: mcp });
 

@@ -23,6 +23,8 @@ export type ConsentView = {
     clientUri?: string;
   };
   scopes: Array<{ name: string; description: string }>;
+  /** Scopes the client asked for that this user cannot grant (Stytch: their roles lack a permission); listed apart. */
+  ungrantable?: Array<{ name: string; description: string }>;
   resource: string;
 };
 
@@ -63,6 +65,11 @@ ${v.scopes.length
         (s) => html`<li><span class="desc">${s.description}</span><code>${s.name}</code></li>`,
       )}</ul>`
     : html`<p>Use the server with basic access only.</p>`}
+${v.ungrantable?.length
+    ? html`<h2>It asked for, but will not get</h2>
+<p class="small">Your account does not allow granting these.</p>
+<ul class="scopes" id="ungrantable">${v.ungrantable.map((s) => html`<li><span class="desc">${s.description}</span><code>${s.name}</code></li>`)}</ul>`
+    : ''}
 <dl class="facts">
 <dt>Server</dt><dd><code>${v.resource}</code></dd>
 ${v.user ? html`<dt>Signed in as</dt><dd><strong>${v.user.username}</strong></dd>` : ''}

@@ -10,3 +10,4 @@ export { formatTime, isoTime } from './format.ts';
 export { renderLandingPage, type LandingView } from './landing-page.ts';
 export { connectSnippets, clientConfigName, type ConnectSnippet } from './connect-snippets.ts';
 export { renderReconnectPage, type ReconnectView } from './reconnect-page.ts';
+export { renderEmailCodePage, type EmailCodeView } from './email-code-page.ts';

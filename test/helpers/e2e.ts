@@ -21,14 +21,8 @@ export const E2E_USER = { username: 'alice', password: 'correct horse battery st
 
 /** The client side of OAuth, kept in memory: what a desktop MCP client would persist. */
 export class InMemoryOAuthProvider implements OAuthClientProvider {
-  readonly redirectUrl = 'http://127.0.0.1:53682/callback';
-  readonly clientMetadata: OAuthClientMetadata = {
-    client_name: 'Portcullis E2E client',
-    redirect_uris: [this.redirectUrl],
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'none',
-  };
+  readonly redirectUrl: string;
+  readonly clientMetadata: OAuthClientMetadata;
   client: OAuthClientInformationMixed | undefined;
   tokenSet: OAuthTokens | undefined;
   /** Every authorization URL the SDK asked us to open, oldest first. */
@@ -39,6 +33,18 @@ export class InMemoryOAuthProvider implements OAuthClientProvider {
   #verifier = '';
   #state = '';
   #discovery: OAuthDiscoveryState | undefined;
+
+  /** `redirectUrl`: where the browser is sent back (a loopback listener of the test's, for browser flows). */
+  constructor(options: { redirectUrl?: string; clientName?: string } = {}) {
+    this.redirectUrl = options.redirectUrl ?? 'http://127.0.0.1:53682/callback';
+    this.clientMetadata = {
+      client_name: options.clientName ?? 'Portcullis E2E client',
+      redirect_uris: [this.redirectUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
 
   state(): string {
     this.#state = randomBytes(16).toString('base64url');
