@@ -39,7 +39,7 @@ export type JsonRpcId = string | number | null;
 
 export type TargetedMessage =
   | { id: JsonRpcId; target: PolicyTarget }
-  /** A targeted method whose name is missing or not a string: nothing a policy can decide on. */
+  /** A targeted method whose name is not a string: nothing a policy can decide on. */
   | { id: JsonRpcId; target: null; method: string };
 
 const messagesOf = (body: unknown): unknown[] => (Array.isArray(body) ? body : [body]);
@@ -62,6 +62,9 @@ export function targetedMessages(body: unknown): TargetedMessage[] {
     if (typeof method !== 'string' || !Object.hasOwn(TARGETED, method)) continue;
     const { kind, field } = TARGETED[method]!;
     const name = typeof params === 'object' && params !== null ? (params as Record<string, unknown>)[field] : undefined;
+    // Naming nothing acts on nothing: the server answers it as it answers any malformed request (or a
+    // method its protocol revision removed). A name that is there but not a string is refused below.
+    if (name === undefined) continue;
     out.push(typeof name === 'string' ? { id: idOf(message), target: { kind, name } } : { id: idOf(message), target: null, method });
   }
   return out;

@@ -68,6 +68,14 @@ describe('the MCP policy guard', () => {
     assert.equal((await response.json()).error.code, -32602);
   });
 
+  it('a request that names nothing is left to the server (it acts on nothing; a revision that removed the method answers 404)', async () => {
+    const strict = createMcpPolicyGuard({ policy: createToolPolicy({ rules: [{ resources: ['*'], groups: ['admins'] }] }), resourceMetadataUrl: PRM });
+    const result = await strict.check({ headers: new Headers() }, alice, { jsonrpc: '2.0', id: 4, method: 'resources/subscribe', params: {} });
+    assert.equal(result.ok, true);
+    const named = await strict.check({ headers: new Headers() }, alice, { jsonrpc: '2.0', id: 5, method: 'resources/subscribe', params: { uri: 'file:///x' } });
+    assert.equal(named.ok, false, 'the same request naming a resource is decided');
+  });
+
   it('completion/complete about a prompt, and resources/subscribe, are decided like using that prompt or resource', async () => {
     const prompts = createMcpPolicyGuard({ policy: createToolPolicy({ rules: [{ prompts: ['secret_*'], groups: ['admins'] }, { resources: ['file:///private/*'], groups: ['admins'] }] }), resourceMetadataUrl: PRM });
     const complete = { jsonrpc: '2.0', id: 4, method: 'completion/complete', params: { ref: { type: 'ref/prompt', name: 'secret_plan' }, argument: { name: 'a', value: '' } } };
