@@ -18,6 +18,11 @@ export interface DoctorOptions {
   timeoutMs?: number;
   /** How far the server's `Date` may be from ours before tokens' `exp`/`iat` are misjudged. */
   maxClockSkewMs?: number;
+  /**
+   * An access token for the URL: then an authenticated `initialize` is sent too, so the event stream
+   * it answers with can be checked for a buffering proxy. Never printed.
+   */
+  token?: string;
 }
 
 const pass = (name: string, detail: string): CheckResult => ({ name, status: 'pass', detail });
@@ -46,6 +51,8 @@ export function resourceMetadataFrom(challenge: string): string | null {
   return /(?:^|[\s,])resource_metadata="([^"]*)"/i.exec(challenge)?.[1] ?? null;
 }
 
+const INITIALIZE = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'portcullis-doctor', version: '1' } } });
+
 /** A placeholder origin a browser-based client would send: the metadata must answer it with CORS. */
 const PROBE_ORIGIN = 'https://doctor.portcullis.invalid';
 
@@ -54,7 +61,7 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxSkew = options.maxClockSkewMs ?? 60_000;
-  const get = (url: string, init: RequestInit = {}) => doFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  const get: Get = (url, init = {}) => doFetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(timeoutMs) });
   const results: CheckResult[] = [];
   const add = (r: CheckResult) => (results.push(r), r);
 
@@ -68,7 +75,7 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'portcullis-doctor', version: '1' } } }),
+      body: INITIALIZE,
     });
     await challenge.body?.cancel();
   } catch (error) {
@@ -88,7 +95,7 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
     add(fail('401 challenge', `an unauthenticated request got ${challenge.status}, not 401. Either this is not the MCP endpoint (a reverse proxy rewriting or stripping the path?) or it is not protected. The MCP URL is PORTCULLIS_PUBLIC_URL + /mcp.`));
   }
   add(clockCheck(challenge.headers.get('date'), now(), maxSkew));
-  add(eventStreamCheck(challenge));
+  add(options.token ? await authenticatedStreamCheck(get, target, options.token) : eventStreamCheck(challenge));
 
   // 2. Protected resource metadata: where the challenge points, else the well-known path for the URL.
   const wellKnown = protectedResourceMetadataUrl(url);
@@ -170,7 +177,7 @@ function clockCheck(date: string | null, ourNow: number, maxSkewMs: number): Che
  */
 export function eventStreamCheck(response: Response): CheckResult {
   const type = response.headers.get('content-type') ?? '';
-  if (!type.toLowerCase().startsWith('text/event-stream')) return skip('SSE through the proxy', 'no event stream without a token to look at; a proxy must not buffer text/event-stream (nginx: proxy_buffering off)');
+  if (!type.toLowerCase().startsWith('text/event-stream')) return skip('SSE through the proxy', 'not testable without an access token (PORTCULLIS_DOCTOR_TOKEN); a proxy must not buffer text/event-stream (nginx: proxy_buffering off)');
   const problems: string[] = [];
   if (response.headers.has('content-length')) problems.push('it has a Content-Length, so something buffered the whole stream');
   if (!/no-cache|no-store/i.test(response.headers.get('cache-control') ?? '')) problems.push('Cache-Control: no-cache is missing (a proxy rewrote it)');
@@ -178,7 +185,50 @@ export function eventStreamCheck(response: Response): CheckResult {
   return problems.length === 0 ? pass('SSE through the proxy', 'event stream unbuffered') : fail('SSE through the proxy', `the event stream looks buffered: ${problems.join('; ')}. Turn off response buffering for the MCP path (nginx: proxy_buffering off).`);
 }
 
-async function jwksCheck(get: (url: string, init?: RequestInit) => Promise<Response>, jwksUri: unknown): Promise<CheckResult> {
+type Get = (url: string, init?: RequestInit) => Promise<Response>;
+
+/** A stream's headers come at once from Portcullis; held back this long, something in between is buffering. */
+const STREAM_HEADERS_MS = 3_000;
+
+/**
+ * With a token, doctor opens a session as a client does and then the session's GET stream: the
+ * long-lived event stream a buffering proxy breaks (its headers never arrive, or arrive with a length).
+ */
+async function authenticatedStreamCheck(get: Get, target: string, token: string): Promise<CheckResult> {
+  const name = 'SSE through the proxy';
+  const auth = { authorization: `Bearer ${token}` };
+  try {
+    const init = await get(target, { method: 'POST', redirect: 'manual', headers: { ...auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: INITIALIZE });
+    const text = await init.text();
+    if (init.status === 401 || init.status === 403) {
+      return fail(name, `the token was refused (${init.status}${init.headers.get('www-authenticate') ? `: ${init.headers.get('www-authenticate')}` : ''}). Use a fresh access token issued for this URL.`);
+    }
+    if (!init.ok) return fail(name, `the authenticated initialize got ${init.status}`);
+    const answered = eventStreamCheck(init);
+    if (answered.status === 'fail') return answered;
+    const session = init.headers.get('mcp-session-id');
+    const version = /"protocolVersion"\s*:\s*"([^"]+)"/.exec(text)?.[1];
+    const headers: Record<string, string> = { ...auth, ...(session ? { 'mcp-session-id': session } : {}), ...(version ? { 'mcp-protocol-version': version } : {}) };
+    await (await get(target, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","method":"notifications/initialized"}' })).body?.cancel();
+    let stream: Response;
+    try {
+      stream = await get(target, { headers: { ...headers, accept: 'text/event-stream' }, signal: AbortSignal.timeout(STREAM_HEADERS_MS) });
+    } catch (error) {
+      if ((error as Error).name !== 'TimeoutError') throw error;
+      return fail(name, `the event stream's headers did not arrive within ${STREAM_HEADERS_MS / 1000} s: a proxy is buffering it, and clients will wait for messages that never come. Turn off response buffering for the MCP path (nginx: proxy_buffering off).`);
+    } finally {
+      if (session) void get(target, { method: 'DELETE', headers }).then((r) => r.body?.cancel(), () => {});
+    }
+    await stream.body?.cancel();
+    if (stream.status === 405) return answered.status === 'pass' ? answered : skip(name, 'the server offers no GET event stream and answered initialize with JSON');
+    if (!stream.ok) return fail(name, `the session's event stream (GET) got ${stream.status}`);
+    return eventStreamCheck(stream);
+  } catch (error) {
+    return fail(name, `the authenticated requests failed (${reason(error)})`);
+  }
+}
+
+async function jwksCheck(get: Get, jwksUri: unknown): Promise<CheckResult> {
   if (typeof jwksUri !== 'string') return skip('JWKS', 'the authorization server metadata has no jwks_uri');
   try {
     if (!isSecureOrLoopback(new URL(jwksUri))) return fail('JWKS', `${jwksUri} is plain http: its keys could be replaced on the way. Use https.`);
@@ -193,7 +243,7 @@ async function jwksCheck(get: (url: string, init?: RequestInit) => Promise<Respo
 
 type Fetched = { ok: true; response: Response; json: Record<string, unknown> } | { ok: false; error: string };
 
-async function fetchJson(get: (url: string, init?: RequestInit) => Promise<Response>, url: string, headers: Record<string, string> = {}): Promise<Fetched> {
+async function fetchJson(get: Get, url: string, headers: Record<string, string> = {}): Promise<Fetched> {
   try {
     const response = await get(url, { headers: { accept: 'application/json', ...headers } });
     if (!response.ok) {

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { issueAccessToken } from '../../src/authorization/access-token.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { startNodeServer, type NodeServer } from '../../src/runtime/node.ts';
+import { clientRecord, grantRecord, userRecord } from '../helpers/records.ts';
 import { runCli } from './helpers.ts';
 
 /** A real Portcullis on a loopback port; `publicUrl` as an operator would set PORTCULLIS_PUBLIC_URL. */
@@ -27,6 +29,8 @@ interface ProxyFaults {
   drop?: readonly string[];
   /** Response headers the proxy sets or overwrites. */
   set?: Record<string, string>;
+  /** Reads the whole upstream response before answering, with a Content-Length, as a buffering proxy does. */
+  buffer?: boolean;
   /** Stripped from the start of the request path before forwarding, as `location /app/ { proxy_pass …/; }` does. */
   stripPrefix?: string;
 }
@@ -41,17 +45,33 @@ async function reverseProxy(faults: ProxyFaults): Promise<{ port: number; forwar
       const headers: IncomingHttpHeaders = { ...upstreamRes.headers };
       for (const name of faults.drop ?? []) delete headers[name];
       Object.assign(headers, faults.set ?? {});
-      res.writeHead(upstreamRes.statusCode ?? 502, headers);
-      upstreamRes.pipe(res);
+      if (!faults.buffer) {
+        res.writeHead(upstreamRes.statusCode ?? 502, headers);
+        upstreamRes.pipe(res);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
+      upstreamRes.on('end', () => {
+        const body = Buffer.concat(chunks);
+        delete headers['transfer-encoding'];
+        res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, 'content-length': String(body.length) }).end(body);
+      });
     });
-    forwarded.on('error', () => res.writeHead(502).end());
+    forwarded.on('error', () => void (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+    // The client gave up (doctor's timeout): so does the proxy, as nginx does.
+    res.on('close', () => forwarded.destroy());
     req.pipe(forwarded);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     forwardTo: (port) => void (upstream = port),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -61,6 +81,16 @@ async function behindProxy(faults: ProxyFaults) {
   const server = await portcullis(`http://localhost:${proxy.port}`);
   proxy.forwardTo(server.port);
   return { proxy, server, close: async () => (await proxy.close(), await server.close()) };
+}
+
+/** An access token for the server's MCP URL, minted by the real token code for a real user, client and grant. */
+async function accessToken(server: NodeServer): Promise<string> {
+  const { ctx } = server.portcullis;
+  const now = ctx.clock.now();
+  await ctx.storage.users.create(userRecord({ id: 'usr_doctor', username: 'doctor', createdAt: now }));
+  await ctx.storage.clients.create(clientRecord({ clientId: 'cli_doctor', clientName: 'Doctor', createdAt: now }));
+  await ctx.storage.grants.create(grantRecord({ id: 'grt_doctor', userId: 'usr_doctor', clientId: 'cli_doctor', scopes: ['tasks:read'], resource: ctx.config.resource, createdAt: now }));
+  return (await issueAccessToken(ctx, { subject: 'usr_doctor', clientId: 'cli_doctor', scopes: ['tasks:read'], resource: ctx.config.resource, grantId: 'grt_doctor' })).token;
 }
 
 const lines = (stdout: string) => stdout.split('\n');
@@ -142,6 +172,25 @@ describe('portcullis doctor', () => {
       const result = await runCli(['doctor', `http://localhost:${d.proxy.port}/mcp`], {});
       assert.equal(result.code, 1, result.stdout);
       assert.match(failed(result.stdout, 'clock') ?? '', /-(29\d|300|301) s off this machine's.*NTP/);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('with an access token: the event stream is checked; unbuffered direct, buffered behind a buffering proxy (exit 1)', async () => {
+    const direct = await runCli(['doctor', good.config.resource], { PORTCULLIS_DOCTOR_TOKEN: await accessToken(good) });
+    assert.equal(direct.code, 0, direct.stdout);
+    assert.match(direct.stdout, /^✓ SSE through the proxy: event stream unbuffered$/m);
+
+    const d = await behindProxy({ buffer: true });
+    try {
+      const token = await accessToken(d.server);
+      const result = await runCli(['doctor', `http://localhost:${d.proxy.port}/mcp`], { PORTCULLIS_DOCTOR_TOKEN: token });
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(failed(result.stdout, 'SSE through the proxy') ?? '', /headers did not arrive within 3 s: a proxy is buffering it.*proxy_buffering off/);
+      assert.ok(!result.stdout.includes(token) && !result.stderr.includes(token), 'the token is never printed');
+      const refused = await runCli(['doctor', `http://localhost:${d.proxy.port}/mcp`], { PORTCULLIS_DOCTOR_TOKEN: 'not-a-token' });
+      assert.match(failed(refused.stdout, 'SSE through the proxy') ?? '', /the token was refused \(401/);
     } finally {
       await d.close();
     }
