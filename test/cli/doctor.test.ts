@@ -31,6 +31,8 @@ interface ProxyFaults {
   set?: Record<string, string>;
   /** Reads the whole upstream response before answering, with a Content-Length, as a buffering proxy does. */
   buffer?: boolean;
+  /** Text replaced in response bodies (nginx `sub_filter`); implies buffering the body. */
+  rewrite?: (body: string) => string;
   /** Stripped from the start of the request path before forwarding, as `location /app/ { proxy_pass …/; }` does. */
   stripPrefix?: string;
 }
@@ -45,7 +47,7 @@ async function reverseProxy(faults: ProxyFaults): Promise<{ port: number; forwar
       const headers: IncomingHttpHeaders = { ...upstreamRes.headers };
       for (const name of faults.drop ?? []) delete headers[name];
       Object.assign(headers, faults.set ?? {});
-      if (!faults.buffer) {
+      if (!faults.buffer && !faults.rewrite) {
         res.writeHead(upstreamRes.statusCode ?? 502, headers);
         upstreamRes.pipe(res);
         return;
@@ -53,7 +55,8 @@ async function reverseProxy(faults: ProxyFaults): Promise<{ port: number; forwar
       const chunks: Buffer[] = [];
       upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
       upstreamRes.on('end', () => {
-        const body = Buffer.concat(chunks);
+        const text = Buffer.concat(chunks).toString('utf8');
+        const body = Buffer.from(faults.rewrite ? faults.rewrite(text) : text);
         delete headers['transfer-encoding'];
         res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, 'content-length': String(body.length) }).end(body);
       });
@@ -161,6 +164,18 @@ describe('portcullis doctor', () => {
       const result = await runCli(['doctor', `http://localhost:${d.proxy.port}/mcp`], {});
       assert.equal(result.code, 1, result.stdout);
       assert.match(failed(result.stdout, 'CORS on metadata') ?? '', /no Access-Control-Allow-Origin: browser-based clients cannot read it/);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('RFC 8414 §3.3 an issuer that differs by a trailing slash between the resource metadata and the AS document: exit 1', async () => {
+    const d = await behindProxy({ rewrite: (body) => body.replace(/"issuer":"([^"]*)"/, '"issuer":"$1/"') });
+    try {
+      const result = await runCli(['doctor', `http://localhost:${d.proxy.port}/mcp`], {});
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(failed(result.stdout, 'issuer') ?? '', new RegExp(`says issuer "http://localhost:${d.proxy.port}/" but the resource metadata names "http://localhost:${d.proxy.port}"; they must match byte for byte`));
+      assert.equal(lines(result.stdout).filter((l) => l.startsWith('✗')).length, 1, result.stdout);
     } finally {
       await d.close();
     }
