@@ -69,7 +69,7 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
   add(isSecureOrLoopback(url) ? pass('https', `${url.protocol}//${url.host}`) : fail('https', `${target} is plain http: clients refuse it. Serve it over https (TLS at the reverse proxy) and set PORTCULLIS_PUBLIC_URL to the https URL.`));
 
   // 1. What a client sends first: an MCP request without a token.
-  let challenge: Response | null = null;
+  let challenge: Response;
   try {
     challenge = await get(target, {
       method: 'POST',
@@ -123,10 +123,10 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
     try {
       issuerUrl = new URL(issuer);
     } catch {
-      add(fail(`issuer ${issuer}`, 'not a URL. Check PORTCULLIS_PUBLIC_URL / authorizationServer.issuer.'));
+      add(fail('issuer', `"${issuer}" in authorization_servers is not a URL. Check PORTCULLIS_PUBLIC_URL / authorizationServer.issuer.`));
       continue;
     }
-    if (!isSecureOrLoopback(issuerUrl)) add(fail(`https (issuer)`, `${issuer} is plain http: clients refuse it. Use https.`));
+    if (!isSecureOrLoopback(issuerUrl)) add(fail('https (issuer)', `${issuer} is plain http: clients refuse it. Use https.`));
     const asUrl = authorizationServerMetadataUrl(issuerUrl);
     const as = await fetchJson(get, asUrl, { origin: PROBE_ORIGIN });
     if (!as.ok) {
