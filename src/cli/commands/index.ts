@@ -5,6 +5,7 @@ import { clientsList } from './clients-list.ts';
 import { clientsPrune } from './clients-prune.ts';
 import { clientsRemove } from './clients-remove.ts';
 import { configCheck } from './config-check.ts';
+import { doctor } from './doctor.ts';
 import { grantsList } from './grants-list.ts';
 import { grantsRevoke } from './grants-revoke.ts';
 import { keysList } from './keys-list.ts';
@@ -41,5 +42,6 @@ export const COMMANDS: readonly Command[] = [
   keysList,
   keysRewrap,
   configCheck,
+  doctor,
   backup,
 ];
