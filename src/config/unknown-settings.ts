@@ -8,8 +8,11 @@ import { nearestName, settingLabel } from './setting-names.ts';
  * reported with the nearest valid one.
  */
 
-/** Read by the loader itself, not a setting. */
-const LOADER_VARIABLES = new Set(['PORTCULLIS_CONFIG']);
+/**
+ * Variables that are not settings: the config file's path (read by the loader itself) and the token
+ * `portcullis doctor` uses, which a shell that also starts the server may well have set.
+ */
+const LOADER_VARIABLES = new Set(['PORTCULLIS_CONFIG', 'PORTCULLIS_DOCTOR_TOKEN']);
 
 /** `PORTCULLIS_*` variables that set nothing, each with the variable it is probably a typo of. */
 export function unknownEnvVariables(env: Record<string, string | undefined>): string[] {

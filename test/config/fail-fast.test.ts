@@ -37,11 +37,11 @@ describe('unknown settings are refused, naming the nearest valid one', () => {
     assert.match(message, /docs\/configuration\.md/);
   });
 
-  it('a PORTCULLIS_ variable like no setting is refused without a guess; PORTCULLIS_CONFIG, empty values and other prefixes pass', () => {
+  it('a PORTCULLIS_ variable like no setting is refused without a guess; PORTCULLIS_CONFIG, the doctor token, empty values and other prefixes pass', () => {
     assert.match(messageOf(() => loadConfigInput({ PORTCULLIS_WIDGETS: 'on' })), /^Unknown environment variable PORTCULLIS_WIDGETS\n/);
     const file = join(db.dir, 'empty.json');
     writeFileSync(file, '{}');
-    assert.deepEqual(loadConfigInput({ PORTCULLIS_CONFIG: file, PORTCULLIS_LEFT_OVER: '', STYTCH_PROJECT_ID: 'project-test-1', HOME: '/root' }), {
+    assert.deepEqual(loadConfigInput({ PORTCULLIS_CONFIG: file, PORTCULLIS_DOCTOR_TOKEN: 'pca_x', PORTCULLIS_LEFT_OVER: '', STYTCH_PROJECT_ID: 'project-test-1', HOME: '/root' }), {
       identityProvider: { stytch: { projectId: 'project-test-1' } },
     });
   });
