@@ -13,7 +13,9 @@ import { LOOPBACK_HOSTS } from '../util/loopback.ts';
 
 export { ConfigError } from './config-error.ts';
 
-export interface ResolvedConfig extends ParsedConfig {
+export interface ResolvedConfig extends Omit<ParsedConfig, 'defaultScopes'> {
+  /** Granted when a request names no scope, and in the first challenge: `defaultScopes`, or every declared scope when unset. */
+  readonly defaultScopes: string[];
   /** RFC 8414 issuer: the public origin, no trailing slash. Byte-identical everywhere it appears. */
   readonly issuer: string;
   /** RFC 8707/9728 resource identifier: the exact MCP endpoint URL, and the `aud` of access tokens. */
@@ -33,7 +35,8 @@ export function resolveConfig(input: ConfigInput = {}): Readonly<ResolvedConfig>
     const path = first?.path.join('.') || '(root)';
     throw invalid(`${path}: ${first?.message ?? z.prettifyError(parsed.error)}`);
   }
-  const config = withGatewayScopeDefaults(input, parsed.data);
+  const gatewayAware = withGatewayScopeDefaults(input, parsed.data);
+  const config = { ...gatewayAware, defaultScopes: gatewayAware.defaultScopes ?? gatewayAware.scopes.map((s) => s.name) };
 
   const url = new URL(config.publicUrl ?? `http://localhost:${config.port}`);
   if (url.search || url.hash) throw invalid('publicUrl: it must have no query or fragment');

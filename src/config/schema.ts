@@ -84,8 +84,12 @@ export const configSchema = z.object({
     .describe('Config file only. The scopes this server offers, each with the description shown on the consent page.'),
   defaultScopes: z
     .array(z.string())
-    .default(['tasks:read'])
-    .describe('PORTCULLIS_DEFAULT_SCOPES (space-separated). Scopes granted when an authorization request names none.'),
+    .optional()
+    .describe(
+      'PORTCULLIS_DEFAULT_SCOPES (space-separated). Scopes granted when an authorization request names none, and named in the first 401 challenge of the MCP endpoint. ' +
+        'Unset (the default): every declared scope, so that a client that never steps up (many do not) can use every tool the person may use. ' +
+        'Set it for least privilege, e.g. `tasks:read`: clients then start with those and step up to more when a tool needs it (403 `insufficient_scope`).',
+    ),
   accessTokenTtl: seconds(60, 86_400).default(3600).describe('PORTCULLIS_ACCESS_TOKEN_TTL. Access token lifetime in seconds.'),
   refreshTokenIdleTtl: seconds(300, 31_536_000)
     .default(30 * 86_400)

@@ -41,13 +41,13 @@ describe('SEC-08 the authorization server as open redirector (OAuth 2.1 §7.12.2
     it(`SEC-08/AS-24 a phase-2 error for a ${source} client is not redirected before the user signs in: our error page, no Location`, async () => {
       const f = await setup();
       const client = await phishingClient(f, source);
-      const response = await f.app.request(f.url({ client_id: client.clientId, redirect_uri: PHISHING, scope: 'tasks:read admin' }).href);
+      const response = await f.app.request(f.url({ client_id: client.clientId, redirect_uri: PHISHING, response_type: 'token' }).href);
       assert.equal(response.status, 400);
       assert.equal(response.headers.get('Location'), null);
       assert.match(response.headers.get('Content-Type') ?? '', /^text\/html/);
       const html = await response.text();
       assert.match(html, /you were not sent back to the application/);
-      assert.match(html, /invalid_scope/);
+      assert.match(html, /unsupported_response_type/);
       assert.ok(!html.includes(PHISHING), 'the page does not link to the unverified redirect URI');
     });
   }
@@ -58,7 +58,7 @@ describe('SEC-08 the authorization server as open redirector (OAuth 2.1 §7.12.2
     const browser = testBrowser(f);
     // Sign in through another (valid) request, which leaves a login session in the browser.
     assert.equal((await signIn(browser, f.url())).status, 303);
-    const response = await browser.send(f.url({ client_id: client.clientId, redirect_uri: PHISHING, scope: 'tasks:read admin' }));
+    const response = await browser.send(f.url({ client_id: client.clientId, redirect_uri: PHISHING, response_type: 'token' }));
     assert.equal(response.headers.get('Location'), null, 'not sent to the unapproved client');
     assert.ok(!(await response.text()).includes(PHISHING));
     const silent = await browser.send(f.url({ client_id: client.clientId, redirect_uri: PHISHING, prompt: 'none' }));
@@ -72,11 +72,11 @@ describe('SEC-08 the authorization server as open redirector (OAuth 2.1 §7.12.2
     assert.equal((await signIn(browser, f.url())).status, 303);
     const user = await f.app.storage.users.byUsername(USERNAME);
     await f.app.storage.consents.remember(user!.id, client.clientId, ['tasks:read'], f.app.clock.now());
-    const response = await browser.send(f.url({ client_id: client.clientId, redirect_uri: PHISHING, scope: 'tasks:read admin' }));
+    const response = await browser.send(f.url({ client_id: client.clientId, redirect_uri: PHISHING, response_type: 'token' }));
     assert.equal(response.status, 303);
     const to = location(response);
     assert.equal(`${to.origin}${to.pathname}`, PHISHING);
-    assert.equal(to.searchParams.get('error'), 'invalid_scope');
+    assert.equal(to.searchParams.get('error'), 'unsupported_response_type');
     assert.equal(to.searchParams.get('state'), 'xyz-state');
     assert.equal(to.searchParams.get('iss'), ISSUER);
     assert.equal(to.searchParams.get('code'), null);
@@ -84,9 +84,9 @@ describe('SEC-08 the authorization server as open redirector (OAuth 2.1 §7.12.2
 
   it('SEC-08/AS-25 an operator-registered client (portcullis clients add) is trusted: its phase-2 errors are redirected at once', async () => {
     const f = await setup();
-    const response = await f.app.request(f.url({ scope: 'tasks:read admin' }).href);
+    const response = await f.app.request(f.url({ response_type: 'token' }).href);
     assert.equal(response.status, 303);
-    assert.equal(location(response).searchParams.get('error'), 'invalid_scope');
+    assert.equal(location(response).searchParams.get('error'), 'unsupported_response_type');
   });
 
   it('SEC-08 errors about the client or redirect URI are never redirected, whoever registered the client (SEC-06)', async () => {

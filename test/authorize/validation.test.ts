@@ -160,9 +160,22 @@ describe('/authorize phase 2: errors redirected with state and iss (AS-26), for 
     }
   });
 
-  it('RFC 6749 §3.3 an unknown scope is invalid_scope', async () => {
+  it('RFC 6749 §3.3 a scope this server does not offer is left out of the grant, not an error', async () => {
     const f = await setup();
-    assertErrorRedirect(await f.app.request(f.url({ scope: 'tasks:read admin' }).href), 'invalid_scope');
+    const { record } = await codeRecordFor(f, f.url({ scope: 'tasks:read admin' }));
+    assert.deepEqual(record.scopes, ['tasks:read']);
+  });
+
+  it('RFC 6749 §3.3 a Codex-like request for openid profile email tasks:read completes with what is offered', async () => {
+    const f = await setup();
+    const { record } = await codeRecordFor(f, f.url({ scope: 'openid profile email tasks:read' }));
+    assert.deepEqual(record.scopes, ['openid', 'tasks:read']);
+  });
+
+  it('RFC 6749 §3.3 a request naming only scopes not offered gets the default scopes', async () => {
+    const f = await setup({ config: { defaultScopes: ['tasks:read'] } });
+    const { record } = await codeRecordFor(f, f.url({ scope: 'profile email' }));
+    assert.deepEqual(record.scopes, ['tasks:read']);
   });
 
   it('RFC 6749 §3.3 a scope outside the client\'s registered scope is invalid_scope', async () => {
@@ -174,8 +187,8 @@ describe('/authorize phase 2: errors redirected with state and iss (AS-26), for 
   it('RS-12 / CL-05 a dynamically registered scope is not a limit: the client can step up to more', async () => {
     const f = await setup({ client: { scope: 'tasks:read offline_access', source: 'dcr' } });
     assertAccepted(await f.app.request(f.url({ scope: 'tasks:read tasks:write offline_access' }).href));
-    // An unknown scope is still refused; before sign-in a DCR client's redirect URI is not trusted (SEC-08).
-    await assertErrorPage(await f.app.request(f.url({ scope: 'tasks:read admin' }).href), /invalid_scope/);
+    // A phase-2 error before sign-in is not redirected: a DCR client's redirect URI is not trusted yet (SEC-08).
+    await assertErrorPage(await f.app.request(f.url({ response_type: 'token' }).href), /unsupported_response_type/);
   });
 
   it('RFC 8707 §2 a resource other than this MCP server, with a fragment, or not a URI is invalid_target (SEC-40)', async () => {
@@ -230,8 +243,8 @@ describe('/authorize phase 2: errors redirected with state and iss (AS-26), for 
   it('phase-2 errors keep the registered query of the redirect URI (SEC-04)', async () => {
     const registered = 'https://app.example.com/cb?tenant=a%20b';
     const f = await setup({ client: { redirectUris: [registered] } });
-    const response = await f.app.request(f.url({ scope: 'nope' }).href);
-    assert.ok(location(response).href.startsWith(registered + '&error=invalid_scope'), location(response).href);
+    const response = await f.app.request(f.url({ response_type: 'token' }).href);
+    assert.ok(location(response).href.startsWith(registered + '&error=unsupported_response_type'), location(response).href);
   });
 
   it('SEC-27 SHAPE-5 POST /authorize must be form-encoded; other bodies get a 400 error page, as at every form endpoint', async () => {
@@ -279,6 +292,18 @@ describe('/authorize acceptance', () => {
   it('SEC-27 an empty parameter counts as absent (scope= gets the default)', async () => {
     const f = await setup();
     const { record } = await codeRecordFor(f, f.url({ scope: '' }));
+    assert.deepEqual(record.scopes, ['tasks:read', 'tasks:write']);
+  });
+
+  it('RFC 6749 §3.3 with defaultScopes unset, the default grant is every declared scope, so a client that never steps up can use every tool', async () => {
+    const f = await setup();
+    const { record } = await codeRecordFor(f, f.url({ scope: undefined }));
+    assert.deepEqual(record.scopes, ['tasks:read', 'tasks:write']);
+  });
+
+  it('SEC-41 least privilege: an explicit defaultScopes keeps the narrow default grant', async () => {
+    const f = await setup({ config: { defaultScopes: ['tasks:read'] } });
+    const { record } = await codeRecordFor(f, f.url({ scope: undefined }));
     assert.deepEqual(record.scopes, ['tasks:read']);
   });
 

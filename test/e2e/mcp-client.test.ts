@@ -57,7 +57,8 @@ for (const era of ['legacy', 'modern'] as const) {
     };
 
     before(async () => {
-      real = await startRealServer({ accessTokenTtl: ACCESS_TOKEN_TTL });
+      // The least-privilege setting, so that the first grant is read-only and the client must step up (RS-12).
+      real = await startRealServer({ accessTokenTtl: ACCESS_TOKEN_TTL, defaultScopes: ['tasks:read'] });
       ({ origin, clock } = real);
       jar = cookieJar();
     });

@@ -86,6 +86,8 @@ for (const signIn of ['stytch-email', 'stytch-oauth'] as const) describe(`Seed 1
         publicUrl: origin,
         database: ':memory:',
         authorizationServer: { issuer: project.baseUrl, verifier: 'stytch' },
+        // Least privilege, so that the first grant is read-only and the client steps up (RS-12).
+        defaultScopes: ['tasks:read'],
         identityProvider: {
           kind: 'local',
           stytch: { projectId: project.projectId, secret: project.secret, apiUrl: `${project.baseUrl}/v1`, ...(signIn === 'stytch-oauth' ? { publicToken: stytch.login.publicToken } : {}) },

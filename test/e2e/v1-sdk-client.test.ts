@@ -41,7 +41,8 @@ describe('E2E: the v1 SDK client (as in mcp-remote and the Inspector) logs in, c
   };
 
   before(async () => {
-    real = await startRealServer({ accessTokenTtl: ACCESS_TOKEN_TTL });
+    // Least privilege, so that the first grant is read-only and the client re-authorizes for more (RS-12).
+    real = await startRealServer({ accessTokenTtl: ACCESS_TOKEN_TTL, defaultScopes: ['tasks:read'] });
   });
   after(async () => {
     await client?.close().catch(() => {});

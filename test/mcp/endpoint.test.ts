@@ -80,7 +80,7 @@ describe('MCP endpoint: authentication on every request (RS-17, RS-21)', () => {
     // Without credentials only a small body is read: a large one gets the plain challenge.
     const large = { ...toolCallMessage('create_task', { title: 'x' }), padding: 'x'.repeat(70 * 1024) };
     const plain = parseChallenge((await post(t, large)).headers.get('WWW-Authenticate')).params['scope'];
-    assert.equal(plain, 'tasks:read');
+    assert.equal(plain, 'tasks:read tasks:write', 'the default challenge names every declared scope (defaultScopes unset)');
   });
 
   it('methods other than GET, POST and DELETE get 405 once authenticated', async () => {

@@ -70,7 +70,7 @@ describe('resource-only mode (jwks verifier): the MCP endpoint trusts another au
     assert.equal(response.status, 401);
     const { params } = parseChallenge(response.headers.get('WWW-Authenticate'));
     assert.equal(params['resource_metadata'], PRM_URL);
-    assert.equal(params['scope'], 'tasks:read');
+    assert.equal(params['scope'], 'tasks:read tasks:write', 'every declared scope, defaultScopes being unset');
     assert.equal(params['error'], undefined);
   });
 

@@ -196,7 +196,7 @@ attackMatrix('Portcullis MCP endpoint with the local verifier', async () => {
     now: () => Math.floor(t.clock.now() / 1000),
     otherResource: `${t.ctx.config.issuer}/other-mcp`,
     prmUrl: `${t.ctx.config.issuer}/.well-known/oauth-protected-resource/mcp`,
-    challengeScope: 'tasks:read',
+    challengeScope: 'tasks:read tasks:write',
     close: () => t.close(),
   };
 });

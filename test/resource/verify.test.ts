@@ -44,7 +44,7 @@ async function assertNoCredentialsChallenge(response: Response): Promise<void> {
   assert.equal(response.status, 401);
   const { scheme, params } = parseChallenge(response.headers.get('WWW-Authenticate'));
   assert.equal(scheme, 'Bearer');
-  assert.deepEqual(params, { scope: 'tasks:read', resource_metadata: PRM_URL });
+  assert.deepEqual(params, { scope: 'tasks:read tasks:write', resource_metadata: PRM_URL });
   assert.equal(((await response.json()) as { error?: unknown }).error, undefined);
 }
 

@@ -33,14 +33,39 @@ async function tokensThroughTheFlow(f: FlowFixture, scope: string | undefined): 
 const scopeOf = (jwt: string): string => String(decodeJwt(jwt)['scope']);
 
 describe('least privilege and down-scoping (SEC-41, AS-34)', () => {
-  it('SEC-41 with no scope requested, only the default (read-only tasks:read) is granted, not every scope the server offers', async () => {
-    const f = await flowSetup();
+  it('SEC-41 with the least-privilege setting (defaultScopes: tasks:read) and no scope requested, only tasks:read is granted, not every scope the server offers', async () => {
+    const f = await flowSetup({ config: { defaultScopes: ['tasks:read'] } });
     opened.push(f.app);
     const offered = ((await (await f.app.request('/.well-known/oauth-authorization-server')).json()) as { scopes_supported: string[] }).scopes_supported;
     assert.ok(offered.includes('tasks:write'), 'the server does offer more');
     const body = await tokensThroughTheFlow(f, undefined);
     assert.equal(body.scope, 'tasks:read');
     assert.equal(scopeOf(body.access_token), 'tasks:read');
+  });
+
+  it('RFC 6749 §3.3 by default (defaultScopes unset) a request naming no scope gets every declared scope, and the token response says so', async () => {
+    const f = await flowSetup();
+    opened.push(f.app);
+    const body = await tokensThroughTheFlow(f, undefined);
+    assert.equal(body.scope, 'tasks:read tasks:write');
+    assert.equal(scopeOf(body.access_token), 'tasks:read tasks:write');
+  });
+
+  it('RFC 6749 §3.3 a Codex-like request for openid profile email tasks:read completes; the token response names only what was granted', async () => {
+    const f = await flowSetup();
+    opened.push(f.app);
+    const body = await tokensThroughTheFlow(f, 'openid profile email tasks:read');
+    assert.equal(body.scope, 'openid tasks:read');
+    assert.equal(scopeOf(body.access_token), 'openid tasks:read');
+    assert.ok(body.id_token, 'openid is honoured: an ID token is issued');
+  });
+
+  it('RFC 6749 §3.3 a scope this server does not offer is left out of the grant, and the token response says what was granted', async () => {
+    const f = await flowSetup();
+    opened.push(f.app);
+    const body = await tokensThroughTheFlow(f, 'tasks:write admin:everything');
+    assert.equal(body.scope, 'tasks:write');
+    assert.equal(scopeOf(body.access_token), 'tasks:write');
   });
 
   it('SEC-41 a token carries the scopes the request named, not everything a DCR client registered', async () => {

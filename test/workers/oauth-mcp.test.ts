@@ -60,7 +60,7 @@ for (const era of ['2025-era', '2026-07-28'] as const) {
     };
 
     before(async () => {
-      worker = await startWorker({ vars: { PORTCULLIS_INITIAL_ADMIN_PASSWORD: ADMIN.password, PORTCULLIS_REFRESH_GRACE_PERIOD: String(GRACE_SECONDS) } });
+      worker = await startWorker({ vars: { PORTCULLIS_INITIAL_ADMIN_PASSWORD: ADMIN.password, PORTCULLIS_REFRESH_GRACE_PERIOD: String(GRACE_SECONDS), PORTCULLIS_DEFAULT_SCOPES: 'tasks:read' } });
     });
     after(async () => {
       await client?.close().catch(() => {});

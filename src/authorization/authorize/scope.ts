@@ -11,7 +11,10 @@ const redirectable = true;
 /**
  * Phase 2: the scopes this request asks for. Absent (or empty) → the configured `defaultScopes` (RFC
  * 6749 §3.3 lets the server pick a documented default), narrowed to what the client may use.
- * Only advertised scopes are accepted (`scopes_supported`); anything else is `invalid_scope`.
+ * Scopes we do not offer (`scopes_supported`) are left out of the grant rather than failing the
+ * request (RFC 6749 §3.3 lets the server ignore part of it; the token response's `scope` then says
+ * what was granted): clients ask for `openid profile email` whatever the server, and an error page
+ * there strands them. A request left with no scope we offer gets the defaults, as if it named none.
  *
  * A `scope` limits a client only when an administrator set it (`portcullis clients add --scope`).
  * The `scope` of a dynamic registration is what the client asked for first, not a limit: anyone may
@@ -22,7 +25,8 @@ export function checkScope(params: RequestParams, client: ClientRecord, config: 
   const registered = client.scope === null || client.source === 'dcr' ? null : new Set(parseScope(client.scope));
   const value = params.one('scope', { redirectable });
 
-  if (value === undefined) {
+  const offered = value === undefined ? [] : parseScope(value).filter((s) => capabilities.scopesSupported.includes(s));
+  if (offered.length === 0) {
     const scopes = config.defaultScopes.filter((s) => registered === null || registered.has(s));
     if (scopes.length === 0) {
       throw new OAuthError('invalid_scope', 'The request names no scope and none of the default scopes was registered by this application; name the scopes you need.', { redirectable });
@@ -30,11 +34,7 @@ export function checkScope(params: RequestParams, client: ClientRecord, config: 
     return scopes;
   }
 
-  const scopes = parseScope(value);
-  const unknown = scopes.filter((s) => !capabilities.scopesSupported.includes(s));
-  if (unknown.length > 0) {
-    throw new OAuthError('invalid_scope', `This server does not offer the scope ${quoteForDescription(unknown.join(' '))}.`, { redirectable });
-  }
+  const scopes = offered;
   const unregistered = registered === null ? [] : scopes.filter((s) => !registered.has(s));
   if (unregistered.length > 0) {
     throw new OAuthError('invalid_scope', `This application did not register the scope ${quoteForDescription(unregistered.join(' '))}.`, { redirectable });
