@@ -6,12 +6,12 @@ import { clientAddress, createRateLimiter } from '../http/rate-limit.ts';
 import { clearLoginCsrf, issueLoginCsrf, verifyLoginCsrf } from '../identity/csrf.ts';
 import { userForUpstreamIdentity } from '../identity/external-users.ts';
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../identity/login-backoff.ts';
-import { currentLoginSession, endLoginSession, startLoginSession } from '../identity/login-sessions.ts';
+import { endLoginSession, startLoginSession } from '../identity/login-sessions.ts';
 import { renderEmailCodePage } from '../ui/index.ts';
 import { retryAfterSeconds } from '../util/failure-backoff.ts';
 import { askStytch, stytchFailurePage } from './ask-stytch.ts';
 import { parseAuthorizationRequest, requestDigest } from './authorization-request.ts';
-import type { PageContext, SignIn } from './sign-in.ts';
+import { sessionStytchUser, type PageContext, type SignIn } from './sign-in.ts';
 import { StytchApiError } from './stytch-idp.ts';
 import { linkedStytchUser } from './upstream-sign-in.ts';
 
@@ -119,12 +119,7 @@ export function emailSignIn(page: PageContext): SignIn {
 
   const stytchUserOf = linkedStytchUser(page, issuer);
   return {
-    async user(request) {
-      const signedIn = await currentLoginSession(ctx, request);
-      if (!signedIn) return null;
-      const userId = await stytchUserOf(signedIn.user);
-      return userId === null ? null : { signedIn, userId };
-    },
+    user: sessionStytchUser(ctx, stytchUserOf),
     start: (request, query) => emailPage(request, query, { status: 200 }),
     mount(app: Hono) {
       app.post(sendAction, pageHandler(ctx, async (c: Context) => (await page.limited(c)) ?? send(c.req.raw, clientAddress(c))));

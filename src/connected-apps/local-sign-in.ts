@@ -7,12 +7,12 @@ import { clientAddress } from '../http/rate-limit.ts';
 import { checkPassword, normalizeUsername } from '../identity/authenticate.ts';
 import { clearLoginCsrf, issueLoginCsrf, verifyLoginCsrf } from '../identity/csrf.ts';
 import { clearLoginFailures, loginLockedUntil, recordLoginFailure } from '../identity/login-backoff.ts';
-import { currentLoginSession, endLoginSession, startLoginSession } from '../identity/login-sessions.ts';
+import { endLoginSession, startLoginSession } from '../identity/login-sessions.ts';
 import type { UserRecord } from '../storage/types.ts';
 import { renderLoginPage } from '../ui/index.ts';
 import { retryAfterSeconds } from '../util/failure-backoff.ts';
 import { parseAuthorizationRequest, requestDigest } from './authorization-request.ts';
-import type { PageContext, SignIn } from './sign-in.ts';
+import { sessionStytchUser, type PageContext, type SignIn } from './sign-in.ts';
 
 /**
  * Sign-in with a Portcullis account (`portcullis users add`); `stytchUserOf` finds its Stytch user
@@ -75,11 +75,7 @@ export function localSignIn(page: PageContext, stytchUserOf: (user: UserRecord) 
   }
 
   return {
-    async user(request) {
-      const signedIn = await currentLoginSession(ctx, request);
-      if (!signedIn) return null;
-      return { signedIn, userId: await stytchUserOf(signedIn.user) };
-    },
+    user: sessionStytchUser(ctx, stytchUserOf),
     start: (request, query) => loginPage(request, query, { status: 200 }),
     mount(app: Hono) {
       app.post(action, pageHandler(ctx, async (c: Context) => (await page.limited(c)) ?? submit(c.req.raw, clientAddress(c))));

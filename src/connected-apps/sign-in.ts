@@ -1,7 +1,8 @@
 import type { Context, Hono } from 'hono';
 import type { StytchAuthorizationPage } from '../config/stytch-authorization-page.ts';
 import type { AppContext } from '../context.ts';
-import type { SignedIn } from '../identity/login-sessions.ts';
+import { currentLoginSession, type SignedIn } from '../identity/login-sessions.ts';
+import type { UserRecord } from '../storage/types.ts';
 import type { StytchIdp } from './stytch-idp.ts';
 
 /** What the page's sign-in steps share. */
@@ -9,7 +10,6 @@ export interface PageContext {
   ctx: AppContext;
   settings: StytchAuthorizationPage;
   idp: StytchIdp;
-  /** Guards a route with the page's per-address limit: the 429 page, or null to go on. */
   /** A 429 page when the address is over its limit (counted in the store, shared by instances). */
   limited(c: Context): Promise<Response | null>;
 }
@@ -26,4 +26,14 @@ export interface SignIn {
   start(request: Request, query: string): Promise<Response>;
   /** The routes of the sign-in step itself (a callback, a login form). */
   mount(app: Hono): void;
+}
+
+/** `SignIn.user` for every way in: the browser's login session and its Stytch user as `stytchUserOf` names it (null: sign in again). */
+export function sessionStytchUser(ctx: AppContext, stytchUserOf: (user: UserRecord) => Promise<string | null>): SignIn['user'] {
+  return async (request) => {
+    const signedIn = await currentLoginSession(ctx, request);
+    if (!signedIn) return null;
+    const userId = await stytchUserOf(signedIn.user);
+    return userId === null ? null : { signedIn, userId };
+  };
 }

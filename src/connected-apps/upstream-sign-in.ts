@@ -2,11 +2,11 @@ import type { Context, Hono } from 'hono';
 import { errorPage, pageHandler } from '../authorization/authorize/pages.ts';
 import { seeOther } from '../authorization/authorize/redirect.ts';
 import { userForUpstreamIdentity } from '../identity/external-users.ts';
-import { currentLoginSession, endLoginSession, startLoginSession } from '../identity/login-sessions.ts';
+import { endLoginSession, startLoginSession } from '../identity/login-sessions.ts';
 import { upstreamEnv, UpstreamLoginError, type UpstreamIdentityProvider } from '../identity/providers/index.ts';
 import type { UserRecord } from '../storage/types.ts';
 import { createUpstreamTransaction, isTransactionHandle, takeUpstreamTransaction, UPSTREAM_TRANSACTION_TTL_MS } from '../identity/upstream-transactions.ts';
-import type { PageContext, SignIn } from './sign-in.ts';
+import { sessionStytchUser, type PageContext, type SignIn } from './sign-in.ts';
 
 /** What the login transaction carries instead of a pending request: the page's own query, to come back to. */
 const RETURN_PREFIX = 'stytch-authorization-page?';
@@ -50,12 +50,7 @@ export function upstreamSignIn(page: PageContext, login: UpstreamIdentityProvide
   }
 
   return {
-    async user(request) {
-      const signedIn = await currentLoginSession(ctx, request);
-      if (!signedIn) return null;
-      const userId = await stytchUserOf(signedIn.user);
-      return userId === null ? null : { signedIn, userId };
-    },
+    user: sessionStytchUser(ctx, stytchUserOf),
     async start(request, query) {
       let tx;
       try {
