@@ -15,11 +15,9 @@ import { ManualClock } from '../../src/util/clock.ts';
 import { TASKS_POLICY } from '../fixtures/stytch/connected-apps.ts';
 import { createStytchProject, type StytchProject } from '../fixtures/stytch/project.ts';
 import { createStytchProjectFixture, type StytchProjectFixture } from '../fixtures/stytch/stytch-project.ts';
-import { browserFetch, cookieJar, createPkcePair, parseForms, formData, type FetchLike } from '../helpers/oauth-flow.ts';
+import { browserFetch, cookieJar, parseForms, formData, type FetchLike } from '../helpers/oauth-flow.ts';
+import { ORIGIN, PAGE, REDIRECT, pageAuthorizeUrl, registerPageClient } from './page-harness.ts';
 
-const ORIGIN = 'http://localhost:3000';
-const PAGE = `${ORIGIN}/oauth/authorize`;
-const REDIRECT = 'http://127.0.0.1:53682/callback';
 
 describe('the Stytch Authorization URL page', () => {
   const clock = new ManualClock(Date.now());
@@ -50,10 +48,7 @@ describe('the Stytch Authorization URL page', () => {
         return stytch.app.fetch(new Request(input, init));
       },
     });
-    const registered = await stytch.app.fetch(
-      new Request(`${project.baseUrl}/v1/oauth2/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ client_name: 'Notes Desktop', redirect_uris: [REDIRECT] }) }),
-    );
-    clientId = ((await registered.json()) as { client_id: string }).client_id;
+    clientId = await registerPageClient(stytch, project);
   });
 
   /** A browser: cookies per host, each origin answered by its app in process. */
@@ -64,11 +59,7 @@ describe('the Stytch Authorization URL page', () => {
     }, cookieJar());
   }
 
-  const authorizeUrl = (params: Record<string, string> = {}) => {
-    const url = new URL(PAGE);
-    url.search = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid read:tasks', state: 'st-1', code_challenge: createPkcePair().challenge, code_challenge_method: 'S256', ...params }).toString();
-    return url.href;
-  };
+  const authorizeUrl = (params: Record<string, string> = {}) => pageAuthorizeUrl(clientId, { response_type: 'code', state: 'st-1', ...params });
 
   /** Follows the page through Stytch's login ("Google", as `email`) back to the page; returns the callback URL used. */
   async function signIn(browser: FetchLike, email: string, start = authorizeUrl()): Promise<string> {

@@ -14,11 +14,9 @@ import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { createStytchProject, type StytchProject } from '../fixtures/stytch/project.ts';
 import { createStytchProjectFixture, type StytchProjectFixture } from '../fixtures/stytch/stytch-project.ts';
-import { browserFetch, cookieJar, createPkcePair, formData, parseForms, type FetchLike, type HtmlForm } from '../helpers/oauth-flow.ts';
+import { browserFetch, cookieJar, formData, parseForms, type FetchLike, type HtmlForm } from '../helpers/oauth-flow.ts';
+import { ORIGIN, PAGE, pageAuthorizeUrl, registerPageClient } from './page-harness.ts';
 
-const ORIGIN = 'http://localhost:3000';
-const PAGE = `${ORIGIN}/oauth/authorize`;
-const REDIRECT = 'http://127.0.0.1:53682/callback';
 const EMAIL = 'barbara@example.com';
 
 describe('the Stytch Authorization URL page with email one-time codes (STYTCH_PROJECT_ID, STYTCH_SECRET, STYTCH_DOMAIN only)', () => {
@@ -38,14 +36,11 @@ describe('the Stytch Authorization URL page with email one-time codes (STYTCH_PR
     // The fixture answers at the project domain; real Stytch's backend API is test.stytch.com / api.stytch.com.
     input.identityProvider!.stytch!.apiUrl = `${project.baseUrl}/v1`;
     portcullis = await createPortcullis({ config: resolveConfig(input), storage: await openSqliteStorage(':memory:'), clock, logger, fetch: async (i, init) => stytch.app.fetch(new Request(i, init)) });
-    const registered = await stytch.app.fetch(
-      new Request(`${project.baseUrl}/v1/oauth2/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ client_name: 'Notes Desktop', redirect_uris: [REDIRECT] }) }),
-    );
-    clientId = ((await registered.json()) as { client_id: string }).client_id;
+    clientId = await registerPageClient(stytch, project);
   });
 
   const newBrowser = (): FetchLike => browserFetch(async (input, init) => portcullis.app.fetch(new Request(input, init)), cookieJar());
-  const authorizeUrl = () => `${PAGE}?${new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT, scope: 'openid read:tasks', state: 'st-3', code_challenge: createPkcePair().challenge, code_challenge_method: 'S256' })}`;
+  const authorizeUrl = () => pageAuthorizeUrl(clientId, { state: 'st-3' });
   const post = (browser: FetchLike, form: HtmlForm, fill: Record<string, string>) => browser(form.action.href, { method: 'POST', body: formData(form, fill) });
   const formOf = async (response: Response): Promise<HtmlForm> => parseForms(await response.text(), new URL(PAGE))[0]!;
 

@@ -15,11 +15,9 @@ import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { createStytchProject, type StytchProject } from '../fixtures/stytch/project.ts';
 import { createStytchProjectFixture, type StytchProjectFixture } from '../fixtures/stytch/stytch-project.ts';
-import { browserFetch, cookieJar, createPkcePair, formData, parseForms, type FetchLike } from '../helpers/oauth-flow.ts';
+import { browserFetch, cookieJar, formData, parseForms, type FetchLike } from '../helpers/oauth-flow.ts';
+import { ORIGIN, PAGE, addTrustedAuthTokenProfile, pageAuthorizeUrl, registerPageClient } from './page-harness.ts';
 
-const ORIGIN = 'http://localhost:3000';
-const PAGE = `${ORIGIN}/oauth/authorize`;
-const REDIRECT = 'http://127.0.0.1:53682/callback';
 const PROFILE = 'trusted-auth-token-profile-test-2f1c';
 const USER = { username: 'alice@example.com', password: 'correct horse battery staple' };
 
@@ -51,21 +49,12 @@ describe('the Stytch Authorization URL page with Portcullis accounts attested to
       fetch: async (input, init) => stytch.app.fetch(new Request(input, init)),
     });
     localUserId = (await createUser(portcullis.ctx.storage, USER, { now: clock.now(), random: portcullis.ctx.random })).id;
-    // The dashboard step: a Trusted Auth Token profile naming this server as issuer, with its published keys.
-    const jwks = (await (await portcullis.app.fetch(new Request(`${ORIGIN}/jwks`))).json()) as { keys: JWK[] };
-    stytch.login.sessions.addTrustedAuthTokenProfile({ profile_id: PROFILE, issuer: ORIGIN, audience: PAGE, keys: jwks.keys, idClaim: 'sub', emailClaim: 'email' });
-    const registered = await stytch.app.fetch(
-      new Request(`${project.baseUrl}/v1/oauth2/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ client_name: 'Notes Desktop', redirect_uris: [REDIRECT] }) }),
-    );
-    clientId = ((await registered.json()) as { client_id: string }).client_id;
+    await addTrustedAuthTokenProfile(stytch, portcullis, PROFILE);
+    clientId = await registerPageClient(stytch, project);
   });
 
   const newBrowser = (): FetchLike => browserFetch(async (input, init) => portcullis.app.fetch(new Request(input, init)), cookieJar());
-  const authorizeUrl = () => {
-    const url = new URL(PAGE);
-    url.search = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT, scope: 'openid read:tasks', state: 'st-9', code_challenge: createPkcePair().challenge, code_challenge_method: 'S256' }).toString();
-    return url.href;
-  };
+  const authorizeUrl = () => pageAuthorizeUrl(clientId, { state: 'st-9' });
 
   it('publishes the keys its Trusted Auth Tokens are signed with at /jwks, public parts only', async () => {
     const { keys } = (await (await portcullis.app.fetch(new Request(`${ORIGIN}/jwks`))).json()) as { keys: JWK[] };

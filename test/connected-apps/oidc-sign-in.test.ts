@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { JWK } from 'jose';
 import { resolveConfig } from '../../src/config/resolve.ts';
 import { createMemoryLogger } from '../../src/log/logger.ts';
 import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
@@ -14,11 +13,9 @@ import { systemClock } from '../../src/util/clock.ts';
 import { signInAtProvider, startOidcProvider, type OidcProviderFixture } from '../fixtures/oidc-provider.ts';
 import { createStytchProject, type StytchProject } from '../fixtures/stytch/project.ts';
 import { createStytchProjectFixture, type StytchProjectFixture } from '../fixtures/stytch/stytch-project.ts';
-import { browserFetch, cookieJar, createPkcePair, formData, parseForms, type FetchLike } from '../helpers/oauth-flow.ts';
+import { ORIGIN, PAGE, REDIRECT, addTrustedAuthTokenProfile, pageAuthorizeUrl, registerPageClient } from './page-harness.ts';
+import { browserFetch, cookieJar, formData, parseForms, type FetchLike } from '../helpers/oauth-flow.ts';
 
-const ORIGIN = 'http://localhost:3000';
-const PAGE = `${ORIGIN}/oauth/authorize`;
-const REDIRECT = 'http://127.0.0.1:53682/callback';
 const PROFILE = 'trusted-auth-token-profile-test-oidc';
 const RP = { clientId: 'portcullis-page', clientSecret: 'page-secret-7c1e9a3b5d2f4a6c8e0b1d3f5a7c9e1b' };
 
@@ -61,12 +58,8 @@ describe('the Stytch Authorization URL page with an OpenID Connect provider atte
       logger,
       fetch: outbound,
     });
-    const jwks = (await (await portcullis.app.fetch(new Request(`${ORIGIN}/jwks`))).json()) as { keys: JWK[] };
-    stytch.login.sessions.addTrustedAuthTokenProfile({ profile_id: PROFILE, issuer: ORIGIN, audience: PAGE, keys: jwks.keys, idClaim: 'sub', emailClaim: 'email' });
-    const registered = await stytch.app.fetch(
-      new Request(`${project.baseUrl}/v1/oauth2/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ client_name: 'Notes Desktop', redirect_uris: [REDIRECT] }) }),
-    );
-    clientId = ((await registered.json()) as { client_id: string }).client_id;
+    await addTrustedAuthTokenProfile(stytch, portcullis, PROFILE);
+    clientId = await registerPageClient(stytch, project);
   });
   after(async () => {
     await portcullis?.close();
@@ -93,9 +86,7 @@ describe('the Stytch Authorization URL page with an OpenID Connect provider atte
 
   it('signs in at the provider, is vouched for to Stytch, consents, and the client gets a code', async () => {
     const browser = newBrowser();
-    const url = new URL(PAGE);
-    url.search = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT, scope: 'openid read:tasks', state: 'st-5', code_challenge: createPkcePair().challenge, code_challenge_method: 'S256' }).toString();
-    const first = await browser(url.href);
+    const first = await browser(pageAuthorizeUrl(clientId, { state: 'st-5' }));
     assert.equal(first.status, 303);
     const atProvider = new URL(first.headers.get('Location')!);
     assert.equal(atProvider.origin, idp.issuer);
