@@ -9,6 +9,7 @@ import type { AppContext, RuntimeKind } from './context.ts';
 import { createGateway } from './gateway/gateway.ts';
 import { ClientFetches } from './http/client-fetches.ts';
 import { createIdentityProvider } from './identity/providers/index.ts';
+import { createAppDpop } from './dpop/app-dpop.ts';
 import { createServerSecrets } from './keys/server-secrets.ts';
 import type { McpBackend } from './mcp/backend.ts';
 import { createBuiltInBackend } from './mcp/built-in.ts';
@@ -97,7 +98,7 @@ export async function createPortcullis(options: PortcullisOptions): Promise<Port
     trustedIssuers: createTrustedIssuers({ config, fetch, clock }),
     secrets: createServerSecrets(store, random),
   };
-  const ctx: AppContext = { ...base, clientFetches: new ClientFetches(base) };
+  const ctx: AppContext = { ...base, clientFetches: new ClientFetches(base), dpop: createAppDpop(base) };
   // The MCP backend, chosen once here: the gateway's upstream (`upstream` set) or the built-in server.
   const mcp = config.upstream ? createGateway(ctx, config.upstream) : createBuiltInBackend(ctx);
   const app = createApp(ctx, mcp);

@@ -20,6 +20,11 @@ export interface AccessTokenSubject {
    * user's token (RFC 9700 §4.15, SEC-32, CC-07).
    */
   subjectType?: 'client';
+  /**
+   * RFC 9449 §6.1: the JWK SHA-256 thumbprint of the client's DPoP key. The token then carries
+   * `cnf.jkt` and is good only with a proof signed by that key.
+   */
+  dpopJkt?: string;
 }
 
 /**
@@ -42,6 +47,7 @@ export async function issueAccessToken(ctx: AppContext, s: AccessTokenSubject): 
       gid: s.grantId,
       ...(s.authTime ? { auth_time: seconds(s.authTime) } : {}),
       ...(s.subjectType ? { sub_type: s.subjectType } : {}),
+      ...(s.dpopJkt ? { cnf: { jkt: s.dpopJkt } } : {}),
     },
     ACCESS_TOKEN_TYP,
   );

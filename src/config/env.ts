@@ -35,6 +35,8 @@ export const ENV: Record<string, (input: ConfigInput, value: string, name: strin
   PORTCULLIS_REFRESH_TOKEN_IDLE_TTL: (c, v, n) => void (c.refreshTokenIdleTtl = envInt(n, v)),
   PORTCULLIS_REFRESH_TOKEN_ABSOLUTE_TTL: (c, v, n) => void (c.refreshTokenAbsoluteTtl = envInt(n, v)),
   PORTCULLIS_REFRESH_GRACE_PERIOD: (c, v, n) => void (c.refreshGracePeriod = envInt(n, v)),
+  PORTCULLIS_DPOP_REQUIRED: (c, v, n) => void (c.dpopRequired = envBool(n, v)),
+  PORTCULLIS_DPOP_NONCES: (c, v, n) => void (c.dpopNonces = envBool(n, v)),
   PORTCULLIS_AUTHORIZATION_CODE_TTL: (c, v, n) => void (c.authorizationCodeTtl = envInt(n, v)),
   PORTCULLIS_SIGNING_ALG: (c, v) => void (c.signingAlgorithm = v as 'ES256'),
   PORTCULLIS_AUTHORIZE_PER_MINUTE: (c, v, n) => void (c.authorizePerMinute = envInt(n, v)),

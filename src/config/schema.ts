@@ -102,6 +102,18 @@ export const configSchema = z.object({
     .describe(
       'PORTCULLIS_REFRESH_GRACE_PERIOD. Seconds during which a retry of an already-rotated refresh token gets the same successor instead of revoking the grant (network retries, concurrent tabs). 0 is strict OAuth 2.1 reuse detection.',
     ),
+  dpopRequired: z
+    .boolean()
+    .default(false)
+    .describe(
+      'PORTCULLIS_DPOP_REQUIRED. Every access token must be sender-constrained with DPoP (RFC 9449): the token endpoint refuses requests without a proof, and the MCP endpoint refuses bearer tokens. Off: clients choose, and bearer clients keep working beside DPoP ones.',
+    ),
+  dpopNonces: z
+    .boolean()
+    .default(false)
+    .describe(
+      'PORTCULLIS_DPOP_NONCES. DPoP proofs must carry a server nonce (RFC 9449 section 8 and 9), handed out in DPoP-Nonce: a proof cannot be made ahead of time, at the cost of one extra round trip when a nonce expires (every 5 to 10 minutes).',
+    ),
   authorizationCodeTtl: seconds(10, 600).default(60).describe('PORTCULLIS_AUTHORIZATION_CODE_TTL. Authorization code lifetime in seconds (at most 10 minutes).'),
   signingAlgorithm: z
     .enum(['ES256', 'RS256'])

@@ -59,7 +59,7 @@ export interface ClientFetchKind<T> {
 }
 
 /** The app's context without this service itself, which is built from it (src/portcullis.ts). */
-export type ClientFetchContext = Omit<AppContext, 'clientFetches'>;
+export type ClientFetchContext = Omit<AppContext, 'clientFetches' | 'dpop'>;
 
 type Outcome = { ok: true; value: unknown; fetchedAt: number; expiresAt: number } | { ok: false; error: unknown; fetchedAt: number };
 

@@ -12,16 +12,20 @@ export interface ServerSecrets {
   loginCsrfKey(): Promise<string>;
   /** The key refresh-token family tags and successors are derived with (src/authorization/grants/refresh-secrets.ts), imported once. */
   refreshSuccessorKey(): Promise<KeyObject>;
+  /** The key DPoP server nonces are MACed with (src/dpop/nonces.ts): one per database, so every instance accepts every instance's nonces. */
+  dpopNonceKey(): Promise<KeyObject>;
 }
 
 /** Setting names, as stored: existing databases hold them under these names. */
 const LOGIN_CSRF_KEY = 'login_csrf_key';
 const REFRESH_SUCCESSOR_KEY = 'refresh-successor-key';
+const DPOP_NONCE_KEY = 'dpop-nonce-key';
 
 export function createServerSecrets(storage: Storage, random: RandomBytes): ServerSecrets {
   return {
     loginCsrfKey: storedSecret(storage, LOGIN_CSRF_KEY, () => randomId(random, 32)),
     refreshSuccessorKey: imported(storedSecret(storage, REFRESH_SUCCESSOR_KEY, () => randomId(random, 32))),
+    dpopNonceKey: imported(storedSecret(storage, DPOP_NONCE_KEY, () => randomId(random, 32))),
   };
 }
 
