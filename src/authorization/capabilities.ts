@@ -48,6 +48,14 @@ export interface Capabilities {
 
 export const BUILT_IN_SCOPES = ['openid', 'offline_access'] as const;
 
+/**
+ * OIDC Core §5.4 scopes clients ask for whatever the server (Claude, Codex CLI: `openid profile email`):
+ * offered and granted so the request succeeds as asked; `profile` is the `preferred_username` claim,
+ * `email` has no claim to give, as accounts keep no e-mail address. A server that declares a scope of
+ * the same name keeps its own.
+ */
+export const IDENTITY_SCOPES = ['profile', 'email'] as const;
+
 export function computeCapabilities(config: ResolvedConfig): Capabilities {
   const base = config.issuer;
   const idJag = config.trustedIdentityProviders.length > 0;
@@ -71,7 +79,7 @@ export function computeCapabilities(config: ResolvedConfig): Capabilities {
     tokenEndpointAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     revocationAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     introspectionAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-    scopesSupported: [...config.scopes.map((s) => s.name), ...BUILT_IN_SCOPES],
+    scopesSupported: [...config.scopes.map((s) => s.name), ...BUILT_IN_SCOPES, ...IDENTITY_SCOPES.filter((s) => !config.scopes.some((c) => c.name === s))],
     signingAlgorithms: [config.signingAlgorithm],
     clientIdMetadataDocuments: config.clientIdMetadataDocuments.enabled,
     clientAssertionSigningAlgorithms: ASSERTION_SIGNING_ALGORITHMS,

@@ -169,13 +169,25 @@ describe('/authorize phase 2: errors redirected with state and iss (AS-26), for 
   it('RFC 6749 §3.3 a Codex-like request for openid profile email tasks:read completes with what is offered', async () => {
     const f = await setup();
     const { record } = await codeRecordFor(f, f.url({ scope: 'openid profile email tasks:read' }));
-    assert.deepEqual(record.scopes, ['openid', 'tasks:read']);
+    assert.deepEqual(record.scopes, ['openid', 'profile', 'email', 'tasks:read']);
   });
 
   it('RFC 6749 §3.3 a request naming only scopes not offered gets the default scopes', async () => {
     const f = await setup({ config: { defaultScopes: ['tasks:read'] } });
-    const { record } = await codeRecordFor(f, f.url({ scope: 'profile email' }));
+    const { record } = await codeRecordFor(f, f.url({ scope: 'calendar admin' }));
     assert.deepEqual(record.scopes, ['tasks:read']);
+  });
+
+  it('OIDC Core §5.4 a request naming identity scopes only gets them and the default resource scopes', async () => {
+    const f = await setup({ config: { defaultScopes: ['tasks:read'] } });
+    const { record } = await codeRecordFor(f, f.url({ scope: 'openid profile email' }));
+    assert.deepEqual(record.scopes, ['openid', 'profile', 'email', 'tasks:read']);
+  });
+
+  it('OIDC Core §5.4 a server that declares its own email scope keeps it as a resource scope', async () => {
+    const f = await setup({ config: { scopes: [{ name: 'tasks:read', description: 'Read' }, { name: 'email', description: 'Send e-mail' }], defaultScopes: ['tasks:read'] } });
+    const { record } = await codeRecordFor(f, f.url({ scope: 'email' }));
+    assert.deepEqual(record.scopes, ['email']);
   });
 
   it('RFC 6749 §3.3 a scope outside the client\'s registered scope is invalid_scope', async () => {

@@ -55,9 +55,11 @@ describe('least privilege and down-scoping (SEC-41, AS-34)', () => {
     const f = await flowSetup();
     opened.push(f.app);
     const body = await tokensThroughTheFlow(f, 'openid profile email tasks:read');
-    assert.equal(body.scope, 'openid tasks:read');
-    assert.equal(scopeOf(body.access_token), 'openid tasks:read');
+    assert.equal(body.scope, 'openid profile email tasks:read');
+    assert.equal(scopeOf(body.access_token), 'openid profile email tasks:read');
     assert.ok(body.id_token, 'openid is honoured: an ID token is issued');
+    const claims = JSON.parse(Buffer.from(body.id_token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    assert.equal(typeof claims.preferred_username, 'string', 'profile: the username');
   });
 
   it('RFC 6749 §3.3 a scope this server does not offer is left out of the grant, and the token response says what was granted', async () => {

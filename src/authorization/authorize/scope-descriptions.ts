@@ -4,6 +4,8 @@ import type { ResolvedConfig } from '../../config/resolve.ts';
 const BUILT_IN: Record<string, string> = {
   offline_access: 'Stay connected when you are not using it (refresh tokens)',
   openid: 'Know your username',
+  profile: 'Know your username',
+  email: 'Know your e-mail address (this server keeps none, so none is shared)',
 };
 
 /** Each scope with the description shown on the consent page (configured ones from `scopes`). */

@@ -14,7 +14,8 @@ const redirectable = true;
  * Scopes we do not offer (`scopes_supported`) are left out of the grant rather than failing the
  * request (RFC 6749 §3.3 lets the server ignore part of it; the token response's `scope` then says
  * what was granted): clients ask for `openid profile email` whatever the server, and an error page
- * there strands them. A request left with no scope we offer gets the defaults, as if it named none.
+ * there strands them. A request left with no scope we offer gets the defaults, as if it named none;
+ * one left with identity scopes only gets them and the defaults.
  *
  * A `scope` limits a client only when an administrator set it (`portcullis clients add --scope`).
  * The `scope` of a dynamic registration is what the client asked for first, not a limit: anyone may
@@ -26,13 +27,17 @@ export function checkScope(params: RequestParams, client: ClientRecord, config: 
   const value = params.one('scope', { redirectable });
 
   const offered = value === undefined ? [] : parseScope(value).filter((s) => capabilities.scopesSupported.includes(s));
+  const defaults = config.defaultScopes.filter((s) => registered === null || registered.has(s));
   if (offered.length === 0) {
-    const scopes = config.defaultScopes.filter((s) => registered === null || registered.has(s));
-    if (scopes.length === 0) {
+    if (defaults.length === 0) {
       throw new OAuthError('invalid_scope', 'The request names no scope and none of the default scopes was registered by this application; name the scopes you need.', { redirectable });
     }
-    return scopes;
+    return defaults;
   }
+  // Only identity or built-in scopes (`openid profile email`, `offline_access`): a token for those alone
+  // could call nothing, so the default resource scopes come with them.
+  const declared = new Set(config.scopes.map((s) => s.name));
+  if (!offered.some((s) => declared.has(s))) offered.push(...defaults);
 
   const scopes = offered;
   const unregistered = registered === null ? [] : scopes.filter((s) => !registered.has(s));

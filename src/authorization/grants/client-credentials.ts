@@ -55,7 +55,7 @@ function scopesFor(client: ClientRecord, requested: string[] | null, configured:
     if (scopes.length === 0) throw new OAuthError('invalid_scope', 'The request names no scope and this client has no default scopes; name the scopes you need.');
     return scopes;
   }
-  refuseBuiltInScopes(requested, CLIENT_CREDENTIALS_GRANT);
+  refuseBuiltInScopes(requested, CLIENT_CREDENTIALS_GRANT, configured);
   const outside = requested.filter((s) => !allowed.includes(s));
   if (outside.length > 0) throw new OAuthError('invalid_scope', 'This client is not registered for some of the requested scopes.', { detail: `not registered: ${outside.join(' ')}` });
   if (requested.length === 0) throw new OAuthError('invalid_scope', 'The scope parameter names no scope.');

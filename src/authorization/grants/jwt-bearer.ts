@@ -162,11 +162,11 @@ async function verifyIdJag(ctx: AppContext, assertion: string): Promise<IdJagCla
   };
 }
 
-/** EMA-08: requested ∩ ID-JAG scopes, within what we offer; never `openid` or `offline_access`. */
+/** EMA-08: requested ∩ ID-JAG scopes, within what we offer; never `openid`, `offline_access` or the identity scopes. */
 function grantedScopes(ctx: AppContext, requested: string[] | null, jagScope: string | null): string[] {
   const offered = ctx.config.scopes.map((s) => s.name);
   const limit = jagScope === null ? null : parseScope(jagScope);
-  if (requested !== null) refuseBuiltInScopes(requested, 'jwt-bearer');
+  if (requested !== null) refuseBuiltInScopes(requested, 'jwt-bearer', offered);
   const wanted = requested ?? limit?.filter((s) => offered.includes(s)) ?? ctx.config.defaultScopes;
   const scopes = limit === null ? wanted : wanted.filter((s) => limit.includes(s));
   if (scopes.length === 0) throw new OAuthError('invalid_scope', 'None of the requested scopes is allowed by the assertion.');

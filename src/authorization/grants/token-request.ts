@@ -2,7 +2,7 @@ import type { AppContext } from '../../context.ts';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import { parseScope } from '../../resource/scopes.ts';
 import { sameResource } from '../authorize/resource.ts';
-import { BUILT_IN_SCOPES } from '../capabilities.ts';
+import { BUILT_IN_SCOPES, IDENTITY_SCOPES } from '../capabilities.ts';
 import type { FormParams } from '../form.ts';
 
 /**
@@ -33,10 +33,12 @@ export function requestedScopes(ctx: AppContext, form: FormParams): string[] | n
 }
 
 /**
- * `openid` and `offline_access` mean an ID token and a refresh token: neither is issued by these
- * grants, so asking for them is an error rather than a silent drop.
+ * `openid` and `offline_access` mean an ID token and a refresh token, `profile` and `email` claims about
+ * a person: none is issued by these grants, so asking for them is an error rather than a silent drop.
+ * (A server that declares its own `profile` or `email` scope gets those as resource scopes.)
  */
-export function refuseBuiltInScopes(scopes: readonly string[], grant: string): void {
-  const builtIn = scopes.filter((s) => (BUILT_IN_SCOPES as readonly string[]).includes(s));
+export function refuseBuiltInScopes(scopes: readonly string[], grant: string, declared: readonly string[] = []): void {
+  const reserved: readonly string[] = [...BUILT_IN_SCOPES, ...IDENTITY_SCOPES.filter((s) => !declared.includes(s))];
+  const builtIn = scopes.filter((s) => reserved.includes(s));
   if (builtIn.length > 0) throw new OAuthError('invalid_scope', `The ${grant} grant issues neither ID tokens nor refresh tokens; do not ask for ${builtIn.join(' ')}.`);
 }
