@@ -46,6 +46,12 @@ export function authorizationServerMetadataUrl(issuer: URL): string {
   return `${issuer.origin}/.well-known/oauth-authorization-server${path}`;
 }
 
+/** OIDC Discovery §4, with the path appended after the well-known segment as MCP clients try first for a path issuer. */
+export function openIdConfigurationUrl(issuer: URL): string {
+  const path = issuer.pathname.replace(/\/$/, '');
+  return path === '' ? `${issuer.origin}/.well-known/openid-configuration` : `${issuer.origin}/.well-known/openid-configuration${path}`;
+}
+
 /** `resource_metadata` from a `WWW-Authenticate: Bearer …` challenge (RFC 9728 §5.1), or null. */
 export function resourceMetadataFrom(challenge: string): string | null {
   return /(?:^|[\s,])resource_metadata="([^"]*)"/i.exec(challenge)?.[1] ?? null;
@@ -128,18 +134,56 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
     }
     if (!isSecureOrLoopback(issuerUrl)) add(fail('https (issuer)', `${issuer} is plain http: clients refuse it. Use https.`));
     const asUrl = authorizationServerMetadataUrl(issuerUrl);
-    const as = await fetchJson(get, asUrl, { origin: PROBE_ORIGIN });
+    let as = await fetchJson(get, asUrl, { origin: PROBE_ORIGIN });
+    let documentUrl = asUrl;
     if (!as.ok) {
-      add(fail('authorization server metadata', `${asUrl}: ${as.error}. Clients look for it exactly there (RFC 8414 §3.1); the issuer's host must route to the authorization server.`));
-      continue;
+      // MCP clients also try OpenID Connect discovery (2025-11-25 authorization, "Authorization Server Metadata Discovery").
+      const oidcUrl = openIdConfigurationUrl(issuerUrl);
+      const oidc = await fetchJson(get, oidcUrl, { origin: PROBE_ORIGIN });
+      if (!oidc.ok) {
+        add(fail('authorization server metadata', `${asUrl}: ${as.error}, and ${oidcUrl}: ${oidc.error}. Clients look for it exactly there (RFC 8414 §3.1, OIDC Discovery §4); the issuer's host must route to the authorization server.`));
+        continue;
+      }
+      add(pass('authorization server metadata', `${oidcUrl} (not at ${asUrl}: clients older than the 2025-11-25 MCP spec look only there)`));
+      as = oidc;
+      documentUrl = oidcUrl;
     }
     add(
       as.json.issuer === issuer
         ? pass('issuer', `"${issuer}" in the resource metadata, the metadata URL and the document`)
-        : fail('issuer', `${asUrl} says issuer "${String(as.json.issuer)}" but the resource metadata names "${issuer}"; they must match byte for byte (RFC 8414 §3.3; a trailing slash counts). Set PORTCULLIS_PUBLIC_URL so both agree.`),
+        : fail('issuer', `${documentUrl} says issuer "${String(as.json.issuer)}" but the resource metadata names "${issuer}"; they must match byte for byte (RFC 8414 §3.3; a trailing slash counts). Set PORTCULLIS_PUBLIC_URL so both agree.`),
     );
+    for (const result of authorizationServerChecks(as.json)) add(result);
     add(await jwksCheck(get, as.json.jwks_uri));
   }
+  return results;
+}
+
+/**
+ * What MCP clients need from the authorization server's metadata besides its issuer: PKCE with S256
+ * (clients must refuse to proceed without it), a way to become a client (dynamic registration or
+ * client ID metadata documents; else only pre-registered clients work), and RFC 9207 `iss` in the
+ * authorization response, which clients check against the issuer when it is advertised.
+ */
+export function authorizationServerChecks(metadata: Record<string, unknown>): CheckResult[] {
+  const methods = Array.isArray(metadata.code_challenge_methods_supported) ? metadata.code_challenge_methods_supported : [];
+  const results = [
+    methods.includes('S256')
+      ? pass('PKCE', 'code_challenge_methods_supported includes S256')
+      : fail('PKCE', 'the metadata does not list S256 in code_challenge_methods_supported: MCP clients refuse to sign in (they must verify PKCE support). Enable PKCE S256 at the authorization server, or advertise it.'),
+  ];
+  const registration = typeof metadata.registration_endpoint === 'string';
+  const documents = metadata.client_id_metadata_document_supported === true;
+  results.push(
+    registration || documents
+      ? pass('client registration', [registration ? 'dynamic registration' : '', documents ? 'client ID metadata documents' : ''].filter(Boolean).join(' and '))
+      : fail('client registration', 'neither registration_endpoint nor client_id_metadata_document_supported: clients that are not pre-registered (Claude, ChatGPT, Cursor, VS Code) cannot sign in. Turn on PORTCULLIS_REGISTRATION or client ID metadata documents.'),
+  );
+  results.push(
+    metadata.authorization_response_iss_parameter_supported === true
+      ? pass('iss in authorization responses', 'RFC 9207: clients can tell which server answered (mix-up defence)')
+      : skip('iss in authorization responses', 'not advertised (RFC 9207): clients cannot detect a mix-up between authorization servers; fine with one server'),
+  );
   return results;
 }
 

@@ -35,6 +35,8 @@ interface ProxyFaults {
   rewrite?: (body: string) => string;
   /** Stripped from the start of the request path before forwarding, as `location /app/ { proxy_pass …/; }` does. */
   stripPrefix?: string;
+  /** Paths starting with this get a 404 from the proxy itself (a `location` the operator did not route). */
+  notRouted?: string;
 }
 
 /** A small reverse proxy over real sockets, misconfigured in the ways `faults` names. */
@@ -42,6 +44,7 @@ async function reverseProxy(faults: ProxyFaults): Promise<{ port: number; forwar
   let upstream = 0;
   const server: Server = createServer((req, res) => {
     let path = req.url ?? '/';
+    if (faults.notRouted && path.startsWith(faults.notRouted)) return void res.writeHead(404).end('not found');
     if (faults.stripPrefix && path.startsWith(faults.stripPrefix)) path = path.slice(faults.stripPrefix.length) || '/';
     const forwarded = request({ host: '127.0.0.1', port: upstream, method: req.method, path, headers: req.headers }, (upstreamRes) => {
       const headers: IncomingHttpHeaders = { ...upstreamRes.headers };
@@ -107,7 +110,7 @@ describe('portcullis doctor', () => {
   it('a correctly deployed server: every check passes, exit 0', async () => {
     const result = await runCli(['doctor', good.config.resource], {});
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    for (const check of ['https', '401 challenge', 'clock', 'resource metadata', 'CORS on metadata', 'resource', 'issuer', 'JWKS']) {
+    for (const check of ['https', '401 challenge', 'clock', 'resource metadata', 'CORS on metadata', 'resource', 'issuer', 'PKCE', 'client registration', 'iss in authorization responses', 'JWKS']) {
       assert.ok(lines(result.stdout).some((l) => l.startsWith(`✓ ${check}:`)), `${check} passed\n${result.stdout}`);
     }
     assert.ok(!result.stdout.includes('✗'), result.stdout);
@@ -176,6 +179,32 @@ describe('portcullis doctor', () => {
       assert.equal(result.code, 1, result.stdout);
       assert.match(failed(result.stdout, 'issuer') ?? '', new RegExp(`says issuer "http://localhost:${d.proxy.port}/" but the resource metadata names "http://localhost:${d.proxy.port}"; they must match byte for byte`));
       assert.equal(lines(result.stdout).filter((l) => l.startsWith('✗')).length, 1, result.stdout);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('OIDC Discovery §4 a proxy that does not route the RFC 8414 path: found at openid-configuration, passed with a note', async () => {
+    const d = await behindProxy({ notRouted: '/.well-known/oauth-authorization-server' });
+    try {
+      const result = await runCli(['doctor', `http://localhost:${d.proxy.port}/mcp`], {});
+      assert.equal(result.code, 0, result.stdout);
+      assert.match(result.stdout, /^✓ authorization server metadata: http:\/\/localhost:\d+\/\.well-known\/openid-configuration \(not at .*oauth-authorization-server: clients older than/m);
+      assert.ok(lines(result.stdout).some((l) => l.startsWith('✓ issuer:')), result.stdout);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('MCP 2025-11-25 an authorization server advertising neither PKCE S256 nor a way to register: exit 1 naming both', async () => {
+    const d = await behindProxy({
+      rewrite: (body) => body.replace(/"code_challenge_methods_supported":\[[^\]]*\]/, '"code_challenge_methods_supported":["plain"]').replace(/"registration_endpoint":"[^"]*",?/, '').replace(/"client_id_metadata_document_supported":true,?/, ''),
+    });
+    try {
+      const result = await runCli(['doctor', `http://localhost:${d.proxy.port}/mcp`], {});
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(failed(result.stdout, 'PKCE') ?? '', /does not list S256.*MCP clients refuse to sign in/);
+      assert.match(failed(result.stdout, 'client registration') ?? '', /neither registration_endpoint nor client_id_metadata_document_supported/);
     } finally {
       await d.close();
     }
