@@ -1,8 +1,8 @@
-import { LISTS } from './mcp-messages.ts';
+import type { ListMethod } from './mcp-messages.ts';
 import type { PolicyTargetKind } from './types.ts';
 
 /**
- * `tools/list`, `resources/list` and `prompts/list` answers with only what the caller may use
+ * `tools/list`, `resources/list`, `resources/templates/list` and `prompts/list` answers with only what the caller may use
  * (SEP-1881 scope-filtered discovery). It works on the HTTP response whoever produced it (the
  * built-in SDK server, an upstream behind the gateway, a library user's server), as JSON or as an
  * SSE stream, so one mechanism serves all three. Only responses to the list requests of this very
@@ -12,7 +12,7 @@ import type { PolicyTargetKind } from './types.ts';
 /** Whether the caller may use the named target. */
 export type IsVisible = (kind: PolicyTargetKind, name: string) => Promise<boolean>;
 
-export async function filterListResponse(response: Response, lists: ReadonlyMap<string | number, PolicyTargetKind>, isVisible: IsVisible): Promise<Response> {
+export async function filterListResponse(response: Response, lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible): Promise<Response> {
   if (lists.size === 0 || !response.body) return response;
   const type = response.headers.get('content-type')?.toLowerCase() ?? '';
   const headers = new Headers(response.headers);
@@ -30,7 +30,7 @@ export async function filterListResponse(response: Response, lists: ReadonlyMap<
 }
 
 /** The JSON text with its list results filtered; the text unchanged when nothing in it is a list result. */
-async function rewriteJson(text: string, lists: ReadonlyMap<string | number, PolicyTargetKind>, isVisible: IsVisible): Promise<string> {
+async function rewriteJson(text: string, lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible): Promise<string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -44,12 +44,11 @@ async function rewriteJson(text: string, lists: ReadonlyMap<string | number, Pol
 }
 
 /** Filters, in place, the result of a response to one of `lists`; says whether it did. */
-async function filterMessage(message: unknown, lists: ReadonlyMap<string | number, PolicyTargetKind>, isVisible: IsVisible): Promise<boolean> {
+async function filterMessage(message: unknown, lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible): Promise<boolean> {
   if (typeof message !== 'object' || message === null || Array.isArray(message)) return false;
   const { id, result } = message as { id?: unknown; result?: unknown };
   if ((typeof id !== 'string' && typeof id !== 'number') || typeof result !== 'object' || result === null) return false;
-  const kind = lists.get(id);
-  const list = kind && Object.values(LISTS).find((l) => l.kind === kind);
+  const list = lists.get(id);
   if (!list) return false;
   const items = (result as Record<string, unknown>)[list.items];
   if (!Array.isArray(items)) return false;
@@ -57,7 +56,7 @@ async function filterMessage(message: unknown, lists: ReadonlyMap<string | numbe
   for (const item of items) {
     const name = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)[list.name] : undefined;
     // An item without a name cannot be decided on: it is not shown.
-    if (typeof name === 'string' && (await isVisible(kind, name))) kept.push(item);
+    if (typeof name === 'string' && (await isVisible(list.kind, name))) kept.push(item);
   }
   (result as Record<string, unknown>)[list.items] = kept;
   return true;
@@ -68,7 +67,7 @@ async function filterMessage(message: unknown, lists: ReadonlyMap<string | numbe
  * three line endings SSE allows); the data of an event is its `data:` lines joined. Other fields
  * (`id:`, `event:`, `retry:`, comments) are kept as they came, so resumption keeps working.
  */
-function sseRewriter(lists: ReadonlyMap<string | number, PolicyTargetKind>, isVisible: IsVisible): TransformStream<string, string> {
+function sseRewriter(lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible): TransformStream<string, string> {
   let buffer = '';
   const rewriteEvent = async (block: string): Promise<string> => {
     const lines = block.split('\n');

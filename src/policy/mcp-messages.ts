@@ -29,9 +29,19 @@ function completionTarget(params: unknown): PolicyTarget | null | undefined {
 }
 
 /** The list methods, the field of their result that holds the items, and the field that names an item. */
-export const LISTS: Readonly<Record<string, { kind: PolicyTargetKind; items: string; name: string }>> = {
+export interface ListMethod {
+  kind: PolicyTargetKind;
+  /** The field of the result that holds the items. */
+  items: string;
+  /** The field of an item that names it. */
+  name: string;
+}
+
+export const LISTS: Readonly<Record<string, ListMethod>> = {
   'tools/list': { kind: 'tool', items: 'tools', name: 'name' },
   'resources/list': { kind: 'resource', items: 'resources', name: 'uri' },
+  // A template is decided by its URI template, the same string `completion/complete` names it by.
+  'resources/templates/list': { kind: 'resource', items: 'resourceTemplates', name: 'uriTemplate' },
   'prompts/list': { kind: 'prompt', items: 'prompts', name: 'name' },
 };
 
@@ -70,14 +80,14 @@ export function targetedMessages(body: unknown): TargetedMessage[] {
   return out;
 }
 
-/** The list requests of a body, by id: the responses to filter. */
-export function listRequests(body: unknown): Map<string | number, PolicyTargetKind> {
-  const out = new Map<string | number, PolicyTargetKind>();
+/** The list requests of a body, by id: the responses to filter, and how. */
+export function listRequests(body: unknown): Map<string | number, ListMethod> {
+  const out = new Map<string | number, ListMethod>();
   for (const message of messagesOf(body)) {
     if (typeof message !== 'object' || message === null) continue;
     const { method } = message as { method?: unknown };
     const id = idOf(message);
-    if (typeof method === 'string' && Object.hasOwn(LISTS, method) && id !== null) out.set(id, LISTS[method]!.kind);
+    if (typeof method === 'string' && Object.hasOwn(LISTS, method) && id !== null) out.set(id, LISTS[method]!);
   }
   return out;
 }

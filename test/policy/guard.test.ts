@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { createToolPolicy } from '../../src/policy/decide.ts';
 import { createMcpPolicyGuard, POLICY_DENIED_CODE } from '../../src/policy/enforce.ts';
 import { filterListResponse } from '../../src/policy/list-filter.ts';
+import { LISTS } from '../../src/policy/mcp-messages.ts';
 import { decodeRoutingHeaderValue, encodeRoutingHeaderValue, routingHeaderMismatch } from '../../src/policy/routing-headers.ts';
 import { parseChallenge } from '../resource/fixtures.ts';
 
@@ -126,6 +127,15 @@ describe('the MCP policy guard', () => {
     assert.match(out, /: keep-alive/);
   });
 
+  it('SEP-1881 resources/templates/list: a template is shown only when its URI template may be read', async () => {
+    const resourceGuard = createMcpPolicyGuard({ policy: createToolPolicy({ rules: [{ resources: ['file:///private/*'], groups: ['admins'] }] }), resourceMetadataUrl: PRM });
+    const result = await resourceGuard.check({ headers: new Headers() }, alice, { jsonrpc: '2.0', id: 4, method: 'resources/templates/list' });
+    assert.ok(result.ok);
+    const answer = { jsonrpc: '2.0', id: 4, result: { resourceTemplates: [{ uriTemplate: 'file:///private/{path}', name: 'private' }, { uriTemplate: 'file:///public/{path}', name: 'public' }] } };
+    const filtered = await result.filter(Response.json(answer));
+    assert.deepEqual((await filtered.json()).result.resourceTemplates.map((t: { name: string }) => t.name), ['public']);
+  });
+
   it('filtering can be turned off: tools/list then passes unchanged', async () => {
     const open = createMcpPolicyGuard({ policy, resourceMetadataUrl: PRM, filterLists: false });
     const result = await open.check({ headers: new Headers() }, alice, listRequest);
@@ -135,6 +145,6 @@ describe('the MCP policy guard', () => {
 
   it('filterListResponse leaves non-JSON, non-SSE bodies alone', async () => {
     const response = new Response('plain', { headers: { 'Content-Type': 'text/plain' } });
-    assert.equal(await filterListResponse(response, new Map([[2, 'tool']]), async () => false), response);
+    assert.equal(await filterListResponse(response, new Map([[2, LISTS['tools/list']!]]), async () => false), response);
   });
 });
