@@ -9,6 +9,13 @@ export interface WithMcpAuthOptions extends AuthenticateOptions {
    * `prompts/get`) is refused before the handler runs, and list answers show only what the caller may use.
    */
   toolPolicy?: McpPolicy;
+  /**
+   * Serves callers without a token, when `toolPolicy` makes something `public` (docs/tool-policy.md,
+   * "Public tools"): only requests that do nothing but what anyone may do reach it. Give it an MCP
+   * server of its own (stateless, or with sessions of its own), so that a session ID of a signed-in
+   * caller means nothing there. Without it, every request needs a token, public or not.
+   */
+  anonymous?: (request: Request) => Response | Promise<Response>;
 }
 
 /**
@@ -26,12 +33,16 @@ export function withMcpAuth<A extends unknown[]>(
   handler: (request: Request, auth: Principal, ...args: A) => Response | Promise<Response>,
   options: WithMcpAuthOptions,
 ): (request: Request, ...args: A) => Promise<Response> {
-  const { resourceServer, toolPolicy, ...authOptions } = options;
+  const { resourceServer, toolPolicy, anonymous, ...authOptions } = options;
   return async (request, ...args) => {
     const metadata = resourceServer.metadataResponse(request);
     if (metadata) return metadata;
     const result = await resourceServer.authenticate(request, authOptions);
-    if (result instanceof Response) return result;
+    if (result instanceof Response) {
+      if (!anonymous || !toolPolicy) return result;
+      const checked = await toolPolicy.checkAnonymous(request, result);
+      return checked.ok ? checked.filter(await anonymous(request)) : checked.response;
+    }
     if (!toolPolicy) return handler(request, result, ...args);
     const checked = await toolPolicy.check(request, result);
     if (!checked.ok) return checked.response;

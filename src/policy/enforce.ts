@@ -51,8 +51,8 @@ export interface McpPolicyGuard {
   checkAnonymous(request: Pick<Request, 'headers'>, body: unknown): Promise<PolicyCheck | 'sign-in'>;
 }
 
-/** What a caller without a token may send besides using a public target: getting started and looking around. */
-const ANONYMOUS_METHODS = new Set(['initialize', 'notifications/initialized', 'ping', 'notifications/cancelled', 'tools/list', 'resources/list', 'prompts/list']);
+/** What a caller without a token may send besides using a public target: getting started (2025 `initialize`, 2026-07-28 `server/discover`) and looking around. */
+const ANONYMOUS_METHODS = new Set(['initialize', 'server/discover', 'notifications/initialized', 'ping', 'notifications/cancelled', 'tools/list', 'resources/list', 'prompts/list']);
 
 /** Whether a caller without a token may send this message. Responses (to a server's requests) and anything unknown: no. */
 function anonymousMayDo(policy: ToolPolicy, message: unknown): boolean {
