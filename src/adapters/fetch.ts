@@ -1,4 +1,5 @@
 import type { McpPolicy } from '../policy/mcp-policy.ts';
+import { answerWithoutToken, type AnonymousHandler } from './anonymous.ts';
 import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
 import type { Principal } from '../resource/types.ts';
 
@@ -9,13 +10,8 @@ export interface WithMcpAuthOptions extends AuthenticateOptions {
    * `prompts/get`) is refused before the handler runs, and list answers show only what the caller may use.
    */
   toolPolicy?: McpPolicy;
-  /**
-   * Serves callers without a token, when `toolPolicy` makes something `public` (docs/tool-policy.md,
-   * "Public tools"): only requests that do nothing but what anyone may do reach it. Give it an MCP
-   * server of its own (stateless, or with sessions of its own), so that a session ID of a signed-in
-   * caller means nothing there. Without it, every request needs a token, public or not.
-   */
-  anonymous?: (request: Request) => Response | Promise<Response>;
+  /** Serves callers without a token when `toolPolicy` makes something `public` (./anonymous.ts). Without it, every request needs a token. */
+  anonymous?: AnonymousHandler;
 }
 
 /**
@@ -38,11 +34,7 @@ export function withMcpAuth<A extends unknown[]>(
     const metadata = resourceServer.metadataResponse(request);
     if (metadata) return metadata;
     const result = await resourceServer.authenticate(request, authOptions);
-    if (result instanceof Response) {
-      if (!anonymous || !toolPolicy) return result;
-      const checked = await toolPolicy.checkAnonymous(request, result);
-      return checked.ok ? checked.filter(await anonymous(request)) : checked.response;
-    }
+    if (result instanceof Response) return answerWithoutToken(request, result, toolPolicy, anonymous);
     if (!toolPolicy) return handler(request, result, ...args);
     const checked = await toolPolicy.check(request, result);
     if (!checked.ok) return checked.response;

@@ -3,7 +3,8 @@ import { VerifierUnavailableError, type DebugLogger } from '../resource/types.ts
 import { NO_STORE } from '../util/no-store.ts';
 import type { ToolPolicy } from './decide.ts';
 import { filterListResponse } from './list-filter.ts';
-import { isTargetedMethod, listRequests, messagesOf, messageTarget, targetedMessages, type JsonRpcId } from './mcp-messages.ts';
+import { anonymousMayDo } from './anonymous.ts';
+import { listRequests, messagesOf, targetedMessages, type JsonRpcId } from './mcp-messages.ts';
 import { annotateTool, securitySchemesFor } from './security-schemes.ts';
 import { signInResult } from './sign-in-result.ts';
 import { HEADER_MISMATCH_CODE, routingHeaderMismatch } from './routing-headers.ts';
@@ -51,20 +52,6 @@ export interface McpPolicyGuard {
   checkAnonymous(request: Pick<Request, 'headers'>, body: unknown): Promise<PolicyCheck | 'sign-in'>;
 }
 
-/** What a caller without a token may send besides using a public target: getting started (2025 `initialize`, 2026-07-28 `server/discover`) and looking around. */
-const ANONYMOUS_METHODS = new Set(['initialize', 'server/discover', 'notifications/initialized', 'ping', 'notifications/cancelled', 'tools/list', 'resources/list', 'prompts/list']);
-
-/** Whether a caller without a token may send this message. Responses (to a server's requests) and anything unknown: no. */
-function anonymousMayDo(policy: ToolPolicy, message: unknown): boolean {
-  if (typeof message !== 'object' || message === null || Array.isArray(message)) return false;
-  const { method } = message as { method?: unknown };
-  if (typeof method !== 'string') return false;
-  if (ANONYMOUS_METHODS.has(method)) return true;
-  if (!isTargetedMethod(method)) return false;
-  const target = messageTarget(message);
-  return target !== undefined && target !== null && policy.isPublic(target);
-}
-
 const silent: DebugLogger = { debug() {}, warn() {} };
 const unchanged = async (response: Response): Promise<Response> => response;
 
@@ -74,9 +61,11 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
   const logger = options.logger ?? silent;
   // Security schemes only where some tools are public (Apps SDK mixed auth): otherwise lists are as they were.
   const annotating = policy.hasPublic;
-  const annotate = annotating ? (kind: PolicyTarget['kind'], name: string, item: Record<string, unknown>) => {
-    if (kind === 'tool') annotateTool(item, securitySchemesFor(policy, { kind, name }));
-  } : undefined;
+  const annotate = annotating
+    ? (kind: PolicyTarget['kind'], name: string, item: Record<string, unknown>) => {
+        if (kind === 'tool') annotateTool(item, securitySchemesFor(policy, { kind, name }));
+      }
+    : undefined;
 
   return {
     async check(request, caller, body) {
