@@ -39,7 +39,9 @@ export interface McpPolicyGuard {
    * `Mcp-Method`/`Mcp-Name` headers against the body (400, `-32020`); every `tools/call`,
    * `resources/read` and `prompts/get` against the policy: a `403 insufficient_scope` challenge
    * naming the scopes when more scope would help (RS-12, RS-13b), a JSON-RPC error (`-32003`,
-   * HTTP 200) when none would.
+   * HTTP 200) when none would. When the policy makes something public, tools in lists carry their
+   * `securitySchemes` (./security-schemes.ts), and a step-up challenge of a `tools/call` has the Apps
+   * SDK's tool error as its body (./sign-in-result.ts).
    */
   check(request: Pick<Request, 'headers'>, caller: PolicyCaller, body: unknown): Promise<PolicyCheck>;
   /**
