@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startHttpUpstream, type HttpUpstream } from '../fixtures/upstream/http-server.ts';
-import { appFetch, connectWithToken, createGatewayApp, GATEWAY_CREDENTIAL, signInToGateway } from '../gateway/helpers.ts';
+import { appFetch, connectWithToken, createGatewayApp, GATEWAY_CREDENTIAL, signInToGateway, stdioFixtureCommand } from '../gateway/helpers.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { inSession, openLegacySession, post, toolCallMessage } from '../mcp/wire.ts';
 import { parseChallenge } from '../resource/fixtures.ts';
@@ -103,5 +103,27 @@ describe('public tools through the gateway (HTTP upstream)', () => {
     const own = await post(t, toolCallMessage('echo', { text: 'nobody' }), inSession({}, anonymous));
     assert.equal(own.status, 200, 'the anonymous session itself still works');
     await own.body?.cancel();
+  });
+});
+
+describe('public tools through the gateway (stdio upstream)', () => {
+  it('without a token: echo listed and called in a session of its own; a signed-in session is not found without its token', async () => {
+    const t = await createGatewayApp({ command: stdioFixtureCommand() }, { toolPolicy: { public: { tools: ['echo'] } } });
+    try {
+      const { client } = await connectWithToken(t.ctx.config.resource, null, { fetch: appFetch(t), era: 'legacy' });
+      const tools = new Map((await client.listTools()).tools.map((tool) => [tool.name, tool._meta?.['securitySchemes']]));
+      assert.deepEqual(tools.get('echo'), [{ type: 'noauth' }, { type: 'oauth2', scopes: [] }]);
+      assert.deepEqual(tools.get('pid'), [{ type: 'oauth2', scopes: ['mcp'] }]);
+      assert.deepEqual((await client.callTool({ name: 'echo', arguments: { text: 'hi' } })).content, [{ type: 'text', text: 'echo: hi' }]);
+      await assert.rejects(client.callTool({ name: 'pid', arguments: {} }), (error: { status?: number }) => error.status === 401);
+      await client.close();
+
+      const who = await signInToGateway(t);
+      const theirs = await openLegacySession(t, who.auth);
+      const ride = await post(t, toolCallMessage('echo', { text: 'ride' }), inSession({}, theirs));
+      assert.equal(ride.status, 404);
+    } finally {
+      await t.close();
+    }
   });
 });
