@@ -167,6 +167,34 @@ describe('public tools: the HTTP answers', () => {
   });
 });
 
+describe('public tools: what a public mark cannot do', () => {
+  it('RS-17 a token that does not verify is never served as nobody, even for the public tool: 401 invalid_token', async () => {
+    const t = await createTestApp(PUBLIC_POLICY);
+    try {
+      const response = await post(t, toolCallMessage('server_info'), { Authorization: 'Bearer not-a-token', 'MCP-Protocol-Version': '2026-07-28' });
+      assert.equal(response.status, 401);
+      assert.equal(parseChallenge(response.headers.get('WWW-Authenticate')).params['error'], 'invalid_token');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a built-in tool that acts for a person, marked public, still refuses a caller without a token (a tool error, nothing of anyone shown)', async () => {
+    const t = await createTestApp({ toolPolicy: { public: { tools: ['whoami', 'list_tasks'] } } });
+    try {
+      const { client } = await connectClient(t, null, 'legacy');
+      for (const name of ['whoami', 'list_tasks']) {
+        const result = await client.callTool({ name, arguments: {} });
+        assert.equal(result.isError, true, name);
+        assert.deepEqual(result.content, [{ type: 'text', text: 'This tool requires an authenticated caller.' }]);
+      }
+      await client.close();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('public tools: off by default', () => {
   it('RS-03b without toolPolicy.public every request without a token is 401, initialize included, and server_info is not offered', async () => {
     const t = await createTestApp();
