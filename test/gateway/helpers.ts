@@ -6,6 +6,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { signIn, type SignedIn } from '../resource/fixtures.ts';
+import type { HttpUpstream } from '../fixtures/upstream/http-server.ts';
 
 export type UpstreamInput = NonNullable<ConfigInput['upstream']>;
 
@@ -48,6 +49,9 @@ export async function connectWithToken(
   await client.connect(transport);
   return { client, transport };
 }
+
+/** Whether a `tools/call` of `name` reached the upstream (a refused call must not). */
+export const calledUpstream = (upstream: HttpUpstream, name: string): boolean => upstream.requests.some((r) => r.body.includes('tools/call') && r.body.includes(`"name":"${name}"`));
 
 /** A fetch that calls the in-process app. */
 export function appFetch(t: TestApp): typeof fetch {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startHttpUpstream, type HttpUpstream } from '../fixtures/upstream/http-server.ts';
-import { appFetch, connectWithToken, createGatewayApp, GATEWAY_CREDENTIAL, signInToGateway, stdioFixtureCommand } from '../gateway/helpers.ts';
+import { appFetch, calledUpstream, connectWithToken, createGatewayApp, GATEWAY_CREDENTIAL, signInToGateway, stdioFixtureCommand } from '../gateway/helpers.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { inSession, openLegacySession, post, toolCallMessage } from '../mcp/wire.ts';
 import { parseChallenge } from '../resource/fixtures.ts';
@@ -16,7 +16,6 @@ import { parseChallenge } from '../resource/fixtures.ts';
 
 const PRM_URL = 'http://localhost:3000/.well-known/oauth-protected-resource/mcp';
 const IDENTITY = { subject: 'X-Portcullis-Subject', client: 'X-Portcullis-Client', scopes: 'X-Portcullis-Scopes' };
-const calledUpstream = (upstream: HttpUpstream, name: string) => upstream.requests.some((r) => r.body.includes('tools/call') && r.body.includes(`"name":"${name}"`));
 
 describe('public tools through the gateway (HTTP upstream)', () => {
   let upstream: HttpUpstream;
