@@ -41,11 +41,13 @@ export { RemoteKeySet, type RemoteKeySetOptions } from './resource/verifiers/rem
 export { createMcpPolicy, type McpPolicy, type McpPolicyOptions } from './policy/mcp-policy.ts';
 export { createToolPolicy, type ToolPolicy, type ToolPolicyOptions } from './policy/decide.ts';
 export { POLICY_DENIED_CODE, type PolicyCheck } from './policy/enforce.ts';
-export type { PolicyCaller, PolicyDecision, PolicyPermission, PolicyRule, PolicyTarget, PolicyTargetKind } from './policy/types.ts';
+export type { PolicyCaller, PolicyDecision, PolicyPermission, PolicyRule, PolicyTarget, PolicyTargetKind, PublicTargets } from './policy/types.ts';
+export type { SecurityScheme } from './policy/security-schemes.ts';
 
 export { honoAuth, honoMetadata, type HonoAuthOptions } from './adapters/hono.ts';
 export { expressAuth, expressMetadata, expressToolPolicy, requestAuth, type NextFunction } from './adapters/express.ts';
 export { metadataHandler, withMcpAuth, type WithMcpAuthOptions } from './adapters/fetch.ts';
+export type { AnonymousHandler } from './adapters/anonymous.ts';
 export { nodeAuth, nodeMetadata, nodeToolPolicy } from './adapters/node.ts';
 export type { NodeStreamResponseLike } from './adapters/node-policy.ts';
 export type { NodeRequestLike, NodeResponseLike } from './adapters/node-io.ts';

@@ -1,4 +1,5 @@
 import type { McpPolicy } from '../policy/mcp-policy.ts';
+import { answerWithoutToken, type AnonymousHandler } from './anonymous.ts';
 import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
 import type { Principal } from '../resource/types.ts';
 
@@ -9,6 +10,8 @@ export interface WithMcpAuthOptions extends AuthenticateOptions {
    * `prompts/get`) is refused before the handler runs, and list answers show only what the caller may use.
    */
   toolPolicy?: McpPolicy;
+  /** Serves callers without a token when `toolPolicy` makes something `public` (./anonymous.ts). Without it, every request needs a token. */
+  anonymous?: AnonymousHandler;
 }
 
 /**
@@ -26,12 +29,12 @@ export function withMcpAuth<A extends unknown[]>(
   handler: (request: Request, auth: Principal, ...args: A) => Response | Promise<Response>,
   options: WithMcpAuthOptions,
 ): (request: Request, ...args: A) => Promise<Response> {
-  const { resourceServer, toolPolicy, ...authOptions } = options;
+  const { resourceServer, toolPolicy, anonymous, ...authOptions } = options;
   return async (request, ...args) => {
     const metadata = resourceServer.metadataResponse(request);
     if (metadata) return metadata;
     const result = await resourceServer.authenticate(request, authOptions);
-    if (result instanceof Response) return result;
+    if (result instanceof Response) return answerWithoutToken(request, result, toolPolicy, anonymous);
     if (!toolPolicy) return handler(request, result, ...args);
     const checked = await toolPolicy.check(request, result);
     if (!checked.ok) return checked.response;

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { McpPolicy } from '../policy/mcp-policy.ts';
+import { answerWithoutToken, type AnonymousHandler } from './anonymous.ts';
 import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
 import type { Principal } from '../resource/types.ts';
 
@@ -16,6 +17,11 @@ export interface HonoAuthOptions extends AuthenticateOptions {
    * `prompts/get`) is refused before the next handler runs, and list answers show only what the caller may use.
    */
   toolPolicy?: McpPolicy;
+  /**
+   * Answers callers without a token when `toolPolicy` makes something `public` (./anonymous.ts),
+   * instead of the next handler, which only ever sees a verified caller. Without it, every request needs a token.
+   */
+  anonymous?: AnonymousHandler;
 }
 
 /**
@@ -28,10 +34,10 @@ export interface HonoAuthOptions extends AuthenticateOptions {
  * ```
  */
 export function honoAuth(server: ResourceServer, options: HonoAuthOptions = {}): MiddlewareHandler {
-  const { toolPolicy, ...authOptions } = options;
+  const { toolPolicy, anonymous, ...authOptions } = options;
   return async (c, next) => {
     const result = await server.authenticate(c.req.raw, authOptions);
-    if (result instanceof Response) return result;
+    if (result instanceof Response) return answerWithoutToken(c.req.raw, result, toolPolicy, anonymous);
     c.set('auth', result);
     const checked = toolPolicy ? await toolPolicy.check(c.req.raw, result) : undefined;
     if (checked && !checked.ok) return checked.response;

@@ -23,14 +23,20 @@ const ruleSchema = z
   .refine((r) => r.tools || r.resources || r.prompts, 'a rule names tools, resources or prompts')
   .refine((r) => r.scopes || r.groups || r.organizations || r.permission, 'a rule requires scopes, groups, organizations or a permission');
 
+/** Targets anyone may use without signing in (the rest of the endpoint stays protected). */
+const publicSchema = z
+  .object({ tools: patterns.optional(), resources: patterns.optional(), prompts: patterns.optional() })
+  .strict();
+
 export const toolPolicySchema = z
   .object({
     rules: z.array(ruleSchema).default([]),
+    public: publicSchema.default({}),
     default: z.enum(['allow', 'deny']).default('allow'),
     filterLists: z.boolean().default(true),
     groupsClaim: z.union([z.string().min(1), z.literal(false)]).default('groups'),
   })
-  .default({ rules: [], default: 'allow', filterLists: true, groupsClaim: 'groups' })
+  .default({ rules: [], public: {}, default: 'allow', filterLists: true, groupsClaim: 'groups' })
   .describe(
     'PORTCULLIS_TOOL_POLICY_DEFAULT (`allow`/`deny`), PORTCULLIS_TOOL_POLICY_FILTER_LISTS (`on`/`off`), PORTCULLIS_GROUPS_CLAIM; `rules` in the config file only. ' +
       'Who may use which tool, resource and prompt, in the built-in server and the gateway. Each rule names `tools`, `resources` (by URI) or `prompts` by pattern (`*` matches any run of characters: `delete_*`, `*`) and requires ' +
@@ -39,6 +45,8 @@ export const toolPolicySchema = z
       'when none would (a group, an organization), a JSON-RPC error `-32003`. `default: deny` refuses whatever no rule names. ' +
       '`filterLists` (default on): `tools/list`, `resources/list` and `prompts/list` show only what the caller may use. ' +
       'Groups: local accounts\' groups (`portcullis users add|groups <name> --group <g>`), accounts signed in with OpenID Connect take theirs from the ID token\'s `groupsClaim` at each login, and tokens of an external authorization server carry them in the `groupsClaim` claim (default `groups`; `roles` for a roles claim; `false`: none). ' +
+      '`public` (config file only; default none): `tools`, `resources` and `prompts` by pattern that anyone may use without signing in; a request without a token may then initialize, list, and use those, ' +
+      'lists show every tool with its `securitySchemes` (Apps SDK: `noauth` for public ones, `oauth2` with its scopes), and anything else without a token gets the usual 401 challenge (docs/tool-policy.md, "Public tools"). ' +
       'A request whose 2026-07-28 `Mcp-Method` or `Mcp-Name` header disagrees with its body is refused (400, `-32020`) before any of this.',
   );
 

@@ -84,6 +84,12 @@ export async function runDoctor(target: string, options: DoctorOptions = {}): Pr
       body: INITIALIZE,
     });
     await challenge.body?.cancel();
+    if (challenge.ok) {
+      // Public tools (`toolPolicy.public`): initialize is served without a token. A GET stream
+      // without a session never is, so the challenge is looked for there.
+      challenge = await get(target, { method: 'GET', redirect: 'manual', headers: { accept: 'text/event-stream' } });
+      await challenge.body?.cancel();
+    }
   } catch (error) {
     add(fail('401 challenge', `${target} did not answer (${reason(error)}). Check the URL, DNS, the firewall and that the reverse proxy forwards to Portcullis.`));
     return results;

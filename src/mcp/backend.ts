@@ -11,9 +11,11 @@ export interface McpBackend {
   requiredScopes(toolNames: readonly string[]): readonly string[];
   /**
    * Serves one MCP request that the endpoint has already checked: Origin, token (RS-17/RS-21) and
-   * scopes. `parsedBody` is the POST body, already read; undefined for GET and DELETE.
+   * scopes. `parsedBody` is the POST body, already read; undefined for GET and DELETE. `principal`
+   * null: a caller without a token, let through by the tool policy's `public` (only what it lets
+   * anyone do); it is served as nobody, in sessions of its own (./session-table.ts `ANONYMOUS_OWNER`).
    */
-  handle(request: Request, principal: Principal, parsedBody: unknown): Promise<Response>;
+  handle(request: Request, principal: Principal | null, parsedBody: unknown): Promise<Response>;
   /** Number of live MCP sessions. */
   readonly sessionCount: number;
   /** Ends sessions idle for longer than `mcpSessionIdleTtl`; returns how many. Also runs on a timer. */

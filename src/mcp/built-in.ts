@@ -6,9 +6,13 @@ import type { McpBackend } from './backend.ts';
 import { createMcpServerFactory } from './server-factory.ts';
 import { LegacySessions } from './sessions.ts';
 import { builtInTools } from './tools/built-in.ts';
+import { serverInfoTool } from './tools/server-info.ts';
+import { compilePatterns } from '../policy/patterns.ts';
 import { createToolRegistry, type ToolDefinition } from './tools/registry.ts';
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
+/** Sessions opened without a token (public tools), all callers together; the least recently used goes first. */
+const MAX_ANONYMOUS_SESSIONS = 256;
 
 export interface BuiltInBackendOptions {
   /** Tools to offer; defaults to the built-in tools whose scopes are configured. */
@@ -27,7 +31,9 @@ export interface BuiltInBackendOptions {
  */
 export function createBuiltInBackend(ctx: AppContext, options: BuiltInBackendOptions = {}): McpBackend {
   const { config, logger } = ctx;
-  const tools = options.tools ?? builtInTools.filter((t) => t.requiredScopes.every((s) => config.scopeNames.has(s)));
+  // `server_info` only when the tool policy makes it public: by default the tools are as they were.
+  const publicDemo = compilePatterns(config.toolPolicy.public.tools)?.(serverInfoTool.name) === true ? [serverInfoTool] : [];
+  const tools = options.tools ?? [...builtInTools.filter((t) => t.requiredScopes.every((s) => config.scopeNames.has(s))), ...publicDemo];
   const registry = createToolRegistry(tools, config.scopeNames);
   const factory = createMcpServerFactory(ctx, registry);
   const stateless = ctx.runtime === 'workers';
@@ -36,7 +42,7 @@ export function createBuiltInBackend(ctx: AppContext, options: BuiltInBackendOpt
   // instead of an SSE stream per call (no stream, encoder or keep-alive timer per request).
   const sessions = stateless
     ? null
-    : new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger, idleTtlMs: config.mcpSessionIdleTtl * 1000, jsonResponses: true });
+    : new LegacySessions({ factory, clock: ctx.clock, random: ctx.random, logger, idleTtlMs: config.mcpSessionIdleTtl * 1000, jsonResponses: true, maxAnonymousSessions: MAX_ANONYMOUS_SESSIONS });
   const resourceMetadataUrl = protectedResourceMetadataUrl(config);
 
   return {
@@ -46,9 +52,10 @@ export function createBuiltInBackend(ctx: AppContext, options: BuiltInBackendOpt
       return scopes.length === 0 ? NO_SCOPES : [...new Set(scopes)];
     },
     async handle(request, principal, parsedBody) {
-      const authInfo = authInfoFor(principal, config.resource, resourceMetadataUrl);
+      // Without a token (a public tool) the SDK gets no AuthInfo: its handlers see nobody.
+      const authInfo = principal ? authInfoFor(principal, config.resource, resourceMetadataUrl) : undefined;
       if (sessions && (await isLegacyRequest(request, parsedBody))) return sessions.handle(request, principal, authInfo, parsedBody);
-      return modern.fetch(request, { authInfo, parsedBody });
+      return modern.fetch(request, { ...(authInfo ? { authInfo } : {}), parsedBody });
     },
     get sessionCount() {
       return sessions?.size ?? 0;

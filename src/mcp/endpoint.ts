@@ -10,6 +10,7 @@ import { jsonRpcError, readJsonBody } from './json-rpc.ts';
 import { createOriginPolicy } from './origin.ts';
 import { requestNotes } from '../http/request-log.ts';
 import { createEndpointPolicy } from './tool-policy.ts';
+import { signInResult } from '../policy/sign-in-result.ts';
 
 export interface McpEndpointOptions {
   /** What serves requests once they are checked: the built-in server or the gateway's upstream. Its owner closes it. */
@@ -37,6 +38,10 @@ const UNAUTHENTICATED_BODY_LIMIT = 64 * 1024;
  * last step is the backend's: the built-in server (./built-in.ts), or in gateway mode the upstream
  * MCP server (src/gateway/gateway.ts). Its answers to `tools/list` (and the resource and prompt
  * lists) show only what the caller may use, unless `toolPolicy.filterLists` is off.
+ *
+ * With `toolPolicy.public`, a request without any credentials is not refused at once: when all it
+ * does is what the policy lets anyone do (initialize, the lists, a public tool), the backend serves
+ * it with no principal; anything else gets the very 401 it always did.
  */
 export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpointOptions): void {
   const { config, logger } = ctx;
@@ -64,6 +69,8 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
     const base = backend.requiredScopes(tools);
     return tools.length === 0 ? base : [...new Set([...base, ...tools.flatMap((name) => toolPolicy.policy.scopesFor({ kind: 'tool', name }))])];
   };
+  /** Some tools, resources or prompts are public: requests without a token are looked at, not refused outright. */
+  const publicMode = toolPolicy.policy.hasPublic;
   /** What every request needs before its body is read: the same for every request, so computed once. */
   const scopesBeforeBody = requiredScopesFor(undefined);
 
@@ -76,12 +83,22 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
     // v1 SDK after a 403) then asks for enough scope at once.
     const principal = await guard.authenticate(request, { requiredScopes: scopesBeforeBody });
     if (principal instanceof Response) {
-      if (principal.status !== 401 || !isJsonPost || request.headers.has('Authorization')) return principal;
+      if (principal.status !== 401 || request.headers.has('Authorization')) return principal;
+      // Public tools: a caller without a token may keep up its own session without one (its GET
+      // stream, its DELETE); the session table shows it no one else's (./session-table.ts).
+      if (publicMode && (request.method === 'GET' || request.method === 'DELETE') && request.headers.has('Mcp-Session-Id')) return backend.handle(request, null, undefined);
+      if (!isJsonPost) return principal;
       const small = await readJsonBody(request, UNAUTHENTICATED_BODY_LIMIT);
       const call = small.ok && typeof small.value === 'object' && small.value !== null ? small.value : undefined;
       if (call === undefined) return principal;
+      if (publicMode) {
+        // Only what the policy lets anyone do runs without a token; everything else is challenged as ever.
+        const anonymous = await toolPolicy.guard.checkAnonymous(request, call);
+        if (anonymous !== 'sign-in') return anonymous.ok ? anonymous.filter(await backend.handle(request, null, call)) : anonymous.response;
+      }
       const named = await guard.authenticate(request, { requiredScopes: requiredScopesFor(call) });
-      return named instanceof Response ? named : principal;
+      const challenge = named instanceof Response ? named : principal;
+      return publicMode ? signInResult(challenge, call) : challenge;
     }
     requestNotes(c).clientId = principal.clientId;
 

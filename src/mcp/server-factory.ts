@@ -20,8 +20,9 @@ export function createMcpServerFactory(ctx: AppContext, registry: ToolRegistry):
         { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, ...(tool.annotations ? { annotations: tool.annotations } : {}) },
         async (input: unknown, extra) => {
           const principal = toolPrincipalFrom(extra.http?.authInfo);
-          // Both are checked at the HTTP layer before the SDK runs; this is the second lock.
-          if (!principal) return toolError('This tool requires an authenticated caller.');
+          // Both are checked at the HTTP layer before the SDK runs; this is the second lock. Without
+          // a token only a public tool gets here (src/policy/enforce.ts), and only one that can serve nobody runs.
+          if (!principal) return tool.runAnonymous ? tool.runAnonymous(input, { app: ctx }) : toolError('This tool requires an authenticated caller.');
           const missing = missingScopes(principal.scopes, tool.requiredScopes);
           if (missing.length > 0) return toolError(`This tool requires the scope ${tool.requiredScopes.join(' ')}.`);
           return tool.run(input, { principal, app: ctx });

@@ -3,6 +3,23 @@ import type { Principal } from '../resource/guard.ts';
 import type { Clock } from '../util/clock.ts';
 import { startSweeper } from '../util/sweeper.ts';
 
+/** Who a session belongs to: the subject and client of the token that opened it. */
+export type SessionOwner = Pick<Principal, 'subject' | 'clientId'>;
+
+/**
+ * The owner of every session opened without a token (public tools). No token names it: every
+ * verifier refuses an empty `sub` or `client_id` (src/resource/verifiers/claims.ts,
+ * src/resource/verify-local.ts). So a caller without a token finds only sessions opened without
+ * one, and a signed-in caller never finds those (404: it starts a new session, as a client must),
+ * nor is its own session found for a caller without a token.
+ */
+export const ANONYMOUS_OWNER: SessionOwner = Object.freeze({ subject: '', clientId: '' });
+
+/** The owner a request acts as: its principal's, or the anonymous one without a token. */
+export const sessionOwnerOf = (principal: SessionOwner | null): SessionOwner => principal ?? ANONYMOUS_OWNER;
+
+const isAnonymous = (owner: SessionOwner): boolean => owner.subject === '' && owner.clientId === '';
+
 /** What the table needs of a session: its handle, who owns it, and when it was last used. */
 export interface OwnedSession {
   /** The handle the client names in `Mcp-Session-Id`: from the CSPRNG, never a credential. */
@@ -20,6 +37,8 @@ export interface SessionTableOptions<S extends OwnedSession> {
   idleTtlMs: number;
   /** Sessions one user may hold at once; opening another ends their least recently used one. */
   maxPerSubject: number;
+  /** Sessions opened without a token, all together (they share one owner). Default `maxPerSubject`. */
+  maxAnonymous?: number;
   /** Ends a session the client did not end: idle, evicted, or shutdown. Failures are logged. */
   onDropped(session: S): void | Promise<void>;
   logger: Logger;
@@ -56,7 +75,8 @@ export class SessionTable<S extends OwnedSession> {
   /** Adds a new session, first ending its owner's least recently used one when they hold the maximum. */
   add(session: S): void {
     const owned = [...this.#byId.values()].filter((s) => s.subject === session.subject);
-    if (owned.length >= this.#options.maxPerSubject) {
+    const max = isAnonymous(session) ? (this.#options.maxAnonymous ?? this.#options.maxPerSubject) : this.#options.maxPerSubject;
+    if (owned.length >= max) {
       void this.#drop(owned.reduce((a, b) => (a.lastUsedAt <= b.lastUsedAt ? a : b)));
     }
     this.#byId.set(session.id, session);
@@ -67,7 +87,7 @@ export class SessionTable<S extends OwnedSession> {
    * The caller's live session with this handle, marked as used now; undefined for an unknown handle,
    * someone else's (the same answer: RS-23), or one idle for too long (which is dropped).
    */
-  find(id: string, principal: Pick<Principal, 'subject' | 'clientId'>): S | undefined {
+  find(id: string, principal: SessionOwner): S | undefined {
     const session = this.#byId.get(id);
     if (!session) return undefined;
     if (session.subject !== principal.subject || session.clientId !== principal.clientId) {

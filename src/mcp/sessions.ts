@@ -4,7 +4,7 @@ import type { Principal } from '../resource/guard.ts';
 import type { Clock } from '../util/clock.ts';
 import { randomId, type RandomBytes } from '../util/crypto.ts';
 import { isInitialize, jsonRpcError } from './json-rpc.ts';
-import { SessionTable, type OwnedSession } from './session-table.ts';
+import { SessionTable, sessionOwnerOf, type OwnedSession, type SessionOwner } from './session-table.ts';
 
 /** Sessions one user may hold at once (by default); opening another closes their least recently used one. */
 const MAX_SESSIONS_PER_SUBJECT = 32;
@@ -33,6 +33,8 @@ export interface LegacySessionsOptions {
   idleTtlMs: number;
   /** Default 32. */
   maxSessionsPerSubject?: number;
+  /** Sessions opened without a token (public tools), all together. Default `maxSessionsPerSubject`. */
+  maxAnonymousSessions?: number;
   /**
    * Answer a POST that carries requests with one JSON body instead of an SSE stream (the transport's
    * `enableJsonResponse`; both are valid Streamable HTTP answers, and clients must accept both). Only
@@ -61,6 +63,7 @@ export class LegacySessions {
       clock: options.clock,
       idleTtlMs: options.idleTtlMs,
       maxPerSubject: options.maxSessionsPerSubject ?? MAX_SESSIONS_PER_SUBJECT,
+      maxAnonymous: options.maxAnonymousSessions ?? options.maxSessionsPerSubject ?? MAX_SESSIONS_PER_SUBJECT,
       logger: options.logger,
       onDropped: (session) => session.server.close(),
     });
@@ -70,15 +73,17 @@ export class LegacySessions {
     return this.#table.size;
   }
 
-  async handle(request: Request, principal: Principal, authInfo: AuthInfo, parsedBody: unknown): Promise<Response> {
+  /** `principal` null, `authInfo` undefined: a caller without a token, in sessions opened without one. */
+  async handle(request: Request, principal: Principal | null, authInfo: AuthInfo | undefined, parsedBody: unknown): Promise<Response> {
+    const owner = sessionOwnerOf(principal);
     const sessionId = request.headers.get('Mcp-Session-Id');
     if (sessionId === null) {
-      if (request.method === 'POST' && isInitialize(parsedBody)) return this.#open(request, principal, authInfo, parsedBody);
+      if (request.method === 'POST' && isInitialize(parsedBody)) return this.#open(request, owner, authInfo, parsedBody);
       return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     }
-    const session = this.#table.find(sessionId, principal);
+    const session = this.#table.find(sessionId, owner);
     if (!session) return jsonRpcError(404, -32001, 'Session not found');
-    const response = await session.transport.handleRequest(request, { authInfo, parsedBody });
+    const response = await session.transport.handleRequest(request, { ...(authInfo ? { authInfo } : {}), parsedBody });
     return request.method === 'GET' ? this.#tracked(session, response) : response;
   }
 
@@ -116,15 +121,15 @@ export class LegacySessions {
     return new Response(watched, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
-  async #open(request: Request, principal: Principal, authInfo: AuthInfo, parsedBody: unknown): Promise<Response> {
+  async #open(request: Request, owner: SessionOwner, authInfo: AuthInfo | undefined, parsedBody: unknown): Promise<Response> {
     const { factory, random, clock } = this.#options;
-    const server = await factory({ era: 'legacy', authInfo, requestInfo: request });
+    const server = await factory({ era: 'legacy', ...(authInfo ? { authInfo } : {}), requestInfo: request });
     let session: Session | undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomId(random, 32),
       enableJsonResponse: this.#options.jsonResponses ?? false,
       onsessioninitialized: (id) => {
-        session = { id, subject: principal.subject, clientId: principal.clientId, transport, server, lastUsedAt: clock.now(), openStreams: 0 };
+        session = { id, subject: owner.subject, clientId: owner.clientId, transport, server, lastUsedAt: clock.now(), openStreams: 0 };
         this.#table.add(session);
       },
       // DELETE from the client: the transport closes itself (and so the server) after this.
@@ -139,7 +144,7 @@ export class LegacySessions {
       if (session) this.#table.forget(session.id);
       endpointOnClose?.();
     };
-    const response = await transport.handleRequest(request, { authInfo, parsedBody });
+    const response = await transport.handleRequest(request, { ...(authInfo ? { authInfo } : {}), parsedBody });
     // A failed initialize leaves no session behind.
     if (!session) await server.close();
     return response;

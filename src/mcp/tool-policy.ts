@@ -33,6 +33,7 @@ export function createEndpointPolicy(ctx: AppContext, backend: McpBackend, resou
   const hasPermissionRules = settings.rules.some((r) => r.permission !== undefined);
   const policy = createToolPolicy({
     rules: settings.rules,
+    public: settings.public,
     defaultEffect: settings.default,
     declaredScopes: (target) => (target.kind === 'tool' ? backend.requiredScopes([target.name]) : []),
     scopeImplications: SCOPE_IMPLICATIONS,

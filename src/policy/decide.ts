@@ -1,7 +1,7 @@
 import { effectiveScopes } from '../resource/scopes.ts';
 import type { PermissionPolicy } from '../resource/types.ts';
 import { compilePatterns } from './patterns.ts';
-import type { PolicyCaller, PolicyDecision, PolicyRule, PolicyTarget, PolicyTargetKind } from './types.ts';
+import type { PolicyCaller, PolicyDecision, PolicyRule, PolicyTarget, PolicyTargetKind, PublicTargets } from './types.ts';
 
 export interface ToolPolicyOptions {
   /** The rules, each applying to the targets it names; a target must satisfy every rule that names it. */
@@ -15,6 +15,11 @@ export interface ToolPolicyOptions {
   declaredScopes?: (target: PolicyTarget) => readonly string[];
   /** Scope hierarchy (MCP RS-15): a scope on the left grants the scopes on the right. Default none. */
   scopeImplications?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Targets anyone may use, signed in or not: no rule or declared scope applies to them. Default
+   * none: every request needs a token.
+   */
+  public?: PublicTargets;
   /** Decides `permission` rules: which scopes grant a `{resource_id, action}` (Stytch RBAC). */
   permissions?: PermissionPolicy;
 }
@@ -30,6 +35,15 @@ export interface ToolPolicy {
   scopesFor(target: PolicyTarget): readonly string[];
   /** Whether any rule looks at groups: a caller's groups need only be looked up when one does. */
   readonly usesGroups: boolean;
+  /** Whether anyone may use the target without signing in (`public`). */
+  isPublic(target: PolicyTarget): boolean;
+  /** Whether `public` names anything: only then is a request without a token looked at. */
+  readonly hasPublic: boolean;
+  /**
+   * Whether some signed-in caller could be let through (what a caller without a token is shown, so
+   * it knows signing in is worth it): false only for a target no rule names under `defaultEffect: 'deny'`.
+   */
+  isReachable(target: PolicyTarget): boolean;
 }
 
 interface CompiledRule {
@@ -55,6 +69,12 @@ export function createToolPolicy(options: ToolPolicyOptions = {}): ToolPolicy {
     if (rule.permission && !options.permissions) throw new TypeError('a policy rule with a permission needs a permission source (e.g. createStytchVerifier with the project secret)');
     return { rule, names: { tool: compilePatterns(rule.tools), resource: compilePatterns(rule.resources), prompt: compilePatterns(rule.prompts) } };
   });
+  const publicNames: Record<PolicyTargetKind, ((name: string) => boolean) | null> = {
+    tool: compilePatterns(options.public?.tools),
+    resource: compilePatterns(options.public?.resources),
+    prompt: compilePatterns(options.public?.prompts),
+  };
+  const isPublic = (target: PolicyTarget): boolean => publicNames[target.kind]?.(target.name) === true;
   const defaultEffect = options.defaultEffect ?? 'allow';
   const implications = options.scopeImplications ?? {};
 
@@ -68,7 +88,12 @@ export function createToolPolicy(options: ToolPolicyOptions = {}): ToolPolicy {
   return {
     usesGroups: rules.some((r) => r.rule.groups !== undefined),
     scopesFor: (target) => [...staticScopes(target, applicableTo(target))],
+    isPublic,
+    hasPublic: Object.values(publicNames).some((m) => m !== null),
+    isReachable: (target) => isPublic(target) || defaultEffect === 'allow' || applicableTo(target).length > 0,
     async decide(caller, target) {
+      // Public asks nothing of anyone: a signed-in caller cannot be held to more than one without a token.
+      if (isPublic(target)) return ALLOW;
       const applicable = applicableTo(target);
       if (applicable.length === 0 && defaultEffect === 'deny') return { effect: 'deny', reason: `no policy rule allows the ${target.kind} ${target.name}` };
 

@@ -3,7 +3,10 @@ import { VerifierUnavailableError, type DebugLogger } from '../resource/types.ts
 import { NO_STORE } from '../util/no-store.ts';
 import type { ToolPolicy } from './decide.ts';
 import { filterListResponse } from './list-filter.ts';
-import { listRequests, targetedMessages, type JsonRpcId } from './mcp-messages.ts';
+import { anonymousMayDo } from './anonymous.ts';
+import { listRequests, messagesOf, targetedMessages, type JsonRpcId } from './mcp-messages.ts';
+import { annotateTool, securitySchemesFor } from './security-schemes.ts';
+import { signInResult } from './sign-in-result.ts';
 import { HEADER_MISMATCH_CODE, routingHeaderMismatch } from './routing-headers.ts';
 import type { PolicyCaller, PolicyDecision, PolicyTarget } from './types.ts';
 
@@ -36,9 +39,19 @@ export interface McpPolicyGuard {
    * `Mcp-Method`/`Mcp-Name` headers against the body (400, `-32020`); every `tools/call`,
    * `resources/read` and `prompts/get` against the policy: a `403 insufficient_scope` challenge
    * naming the scopes when more scope would help (RS-12, RS-13b), a JSON-RPC error (`-32003`,
-   * HTTP 200) when none would.
+   * HTTP 200) when none would. When the policy makes something public, tools in lists carry their
+   * `securitySchemes` (./security-schemes.ts), and a step-up challenge of a `tools/call` has the Apps
+   * SDK's tool error as its body (./sign-in-result.ts).
    */
   check(request: Pick<Request, 'headers'>, caller: PolicyCaller, body: unknown): Promise<PolicyCheck>;
+  /**
+   * Checks a POSTed body sent without a token, when the policy makes some targets public: `sign-in`
+   * unless every message in it is one a caller without a token may send (initialize, ping, the
+   * lists, and using a public target), in which case the routing headers are checked as for anyone
+   * and the lists are shown with every target some signed-in caller could use (so a client learns
+   * that signing in is worth it), tools annotated with their `securitySchemes`.
+   */
+  checkAnonymous(request: Pick<Request, 'headers'>, body: unknown): Promise<PolicyCheck | 'sign-in'>;
 }
 
 const silent: DebugLogger = { debug() {}, warn() {} };
@@ -48,6 +61,13 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
   const { policy, resourceMetadataUrl } = options;
   const filterLists = options.filterLists ?? true;
   const logger = options.logger ?? silent;
+  // Security schemes only where some tools are public (Apps SDK mixed auth): otherwise lists are as they were.
+  const annotating = policy.hasPublic;
+  const annotate = annotating
+    ? (kind: PolicyTarget['kind'], name: string, item: Record<string, unknown>) => {
+        if (kind === 'tool') annotateTool(item, securitySchemesFor(policy, { kind, name }));
+      }
+    : undefined;
 
   return {
     async check(request, caller, body) {
@@ -77,19 +97,20 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
       const needed = [...new Set(decisions.flatMap((d) => (d.decision.effect === 'step-up' ? d.decision.scopes : [])))];
       if (needed.length > 0) {
         logger.debug('tool policy needs more scope', { subject: caller.subject, required: needed });
-        return refuse(
-          bearerChallengeResponse({
-            error: 'insufficient_scope',
-            errorDescription: `This operation requires the scope${needed.length > 1 ? 's' : ''} ${needed.join(' ')}.`,
-            scopes: needed,
-            resourceMetadata: resourceMetadataUrl,
-          }),
-        );
+        const challenge = bearerChallengeResponse({
+          error: 'insufficient_scope',
+          errorDescription: `This operation requires the scope${needed.length > 1 ? 's' : ''} ${needed.join(' ')}.`,
+          scopes: needed,
+          resourceMetadata: resourceMetadataUrl,
+        });
+        // With public tools, clients such as ChatGPT read the challenge from the tool's answer too.
+        return refuse(policy.hasPublic ? signInResult(challenge, body) : challenge);
       }
 
-      const lists = filterLists ? listRequests(body) : new Map();
+      const lists = filterLists || annotating ? listRequests(body) : new Map();
       if (lists.size === 0) return { ok: true, filtering: false, filter: unchanged };
       const isVisible = async (kind: PolicyTarget['kind'], name: string): Promise<boolean> => {
+        if (!filterLists) return true;
         try {
           return (await policy.decide(caller, { kind, name })).effect === 'allow';
         } catch (error) {
@@ -99,7 +120,19 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
           return false;
         }
       };
-      return { ok: true, filtering: true, filter: (response) => filterListResponse(response, lists, isVisible) };
+      return { ok: true, filtering: true, filter: (response) => filterListResponse(response, lists, isVisible, annotate) };
+    },
+
+    async checkAnonymous(request, body) {
+      if (!policy.hasPublic) return 'sign-in';
+      const messages = messagesOf(body);
+      if (messages.length === 0 || !messages.every((m) => anonymousMayDo(policy, m))) return 'sign-in';
+      const mismatch = routingHeaderMismatch(request.headers, body);
+      if (mismatch) return refuse(jsonRpcError(400, HEADER_MISMATCH_CODE, `Bad Request: ${mismatch}`, singleId(body)));
+      const lists = listRequests(body);
+      if (lists.size === 0) return { ok: true, filtering: false, filter: unchanged };
+      const isVisible = async (kind: PolicyTarget['kind'], name: string): Promise<boolean> => !filterLists || policy.isReachable({ kind, name });
+      return { ok: true, filtering: true, filter: (response) => filterListResponse(response, lists, isVisible, annotate) };
     },
   };
 }

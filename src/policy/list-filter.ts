@@ -11,8 +11,10 @@ import type { PolicyTargetKind } from './types.ts';
 
 /** Whether the caller may use the named target. */
 export type IsVisible = (kind: PolicyTargetKind, name: string) => Promise<boolean>;
+/** Adds to a listed item what the caller should know of it (its `securitySchemes`), in place. */
+export type Annotate = (kind: PolicyTargetKind, name: string, item: Record<string, unknown>) => void;
 
-export async function filterListResponse(response: Response, lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible): Promise<Response> {
+export async function filterListResponse(response: Response, lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible, annotate?: Annotate): Promise<Response> {
   if (lists.size === 0 || !response.body) return response;
   const type = response.headers.get('content-type')?.toLowerCase() ?? '';
   const headers = new Headers(response.headers);
@@ -20,17 +22,17 @@ export async function filterListResponse(response: Response, lists: ReadonlyMap<
   const init = { status: response.status, statusText: response.statusText, headers };
   if (type.startsWith('application/json')) {
     const text = await response.text();
-    return new Response(await rewriteJson(text, lists, isVisible), init);
+    return new Response(await rewriteJson(text, lists, isVisible, annotate), init);
   }
   if (type.startsWith('text/event-stream')) {
-    const rewritten = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(sseRewriter(lists, isVisible)).pipeThrough(new TextEncoderStream());
+    const rewritten = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(sseRewriter(lists, isVisible, annotate)).pipeThrough(new TextEncoderStream());
     return new Response(rewritten, init);
   }
   return response;
 }
 
 /** The JSON text with its list results filtered; the text unchanged when nothing in it is a list result. */
-async function rewriteJson(text: string, lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible): Promise<string> {
+async function rewriteJson(text: string, lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible, annotate?: Annotate): Promise<string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -39,12 +41,12 @@ async function rewriteJson(text: string, lists: ReadonlyMap<string | number, Lis
   }
   const messages = Array.isArray(parsed) ? parsed : [parsed];
   let changed = false;
-  for (const message of messages) changed = (await filterMessage(message, lists, isVisible)) || changed;
+  for (const message of messages) changed = (await filterMessage(message, lists, isVisible, annotate)) || changed;
   return changed ? JSON.stringify(parsed) : text;
 }
 
 /** Filters, in place, the result of a response to one of `lists`; says whether it did. */
-async function filterMessage(message: unknown, lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible): Promise<boolean> {
+async function filterMessage(message: unknown, lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible, annotate?: Annotate): Promise<boolean> {
   if (typeof message !== 'object' || message === null || Array.isArray(message)) return false;
   const { id, result } = message as { id?: unknown; result?: unknown };
   if ((typeof id !== 'string' && typeof id !== 'number') || typeof result !== 'object' || result === null) return false;
@@ -56,7 +58,9 @@ async function filterMessage(message: unknown, lists: ReadonlyMap<string | numbe
   for (const item of items) {
     const name = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)[list.name] : undefined;
     // An item without a name cannot be decided on: it is not shown.
-    if (typeof name === 'string' && (await isVisible(list.kind, name))) kept.push(item);
+    if (typeof name !== 'string' || !(await isVisible(list.kind, name))) continue;
+    annotate?.(list.kind, name, item as Record<string, unknown>);
+    kept.push(item);
   }
   (result as Record<string, unknown>)[list.items] = kept;
   return true;
@@ -67,7 +71,7 @@ async function filterMessage(message: unknown, lists: ReadonlyMap<string | numbe
  * three line endings SSE allows); the data of an event is its `data:` lines joined. Other fields
  * (`id:`, `event:`, `retry:`, comments) are kept as they came, so resumption keeps working.
  */
-function sseRewriter(lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible): TransformStream<string, string> {
+function sseRewriter(lists: ReadonlyMap<string | number, ListMethod>, isVisible: IsVisible, annotate?: Annotate): TransformStream<string, string> {
   let buffer = '';
   const rewriteEvent = async (block: string): Promise<string> => {
     const lines = block.split('\n');
@@ -80,7 +84,7 @@ function sseRewriter(lists: ReadonlyMap<string | number, ListMethod>, isVisible:
     } catch {
       return block;
     }
-    if (!(await filterMessage(message, lists, isVisible))) return block;
+    if (!(await filterMessage(message, lists, isVisible, annotate))) return block;
     const out: string[] = [];
     let written = false;
     for (const line of lines) {

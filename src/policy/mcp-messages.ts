@@ -52,30 +52,40 @@ export type TargetedMessage =
   /** A targeted method whose name is not a string: nothing a policy can decide on. */
   | { id: JsonRpcId; target: null; method: string };
 
-const messagesOf = (body: unknown): unknown[] => (Array.isArray(body) ? body : [body]);
+export const messagesOf = (body: unknown): unknown[] => (Array.isArray(body) ? body : [body]);
 
 function idOf(message: { id?: unknown }): JsonRpcId {
   return typeof message.id === 'string' || typeof message.id === 'number' ? message.id : null;
 }
 
+/**
+ * What one message acts on: its target, `null` when it names one that is not a string (nothing a
+ * policy can decide on), or undefined when it acts on nothing (another method, or a name left out).
+ */
+export function messageTarget(message: unknown): PolicyTarget | null | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const { method, params } = message as { method?: unknown; params?: unknown };
+  if (method === 'completion/complete') return completionTarget(params);
+  if (typeof method !== 'string' || !Object.hasOwn(TARGETED, method)) return undefined;
+  const { kind, field } = TARGETED[method]!;
+  const name = typeof params === 'object' && params !== null ? (params as Record<string, unknown>)[field] : undefined;
+  // Naming nothing acts on nothing: the server answers it as it answers any malformed request (or a
+  // method its protocol revision removed). A name that is there but not a string is refused.
+  if (name === undefined) return undefined;
+  return typeof name === 'string' ? { kind, name } : null;
+}
+
+/** Whether a method acts on a target (`tools/call`, `resources/read`, …). */
+export const isTargetedMethod = (method: string): boolean => method === 'completion/complete' || Object.hasOwn(TARGETED, method);
+
 /** The messages of a body (one or a batch) that act on a target. */
 export function targetedMessages(body: unknown): TargetedMessage[] {
   const out: TargetedMessage[] = [];
   for (const message of messagesOf(body)) {
-    if (typeof message !== 'object' || message === null) continue;
-    const { method, params } = message as { method?: unknown; params?: unknown };
-    if (method === 'completion/complete') {
-      const target = completionTarget(params);
-      if (target !== undefined) out.push(target ? { id: idOf(message), target } : { id: idOf(message), target: null, method });
-      continue;
-    }
-    if (typeof method !== 'string' || !Object.hasOwn(TARGETED, method)) continue;
-    const { kind, field } = TARGETED[method]!;
-    const name = typeof params === 'object' && params !== null ? (params as Record<string, unknown>)[field] : undefined;
-    // Naming nothing acts on nothing: the server answers it as it answers any malformed request (or a
-    // method its protocol revision removed). A name that is there but not a string is refused below.
-    if (name === undefined) continue;
-    out.push(typeof name === 'string' ? { id: idOf(message), target: { kind, name } } : { id: idOf(message), target: null, method });
+    const target = messageTarget(message);
+    if (target === undefined) continue;
+    const { method } = message as { method: string };
+    out.push(target ? { id: idOf(message as { id?: unknown }), target } : { id: idOf(message as { id?: unknown }), target: null, method });
   }
   return out;
 }

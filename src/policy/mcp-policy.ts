@@ -4,6 +4,7 @@ import type { DebugLogger, Principal } from '../resource/types.ts';
 import { policyCallerFrom } from './caller.ts';
 import { createToolPolicy, type ToolPolicy, type ToolPolicyOptions } from './decide.ts';
 import { createMcpPolicyGuard, type PolicyCheck } from './enforce.ts';
+import { signInResult } from './sign-in-result.ts';
 
 /** Bodies larger than this are not read for policy; the MCP SDK's own bound is the same (4 MiB). */
 const MAX_POLICY_BODY_BYTES = 4 * 1024 * 1024;
@@ -29,6 +30,13 @@ export interface McpPolicy {
   check(request: Request, principal: Principal): Promise<PolicyCheck>;
   /** The same for a body your framework has already parsed (Express's `req.body`). */
   checkParsed(headers: Headers, principal: Principal, body: unknown): Promise<PolicyCheck>;
+  /**
+   * For a request the resource server answered with `challenge` (its 401), when the policy makes
+   * something `public`: a POST without any credentials that only does what anyone may (initialize,
+   * the lists, a public tool) is let through, to be served as nobody; anything else gets the
+   * challenge (for a `tools/call`, with the Apps SDK's tool error in its body, ./sign-in-result.ts).
+   */
+  checkAnonymous(request: Request, challenge: Response): Promise<PolicyCheck>;
 }
 
 const pass: PolicyCheck = { ok: true, filtering: false, filter: async (response) => response };
@@ -62,17 +70,31 @@ export function createMcpPolicy(resourceServer: Pick<ResourceServer, 'resourceMe
     async check(request, principal) {
       // GET (a stream) and DELETE carry no request to decide on.
       if (request.method !== 'POST' || request.body === null) return pass;
-      const read = await readCappedBody(request.clone(), MAX_POLICY_BODY_BYTES, { trustDeclaredLength: true });
-      // Fail closed: a body the policy cannot read is not passed on undecided.
-      if (!read.ok) return { ok: false, response: Response.json({ jsonrpc: '2.0', error: { code: -32600, message: 'Request body too large' }, id: null }, { status: 413 }) };
-      let body: unknown;
-      try {
-        body = JSON.parse(decodeText(read.bytes));
-      } catch {
-        // Not JSON: it cannot call anything, and the MCP server answers the parse error itself.
-        return pass;
-      }
-      return checkParsed(request.headers, principal, body);
+      const read = await readPolicyBody(request);
+      // Not JSON: it cannot call anything, and the MCP server answers the parse error itself.
+      if (read === undefined) return pass;
+      return 'response' in read ? { ok: false, response: read.response } : checkParsed(request.headers, principal, read.body);
+    },
+    async checkAnonymous(request, challenge) {
+      const refuse: PolicyCheck = { ok: false, response: challenge };
+      if (!policy.hasPublic || challenge.status !== 401 || request.headers.has('Authorization') || request.method !== 'POST' || request.body === null) return refuse;
+      const read = await readPolicyBody(request);
+      if (read === undefined) return refuse;
+      if ('response' in read) return { ok: false, response: read.response };
+      const checked = await guard.checkAnonymous(request, read.body);
+      return checked === 'sign-in' ? { ok: false, response: signInResult(challenge, read.body) } : checked;
     },
   };
+}
+
+/** The JSON body of a POST, read from a copy; undefined when it is not JSON; the refusal when it is too large. */
+async function readPolicyBody(request: Request): Promise<{ body: unknown } | { response: Response } | undefined> {
+  const read = await readCappedBody(request.clone(), MAX_POLICY_BODY_BYTES, { trustDeclaredLength: true });
+  // Fail closed: a body the policy cannot read is not passed on undecided.
+  if (!read.ok) return { response: Response.json({ jsonrpc: '2.0', error: { code: -32600, message: 'Request body too large' }, id: null }, { status: 413 }) };
+  try {
+    return { body: JSON.parse(decodeText(read.bytes)) };
+  } catch {
+    return undefined;
+  }
 }

@@ -49,6 +49,13 @@ export interface PolicyRule {
   permission?: PolicyPermission;
 }
 
+/** Targets anyone may use without signing in, by pattern as in rules. */
+export interface PublicTargets {
+  tools?: readonly string[];
+  resources?: readonly string[];
+  prompts?: readonly string[];
+}
+
 /**
  * The answer. `step-up`: the caller is refused, and a token with `scopes` (every scope the
  * operation needs, RS-13b) would be let through: a `403 insufficient_scope` challenge. `deny`: no

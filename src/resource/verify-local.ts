@@ -100,8 +100,9 @@ export class LocalTokenVerifier implements TokenVerifier {
       }
     }
     const { sub, client_id: clientId, gid, exp } = payload;
-    if (typeof sub !== 'string' || typeof clientId !== 'string' || typeof gid !== 'string' || typeof exp !== 'number') {
-      return { ok: false, reason: 'missing_claim', detail: 'sub, client_id and gid must be strings' };
+    // Non-empty, as every verifier requires (./verifiers/claims.ts): the empty owner is the anonymous one (src/mcp/session-table.ts).
+    if (typeof sub !== 'string' || sub === '' || typeof clientId !== 'string' || clientId === '' || typeof gid !== 'string' || typeof exp !== 'number') {
+      return { ok: false, reason: 'missing_claim', detail: 'sub and client_id must be non-empty strings, gid a string' };
     }
     return { ok: true, token: { subject: sub, clientId, scopes: parseScope(payload.scope), expiresAt: exp, claims: payload, grantId: gid } };
   }

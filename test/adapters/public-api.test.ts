@@ -43,6 +43,7 @@ const VALUES = [
 ];
 
 const TYPES = [
+  'AnonymousHandler',
   'AuthenticateOptions',
   'AuthorizationServerMetadata',
   'Clock',
@@ -67,9 +68,11 @@ const TYPES = [
   'PolicyTargetKind',
   'Principal',
   'ProtectedResourceMetadata',
+  'PublicTargets',
   'RemoteKeySetOptions',
   'ResourceServer',
   'ResourceServerOptions',
+  'SecurityScheme',
   'StytchVerifierOptions',
   'ToolPolicy',
   'ToolPolicyOptions',

@@ -10,8 +10,8 @@ import { clientRecord, grantRecord, userRecord } from '../helpers/records.ts';
 import { runCli } from './helpers.ts';
 
 /** A real Portcullis on a loopback port; `publicUrl` as an operator would set PORTCULLIS_PUBLIC_URL. */
-async function portcullis(publicUrl?: string): Promise<NodeServer & { port: number }> {
-  const server = await startNodeServer(resolveConfig({ port: 0, database: ':memory:', ...(publicUrl ? { publicUrl } : {}) }), { handleSignals: false, shutdownGraceMs: 200, logger: silentLogger });
+async function portcullis(publicUrl?: string, config: Parameters<typeof resolveConfig>[0] = {}): Promise<NodeServer & { port: number }> {
+  const server = await startNodeServer(resolveConfig({ port: 0, database: ':memory:', ...config, ...(publicUrl ? { publicUrl } : {}) }), { handleSignals: false, shutdownGraceMs: 200, logger: silentLogger });
   return Object.assign(server, { port: Number(server.listening.split(':').pop()) });
 }
 
@@ -117,6 +117,17 @@ describe('portcullis doctor', () => {
     assert.match(result.stdout, /No problems found/);
     // Not testable without a token: said so, not counted as passed.
     assert.match(result.stdout, /^- SSE through the proxy: /m);
+  });
+
+  it('RS-03b public tools (toolPolicy.public): initialize is served without a token, and the challenge is found on a request that is not; exit 0', async () => {
+    const mixed = await portcullis(undefined, { toolPolicy: { public: { tools: ['server_info'] } } });
+    try {
+      const result = await runCli(['doctor', mixed.config.resource], {});
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.ok(lines(result.stdout).some((l) => l.startsWith('✓ 401 challenge:') && l.includes('resource_metadata=')), result.stdout);
+    } finally {
+      await mixed.close();
+    }
   });
 
   it('RFC 9728 §3.3 a wrong PORTCULLIS_PUBLIC_URL: the resource differs from the URL clients use; exit 1 naming the setting', async () => {

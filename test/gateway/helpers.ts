@@ -6,6 +6,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { signIn, type SignedIn } from '../resource/fixtures.ts';
+import type { HttpUpstream } from '../fixtures/upstream/http-server.ts';
 
 export type UpstreamInput = NonNullable<ConfigInput['upstream']>;
 
@@ -34,20 +35,23 @@ export function stdioFixtureCommand(mode: 'normal' | 'silent' | 'exit-at-start' 
   return [process.execPath, '--experimental-strip-types', '--disable-warning=ExperimentalWarning', STDIO_FIXTURE, mode].map(quoteWord).join(' ');
 }
 
-/** The official SDK client, talking to `mcpUrl` with a bearer token through `fetch` (in-process by default). */
+/** The official SDK client, talking to `mcpUrl` with a bearer token (`null`: none, for public tools) through `fetch` (in-process by default). */
 export async function connectWithToken(
   mcpUrl: string,
-  token: string,
+  token: string | null,
   options: { era?: 'legacy' | 'modern'; fetch?: typeof fetch } = {},
 ): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const client = new Client({ name: 'gateway-test', version: '1' }, options.era === 'modern' ? { versionNegotiation: { mode: 'auto' } } : {});
   const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
     ...(options.fetch ? { fetch: options.fetch } : {}),
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    requestInit: { headers: token === null ? {} : { Authorization: `Bearer ${token}` } },
   });
   await client.connect(transport);
   return { client, transport };
 }
+
+/** Whether a `tools/call` of `name` reached the upstream (a refused call must not). */
+export const calledUpstream = (upstream: HttpUpstream, name: string): boolean => upstream.requests.some((r) => r.body.includes('tools/call') && r.body.includes(`"name":"${name}"`));
 
 /** A fetch that calls the in-process app. */
 export function appFetch(t: TestApp): typeof fetch {

@@ -57,13 +57,13 @@ export async function rpcResult(response: Response): Promise<{ result?: Record<s
   return JSON.parse(text);
 }
 
-/** The official SDK client talking to the in-process app, on either protocol era. */
-export async function connectClient(t: TestApp, token: string, era: 'legacy' | 'modern'): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+/** The official SDK client talking to the in-process app, on either protocol era; `null`: without a token (public tools). */
+export async function connectClient(t: TestApp, token: string | null, era: 'legacy' | 'modern'): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const fetchInProcess: typeof fetch = async (input, init) => t.app.fetch(new Request(input as string | URL, init));
   const client = new Client({ name: 'portcullis-test', version: '1' }, era === 'modern' ? { versionNegotiation: { mode: 'auto' } } : {});
   const transport = new StreamableHTTPClientTransport(new URL(t.ctx.config.resource), {
     fetch: fetchInProcess,
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    requestInit: { headers: token === null ? {} : { Authorization: `Bearer ${token}` } },
   });
   await client.connect(transport);
   return { client, transport };

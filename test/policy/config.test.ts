@@ -7,12 +7,12 @@ const base = { publicUrl: 'http://localhost:3000', database: ':memory:' };
 
 describe('toolPolicy settings', () => {
   it('defaults: no rules, allow, lists filtered, groups from the `groups` claim', () => {
-    assert.deepEqual(resolveConfig(base).toolPolicy, { rules: [], default: 'allow', filterLists: true, groupsClaim: 'groups' });
+    assert.deepEqual(resolveConfig(base).toolPolicy, { rules: [], public: {}, default: 'allow', filterLists: true, groupsClaim: 'groups' });
   });
 
   it('environment variables land in their settings', () => {
     const input = loadConfigInput({ PORTCULLIS_TOOL_POLICY_DEFAULT: 'deny', PORTCULLIS_TOOL_POLICY_FILTER_LISTS: 'off', PORTCULLIS_GROUPS_CLAIM: 'roles' }, '');
-    assert.deepEqual(resolveConfig({ ...base, ...input }).toolPolicy, { rules: [], default: 'deny', filterLists: false, groupsClaim: 'roles' });
+    assert.deepEqual(resolveConfig({ ...base, ...input }).toolPolicy, { rules: [], public: {}, default: 'deny', filterLists: false, groupsClaim: 'roles' });
     assert.equal(resolveConfig({ ...base, ...loadConfigInput({ PORTCULLIS_GROUPS_CLAIM: 'none' }, '') }).toolPolicy.groupsClaim, false);
     const b2b = loadConfigInput({ STYTCH_PROJECT_ID: 'project-test-11111111-2222-3333-4444-555555555555', STYTCH_DOMAIN: 'https://x.customers.stytch.dev', PORTCULLIS_STYTCH_B2B: 'true' }, '');
     assert.equal(resolveConfig({ ...base, ...b2b }).authorizationServer?.stytchB2b, true);

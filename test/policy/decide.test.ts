@@ -96,3 +96,34 @@ describe('tool policy: decisions', () => {
     assert.equal((await policy.decide(caller([]), { kind: 'tool', name: 'greet' })).effect, 'deny', 'a prompt rule does not name a tool');
   });
 });
+
+describe('tool policy: public targets (issue 14 part 6)', () => {
+  const policy = createToolPolicy({
+    defaultEffect: 'deny',
+    public: { tools: ['search_*'], resources: ['file:///docs/*'], prompts: ['hello'] },
+    rules: [{ tools: ['search_private', 'write_*'], scopes: ['write'] }],
+    declaredScopes: (t) => (t.name === 'search_all' ? ['read'] : []),
+  });
+
+  it('a public target is allowed to anyone: rules, declared scopes and default deny do not apply to it', async () => {
+    assert.equal(policy.hasPublic, true);
+    assert.deepEqual(await policy.decide(caller([]), tool('search_private')), { effect: 'allow' });
+    assert.deepEqual(await policy.decide(caller([]), tool('search_all')), { effect: 'allow' });
+    assert.deepEqual(await policy.decide(caller([]), { kind: 'resource', name: 'file:///docs/a.md' }), { effect: 'allow' });
+    assert.deepEqual(await policy.decide(caller([]), { kind: 'prompt', name: 'hello' }), { effect: 'allow' });
+    assert.deepEqual(await policy.decide(caller([]), tool('write_note')), { effect: 'step-up', scopes: ['write'] }, 'the rest as before');
+    assert.equal(policy.isPublic({ kind: 'tool', name: 'hello' }), false, 'a public prompt does not make a tool of that name public');
+  });
+
+  it('what a caller without a token is shown: public targets and what some signed-in caller could use, not what default deny shuts for everyone', () => {
+    assert.equal(policy.isReachable(tool('search_x')), true);
+    assert.equal(policy.isReachable(tool('write_note')), true);
+    assert.equal(policy.isReachable(tool('list_tasks')), false);
+  });
+
+  it('nothing public by default', () => {
+    const none = createToolPolicy({ rules: [{ tools: ['*'], scopes: ['read'] }] });
+    assert.equal(none.hasPublic, false);
+    assert.equal(none.isPublic(tool('anything')), false);
+  });
+});

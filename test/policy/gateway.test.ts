@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { POLICY_DENIED_CODE } from '../../src/policy/enforce.ts';
 import { startHttpUpstream, type HttpUpstream } from '../fixtures/upstream/http-server.ts';
-import { connectWithToken, appFetch, createGatewayApp, GATEWAY_CREDENTIAL, signInToGateway } from '../gateway/helpers.ts';
+import { calledUpstream, connectWithToken, appFetch, createGatewayApp, GATEWAY_CREDENTIAL, signInToGateway } from '../gateway/helpers.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { post, toolCallMessage } from '../mcp/wire.ts';
 import { parseChallenge } from '../resource/fixtures.ts';
@@ -12,8 +12,6 @@ import { parseChallenge } from '../resource/fixtures.ts';
  * on their way back, and a forbidden `tools/call` never reaches the upstream. Official SDK client,
  * a real HTTP upstream on loopback.
  */
-
-const calledUpstream = (upstream: HttpUpstream, name: string) => upstream.requests.some((r) => r.body.includes(`"name":"${name}"`) && r.body.includes('tools/call'));
 
 describe('gateway tool policy (HTTP upstream)', () => {
   let upstream: HttpUpstream;

@@ -148,3 +148,48 @@ describe('the MCP policy guard', () => {
     assert.equal(await filterListResponse(response, new Map([[2, LISTS['tools/list']!]]), async () => false), response);
   });
 });
+
+describe('requests without a token when some targets are public (issue 14 part 6)', () => {
+  const mixed = createToolPolicy({ public: { tools: ['search'], resources: ['file:///docs/*'], prompts: ['hello'] }, rules: [{ tools: ['write_*'], scopes: ['write'] }] });
+  const anonymous = createMcpPolicyGuard({ policy: mixed, resourceMetadataUrl: PRM });
+  const message = (method: string, params?: unknown) => ({ jsonrpc: '2.0', id: 1, method, ...(params === undefined ? {} : { params }) });
+
+  it('getting started, the lists, and using a public tool, resource or prompt pass; with no public target nothing does', async () => {
+    for (const body of [
+      message('initialize', { protocolVersion: '2025-06-18' }),
+      message('tools/list'),
+      call('search'),
+      message('resources/read', { uri: 'file:///docs/a.md' }),
+      message('prompts/get', { name: 'hello' }),
+      message('completion/complete', { ref: { type: 'ref/prompt', name: 'hello' }, argument: { name: 'a', value: '' } }),
+      [message('ping'), message('notifications/initialized')],
+    ]) {
+      const checked = await anonymous.checkAnonymous({ headers: new Headers() }, body);
+      assert.ok(checked !== 'sign-in' && checked.ok, JSON.stringify(body));
+    }
+    assert.equal(await guard.checkAnonymous({ headers: new Headers() }, message('tools/list')), 'sign-in');
+  });
+
+  it('anything else is sign-in: a protected target, a batch hiding one, other methods, answers to the server, an empty batch', async () => {
+    for (const body of [
+      call('write_note'),
+      message('resources/read', { uri: 'file:///private/a' }),
+      message('prompts/get', { name: 'other' }),
+      message('resources/subscribe', { uri: 'file:///private/a' }),
+      [call('search'), call('write_note')],
+      message('resources/templates/list'),
+      message('tasks/get', { taskId: 't' }),
+      { jsonrpc: '2.0', id: 1, result: {} },
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: { toString: 'search' } } },
+      [],
+    ]) {
+      assert.equal(await anonymous.checkAnonymous({ headers: new Headers() }, body), 'sign-in', JSON.stringify(body));
+    }
+  });
+
+  it('the routing headers are checked for a caller without a token too', async () => {
+    const checked = await anonymous.checkAnonymous({ headers: new Headers({ 'Mcp-Method': 'tools/call', 'Mcp-Name': 'write_note' }) }, call('search'));
+    assert.ok(checked !== 'sign-in' && !checked.ok);
+    assert.equal(checked.response.status, 400);
+  });
+});

@@ -44,6 +44,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 export interface UpstreamRequestHeadersInput {
   client: Headers;
+  /** Who is calling; the anonymous owner (empty subject and client, src/mcp/session-table.ts) for nobody. */
   principal: { subject: string; clientId: string; scopes: readonly string[] };
   settings: Pick<UpstreamSettings, 'bearerToken' | 'secretHeaders' | 'identityHeaders'>;
   /** The upstream's own session id for the gateway session the client named, if any. */
@@ -81,6 +82,12 @@ export function upstreamRequestHeaders({ client, principal, settings, upstreamSe
   if (settings.bearerToken !== undefined) out.set('Authorization', `Bearer ${settings.bearerToken}`);
   if (settings.identityHeaders) {
     const { subject, client: clientHeader, scopes } = settings.identityHeaders;
+    if (principal.subject === '' && principal.clientId === '') {
+      // Nobody (a caller without a token, public tools): no identity headers at all, and none a
+      // client sent under those names (an `Mcp-*` one would otherwise be forwarded) either.
+      for (const name of [subject, clientHeader, scopes]) out.delete(name);
+      return out;
+    }
     out.set(subject, headerSafe(principal.subject));
     out.set(clientHeader, headerSafe(principal.clientId));
     out.set(scopes, headerSafe(principal.scopes.join(' ')));

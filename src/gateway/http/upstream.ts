@@ -9,9 +9,12 @@ import { relayBody } from './relay-body.ts';
 import { discardBody, upstreamTransportFor, type UpstreamAnswer } from './upstream-transport.ts';
 import { sealedSessions } from './sealed-sessions.ts';
 import { memorySessions, type GatewaySessions, type SessionBinding } from './session-bindings.ts';
+import { ANONYMOUS_OWNER } from '../../mcp/session-table.ts';
 
 /** Sessions one user may hold through the gateway at once, as for the built-in server. */
 const MAX_SESSIONS_PER_SUBJECT = 32;
+/** Sessions opened without a token (public tools), all callers together, as for the built-in server. */
+const MAX_ANONYMOUS_SESSIONS = 256;
 /** Statuses whose response has no body (a Response with one cannot even be built). */
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 const TIMED_OUT = Symbol('upstream timed out');
@@ -54,6 +57,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
             clock: ctx.clock,
             idleTtlMs,
             maxPerSubject: MAX_SESSIONS_PER_SUBJECT,
+            maxAnonymous: MAX_ANONYMOUS_SESSIONS,
             logger,
             // Not awaited: shutdown gives these DELETEs at most SHUTDOWN_DELETE_MS (see close).
             onDropped: (binding) => endUpstreamSession(binding),
@@ -99,15 +103,17 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
     void ending.finally(() => endings.delete(ending));
   }
 
-  async function handle(request: Request, principal: Principal, parsedBody: unknown): Promise<Response> {
+  /** `principal` null: a caller without a token (public tools), in sessions of its own and with no identity headers. */
+  async function handle(request: Request, principal: Principal | null, parsedBody: unknown): Promise<Response> {
     const method = request.method;
+    const caller = principal ?? { ...ANONYMOUS_OWNER, scopes: [] };
     const sessionHandle = request.headers.get('Mcp-Session-Id');
     let binding: SessionBinding | undefined;
     if (sessionHandle !== null) {
-      binding = await bindings.find(sessionHandle, principal);
+      binding = await bindings.find(sessionHandle, caller);
       // Unknown, expired and someone else's look the same (RS-23); the upstream is not asked.
       if (!binding) return jsonRpcError(404, -32001, 'Session not found');
-      binding.scopes = principal.scopes;
+      binding.scopes = caller.scopes;
     }
 
     let requestBody: string | undefined;
@@ -117,7 +123,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
       // Nesting too deep to serialize again (RangeError): the client's mistake, not the gateway's.
       return jsonRpcError(400, -32600, 'Invalid Request: the JSON is nested too deeply');
     }
-    const headers = upstreamRequestHeaders({ client: request.headers, principal, settings, body: parsedBody, ...(binding ? { upstreamSessionId: binding.upstreamId } : {}) });
+    const headers = upstreamRequestHeaders({ client: request.headers, principal: caller, settings, body: parsedBody, ...(binding ? { upstreamSessionId: binding.upstreamId } : {}) });
     const outcome = await exchange(method, headers, requestBody, request.signal);
     if (outcome === TIMED_OUT) {
       logger.warn('upstream MCP server did not answer in time', { method, timeout_s: settings.timeout });
@@ -151,7 +157,7 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
     }
     const upstreamSessionId = upstream.headers.get('Mcp-Session-Id');
     if (!binding && upstreamSessionId && isSuccess(upstream.status)) {
-      const opened = await bindings.bind(upstreamSessionId, principal);
+      const opened = await bindings.bind(upstreamSessionId, caller);
       if (!opened) {
         // RS-23: an upstream that hands out the same session id twice (constant or predictable ids)
         // would let one user act in another's session. The existing binding stays; this one is refused.

@@ -60,10 +60,11 @@ export function createStdioUpstream(ctx: AppContext, settings: UpstreamSettings 
     maxSessionsPerSubject: MAX_PROCESSES_PER_SUBJECT,
   });
 
-  async function handle(request: Request, principal: Principal, parsedBody: unknown): Promise<Response> {
+  async function handle(request: Request, principal: Principal | null, parsedBody: unknown): Promise<Response> {
     if (!(await isLegacyRequest(request, parsedBody))) return onlyLegacyRevisions(request, parsedBody);
     // The child never sees the token: the transport hands authInfo only to the bridge, which ignores it.
-    const authInfo = authInfoFor(principal, ctx.config.resource, resourceMetadataUrl);
+    // Without a token (public tools) the sessions are nobody's, and all of them together get one user's share of processes.
+    const authInfo = principal ? authInfoFor(principal, ctx.config.resource, resourceMetadataUrl) : undefined;
     let response: Response;
     try {
       response = await sessions.handle(request, principal, authInfo, parsedBody);

@@ -31,6 +31,11 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType> {
   inputSchema: Input;
   annotations?: ToolAnnotations;
   run(input: z.output<Input>, call: ToolCall): Promise<CallToolResult> | CallToolResult;
+  /**
+   * For a caller without a token, when the tool policy makes the tool public (`toolPolicy.public`).
+   * A tool without it answers such a call with a tool error: it acts for a person, and there is none.
+   */
+  runAnonymous?(input: z.output<Input>, call: Omit<ToolCall, 'principal'>): Promise<CallToolResult> | CallToolResult;
 }
 
 export function defineTool<Input extends z.ZodType>(tool: ToolDefinition<Input>): ToolDefinition<Input> {
