@@ -82,11 +82,13 @@ export async function register(h: ClientsHarness, profile: ClientProfile, as: oa
   return { client, auth: key ? oauth.PrivateKeyJwt({ key: key.privateKey, kid: key.kid }) : oauth.None(), port, redirectUris };
 }
 
-/** What the profile asks for: its scope source, plus its extra scopes the AS advertises. */
+/** What the profile asks for: its scope source, plus its fixed extra scopes (whether advertised or not). */
 export function requestedScope(profile: ClientProfile, d: Discovery): string {
-  const advertised = d.as.scopes_supported ?? [];
-  const base = profile.scopeSource === 'challenge' ? (d.challenge['scope']?.split(' ') ?? d.prm.scopes_supported ?? []) : advertised;
-  return [...new Set([...base, ...profile.extraScopes.filter((s) => advertised.includes(s))])].join(' ');
+  const base =
+    profile.scopeSource === 'challenge' ? (d.challenge['scope']?.split(' ') ?? d.prm.scopes_supported ?? [])
+    : profile.scopeSource === 'as-metadata' ? (d.as.scopes_supported ?? [])
+    : [];
+  return [...new Set([...base, ...profile.extraScopes])].join(' ');
 }
 
 export interface Authorization {

@@ -23,7 +23,9 @@ export type ScopeSource =
   /** The `scope` of the 401 challenge, else the PRM's `scopes_supported` (MCP spec order). */
   | 'challenge'
   /** The authorization server metadata's `scopes_supported`, never the PRM (Codex). */
-  | 'as-metadata';
+  | 'as-metadata'
+  /** Only its own fixed list (`extraScopes`), whatever the server says. */
+  | 'fixed';
 
 export interface ClientProfile {
   name: string;
@@ -33,7 +35,7 @@ export interface ClientProfile {
   /** The one the authorization request uses (`{port}` filled per authorization). */
   requestRedirectUri: RedirectTemplate;
   scopeSource: ScopeSource;
-  /** Asked for on top of the source's scopes, each only when the AS advertises it. */
+  /** Asked for on top of the source's scopes, advertised or not (the client hard-codes them). */
   extraScopes: string[];
   /** Sends `resource` (RFC 8707) at /authorize and /token. */
   sendsResource: boolean;
@@ -116,6 +118,14 @@ export const CODEX_CLI: ClientProfile = {
   sendsResource: true,
   checksIss: true,
   requiresExactPrmResource: false,
+};
+
+/** Codex's automatic flow: a fixed OIDC list without the server's scope (codex#17265). */
+export const CODEX_CLI_AUTO: ClientProfile = {
+  ...CODEX_CLI,
+  name: 'Codex CLI (automatic flow)',
+  scopeSource: 'fixed',
+  extraScopes: ['openid', 'profile', 'email', 'offline_access'],
 };
 
 export const GEMINI_CLI: ClientProfile = {

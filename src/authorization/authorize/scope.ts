@@ -1,11 +1,13 @@
 import type { ResolvedConfig } from '../../config/resolve.ts';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { ClientRecord } from '../../storage/types.ts';
-import type { Capabilities } from '../capabilities.ts';
+import { BUILT_IN_SCOPES, type Capabilities } from '../capabilities.ts';
 import { parseScope } from '../../resource/scopes.ts';
 import { quoteForDescription, type RequestParams } from './params.ts';
 
 const redirectable = true;
+
+const isBuiltInScope = (scope: string): boolean => (BUILT_IN_SCOPES as readonly string[]).includes(scope);
 
 
 /**
@@ -14,7 +16,8 @@ const redirectable = true;
  * Scopes we do not offer (`scopes_supported`) are left out of the grant rather than failing the
  * request (RFC 6749 §3.3 lets the server ignore part of it; the token response's `scope` then says
  * what was granted): clients ask for `openid profile email` whatever the server, and an error page
- * there strands them. A request left with no scope we offer gets the defaults, as if it named none.
+ * there strands them. A request left with no scope we offer gets the defaults, as if it named none;
+ * one left with only `openid`/`offline_access` gets them together with the defaults.
  *
  * A `scope` limits a client only when an administrator set it (`portcullis clients add --scope`).
  * The `scope` of a dynamic registration is what the client asked for first, not a limit: anyone may
@@ -32,6 +35,12 @@ export function checkScope(params: RequestParams, client: ClientRecord, config: 
       throw new OAuthError('invalid_scope', 'The request names no scope and none of the default scopes was registered by this application; name the scopes you need.', { redirectable });
     }
     return scopes;
+  }
+  if (!offered.some((s) => !isBuiltInScope(s))) {
+    // Only `openid`/`offline_access`: an ID token and a refresh token, but no permission on the
+    // resource the token is for (Codex CLI's automatic flow asks `openid profile email offline_access`
+    // and never steps up). The defaults fill in the resource's part, as if it had named none.
+    return [...offered, ...config.defaultScopes.filter((s) => !offered.includes(s) && (registered === null || registered.has(s)))];
   }
 
   const scopes = offered;
