@@ -6,8 +6,7 @@
  */
 import { createServer } from 'node:net';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import { Agent } from 'undici';
-import { startDocumentServer, type DocumentServer } from '../cimd/document-server.ts';
+import { fetchTrusting, startDocumentServer, type DocumentServer } from '../cimd/document-server.ts';
 import { startRealServer, type RealServer } from '../helpers/e2e.ts';
 import { createTestCertificate, type TestCertificate } from '../fixtures/stytch/https.ts';
 
@@ -23,10 +22,8 @@ export interface ClientsHarness {
 export async function startClientsHarness(config: ConfigInput = {}): Promise<ClientsHarness> {
   const certificate: TestCertificate = await createTestCertificate();
   const documents = await startDocumentServer(certificate);
-  const trusting = new Agent({ connect: { ca: certificate.cert } });
-  // The test's certificate authority replaces the guard's pinning dispatcher for this one test server.
-  const outbound = ((input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher: trusting } as RequestInit)) as typeof fetch;
-  const real = await startRealServer({ dangerouslyAllowPrivateNetworkFetches: true, ...config }, { fetch: outbound });
+  const trusting = fetchTrusting(certificate);
+  const real = await startRealServer({ dangerouslyAllowPrivateNetworkFetches: true, ...config }, { fetch: trusting.fetch });
   return {
     real,
     documents,
