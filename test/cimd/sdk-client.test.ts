@@ -15,20 +15,12 @@ import { clientDocument, fetchTrusting, startDocumentServer, type DocumentServer
  */
 const DOCUMENT_PATH = '/oauth/client-metadata.json';
 
-class CimdProvider extends InMemoryOAuthProvider {
-  readonly clientMetadataUrl: string;
-  constructor(url: string) {
-    super();
-    this.clientMetadataUrl = url;
-  }
-}
-
 describe('AS-06 / AS-33 / CL-09: the SDK v2 client identifies itself by a client ID metadata document, end to end', () => {
   let certificate: TestCertificate;
   let docs: DocumentServer;
   let real: RealServer;
   let trusting: ReturnType<typeof fetchTrusting>;
-  let provider: CimdProvider;
+  let provider: InMemoryOAuthProvider;
   let client: Client | undefined;
   const exchanges: string[] = [];
   const recordingFetch: typeof fetch = async (input, init) => {
@@ -44,7 +36,7 @@ describe('AS-06 / AS-33 / CL-09: the SDK v2 client identifies itself by a client
     docs = await startDocumentServer(certificate);
     trusting = fetchTrusting(certificate);
     real = await startRealServer({ dangerouslyAllowPrivateNetworkFetches: true }, { fetch: trusting.fetch });
-    provider = new CimdProvider(docs.origin + DOCUMENT_PATH);
+    provider = new InMemoryOAuthProvider({ clientMetadataUrl: docs.origin + DOCUMENT_PATH });
     docs.serve(DOCUMENT_PATH, (url) => ({
       body: clientDocument(url, { client_name: 'CIMD E2E client', redirect_uris: [provider.redirectUrl] }),
       headers: { 'cache-control': 'max-age=300' },

@@ -31,17 +31,20 @@ export interface Discovery {
   as: oauth.AuthorizationServer;
 }
 
-/** Steps 1–3: unauthenticated request, protected resource metadata, authorization server metadata. */
-export async function discover(h: ClientsHarness, profile: ClientProfile): Promise<Discovery> {
-  const unauthenticated = await fetch(h.mcpUrl, { method: 'POST', headers: mcpHeaders(), body: JSON.stringify(initializeMessage()) });
+/**
+ * Steps 1–3: unauthenticated request, protected resource metadata, authorization server metadata.
+ * `connectUrl`: the URL the person pasted, when it is not the one the server was configured with.
+ */
+export async function discover(h: ClientsHarness, profile: ClientProfile, connectUrl = h.mcpUrl): Promise<Discovery> {
+  const unauthenticated = await fetch(connectUrl, { method: 'POST', headers: mcpHeaders(), body: JSON.stringify(initializeMessage()) });
   await unauthenticated.body?.cancel();
   assert.equal(unauthenticated.status, 401);
   const challenge = parseChallenge(unauthenticated.headers.get('WWW-Authenticate')).params;
   const metadataUrl = challenge['resource_metadata'];
   assert.ok(metadataUrl, 'the challenge names the protected resource metadata');
   const prm = (await (await fetch(metadataUrl)).json()) as Discovery['prm'];
-  if (profile.requiresExactPrmResource && prm.resource !== h.mcpUrl) {
-    throw new Error(`${profile.name} refuses the server: PRM resource ${prm.resource} is not the URL it connected to, ${h.mcpUrl}`);
+  if (profile.requiresExactPrmResource && prm.resource !== connectUrl) {
+    throw new Error(`${profile.name} refuses the server: PRM resource ${prm.resource} is not the URL it connected to, ${connectUrl}`);
   }
   const issuer = new URL(prm.authorization_servers[0]!);
   const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...loopbackHttp }));
