@@ -190,6 +190,21 @@ describe('/authorize phase 2: errors redirected with state and iss (AS-26), for 
     assert.deepEqual(record.scopes, ['email']);
   });
 
+  it('RFC 6749 §3.3 a request naming only openid/offline_access (Codex CLI\'s automatic flow) gets them plus the default scopes', async () => {
+    const f = await setup();
+    const { record } = await codeRecordFor(f, f.url({ scope: 'openid profile email offline_access' }));
+    assert.deepEqual(record.scopes, ['openid', 'profile', 'email', 'offline_access', 'tasks:read', 'tasks:write']);
+    const leastPrivilege = await setup({ config: { defaultScopes: ['tasks:read'] } });
+    assert.deepEqual((await codeRecordFor(leastPrivilege, leastPrivilege.url({ scope: 'openid' }))).record.scopes, ['openid', 'tasks:read']);
+  });
+
+  it('RFC 6749 §3.3 the defaults added to openid are narrowed to what an administrator registered for the client', async () => {
+    const f = await setup({ config: { defaultScopes: ['tasks:read', 'tasks:write'] }, client: { scope: 'openid tasks:write' } });
+    assert.deepEqual((await codeRecordFor(f, f.url({ scope: 'openid' }))).record.scopes, ['openid', 'tasks:write']);
+    const identityOnly = await setup({ client: { scope: 'openid' } });
+    assert.deepEqual((await codeRecordFor(identityOnly, identityOnly.url({ scope: 'openid' }))).record.scopes, ['openid']);
+  });
+
   it('RFC 6749 §3.3 a scope outside the client\'s registered scope is invalid_scope', async () => {
     const f = await setup({ client: { scope: 'tasks:read' } });
     assertErrorRedirect(await f.app.request(f.url({ scope: 'tasks:read tasks:write' }).href), 'invalid_scope');

@@ -5,6 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
 import type { TestCertificate } from '../fixtures/stytch/https.ts';
 
 export interface Route {
@@ -83,4 +84,14 @@ export function clientDocument(url: string, extra: Record<string, unknown> = {})
     token_endpoint_auth_method: 'none',
     ...extra,
   };
+}
+
+/**
+ * An outbound fetch for Portcullis that trusts the test certificate: the test's certificate authority
+ * replaces the SSRF guard's pinning dispatcher for this one test server (https documents on 127.0.0.1).
+ */
+export function fetchTrusting(certificate: TestCertificate): { fetch: typeof fetch; close(): Promise<void> } {
+  const trusting = new Agent({ connect: { ca: certificate.cert } });
+  const trustingFetch = ((input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher: trusting } as RequestInit)) as typeof fetch;
+  return { fetch: trustingFetch, close: () => trusting.close() };
 }

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
-import { Agent } from 'undici';
 import { createTestCertificate, type TestCertificate } from '../fixtures/stytch/https.ts';
 import { E2E_USER, InMemoryOAuthProvider, startRealServer, type RealServer } from '../helpers/e2e.ts';
 import { authorizeWithForms, cookieJar } from '../helpers/oauth-flow.ts';
-import { clientDocument, startDocumentServer, type DocumentServer } from './document-server.ts';
+import { clientDocument, fetchTrusting, startDocumentServer, type DocumentServer } from './document-server.ts';
 
 /**
  * The official MCP SDK v2 client with `clientMetadataUrl`: it sees
@@ -16,20 +15,12 @@ import { clientDocument, startDocumentServer, type DocumentServer } from './docu
  */
 const DOCUMENT_PATH = '/oauth/client-metadata.json';
 
-class CimdProvider extends InMemoryOAuthProvider {
-  readonly clientMetadataUrl: string;
-  constructor(url: string) {
-    super();
-    this.clientMetadataUrl = url;
-  }
-}
-
 describe('AS-06 / AS-33 / CL-09: the SDK v2 client identifies itself by a client ID metadata document, end to end', () => {
   let certificate: TestCertificate;
   let docs: DocumentServer;
   let real: RealServer;
-  let trusting: Agent;
-  let provider: CimdProvider;
+  let trusting: ReturnType<typeof fetchTrusting>;
+  let provider: InMemoryOAuthProvider;
   let client: Client | undefined;
   const exchanges: string[] = [];
   const recordingFetch: typeof fetch = async (input, init) => {
@@ -43,11 +34,9 @@ describe('AS-06 / AS-33 / CL-09: the SDK v2 client identifies itself by a client
   before(async () => {
     certificate = await createTestCertificate();
     docs = await startDocumentServer(certificate);
-    trusting = new Agent({ connect: { ca: certificate.cert } });
-    // The test's certificate authority replaces the pinning dispatcher for this one test server.
-    const outbound = ((input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher: trusting } as RequestInit)) as typeof fetch;
-    real = await startRealServer({ dangerouslyAllowPrivateNetworkFetches: true }, { fetch: outbound });
-    provider = new CimdProvider(docs.origin + DOCUMENT_PATH);
+    trusting = fetchTrusting(certificate);
+    real = await startRealServer({ dangerouslyAllowPrivateNetworkFetches: true }, { fetch: trusting.fetch });
+    provider = new InMemoryOAuthProvider({ clientMetadataUrl: docs.origin + DOCUMENT_PATH });
     docs.serve(DOCUMENT_PATH, (url) => ({
       body: clientDocument(url, { client_name: 'CIMD E2E client', redirect_uris: [provider.redirectUrl] }),
       headers: { 'cache-control': 'max-age=300' },

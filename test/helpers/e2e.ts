@@ -23,6 +23,8 @@ export const E2E_USER = { username: 'alice', password: 'correct horse battery st
 export class InMemoryOAuthProvider implements OAuthClientProvider {
   readonly redirectUrl: string;
   readonly clientMetadata: OAuthClientMetadata;
+  /** Set: the SDK uses this client ID metadata document URL as client_id instead of registering. */
+  readonly clientMetadataUrl: string | undefined;
   client: OAuthClientInformationMixed | undefined;
   tokenSet: OAuthTokens | undefined;
   /** Every authorization URL the SDK asked us to open, oldest first. */
@@ -35,8 +37,9 @@ export class InMemoryOAuthProvider implements OAuthClientProvider {
   #discovery: OAuthDiscoveryState | undefined;
 
   /** `redirectUrl`: where the browser is sent back (a loopback listener of the test's, for browser flows). */
-  constructor(options: { redirectUrl?: string; clientName?: string } = {}) {
+  constructor(options: { redirectUrl?: string; clientName?: string; clientMetadataUrl?: string } = {}) {
     this.redirectUrl = options.redirectUrl ?? 'http://127.0.0.1:53682/callback';
+    this.clientMetadataUrl = options.clientMetadataUrl;
     this.clientMetadata = {
       client_name: options.clientName ?? 'Portcullis E2E client',
       redirect_uris: [this.redirectUrl],

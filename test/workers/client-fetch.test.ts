@@ -18,13 +18,9 @@ const ADMIN = { username: 'admin', password: 'client fetch admin password' } as 
 const DOCUMENT = 'https://notes.example/oauth/client-metadata.json';
 const HUGE = 'https://huge.example/client.json';
 
-class CimdProvider extends InMemoryOAuthProvider {
-  readonly clientMetadataUrl = DOCUMENT;
-}
-
 describe('Workers: client URLs fetched through the platform (CIMD)', () => {
   let worker: WorkerServer;
-  const provider = new CimdProvider();
+  const provider = new InMemoryOAuthProvider({ clientMetadataUrl: DOCUMENT });
 
   before(async () => {
     worker = await startWorker({

@@ -35,9 +35,10 @@ export function checkScope(params: RequestParams, client: ClientRecord, config: 
     return defaults;
   }
   // Only identity or built-in scopes (`openid profile email`, `offline_access`): a token for those alone
-  // could call nothing, so the default resource scopes come with them.
+  // could call nothing (Codex CLI's automatic flow asks exactly that and never steps up), so the
+  // default resource scopes come with them, narrowed to what an administrator registered.
   const declared = new Set(config.scopes.map((s) => s.name));
-  if (!offered.some((s) => declared.has(s))) offered.push(...defaults);
+  if (!offered.some((s) => declared.has(s))) offered.push(...defaults.filter((s) => !offered.includes(s)));
 
   const scopes = offered;
   const unregistered = registered === null ? [] : scopes.filter((s) => !registered.has(s));
