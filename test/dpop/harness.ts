@@ -39,11 +39,15 @@ export async function startDpopServer(config: ConfigInput = {}, options: { stora
  * front of several instances sharing one public URL. The client signs its proofs for the public URL.
  */
 export function through(server: DpopTestServer) {
-  const proxy = (url: string, init: RequestInit) => {
-    const target = new URL(url);
+  return { [oauth.customFetch]: proxyFetch(server), ...INSECURE };
+}
+
+/** A fetch that sends every request to this instance's socket, keeping its path and query. */
+export function proxyFetch(server: DpopTestServer): (input: string | URL, init?: RequestInit) => Promise<Response> {
+  return async (input, init) => {
+    const target = new URL(input);
     return fetch(new URL(target.pathname + target.search, server.origin), init);
   };
-  return { [oauth.customFetch]: proxy, ...INSECURE };
 }
 
 export interface TestKey {
@@ -87,16 +91,17 @@ export async function confidentialClient(server: DpopTestServer, grantTypes: str
 export async function authorize(server: DpopTestServer, client: oauth.Client, extra: Record<string, string> = {}): Promise<{ params: URLSearchParams; verifier: string }> {
   const pkce = createPkcePair();
   const state = randomBytes(8).toString('hex');
+  const issuer = server.portcullis.ctx.config.issuer;
   const callback = await authorizeWithForms({
-    fetch: globalThis.fetch,
-    authorizationUrl: authorizationRequestUrl(server.origin, {
+    fetch: proxyFetch(server),
+    authorizationUrl: authorizationRequestUrl(issuer, {
       response_type: 'code',
       client_id: client.client_id,
       redirect_uri: REDIRECT,
       code_challenge: pkce.challenge,
       code_challenge_method: 'S256',
       scope: 'tasks:read offline_access',
-      resource: `${server.portcullis.ctx.config.issuer}/mcp`,
+      resource: `${issuer}/mcp`,
       state,
       ...extra,
     }),
