@@ -30,7 +30,7 @@ describe('RFC 9449 §5 DPoP at the token endpoint (oauth4webapi over loopback)',
 
   it('§5.1 metadata lists dpop_signing_alg_values_supported: what the proofs are checked against, asymmetric only', () => {
     const algs: readonly string[] = server.as.dpop_signing_alg_values_supported ?? [];
-    assert.deepEqual(algs, [...DPOP_ALGORITHMS]);
+    assert.deepEqual(algs, [...DPOP_ALGORITHMS] as string[]);
     for (const alg of ['ES256', 'Ed25519', 'RS256']) assert.ok(algs.includes(alg), `${alg}: what oauth4webapi signs with for P-256, Ed25519 and RSA keys`);
     assert.ok(!algs.some((alg) => alg.startsWith('HS') || alg === 'none'));
   });
