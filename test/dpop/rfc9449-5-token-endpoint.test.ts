@@ -35,7 +35,7 @@ describe('RFC 9449 §5 DPoP at the token endpoint (oauth4webapi over loopback)',
     assert.ok(!algs.some((alg) => alg.startsWith('HS') || alg === 'none'));
   });
 
-  it('§5 a public client completes the code flow with DPoP: token_type DPoP, cnf.jkt names its key, and it refreshes with the same key', async () => {
+  it('SEC-42 §5 a public client completes the code flow with DPoP: token_type DPoP, cnf.jkt names its key, and it refreshes with the same key', async () => {
     const client = await publicClient(server);
     const key = await newKey();
     const tokens = await codeFlow(client, oauth.None(), oauth.DPoP(client, key.keyPair));
@@ -49,7 +49,7 @@ describe('RFC 9449 §5 DPoP at the token endpoint (oauth4webapi over loopback)',
     assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'rotated as ever');
   });
 
-  it('§5 a public client\'s refresh token is bound to its key: another key, or no proof, is refused and changes nothing', async () => {
+  it("SEC-35 §5 a public client's refresh token is bound to its key: another key, or no proof, is refused and changes nothing", async () => {
     const client = await publicClient(server);
     const key = await newKey();
     const thief = await newKey();
@@ -63,7 +63,7 @@ describe('RFC 9449 §5 DPoP at the token endpoint (oauth4webapi over loopback)',
     assert.equal(claimsOf(refreshed.access_token).cnf?.jkt, key.jkt);
   });
 
-  it('§5 a confidential client\'s refresh token follows its authentication: each access token is bound to the key of the refresh\'s proof', async () => {
+  it("§5 a confidential client's refresh token follows its authentication: each access token is bound to the key of the refresh's proof", async () => {
     const { client, auth } = await confidentialClient(server, ['authorization_code', 'refresh_token']);
     const first = await newKey();
     const second = await newKey();
