@@ -143,8 +143,9 @@ export async function handProof(key: TestKey, claims: Record<string, unknown>): 
 }
 
 /** A client_credentials request over the socket with a hand-made `DPoP` header (or none). */
-export async function rawClientCredentials(server: DpopTestServer, client: { client: oauth.Client; secret: string }, proof: string | null): Promise<Response> {
+export async function rawClientCredentials(server: DpopTestServer, client: { client: oauth.Client; secret: string }, proof: string | null, extra: Record<string, string> = {}): Promise<Response> {
   const headers: Record<string, string> = {
+    ...extra,
     'Content-Type': 'application/x-www-form-urlencoded',
     Authorization: 'Basic ' + Buffer.from(`${client.client.client_id}:${client.secret}`).toString('base64'),
   };

@@ -55,6 +55,17 @@ describe('RFC 9449 §8 server nonces at the token endpoint', () => {
     assert.match(response.headers.get('DPoP-Nonce') ?? '', /^[0-9a-z]+\.[A-Za-z0-9_-]{22}$/);
   });
 
+  it('a browser client may send DPoP and read DPoP-Nonce across origins (CORS on /token)', async () => {
+    const origin = 'https://app.example';
+    const preflight = await fetch(new URL('/token', server.origin), { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' } });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers.get('Access-Control-Allow-Headers') ?? '', /(^|, )DPoP(,|$)/);
+    const client = await confidentialClient(server, ['client_credentials']);
+    const answer = await rawClientCredentials(server, client, null, { Origin: origin });
+    assert.ok(answer.headers.get('DPoP-Nonce'));
+    assert.match(answer.headers.get('Access-Control-Expose-Headers') ?? '', /DPoP-Nonce/);
+  });
+
   it('bearer requests are not asked for a nonce, but are still told the current one', async () => {
     const { client, auth } = await confidentialClient(server, ['client_credentials']);
     const response = await oauth.clientCredentialsGrantRequest(server.as, client, auth, {}, INSECURE);
