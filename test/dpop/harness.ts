@@ -152,3 +152,43 @@ export async function rawClientCredentials(server: DpopTestServer, client: { cli
   if (proof !== null) headers['DPoP'] = proof;
   return fetch(new URL('/token', server.origin), { method: 'POST', headers, body: new URLSearchParams({ grant_type: 'client_credentials' }) });
 }
+
+/** How a token request goes out: straight to the test server, or `through(server)` one of several instances. */
+type RequestOptions = ReturnType<typeof through> | typeof INSECURE;
+const withKey = (options: RequestOptions, DPoP: oauth.DPoPHandle | undefined) => ({ ...options, ...(DPoP ? { DPoP } : {}) });
+
+/** Redeems a code from `authorize` with oauth4webapi, with a proof when `DPoP` is given. */
+export async function redeemCode(
+  server: DpopTestServer,
+  client: oauth.Client,
+  auth: oauth.ClientAuth,
+  code: { params: URLSearchParams; verifier: string },
+  DPoP?: oauth.DPoPHandle,
+  options: RequestOptions = INSECURE,
+): Promise<oauth.TokenEndpointResponse> {
+  const response = await oauth.authorizationCodeGrantRequest(server.as, client, auth, code.params, REDIRECT, code.verifier, withKey(options, DPoP));
+  return oauth.processAuthorizationCodeResponse(server.as, client, response);
+}
+
+export async function refreshWith(
+  server: DpopTestServer,
+  client: oauth.Client,
+  auth: oauth.ClientAuth,
+  refreshToken: string,
+  DPoP?: oauth.DPoPHandle,
+  options: RequestOptions = INSECURE,
+): Promise<oauth.TokenEndpointResponse> {
+  const response = await oauth.refreshTokenGrantRequest(server.as, client, auth, refreshToken, withKey(options, DPoP));
+  return oauth.processRefreshTokenResponse(server.as, client, response);
+}
+
+export async function clientCredentials(
+  server: DpopTestServer,
+  client: oauth.Client,
+  auth: oauth.ClientAuth,
+  DPoP?: oauth.DPoPHandle,
+  options: RequestOptions = INSECURE,
+): Promise<oauth.TokenEndpointResponse> {
+  const response = await oauth.clientCredentialsGrantRequest(server.as, client, auth, {}, withKey(options, DPoP));
+  return oauth.processClientCredentialsResponse(server.as, client, response);
+}

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import { authorizationRequestUrl, authorizeWithForms, createPkcePair } from '../helpers/oauth-flow.ts';
 import { E2E_USER } from '../helpers/e2e.ts';
-import { authorize, claimsOf, INSECURE, newKey, publicClient, REDIRECT, refusedWith, startDpopServer, type DpopTestServer } from './harness.ts';
+import { authorize, claimsOf, newKey, publicClient, REDIRECT, redeemCode, refusedWith, startDpopServer, type DpopTestServer } from './harness.ts';
 
 describe('RFC 9449 §10 dpop_jkt binds the authorization code', () => {
   let server: DpopTestServer;
@@ -18,22 +18,15 @@ describe('RFC 9449 §10 dpop_jkt binds the authorization code', () => {
     await server?.close();
   });
 
-  const redeem = async (client: oauth.Client, params: URLSearchParams, verifier: string, DPoP?: oauth.DPoPHandle) =>
-    oauth.processAuthorizationCodeResponse(
-      server.as,
-      client,
-      await oauth.authorizationCodeGrantRequest(server.as, client, oauth.None(), params, REDIRECT, verifier, { ...INSECURE, ...(DPoP ? { DPoP } : {}) }),
-    );
-
   it('the code is redeemed only with a proof by the named key; another key or none is refused and changes nothing', async () => {
     const client = await publicClient(server);
     const key = await newKey();
     const other = await newKey();
-    const { params, verifier } = await authorize(server, client, { dpop_jkt: key.jkt });
+    const code = await authorize(server, client, { dpop_jkt: key.jkt });
 
-    assert.equal(await refusedWith(redeem(client, params, verifier, oauth.DPoP(client, other.keyPair))), 'invalid_grant');
-    assert.equal(await refusedWith(redeem(client, params, verifier)), 'invalid_dpop_proof');
-    const tokens = await redeem(client, params, verifier, oauth.DPoP(client, key.keyPair));
+    assert.equal(await refusedWith(redeemCode(server, client, oauth.None(), code, oauth.DPoP(client, other.keyPair))), 'invalid_grant');
+    assert.equal(await refusedWith(redeemCode(server, client, oauth.None(), code)), 'invalid_dpop_proof');
+    const tokens = await redeemCode(server, client, oauth.None(), code, oauth.DPoP(client, key.keyPair));
     assert.equal(tokens.token_type, 'dpop');
     assert.equal(claimsOf(tokens.access_token).cnf?.jkt, key.jkt);
   });

@@ -11,7 +11,7 @@ import * as oauth from 'oauth4webapi';
 import pg from 'pg';
 import { KeyRing } from '../../src/keys/key-encryption.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/open.ts';
-import { authorize, claimsOf, confidentialClient, handProof, newKey, publicClient, rawClientCredentials, REDIRECT, refusedWith, startDpopServer, through, withNonceRetry, type DpopTestServer } from './harness.ts';
+import { authorize, claimsOf, clientCredentials, confidentialClient, handProof, newKey, publicClient, rawClientCredentials, redeemCode, refreshWith, refusedWith, startDpopServer, through, withNonceRetry, type DpopTestServer } from './harness.ts';
 
 const url = process.env.DATABASE_URL;
 const PUBLIC_URL = 'https://mcp.example.com';
@@ -59,10 +59,8 @@ describe('RFC 9449 §11.1 three instances on one PostgreSQL database', { skip: u
     const [a, b] = instances as [DpopTestServer, DpopTestServer];
     const { client, auth } = await confidentialClient(a, ['client_credentials']);
     const DPoP = oauth.DPoP(client, (await newKey()).keyPair);
-    const atA = await oauth.clientCredentialsGrantRequest(a.as, client, auth, {}, { ...through(a), DPoP });
-    await assert.rejects(oauth.processClientCredentialsResponse(a.as, client, atA), (error: unknown) => oauth.isDPoPNonceError(error));
-    const atB = await oauth.clientCredentialsGrantRequest(b.as, client, auth, {}, { ...through(b), DPoP });
-    assert.equal((await oauth.processClientCredentialsResponse(b.as, client, atB)).token_type, 'dpop');
+    await assert.rejects(clientCredentials(a, client, auth, DPoP, through(a)), (error: unknown) => oauth.isDPoPNonceError(error));
+    assert.equal((await clientCredentials(b, client, auth, DPoP, through(b))).token_type, 'dpop');
   });
 
   it('a public client\'s code redeemed at one instance refreshes at another with its key only', async () => {
@@ -70,14 +68,11 @@ describe('RFC 9449 §11.1 three instances on one PostgreSQL database', { skip: u
     const client = await publicClient(a);
     const key = await newKey();
     const DPoP = oauth.DPoP(client, key.keyPair);
-    const { params, verifier } = await authorize(a, client);
-    const tokens = await withNonceRetry(async () =>
-      oauth.processAuthorizationCodeResponse(b.as, client, await oauth.authorizationCodeGrantRequest(b.as, client, oauth.None(), params, REDIRECT, verifier, { ...through(b), DPoP })),
-    );
+    const code = await authorize(a, client);
+    const tokens = await withNonceRetry(() => redeemCode(b, client, oauth.None(), code, DPoP, through(b)));
     assert.equal(claimsOf(tokens.access_token).cnf?.jkt, key.jkt);
 
-    const refresh = async (handle: oauth.DPoPHandle) =>
-      oauth.processRefreshTokenResponse(c.as, client, await oauth.refreshTokenGrantRequest(c.as, client, oauth.None(), tokens.refresh_token!, { ...through(c), DPoP: handle }));
+    const refresh = async (handle: oauth.DPoPHandle) => refreshWith(c, client, oauth.None(), tokens.refresh_token!, handle, through(c));
     const thief = oauth.DPoP(client, (await newKey()).keyPair);
     // After its nonce retry, the thief's refusal is about the key.
     assert.equal(await refusedWith(withNonceRetry(() => refresh(thief))), 'invalid_grant');

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import { clientFromDocument } from '../../src/authorization/clients/metadata-document.ts';
 import { createTestApp } from '../helpers/app.ts';
-import { authorize, confidentialClient, INSECURE, newKey, REDIRECT, refusedWith, startDpopServer, type DpopTestServer } from './harness.ts';
+import { authorize, clientCredentials, confidentialClient, newKey, REDIRECT, redeemCode, refusedWith, startDpopServer, type DpopTestServer } from './harness.ts';
 
 describe('RFC 9449 §5.2 dpop_bound_access_tokens: DPoP required by the client', () => {
   let server: DpopTestServer;
@@ -34,15 +34,9 @@ describe('RFC 9449 §5.2 dpop_bound_access_tokens: DPoP required by the client',
     assert.equal(registered.body.dpop_bound_access_tokens, true);
     const client: oauth.Client = { client_id: registered.body.client_id as string, token_endpoint_auth_method: 'none' };
 
-    const { params, verifier } = await authorize(server, client);
-    const redeem = async (DPoP?: oauth.DPoPHandle) =>
-      oauth.processAuthorizationCodeResponse(
-        server.as,
-        client,
-        await oauth.authorizationCodeGrantRequest(server.as, client, oauth.None(), params, REDIRECT, verifier, { ...INSECURE, ...(DPoP ? { DPoP } : {}) }),
-      );
-    assert.equal(await refusedWith(redeem()), 'invalid_dpop_proof');
-    const tokens = await redeem(oauth.DPoP(client, (await newKey()).keyPair));
+    const code = await authorize(server, client);
+    assert.equal(await refusedWith(redeemCode(server, client, oauth.None(), code)), 'invalid_dpop_proof');
+    const tokens = await redeemCode(server, client, oauth.None(), code, oauth.DPoP(client, (await newKey()).keyPair));
     assert.equal(tokens.token_type, 'dpop', 'the refusal left the code usable');
   });
 
@@ -80,9 +74,7 @@ describe('dpopRequired: DPoP required by the server', () => {
 
   it('a bearer token request is refused with invalid_dpop_proof, the same request with a proof succeeds', async () => {
     const { client, auth } = await confidentialClient(server, ['client_credentials']);
-    const request = async (DPoP?: oauth.DPoPHandle) =>
-      oauth.processClientCredentialsResponse(server.as, client, await oauth.clientCredentialsGrantRequest(server.as, client, auth, {}, { ...INSECURE, ...(DPoP ? { DPoP } : {}) }));
-    assert.equal(await refusedWith(request()), 'invalid_dpop_proof');
-    assert.equal((await request(oauth.DPoP(client, (await newKey()).keyPair))).token_type, 'dpop');
+    assert.equal(await refusedWith(clientCredentials(server, client, auth)), 'invalid_dpop_proof');
+    assert.equal((await clientCredentials(server, client, auth, oauth.DPoP(client, (await newKey()).keyPair))).token_type, 'dpop');
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import { DPOP_ALGORITHMS } from '../../src/dpop/proof.ts';
-import { authorize, claimsOf, confidentialClient, INSECURE, newKey, publicClient, REDIRECT, refusedWith, startDpopServer, type DpopTestServer } from './harness.ts';
+import { authorize, claimsOf, clientCredentials, confidentialClient, INSECURE, newKey, publicClient, redeemCode, refreshWith, refusedWith, startDpopServer, type DpopTestServer } from './harness.ts';
 
 describe('RFC 9449 §5 DPoP at the token endpoint (oauth4webapi over loopback)', () => {
   let server: DpopTestServer;
@@ -18,15 +18,8 @@ describe('RFC 9449 §5 DPoP at the token endpoint (oauth4webapi over loopback)',
     await server?.close();
   });
 
-  const codeFlow = async (client: oauth.Client, auth: oauth.ClientAuth, DPoP?: oauth.DPoPHandle) => {
-    const { params, verifier } = await authorize(server, client);
-    const response = await oauth.authorizationCodeGrantRequest(server.as, client, auth, params, REDIRECT, verifier, { ...INSECURE, ...(DPoP ? { DPoP } : {}) });
-    return oauth.processAuthorizationCodeResponse(server.as, client, response);
-  };
-  const refresh = async (client: oauth.Client, auth: oauth.ClientAuth, refreshToken: string, DPoP?: oauth.DPoPHandle) => {
-    const response = await oauth.refreshTokenGrantRequest(server.as, client, auth, refreshToken, { ...INSECURE, ...(DPoP ? { DPoP } : {}) });
-    return oauth.processRefreshTokenResponse(server.as, client, response);
-  };
+  const codeFlow = async (client: oauth.Client, auth: oauth.ClientAuth, DPoP?: oauth.DPoPHandle) => redeemCode(server, client, auth, await authorize(server, client), DPoP);
+  const refresh = async (client: oauth.Client, auth: oauth.ClientAuth, refreshToken: string, DPoP?: oauth.DPoPHandle) => refreshWith(server, client, auth, refreshToken, DPoP);
 
   it('§5.1 metadata lists dpop_signing_alg_values_supported: what the proofs are checked against, asymmetric only', () => {
     const algs: readonly string[] = server.as.dpop_signing_alg_values_supported ?? [];
@@ -99,8 +92,7 @@ describe('RFC 9449 §5 DPoP at the token endpoint (oauth4webapi over loopback)',
   it('§5 client_credentials with a proof: a DPoP-bound token for the machine client', async () => {
     const { client, auth } = await confidentialClient(server, ['client_credentials']);
     const key = await newKey('EdDSA');
-    const response = await oauth.clientCredentialsGrantRequest(server.as, client, auth, { scope: 'tasks:read' }, { ...INSECURE, DPoP: oauth.DPoP(client, key.keyPair) });
-    const tokens = await oauth.processClientCredentialsResponse(server.as, client, response);
+    const tokens = await clientCredentials(server, client, auth, oauth.DPoP(client, key.keyPair));
     assert.equal(tokens.token_type, 'dpop');
     assert.equal(claimsOf(tokens.access_token).cnf?.jkt, key.jkt);
   });
@@ -108,8 +100,7 @@ describe('RFC 9449 §5 DPoP at the token endpoint (oauth4webapi over loopback)',
   it('§6.2 introspection of a DPoP-bound token returns cnf.jkt and token_type DPoP; of a bearer token, neither cnf nor DPoP', async () => {
     const { client, auth } = await confidentialClient(server, ['client_credentials']);
     const key = await newKey();
-    const issue = async (DPoP?: oauth.DPoPHandle) =>
-      oauth.processClientCredentialsResponse(server.as, client, await oauth.clientCredentialsGrantRequest(server.as, client, auth, {}, { ...INSECURE, ...(DPoP ? { DPoP } : {}) }));
+    const issue = async (DPoP?: oauth.DPoPHandle) => clientCredentials(server, client, auth, DPoP);
     const introspect = async (token: string) => oauth.processIntrospectionResponse(server.as, client, await oauth.introspectionRequest(server.as, client, auth, token, INSECURE));
 
     const bound = await introspect((await issue(oauth.DPoP(client, key.keyPair))).access_token);

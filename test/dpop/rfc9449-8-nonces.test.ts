@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
-import { authorize, claimsOf, confidentialClient, handProof, INSECURE, newKey, publicClient, rawClientCredentials, REDIRECT, startDpopServer, withNonceRetry, type DpopTestServer } from './harness.ts';
+import { authorize, claimsOf, clientCredentials, confidentialClient, handProof, INSECURE, newKey, publicClient, rawClientCredentials, redeemCode, refreshWith, startDpopServer, withNonceRetry, type DpopTestServer } from './harness.ts';
 
 describe('RFC 9449 §8 server nonces at the token endpoint', () => {
   let server: DpopTestServer;
@@ -37,13 +37,11 @@ describe('RFC 9449 §8 server nonces at the token endpoint', () => {
     const client = await publicClient(server);
     const key = await newKey();
     const DPoP = oauth.DPoP(client, key.keyPair);
-    const { params, verifier } = await authorize(server, client);
-    const tokens = await withNonceRetry(async () =>
-      oauth.processAuthorizationCodeResponse(server.as, client, await oauth.authorizationCodeGrantRequest(server.as, client, oauth.None(), params, REDIRECT, verifier, { ...INSECURE, DPoP })),
-    );
+    const code = await authorize(server, client);
+    const tokens = await withNonceRetry(() => redeemCode(server, client, oauth.None(), code, DPoP));
     assert.equal(claimsOf(tokens.access_token).cnf?.jkt, key.jkt);
     // The handle kept the nonce from the last answer: the refresh goes through first time.
-    const refreshed = await oauth.processRefreshTokenResponse(server.as, client, await oauth.refreshTokenGrantRequest(server.as, client, oauth.None(), tokens.refresh_token!, { ...INSECURE, DPoP }));
+    const refreshed = await refreshWith(server, client, oauth.None(), tokens.refresh_token!, DPoP);
     assert.equal(claimsOf(refreshed.access_token).cnf?.jkt, key.jkt);
   });
 
@@ -72,5 +70,6 @@ describe('RFC 9449 §8 server nonces at the token endpoint', () => {
     assert.equal(response.status, 200);
     assert.ok(response.headers.get('DPoP-Nonce'));
     assert.equal((await oauth.processClientCredentialsResponse(server.as, client, response)).token_type, 'bearer');
+    assert.equal((await clientCredentials(server, client, auth)).token_type, 'bearer', 'and again: no nonce is ever asked of them');
   });
 });
