@@ -1,13 +1,13 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../context.ts';
 import { effectiveScopes, parseScope } from '../../resource/scopes.ts';
+import type { GrantRecord } from '../../storage/types.ts';
 import { hashSecret } from '../../util/crypto.ts';
 import { sameResource } from '../authorize/resource.ts';
 import type { GrantType } from './grant-type.ts';
 import { tokenResponse } from './issue.ts';
 import { familyOf, refreshTokenExpiry, successorOf } from './refresh-secrets.ts';
 import type { TokenRequestKey } from './token-dpop.ts';
-import type { GrantRecord } from '../../storage/types.ts';
 
 /** How long before a restart a rotation may have happened for its retry to count after the restart (HARD-9). */
 export const RESTART_WINDOW_MS = 15 * 60_000;
