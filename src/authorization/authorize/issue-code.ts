@@ -5,8 +5,9 @@ import { hashSecret, opaqueToken, randomId } from '../../util/crypto.ts';
 /**
  * Mints the authorization code for a decided request. Only its hash is stored, bound to the client,
  * redirect URI, PKCE challenge, scopes and resource (SEC-12, RFC 8707), and to the DPoP key named at
- * /authorize if any (RFC 9449 §10); the token endpoint redeems it once and creates the grant `grantId` names. A refresh token will be issued when the client
- * registered the refresh_token grant or asked for offline_access.
+ * /authorize if any (RFC 9449 §10); the token endpoint redeems it once and creates the grant
+ * `grantId` names. A refresh token will be issued when the client registered the refresh_token grant
+ * or asked for offline_access.
  */
 export async function issueAuthorizationCode(
   ctx: Pick<AppContext, 'config' | 'storage' | 'clock' | 'random'>,
