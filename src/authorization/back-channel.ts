@@ -14,6 +14,10 @@ export interface BackChannelRequest {
   client: ClientRecord;
   method: TokenEndpointAuthMethod;
   form: FormParams;
+  /** The request's headers (the token endpoint reads `DPoP`). */
+  headers: Headers;
+  /** Headers to send with the `200` answer (the token endpoint's `DPoP-Nonce`). */
+  responseHeaders: Headers;
 }
 
 /** What a back-channel endpoint declares; the pipeline does the rest. */
@@ -53,7 +57,9 @@ export function mountBackChannel(app: Hono, ctx: AppContext, endpoint: BackChann
     if (claimed !== undefined) notes.clientId = claimed;
     const { client, method } = await authenticateClient(ctx, request, form, { methods: endpoint.authMethods, address });
     notes.clientId = client.clientId;
-    const body = await endpoint.answer({ client, method, form });
-    return body === null ? c.body(null, 200, { ...NO_STORE }) : c.json(body, 200, { ...NO_STORE });
+    const responseHeaders = new Headers(NO_STORE);
+    const body = await endpoint.answer({ client, method, form, headers: request.headers, responseHeaders });
+    const headers = Object.fromEntries(responseHeaders);
+    return body === null ? c.body(null, 200, headers) : c.json(body, 200, headers);
   });
 }

@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config/resolve.ts';
+import { DPOP_ALGORITHMS } from '../dpop/proof.ts';
 
 /** RFC 7523 §2.1 grant type; with an ID-JAG as its assertion, MCP enterprise-managed authorization (EMA-01). */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -44,6 +45,8 @@ export interface Capabilities {
   clientAssertionSigningAlgorithms: readonly string[];
   /** ID-JAG draft §7.2 `authorization_grant_profiles_supported`; empty when no enterprise IdP is trusted. */
   authorizationGrantProfiles: readonly string[];
+  /** RFC 9449 §5.1 `dpop_signing_alg_values_supported`: what DPoP proofs may be signed with. */
+  dpopSigningAlgorithms: readonly string[];
 }
 
 export const BUILT_IN_SCOPES = ['openid', 'offline_access'] as const;
@@ -84,5 +87,6 @@ export function computeCapabilities(config: ResolvedConfig): Capabilities {
     clientIdMetadataDocuments: config.clientIdMetadataDocuments.enabled,
     clientAssertionSigningAlgorithms: ASSERTION_SIGNING_ALGORITHMS,
     authorizationGrantProfiles: idJag ? [ID_JAG_GRANT_PROFILE] : [],
+    dpopSigningAlgorithms: DPOP_ALGORITHMS,
   };
 }

@@ -9,8 +9,11 @@ import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwt
  * (`jkt`, RFC 7638) the token is bound to.
  */
 
-/** Asymmetric algorithms only (RFC 9449 §4.3 item 6): what `dpop_signing_alg_values_supported` lists. */
-export const DPOP_ALGORITHMS = Object.freeze(['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'] as const);
+/**
+ * Asymmetric algorithms only (RFC 9449 §4.3 item 6): what `dpop_signing_alg_values_supported` lists.
+ * `Ed25519` is the fully-specified name (RFC 9864) that current clients (oauth4webapi) sign with; `EdDSA` the older one.
+ */
+export const DPOP_ALGORITHMS = Object.freeze(['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'] as const);
 
 /** RFC 9449 §4.2: the proof's `typ`. */
 export const DPOP_PROOF_TYP = 'dpop+jwt';

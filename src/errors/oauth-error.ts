@@ -23,6 +23,9 @@ export type OAuthErrorCode =
   | 'invalid_client_metadata'
   // RFC 8707 §2
   | 'invalid_target'
+  // RFC 9449 §5, §8 (DPoP)
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   // OIDC Core §3.1.2.6
   | 'login_required'
   | 'consent_required'

@@ -45,6 +45,8 @@ export interface ClientRecord {
   jwksUri?: string | null;
   /** When the client last completed a grant (code redeemed, token issued); null: never. Set by the storage. */
   lastGrantAt?: number | null;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: the token endpoint refuses this client any request without a DPoP proof. */
+  dpopBoundAccessTokens?: boolean;
 }
 
 /** Room for self-registered (`dcr`) clients: how many may exist, and which may make way for a new one. */
@@ -85,6 +87,8 @@ export interface AuthorizationRequestRecord {
   prompt: string | null;
   createdAt: number;
   expiresAt: number;
+  /** RFC 9449 §10 `dpop_jkt`: the code is issued bound to this DPoP key thumbprint. */
+  dpopJkt?: string | null;
 }
 
 export interface AuthorizationCodeRecord {
@@ -100,6 +104,8 @@ export interface AuthorizationCodeRecord {
   authTime: number;
   issueRefreshToken: boolean;
   expiresAt: number;
+  /** RFC 9449 §10: only a token request with a DPoP proof by this key may redeem the code. */
+  dpopJkt?: string | null;
 }
 
 export type ConsumeCodeResult =
@@ -120,6 +126,11 @@ export interface GrantRecord {
   /** Absolute end of the grant, however often it is refreshed. */
   expiresAt: number;
   revokedAt: number | null;
+  /**
+   * RFC 9449 §5: a public client's refresh tokens are bound to the DPoP key the grant was obtained
+   * with (its JWK SHA-256 thumbprint); every refresh must then come with a proof by that key.
+   */
+  dpopJkt?: string | null;
 }
 
 /** A live grant as the account page shows it: how recently it was used and whether it can renew itself. */
@@ -327,9 +338,10 @@ export interface Storage {
      * resource, `createdAt = now`) in the same transaction, so a concurrent replay always finds the
      * grant to revoke (SEC-16); with `refreshToken` (given when the code allows one) also the grant's
      * first refresh token, so no crash leaves a grant without its refresh token (HARD-9); and it records
-     * the client's use (`lastGrantAt`). Either all of it happens or none.
+     * the client's use (`lastGrantAt`). Either all of it happens or none. `grantDpopJkt` binds the
+     * new grant's refresh tokens to a DPoP key (RFC 9449 §5, public clients).
      */
-    redeem(codeHash: string, now: number, grantExpiresAt: number, refreshToken?: FirstRefreshToken | null): Promise<ConsumeCodeResult>;
+    redeem(codeHash: string, now: number, grantExpiresAt: number, refreshToken?: FirstRefreshToken | null, grantDpopJkt?: string | null): Promise<ConsumeCodeResult>;
   };
   readonly grants: {
     /** Stores the grant and records the client's use (`lastGrantAt`). */

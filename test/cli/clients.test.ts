@@ -56,6 +56,14 @@ describe('portcullis clients', () => {
     assert.match(missing.stderr, /redirect_uris/);
   });
 
+  it('RFC 9449 §5.2 clients add --dpop makes a client that must use DPoP; without it, one that need not', async () => {
+    const r = await runCli(['clients', 'add', '--name', 'Bound job', '--grant', 'client_credentials', '--confidential', '--dpop'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /DPoP\s+required/);
+    assert.equal((await stored(/client_id\s+(\S+)/.exec(r.stdout)?.[1] ?? ''))?.dpopBoundAccessTokens, true);
+    assert.equal((await stored(confidentialId))?.dpopBoundAccessTokens, undefined);
+  });
+
   it('clients list shows both clients with type, origin, last use and live grants', async () => {
     const r = await runCli(['clients', 'list'], env);
     assert.equal(r.code, 0, r.stderr);

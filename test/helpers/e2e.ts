@@ -9,6 +9,7 @@ import { createUser } from '../../src/identity/users.ts';
 import { createMemoryLogger } from '../../src/log/logger.ts';
 import { createPortcullis, type Portcullis } from '../../src/portcullis.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite/open.ts';
+import type { Storage } from '../../src/storage/types.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { systemRandom } from '../../src/util/crypto.ts';
 
@@ -98,14 +99,16 @@ export interface RealServer {
 /**
  * Portcullis on 127.0.0.1 (random port) on in-memory SQLite, with a ManualClock so tokens can be made
  * to expire, and one user (`E2E_USER`). It binds first so the public URL names the real port.
+ * `storage`: a database shared with other instances (one of several servers behind a load balancer;
+ * give them one `publicUrl` then); the user is created once.
  */
-export async function startRealServer(config: ConfigInput = {}, options: { fetch?: typeof fetch } = {}): Promise<RealServer> {
+export async function startRealServer(config: ConfigInput = {}, options: { fetch?: typeof fetch; storage?: Storage } = {}): Promise<RealServer> {
   const clock = new ManualClock(Date.now());
   let handle: (request: Request, env: unknown) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
   const server = createAdaptorServer({ fetch: (request, env) => handle(request, env) }) as Server;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const storage = await openSqliteStorage(':memory:');
+  const storage = options.storage ?? (await openSqliteStorage(':memory:'));
   const portcullis = await createPortcullis({
     config: resolveConfig({ publicUrl: origin, database: ':memory:', ...config }),
     storage,
@@ -114,7 +117,7 @@ export async function startRealServer(config: ConfigInput = {}, options: { fetch
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   handle = (request, env) => portcullis.app.fetch(request, env);
-  await createUser(storage, E2E_USER, { now: clock.now(), random: systemRandom });
+  if (!(await storage.users.byUsername(E2E_USER.username))) await createUser(storage, E2E_USER, { now: clock.now(), random: systemRandom });
   return {
     origin,
     portcullis,

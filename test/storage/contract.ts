@@ -221,6 +221,33 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.deepEqual(await s.authorizationCodes.peek(spent.codeHash, spent.expiresAt + 1), { code: spent, consumed: true }, 'a replay after expiry is still a replay');
     });
 
+    it('RFC 9449 DPoP bindings round-trip: a client that must use DPoP, dpop_jkt on requests and codes, a grant bound to a key at redemption', async () => {
+      const jkt = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs';
+      const bound = client({ dpopBoundAccessTokens: true });
+      await s.clients.create(bound);
+      assert.deepEqual(await s.clients.get(bound.clientId), bound);
+      const req = { id: id('req'), clientId: bound.clientId, redirectUri: 'http://127.0.0.1/callback', state: null, scopes: ['tasks:read'], resource: 'http://localhost/mcp', codeChallenge: 'c'.repeat(43), nonce: null, prompt: null, createdAt: NOW, expiresAt: NOW + 600_000, dpopJkt: jkt };
+      await s.authorizationRequests.create(req);
+      assert.deepEqual(await s.authorizationRequests.take(req.id, NOW), req);
+
+      const c = { ...code(), dpopJkt: jkt };
+      await s.authorizationCodes.create(c);
+      assert.deepEqual(await s.authorizationCodes.peek(c.codeHash, NOW), { code: c, consumed: false });
+      const rt = { tokenHash: id('rt'), expiresAt: NOW + 3_600_000 };
+      const redeemed = await s.authorizationCodes.redeem(c.codeHash, NOW, NOW + 86_400_000, rt, jkt);
+      assert.ok(redeemed.status === 'ok');
+      assert.equal(redeemed.grant.dpopJkt, jkt);
+      assert.equal((await s.grants.get(c.grantId))?.dpopJkt, jkt);
+      assert.equal((await s.refreshTokens.getWithGrant(rt.tokenHash))?.grant.dpopJkt, jkt, 'the refresh path reads the binding with the grant');
+
+      const unbound = code();
+      await s.authorizationCodes.create(unbound);
+      const plain = await s.authorizationCodes.redeem(unbound.codeHash, NOW, NOW + 86_400_000, null);
+      assert.ok(plain.status === 'ok');
+      assert.equal(plain.grant.dpopJkt, undefined);
+      assert.equal((await s.grants.get(unbound.grantId))?.dpopJkt, undefined, 'a grant redeemed without a key stays unbound');
+    });
+
     it('grants: revoking a grant revokes its refresh tokens and reports whether anything changed', async () => {
       const g = grant();
       await s.grants.create(g);

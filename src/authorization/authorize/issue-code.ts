@@ -4,9 +4,10 @@ import { hashSecret, opaqueToken, randomId } from '../../util/crypto.ts';
 
 /**
  * Mints the authorization code for a decided request. Only its hash is stored, bound to the client,
- * redirect URI, PKCE challenge, scopes and resource (SEC-12, RFC 8707); the token endpoint redeems it
- * once and creates the grant `grantId` names. A refresh token will be issued when the client
- * registered the refresh_token grant or asked for offline_access.
+ * redirect URI, PKCE challenge, scopes and resource (SEC-12, RFC 8707), and to the DPoP key named at
+ * /authorize if any (RFC 9449 §10); the token endpoint redeems it once and creates the grant
+ * `grantId` names. A refresh token will be issued when the client registered the refresh_token grant
+ * or asked for offline_access.
  */
 export async function issueAuthorizationCode(
   ctx: Pick<AppContext, 'config' | 'storage' | 'clock' | 'random'>,
@@ -28,6 +29,7 @@ export async function issueAuthorizationCode(
     authTime: session.createdAt,
     issueRefreshToken: client.grantTypes.includes('refresh_token') || request.scopes.includes('offline_access'),
     expiresAt: ctx.clock.now() + ctx.config.authorizationCodeTtl * 1000,
+    ...(request.dpopJkt ? { dpopJkt: request.dpopJkt } : {}),
   };
   await ctx.storage.authorizationCodes.create(record);
   return code;

@@ -18,6 +18,7 @@ export const MAX_PARAMETER_LENGTH: Readonly<Record<string, number>> = {
   response_type: 32,
   response_mode: 32,
   prompt: 64,
+  dpop_jkt: 128,
 };
 /** Parameters this server does not read are ignored, but still bounded. */
 export const MAX_OTHER_PARAMETER_LENGTH = 2000;

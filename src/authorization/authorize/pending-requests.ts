@@ -26,6 +26,7 @@ export function pendingRequestRecord(ctx: Pick<AppContext, 'clock' | 'random'>, 
     prompt: valid.prompt,
     createdAt: now,
     expiresAt: now + AUTHORIZATION_REQUEST_TTL_MS,
+    ...(valid.dpopJkt !== null ? { dpopJkt: valid.dpopJkt } : {}),
   };
 }
 

@@ -22,11 +22,12 @@ export const MAX_SEALED_LENGTH = 16_384;
 
 export const looksSealed = (handle: string): boolean => handle.length <= MAX_SEALED_LENGTH && SEALED.test(handle);
 
-type Fields = [string, string, string, string | null, string[], string, string, string | null, string | null, number, number];
+/** The last field, `dpop_jkt`, came later: a seal without it (made before) opens as unbound. */
+type Fields = [string, string, string, string | null, string[], string, string, string | null, string | null, number, number, (string | null)?];
 
 /** The id goes in too: each /authorize seals a distinct handle, so a form's CSRF token fits only its own. */
 export async function sealRequest(ctx: SealContext, r: AuthorizationRequestRecord): Promise<string> {
-  const fields: Fields = [r.id, r.clientId, r.redirectUri, r.state, r.scopes, r.resource, r.codeChallenge, r.nonce, r.prompt, r.createdAt, r.expiresAt];
+  const fields: Fields = [r.id, r.clientId, r.redirectUri, r.state, r.scopes, r.resource, r.codeChallenge, r.nonce, r.prompt, r.createdAt, r.expiresAt, r.dpopJkt ?? null];
   const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
   return `${payload}.${await serverMac(ctx, DOMAIN, payload)}`;
 }
@@ -37,7 +38,7 @@ export async function openSealedRequest(ctx: SealContext & Pick<AppContext, 'clo
   const [payload = '', mac = ''] = handle.split('.');
   if (!safeEqual(mac, await serverMac(ctx, DOMAIN, payload))) return null;
   const f = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Fields;
-  const [id, clientId, redirectUri, state, scopes, resource, codeChallenge, nonce, prompt, createdAt, expiresAt] = f;
+  const [id, clientId, redirectUri, state, scopes, resource, codeChallenge, nonce, prompt, createdAt, expiresAt, dpopJkt] = f;
   if (expiresAt <= ctx.clock.now()) return null;
-  return { id, clientId, redirectUri, state, scopes, resource, codeChallenge, nonce, prompt, createdAt, expiresAt };
+  return { id, clientId, redirectUri, state, scopes, resource, codeChallenge, nonce, prompt, createdAt, expiresAt, ...(dpopJkt ? { dpopJkt } : {}) };
 }

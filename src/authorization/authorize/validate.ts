@@ -1,4 +1,5 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
+import { JKT_PATTERN } from '../../dpop/proof.ts';
 import type { AppContext } from '../../context.ts';
 import type { ClientRecord } from '../../storage/types.ts';
 import { checkClient } from './client.ts';
@@ -24,6 +25,8 @@ export interface ValidAuthorizationRequest extends RedirectTarget {
   codeChallenge: string;
   nonce: string | null;
   prompt: string | null;
+  /** RFC 9449 §10: the DPoP key thumbprint the code will be bound to; null when not sent. */
+  dpopJkt: string | null;
 }
 
 /**
@@ -60,5 +63,16 @@ export function validateRequestParameters(ctx: AppContext, params: RequestParams
   const resource = checkResource(params, ctx.config.resource, ctx.config.resources);
   const prompt = checkPrompt(params);
   const nonce = params.one('nonce', { redirectable: true }) ?? null;
-  return { ...target, scopes, resource, codeChallenge, nonce, prompt };
+  const dpopJkt = checkDpopJkt(params);
+  return { ...target, scopes, resource, codeChallenge, nonce, prompt, dpopJkt };
+}
+
+/** RFC 9449 §10 `dpop_jkt`: a JWK SHA-256 thumbprint (RFC 7638), base64url, or nothing. */
+function checkDpopJkt(params: RequestParams): string | null {
+  const value = params.one('dpop_jkt', { redirectable: true });
+  if (value === undefined) return null;
+  if (!JKT_PATTERN.test(value)) {
+    throw new OAuthError('invalid_request', 'dpop_jkt must be a base64url JWK SHA-256 thumbprint (RFC 9449 section 10).', { redirectable: true });
+  }
+  return value;
 }

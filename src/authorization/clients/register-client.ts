@@ -28,6 +28,8 @@ export interface ClientMetadata {
   /** `private_key_jwt` clients only: their public keys, inline or by URL (exactly one). */
   jwks?: JwkSet;
   jwksUri?: string;
+  /** RFC 9449 §5.2: the client always uses DPoP, so a token request without a proof is refused. Only set when true. */
+  dpopBoundAccessTokens?: true;
 }
 
 export interface ValidateClientOptions {
@@ -115,7 +117,15 @@ export function validateClientMetadata(body: unknown, capabilities: Capabilities
     clientUri: optionalHttpsUrl(input, 'client_uri'),
     logoUri: optionalHttpsUrl(input, 'logo_uri'),
     ...validateClientKeys(input, authMethod, options.allowHttpJwksUri === true),
+    ...(validateDpopBound(input.dpop_bound_access_tokens) ? { dpopBoundAccessTokens: true as const } : {}),
   };
+}
+
+/** RFC 9449 §5.2 `dpop_bound_access_tokens`: a boolean, default false. */
+function validateDpopBound(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw invalidMetadata('dpop_bound_access_tokens must be true or false.');
+  return value;
 }
 
 /** A client without `authorization_code` never receives a redirect, so it may not name one. */
@@ -318,6 +328,8 @@ export function hashClientMetadata(m: ClientMetadata): string {
       m.scope === null ? null : sorted(m.scope.split(' ')),
       m.clientUri,
       m.logoUri,
+      // Appended only when set, so the fingerprints of registrations made before DPoP stay the same.
+      ...(m.dpopBoundAccessTokens ? ['dpop_bound_access_tokens'] : []),
     ]),
   );
 }
@@ -339,5 +351,6 @@ export function clientInformationResponse(client: ClientRecord, clientSecret: st
     ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
     ...(client.jwks ? { jwks: client.jwks } : {}),
     ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}),
+    ...(client.dpopBoundAccessTokens ? { dpop_bound_access_tokens: true } : {}),
   };
 }

@@ -41,6 +41,7 @@ async function introspectAccessToken(ctx: AppContext, verifier: LocalTokenVerifi
   if (!outcome.ok || outcome.token.clientId !== client.clientId) return null;
   const { claims } = outcome.token;
   const username = await usernameOf(ctx, outcome.token.subject);
+  const jkt = boundKey(claims.cnf);
   return {
     active: true,
     scope: outcome.token.scopes.join(' '),
@@ -51,9 +52,17 @@ async function introspectAccessToken(ctx: AppContext, verifier: LocalTokenVerifi
     exp: claims.exp,
     iat: claims.iat,
     jti: claims.jti,
-    token_type: 'Bearer',
+    // RFC 9449 §6.2: a DPoP-bound token is introspected with its key's thumbprint and its type.
+    token_type: jkt !== null ? 'DPoP' : 'Bearer',
+    ...(jkt !== null ? { cnf: { jkt } } : {}),
     ...(username !== null ? { username } : {}),
   };
+}
+
+/** The `cnf.jkt` of a token's claims (RFC 9449 §6.1), or null for a bearer token. */
+function boundKey(cnf: unknown): string | null {
+  const jkt = typeof cnf === 'object' && cnf !== null ? (cnf as { jkt?: unknown }).jkt : undefined;
+  return typeof jkt === 'string' ? jkt : null;
 }
 
 async function introspectRefreshToken(ctx: AppContext, client: ClientRecord, token: string): Promise<Introspection | null> {

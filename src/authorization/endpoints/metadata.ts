@@ -50,6 +50,8 @@ export function authorizationServerMetadata(ctx: AppContext): Record<string, unk
     ...(caps.clientIdMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
     // MCP AS-03: clients refuse to proceed without it.
     code_challenge_methods_supported: caps.codeChallengeMethods,
+    // RFC 9449 §5.1: the token endpoint accepts DPoP proofs signed with these (and binds tokens to their key).
+    dpop_signing_alg_values_supported: caps.dpopSigningAlgorithms,
     // RFC 9207: authorization responses carry `iss` (mix-up defence, SEC-46).
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],

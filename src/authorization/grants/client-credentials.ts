@@ -37,12 +37,12 @@ export const clientCredentialsGrant: GrantType = {
 
   permits: (client) => client.source === 'cli' && client.tokenEndpointAuthMethod !== 'none' && client.grantTypes.includes(CLIENT_CREDENTIALS_GRANT),
 
-  async handle(ctx, client, form) {
+  async handle(ctx, client, form, key) {
     const resource = requestedResource(ctx, form) ?? ctx.config.resource;
     const scopes = scopesFor(client, requestedScopes(ctx, form), ctx.config.scopes.map((s) => s.name), ctx.config.defaultScopes);
 
-    const { body, grant } = await singleTokenResponse(ctx, { subject: clientSubject(client.clientId), subjectType: 'client', clientId: client.clientId, scopes, resource });
-    ctx.logger.audit('token.issued', { grant_type: CLIENT_CREDENTIALS_GRANT, client_id: client.clientId, grant_id: grant.id, scope: body.scope, resource });
+    const { body, grant } = await singleTokenResponse(ctx, { subject: clientSubject(client.clientId), subjectType: 'client', clientId: client.clientId, scopes, resource, dpopJkt: key });
+    ctx.logger.audit('token.issued', { grant_type: CLIENT_CREDENTIALS_GRANT, client_id: client.clientId, grant_id: grant.id, scope: body.scope, resource, dpop: key !== null });
     return body;
   },
 };

@@ -13,6 +13,8 @@ export interface TokenSet {
   idToken?: string;
   /** `client` for a machine client acting for itself (client_credentials). */
   subjectType?: 'client';
+  /** The DPoP key the access token is bound to (RFC 9449 §6.1); absent: a bearer token. */
+  dpopJkt?: string | null;
 }
 
 /** Mints the access token of a grant and assembles the token response around it. */
@@ -25,10 +27,12 @@ export async function tokenResponse(ctx: AppContext, set: TokenSet): Promise<Tok
     grantId: set.grant.id,
     ...(set.authTime !== undefined ? { authTime: set.authTime } : {}),
     ...(set.subjectType !== undefined ? { subjectType: set.subjectType } : {}),
+    ...(set.dpopJkt ? { dpopJkt: set.dpopJkt } : {}),
   });
   return {
     access_token: token,
-    token_type: 'Bearer',
+    // RFC 9449 §5: a bound token is announced as such, so the client presents it with `DPoP`.
+    token_type: set.dpopJkt ? 'DPoP' : 'Bearer',
     expires_in: expiresIn,
     // OAuth 2.1 §3.2.3: always sent, so clients never have to guess what they were granted.
     scope: set.scopes.join(' '),
@@ -44,7 +48,7 @@ export async function tokenResponse(ctx: AppContext, set: TokenSet): Promise<Tok
  */
 export async function singleTokenResponse(
   ctx: AppContext,
-  issue: { subject: string; subjectType?: 'client'; clientId: string; scopes: string[]; resource: string },
+  issue: { subject: string; subjectType?: 'client'; clientId: string; scopes: string[]; resource: string; dpopJkt: string | null },
 ): Promise<{ body: TokenResponseBody; grant: GrantRecord }> {
   const now = ctx.clock.now();
   const grant: GrantRecord = {
@@ -58,6 +62,6 @@ export async function singleTokenResponse(
     revokedAt: null,
   };
   await ctx.storage.grants.create(grant);
-  const body = await tokenResponse(ctx, { grant, scopes: issue.scopes, ...(issue.subjectType ? { subjectType: issue.subjectType } : {}) });
+  const body = await tokenResponse(ctx, { grant, scopes: issue.scopes, dpopJkt: issue.dpopJkt, ...(issue.subjectType ? { subjectType: issue.subjectType } : {}) });
   return { body, grant };
 }

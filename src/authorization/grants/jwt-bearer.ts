@@ -55,7 +55,7 @@ export const jwtBearerGrant: GrantType = {
 
   permits: (client) => client.tokenEndpointAuthMethod !== 'none' && client.grantTypes.includes(JWT_BEARER_GRANT),
 
-  async handle(ctx, client, form) {
+  async handle(ctx, client, form, key) {
     const assertion = form.require('assertion');
     const claims = await verifyIdJag(ctx, assertion);
 
@@ -73,7 +73,7 @@ export const jwtBearerGrant: GrantType = {
     }
 
     const { user, created } = await userForUpstreamIdentity(ctx, { provider: ID_JAG_PROVIDER, issuer: claims.iss, subject: claims.sub, email: claims.email });
-    const { body, grant } = await singleTokenResponse(ctx, { subject: user.id, clientId: client.clientId, scopes, resource });
+    const { body, grant } = await singleTokenResponse(ctx, { subject: user.id, clientId: client.clientId, scopes, resource, dpopJkt: key });
     ctx.logger.audit('token.issued', {
       grant_type: JWT_BEARER_GRANT,
       client_id: client.clientId,

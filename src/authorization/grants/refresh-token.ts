@@ -1,11 +1,13 @@
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { AppContext } from '../../context.ts';
 import { effectiveScopes, parseScope } from '../../resource/scopes.ts';
+import type { GrantRecord } from '../../storage/types.ts';
 import { hashSecret } from '../../util/crypto.ts';
 import { sameResource } from '../authorize/resource.ts';
 import type { GrantType } from './grant-type.ts';
 import { tokenResponse } from './issue.ts';
 import { familyOf, refreshTokenExpiry, successorOf } from './refresh-secrets.ts';
+import type { TokenRequestKey } from './token-dpop.ts';
 
 /** How long before a restart a rotation may have happened for its retry to count after the restart (HARD-9). */
 export const RESTART_WINDOW_MS = 15 * 60_000;
@@ -37,8 +39,15 @@ const OFFLINE_ACCESS = 'offline_access';
  * server is down. A thief's replay is still reuse once the successor has been used, or outside those
  * windows (`isHonestRetry` in the storage layer).
  *
- * The token's bindings (client, scope, resource, grant lifetime) are checked before rotation, so a
- * bad request changes nothing.
+ * The token's bindings (client, scope, resource, grant lifetime, DPoP key) are checked before
+ * rotation, so a bad request changes nothing.
+ *
+ * DPoP (RFC 9449 §5): a public client's grant obtained with a proof is bound to that key, and each
+ * refresh needs a proof by it; one by another key (a thief's) is refused without counting as reuse,
+ * so it cannot get the grant revoked either. A confidential client's refresh tokens are bound by its
+ * authentication instead. Either way the new access token is bound to the key of the refresh's proof,
+ * if any. A grant obtained without DPoP stays unbound: its refresh tokens remain what they were issued
+ * as, protected by rotation, while a refresh that carries a proof still gets a DPoP-bound access token.
  */
 export const refreshTokenGrant: GrantType = {
   name: 'refresh_token',
@@ -47,7 +56,7 @@ export const refreshTokenGrant: GrantType = {
   // token its user granted through `offline_access`.
   permits: () => true,
 
-  async handle(ctx, client, form) {
+  async handle(ctx, client, form, key) {
     const presented = form.require('refresh_token');
     const now = ctx.clock.now();
     const tokenHash = hashSecret(presented);
@@ -66,6 +75,7 @@ export const refreshTokenGrant: GrantType = {
     }
     if (grant.revokedAt !== null) throw invalidGrant('grant revoked');
     if (grant.expiresAt <= now) throw invalidGrant('grant reached its absolute lifetime');
+    checkKeyBinding(grant, key);
 
     // RFC 8707 §2.2: a refresh may name the resource again, but only the one granted.
     const resource = form.get('resource');
@@ -106,19 +116,27 @@ export const refreshTokenGrant: GrantType = {
         throw invalidGrant('rotated refresh token reused after the grace period: grant revoked');
       case 'rotated':
       case 'retry': {
-        const body = await tokenResponse(ctx, { grant: result.grant, scopes, refreshToken: successor });
+        const body = await tokenResponse(ctx, { grant: result.grant, scopes, refreshToken: successor, dpopJkt: key });
         ctx.logger.audit('token.refreshed', {
           client_id: client.clientId,
           user_id: result.grant.userId,
           grant_id: result.grant.id,
           scope: body.scope,
           retry: result.status === 'retry',
+          dpop: key !== null,
         });
         return body;
       }
     }
   },
 };
+
+/** RFC 9449 §5: a grant bound to a DPoP key is refreshed only with a proof by that key. Changes nothing. */
+function checkKeyBinding(grant: GrantRecord, key: TokenRequestKey): void {
+  if (!grant.dpopJkt) return;
+  if (key === null) throw new OAuthError('invalid_dpop_proof', 'This refresh token is bound to a DPoP key: send a DPoP proof made with it.');
+  if (key !== grant.dpopJkt) throw invalidGrant('DPoP proof key differs from the key the refresh token is bound to');
+}
 
 /**
  * An unknown token with a genuine family tag was issued for that grant and has since been deleted as

@@ -9,8 +9,8 @@ export const clientsAdd: Command = {
   name: 'clients add',
   summary: 'Register a client ahead of time (pre-registration)',
   usage:
-    '--name <name> --redirect-uri <uri> [--redirect-uri <uri>…] [--confidential] [--grant refresh_token] [--scope "<scopes>"]\n' +
-    '       --name <name> --grant client_credentials (--confidential | --jwks-uri <url> | --jwks-file <path>) [--scope "<scopes>"]',
+    '--name <name> --redirect-uri <uri> [--redirect-uri <uri>…] [--confidential] [--grant refresh_token] [--scope "<scopes>"] [--dpop]\n' +
+    '       --name <name> --grant client_credentials (--confidential | --jwks-uri <url> | --jwks-file <path>) [--scope "<scopes>"] [--dpop]',
   help: [
     'Options:',
     '  --name <name>           shown to users on the consent page',
@@ -26,6 +26,8 @@ export const clientsAdd: Command = {
     '                          urn:ietf:params:oauth:grant-type:jwt-bearer: enterprise ID-JAGs',
     '                          (authorization_code is on whenever redirect URIs are given)',
     '  --scope "<scopes>"      the scopes it may ask for, space-separated (default: any)',
+    '  --dpop                  the client must use DPoP (RFC 9449 dpop_bound_access_tokens): its',
+    '                          token requests without a DPoP proof are refused',
     '',
     'Prints the client_id and, for a confidential client, its secret: the secret is shown only once.',
   ].join('\n'),
@@ -38,6 +40,7 @@ export const clientsAdd: Command = {
     scope: { type: 'string' },
     'jwks-uri': { type: 'string' },
     'jwks-file': { type: 'string' },
+    dpop: { type: 'boolean', default: false },
   },
   async run({ values }, io) {
     const config = loadConfig(io);
@@ -59,6 +62,7 @@ export const clientsAdd: Command = {
         scope: values.scope,
         jwks,
         jwks_uri: jwksUri,
+        dpop_bound_access_tokens: values.dpop === true,
       },
       computeCapabilities(config),
       { preRegistered: true },
@@ -78,6 +82,7 @@ export const clientsAdd: Command = {
         ...(client.redirectUris.length > 0 ? [`  redirect URIs   ${client.redirectUris.map(printable).join('\n                  ')}`] : []),
         ...(client.jwksUri ? [`  jwks_uri        ${printable(client.jwksUri)}`] : []),
         ...(client.jwks ? [`  keys            ${client.jwks.keys.length} public key(s) stored`] : []),
+        ...(client.dpopBoundAccessTokens ? ['  DPoP            required (token requests without a proof are refused)'] : []),
         ...(clientSecret ? ['The client secret is shown only this once; only its hash is stored.'] : []),
         '',
       ].join('\n'),

@@ -106,15 +106,25 @@ export function batchOperations(db: Kysely<Database>, d1: D1Database) {
     return changed(results[0]) === 1;
   }
 
-  async function redeem(codeHash: string, now: number, grantExpiresAt: number, refreshToken?: FirstRefreshToken | null): Promise<ConsumeCodeResult> {
+  async function redeem(codeHash: string, now: number, grantExpiresAt: number, refreshToken?: FirstRefreshToken | null, grantDpopJkt?: string | null): Promise<ConsumeCodeResult> {
     const unspent = () =>
       db.selectFrom('authorization_codes').where('code_hash', '=', codeHash).where('consumed_at', 'is', null).where('expires_at', '>', now);
     const results = await run([
       db
         .insertInto('grants')
-        .columns(['id', 'user_id', 'client_id', 'scopes', 'resource', 'created_at', 'expires_at', 'revoked_at'])
+        .columns(['id', 'user_id', 'client_id', 'scopes', 'resource', 'created_at', 'expires_at', 'revoked_at', 'dpop_jkt'])
         .expression(
-          unspent().select((e) => ['grant_id', 'user_id', 'client_id', 'scopes', 'resource', e.val(now).as('created_at'), e.val(grantExpiresAt).as('expires_at'), sql<null>`null`.as('revoked_at')]),
+          unspent().select((e) => [
+            'grant_id',
+            'user_id',
+            'client_id',
+            'scopes',
+            'resource',
+            e.val(now).as('created_at'),
+            e.val(grantExpiresAt).as('expires_at'),
+            sql<null>`null`.as('revoked_at'),
+            e.val<string | null>(grantDpopJkt ?? null).as('dpop_jkt'),
+          ]),
         )
         .compile(),
       ...(refreshToken
@@ -147,7 +157,7 @@ export function batchOperations(db: Kysely<Database>, d1: D1Database) {
     const [won] = results.at(-2)!.rows as Database['authorization_codes'][];
     if (won) {
       const code = toCode(won);
-      return { status: 'ok', code, grant: grantOfCode(code, now, grantExpiresAt) };
+      return { status: 'ok', code, grant: grantOfCode(code, now, grantExpiresAt, grantDpopJkt) };
     }
     const [seen] = results.at(-1)!.rows as Database['authorization_codes'][];
     return seen && seen.consumed_at !== null ? { status: 'replayed', code: toCode(seen) } : { status: 'invalid' };

@@ -7,6 +7,7 @@ import { boundedGrowth } from './005-bounded-growth.ts';
 import { rateLimits } from './006-rate-limits.ts';
 import { adminSessionOwner } from './007-admin-session-owner.ts';
 import { userGroups } from './008-user-groups.ts';
+import { dpop } from './009-dpop.ts';
 
 /** Versioned migrations, applied in name order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '006-rate-limits': rateLimits,
   '007-admin-session-owner': adminSessionOwner,
   '008-user-groups': userGroups,
+  '009-dpop': dpop,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

@@ -61,6 +61,7 @@ const toClient = (r: Row<'clients'>): ClientRecord => ({
   ...(r.jwks !== null ? { jwks: JSON.parse(r.jwks) as JwkSet } : {}),
   ...(r.jwks_uri !== null ? { jwksUri: r.jwks_uri } : {}),
   ...(r.last_grant_at !== null ? { lastGrantAt: num(r.last_grant_at) } : {}),
+  ...(r.dpop_bound_access_tokens !== null && num(r.dpop_bound_access_tokens) === 1 ? { dpopBoundAccessTokens: true } : {}),
 });
 
 export const toClientRow = (c: ClientRecord): Row<'clients'> => ({
@@ -81,6 +82,7 @@ export const toClientRow = (c: ClientRecord): Row<'clients'> => ({
   jwks: c.jwks ? JSON.stringify(c.jwks) : null,
   jwks_uri: c.jwksUri ?? null,
   last_grant_at: c.lastGrantAt ?? null,
+  dpop_bound_access_tokens: c.dpopBoundAccessTokens ? 1 : null,
 });
 
 const toGrantRow = (g: GrantRecord): Row<'grants'> => ({
@@ -92,6 +94,7 @@ const toGrantRow = (g: GrantRecord): Row<'grants'> => ({
   created_at: g.createdAt,
   expires_at: g.expiresAt,
   revoked_at: g.revokedAt,
+  dpop_jkt: g.dpopJkt ?? null,
 });
 
 const toRequest = (r: Row<'authorization_requests'>): AuthorizationRequestRecord => ({
@@ -106,6 +109,8 @@ const toRequest = (r: Row<'authorization_requests'>): AuthorizationRequestRecord
   prompt: r.prompt,
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
+  // Only bound requests, codes and grants carry the field, so every other record stays as it was.
+  ...(r.dpop_jkt !== null ? { dpopJkt: r.dpop_jkt } : {}),
 });
 
 export const toCode = (r: Row<'authorization_codes'>): AuthorizationCodeRecord => ({
@@ -121,6 +126,7 @@ export const toCode = (r: Row<'authorization_codes'>): AuthorizationCodeRecord =
   authTime: num(r.auth_time),
   issueRefreshToken: num(r.issue_refresh_token) === 1,
   expiresAt: num(r.expires_at),
+  ...(r.dpop_jkt !== null ? { dpopJkt: r.dpop_jkt } : {}),
 });
 
 const toGrant = (r: Row<'grants'>): GrantRecord => ({
@@ -132,6 +138,7 @@ const toGrant = (r: Row<'grants'>): GrantRecord => ({
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   revokedAt: numOrNull(r.revoked_at),
+  ...(r.dpop_jkt !== null ? { dpopJkt: r.dpop_jkt } : {}),
 });
 
 const toRefresh = (r: Row<'refresh_tokens'>): RefreshTokenRecord => ({
@@ -349,7 +356,7 @@ export async function migrate(db: Kysely<Database>, schema?: string): Promise<vo
 }
 
 /** The grant a redeemed code creates. */
-export const grantOfCode = (code: AuthorizationCodeRecord, now: number, expiresAt: number): GrantRecord => ({
+export const grantOfCode = (code: AuthorizationCodeRecord, now: number, expiresAt: number, dpopJkt?: string | null): GrantRecord => ({
   id: code.grantId,
   userId: code.userId,
   clientId: code.clientId,
@@ -358,6 +365,7 @@ export const grantOfCode = (code: AuthorizationCodeRecord, now: number, expiresA
   createdAt: now,
   expiresAt,
   revokedAt: null,
+  ...(dpopJkt ? { dpopJkt } : {}),
 });
 
 /** A row of `refreshWithGrant`: the token's columns and its grant's, prefixed `g_`. */
@@ -374,6 +382,7 @@ export const toTokenWithGrant = (r: TokenWithGrantRow): { token: RefreshTokenRec
     created_at: r.g_created_at,
     expires_at: r.g_expires_at,
     revoked_at: r.g_revoked_at,
+    dpop_jkt: r.g_dpop_jkt,
   }),
 });
 
@@ -388,7 +397,7 @@ export function hotQueries(db: Kysely<Database>) {
         .innerJoin('grants as g', 'g.id', 't.grant_id')
         .selectAll('t')
         .select(['g.user_id as g_user_id', 'g.client_id as g_client_id', 'g.scopes as g_scopes', 'g.resource as g_resource'])
-        .select(['g.created_at as g_created_at', 'g.expires_at as g_expires_at', 'g.revoked_at as g_revoked_at'])
+        .select(['g.created_at as g_created_at', 'g.expires_at as g_expires_at', 'g.revoked_at as g_revoked_at', 'g.dpop_jkt as g_dpop_jkt'])
         .where('t.token_hash', '=', tokenHash),
     ),
     markRotated: compileOnce((tokenHash: string, successorHash: string, now: number) =>
@@ -662,6 +671,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
             prompt: r.prompt,
             created_at: r.createdAt,
             expires_at: r.expiresAt,
+            dpop_jkt: r.dpopJkt ?? null,
           })
           .execute();
       },
@@ -693,6 +703,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
             issue_refresh_token: c.issueRefreshToken ? 1 : 0,
             expires_at: c.expiresAt,
             consumed_at: null,
+            dpop_jkt: c.dpopJkt ?? null,
           })
           .execute();
       },
@@ -703,7 +714,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
         if (!consumed && num(r.expires_at) <= now) return null;
         return { code: toCode(r), consumed };
       },
-      async redeem(codeHash, now, grantExpiresAt, refreshToken) {
+      async redeem(codeHash, now, grantExpiresAt, refreshToken, grantDpopJkt) {
         return db.transaction().execute(async (trx) => {
           const won = await trx
             .updateTable('authorization_codes')
@@ -715,7 +726,7 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
             .executeTakeFirst();
           if (won) {
             const code = toCode(won);
-            const grant = grantOfCode(code, now, grantExpiresAt);
+            const grant = grantOfCode(code, now, grantExpiresAt, grantDpopJkt);
             // One transaction: the code is used, its grant and first refresh token exist, and the
             // client is marked as used, or none of it (a crash between them left live grants without
             // a refresh token: HARD-9).

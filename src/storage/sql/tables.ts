@@ -21,6 +21,8 @@ export interface Database {
     jwks_uri: string | null;
     /** When the client last completed a grant; null: never (HARD-7). */
     last_grant_at: number | null;
+    /** 1: RFC 9449 §5.2 `dpop_bound_access_tokens`; null: not registered. */
+    dpop_bound_access_tokens: number | null;
   };
   authorization_requests: {
     id: string;
@@ -34,6 +36,7 @@ export interface Database {
     prompt: string | null;
     created_at: number;
     expires_at: number;
+    dpop_jkt: string | null;
   };
   authorization_codes: {
     code_hash: string;
@@ -49,6 +52,7 @@ export interface Database {
     issue_refresh_token: number;
     expires_at: number;
     consumed_at: number | null;
+    dpop_jkt: string | null;
   };
   grants: {
     id: string;
@@ -59,6 +63,7 @@ export interface Database {
     created_at: number;
     expires_at: number;
     revoked_at: number | null;
+    dpop_jkt: string | null;
   };
   refresh_tokens: {
     token_hash: string;
