@@ -16,7 +16,7 @@ export function corsFor(allowOrigin: (origin: string) => boolean = () => true): 
         headers.set('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
         headers.set(
           'Access-Control-Allow-Headers',
-          c.req.header('Access-Control-Request-Headers') ?? 'Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID',
+          c.req.header('Access-Control-Request-Headers') ?? 'Authorization, DPoP, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID',
         );
       }
       return new Response(null, { status: 204, headers });
@@ -25,7 +25,8 @@ export function corsFor(allowOrigin: (origin: string) => boolean = () => true): 
     c.res.headers.append('Vary', 'Origin');
     if (allowed) {
       c.res.headers.set('Access-Control-Allow-Origin', origin);
-      c.res.headers.set('Access-Control-Expose-Headers', 'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version');
+      // DPoP-Nonce (RFC 9449 §8, §9): a browser client must read it to make its next proof.
+      c.res.headers.set('Access-Control-Expose-Headers', 'WWW-Authenticate, DPoP-Nonce, Mcp-Session-Id, Mcp-Protocol-Version');
     }
     return undefined;
   };

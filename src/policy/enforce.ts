@@ -1,3 +1,4 @@
+import { presentedScheme } from '../resource/bearer.ts';
 import { bearerChallengeResponse } from '../resource/challenge.ts';
 import { VerifierUnavailableError, type DebugLogger } from '../resource/types.ts';
 import { NO_STORE } from '../util/no-store.ts';
@@ -79,6 +80,8 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
         logger.debug('tool policy needs more scope', { subject: caller.subject, required: needed });
         return refuse(
           bearerChallengeResponse({
+            // RFC 9449 §7.1: a caller that authenticated with DPoP is challenged under DPoP.
+            ...(presentedScheme(request) === 'DPoP' ? { scheme: 'DPoP' as const } : {}),
             error: 'insufficient_scope',
             errorDescription: `This operation requires the scope${needed.length > 1 ? 's' : ''} ${needed.join(' ')}.`,
             scopes: needed,

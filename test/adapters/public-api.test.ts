@@ -14,10 +14,12 @@ export const principalIsAuthInfo = (principal: Principal): AuthInfo => principal
  */
 const VALUES = [
   'ASYMMETRIC_ALGORITHMS',
+  'DPOP_ALGORITHMS',
   'INVALID_TOKEN_DESCRIPTION',
   'POLICY_DENIED_CODE',
   'RemoteKeySet',
   'VerifierUnavailableError',
+  'createDpopNonces',
   'createIntrospectionVerifier',
   'createJwksVerifier',
   'createMcpPolicy',
@@ -30,6 +32,7 @@ const VALUES = [
   'expressToolPolicy',
   'honoAuth',
   'honoMetadata',
+  'inMemoryReplayCheck',
   'metadataHandler',
   'nodeAuth',
   'nodeMetadata',
@@ -44,9 +47,13 @@ const VALUES = [
 
 const TYPES = [
   'AuthenticateOptions',
+  'AuthenticationRequest',
   'AuthorizationServerMetadata',
   'Clock',
   'DebugLogger',
+  'DpopChecker',
+  'DpopNonces',
+  'DpopReplayCheck',
   'HonoAuthOptions',
   'IntrospectionVerifierOptions',
   'JwksVerifierOptions',
@@ -68,6 +75,7 @@ const TYPES = [
   'Principal',
   'ProtectedResourceMetadata',
   'RemoteKeySetOptions',
+  'ResourceDpopOptions',
   'ResourceServer',
   'ResourceServerOptions',
   'StytchVerifierOptions',
