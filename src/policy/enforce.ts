@@ -1,5 +1,6 @@
 import { presentedScheme } from '../resource/bearer.ts';
 import { bearerChallengeResponse } from '../resource/challenge.ts';
+import type { ResourceServer } from '../resource/resource-server.ts';
 import { VerifierUnavailableError, type DebugLogger } from '../resource/types.ts';
 import { NO_STORE } from '../util/no-store.ts';
 import type { ToolPolicy } from './decide.ts';
@@ -15,6 +16,8 @@ export interface McpPolicyGuardOptions {
   policy: ToolPolicy;
   /** The Protected Resource Metadata URL named in `403 insufficient_scope` challenges. */
   resourceMetadataUrl: string;
+  /** The DPoP proof algorithms of the resource server (`algs` of a `DPoP` challenge, RFC 9449 §7.1). */
+  dpopAlgorithms?: readonly string[];
   /** `tools/list`, `resources/list` and `prompts/list` show only what the caller may use. Default true. */
   filterLists?: boolean;
   /** Refusals go to `debug` with their reason (never the token), an unreachable permission source to `warn`. */
@@ -40,6 +43,12 @@ export interface McpPolicyGuard {
    * HTTP 200) when none would.
    */
   check(request: Pick<Request, 'headers'>, caller: PolicyCaller, body: unknown): Promise<PolicyCheck>;
+}
+
+/** A resource server's DPoP proof algorithms (from its PRM), for the guard's options. */
+export function dpopAlgorithmsOf(resourceServer: Partial<Pick<ResourceServer, 'metadata'>>): { dpopAlgorithms?: readonly string[] } {
+  const algs = resourceServer.metadata?.dpop_signing_alg_values_supported;
+  return algs ? { dpopAlgorithms: algs } : {};
 }
 
 const silent: DebugLogger = { debug() {}, warn() {} };
@@ -81,7 +90,7 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
         return refuse(
           bearerChallengeResponse({
             // RFC 9449 §7.1: a caller that authenticated with DPoP is challenged under DPoP.
-            ...(presentedScheme(request) === 'DPoP' ? { scheme: 'DPoP' as const } : {}),
+            ...(presentedScheme(request) === 'DPoP' ? { scheme: 'DPoP' as const, ...(options.dpopAlgorithms ? { algs: options.dpopAlgorithms } : {}) } : {}),
             error: 'insufficient_scope',
             errorDescription: `This operation requires the scope${needed.length > 1 ? 's' : ''} ${needed.join(' ')}.`,
             scopes: needed,
