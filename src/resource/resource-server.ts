@@ -67,8 +67,8 @@ export interface AuthenticateOptions {
 /**
  * The resource-server side of MCP authorization for one MCP endpoint, framework-free: give it a
  * `Request` (its `Authorization` and `DPoP` headers, method and URL are read), get back who is
- * calling or the `Response` to send (RFC 6750 §3 / RFC 9449 §7.1 / RFC 9728 §5.1 challenges). The adapters in `src/adapters/` wrap it for Hono,
- * Express, node:http and fetch-style handlers.
+ * calling or the `Response` to send (RFC 6750 §3 / RFC 9449 §7.1 / RFC 9728 §5.1 challenges). The
+ * adapters in `src/adapters/` wrap it for Hono, Express, node:http and fetch-style handlers.
  */
 export interface ResourceServer {
   readonly resource: string;
