@@ -8,7 +8,7 @@
  *   BENCH_CPU_PROF=1   write a V8 CPU profile of each measured phase to bench/results/profiles/
  *                      (the profiler slows the servers: take figures from a run without it)
  *   BENCH_NO_PIN=1     do not pin the server and the load generator to separate cores
- *   BENCH_ONLY=a,b     only these phases: flows, memory, tools-call, refresh, gateway, calibration, sweep
+ *   BENCH_ONLY=a,b     only these phases: flows, memory, tools-call, refresh, dpop, gateway, calibration, sweep
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { planCores } from './lib/cores.ts';
 import { createFixture, SCOPES } from './lib/fixture.ts';
 import type { FlowTarget } from './lib/flows.ts';
+import { measureDpop } from './lib/dpop.ts';
 import { measureGateway } from './lib/gateway.ts';
 import { HttpClient } from './lib/http-client.ts';
 import { MCP_PATH } from './lib/mcp.ts';
@@ -107,6 +108,7 @@ export async function runBench(profile: BenchProfile, options: BenchOptions): Pr
       report.toolsCallAfterFlows = { ...(await measureToolsCall(bench, cookies, 'after-flows')), flowsBefore: 2 * report.memory.flowsPerBatch };
     }
     if (phases.has('refresh')) report.refresh = await measureRefresh(bench);
+    if (phases.has('dpop')) report.dpop = await measureDpop(bench, cookies);
     if (phases.has('gateway')) report.gateway = await measureGateway(bench, cookies);
     if (phases.has('calibration')) report.calibration = await measureCalibration(bench);
     // In this process, with the servers idle: it measures its own event loop (bench/lib/sweep.ts).

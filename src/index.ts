@@ -4,7 +4,8 @@
  *
  * 1. Pick a verifier: `createStytchVerifier`, `createJwksVerifier` (JWT access tokens),
  *    `createIntrospectionVerifier` (RFC 7662), or your own `TokenVerifier`.
- * 2. `createResourceServer({ resource, authorizationServers, verifier, … })`.
+ * 2. `createResourceServer({ resource, authorizationServers, verifier, … })`; DPoP-bound tokens
+ *    (RFC 9449) are accepted with their proofs, and `dpop: { required: true }` refuses bearer ones.
  * 3. Mount it with an adapter: `honoAuth`, `expressAuth`, `withMcpAuth` (fetch-style), `nodeAuth`.
  * 4. Optionally, tool-level authorization: `createMcpPolicy(rs, { rules })` as the `toolPolicy` of
  *    `honoAuth` or `withMcpAuth`, or with `expressToolPolicy` / `nodeToolPolicy`.
@@ -14,6 +15,7 @@ export {
   createResourceServer,
   INVALID_TOKEN_DESCRIPTION,
   type AuthenticateOptions,
+  type AuthenticationRequest,
   type ResourceServer,
   type ResourceServerOptions,
 } from './resource/resource-server.ts';
@@ -30,6 +32,9 @@ export {
   type VerifyResult,
 } from './resource/types.ts';
 export { protectedResourceMetadataUrlFor, type ProtectedResourceMetadata } from './resource/metadata.ts';
+export type { DpopChecker, ResourceDpopOptions } from './resource/dpop.ts';
+export { DPOP_ALGORITHMS, inMemoryReplayCheck, type DpopReplayCheck } from './dpop/proof.ts';
+export { createDpopNonces, type DpopNonces } from './dpop/nonces.ts';
 
 export { ASYMMETRIC_ALGORITHMS, createJwksVerifier, type JwksVerifierOptions } from './resource/verifiers/jwks.ts';
 export { createIntrospectionVerifier, type IntrospectionVerifierOptions } from './resource/verifiers/introspection.ts';

@@ -11,6 +11,8 @@ export interface LoadSpec {
   body?: string;
   /** A fresh body per request (e.g. a refresh token that can be used only once). */
   nextBody?: () => string;
+  /** Headers made fresh for each request, over `headers` (e.g. a DPoP proof, good once). */
+  nextHeaders?: () => Record<string, string>;
 }
 
 export interface LoadResult {
@@ -42,7 +44,7 @@ export interface LoadOptions {
 }
 
 function fire(spec: LoadSpec, connections: number, seconds: number): Promise<autocannon.Result> {
-  const nextBody = spec.nextBody;
+  const { nextBody, nextHeaders } = spec;
   return autocannon({
     url: `${spec.origin}${spec.path}`,
     connections,
@@ -50,7 +52,19 @@ function fire(spec: LoadSpec, connections: number, seconds: number): Promise<aut
     method: spec.method,
     headers: spec.headers,
     ...(spec.body !== undefined ? { body: spec.body, idReplacement: spec.body.includes('[<id>]') } : {}),
-    ...(nextBody ? { requests: [{ setupRequest: (request) => ({ ...request, body: nextBody() }) }] } : {}),
+    ...(nextBody || nextHeaders
+      ? {
+          requests: [
+            {
+              setupRequest: (request) => ({
+                ...request,
+                ...(nextBody ? { body: nextBody() } : {}),
+                ...(nextHeaders ? { headers: { ...request.headers, ...nextHeaders() } } : {}),
+              }),
+            },
+          ],
+        }
+      : {}),
   });
 }
 

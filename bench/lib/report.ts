@@ -53,6 +53,9 @@ export interface Headline extends ToolsCallFigures {
   rssGrowthMiB: number;
   /** Gateway CPU per relayed tools/call ÷ the bare proxy's, lowest of the runs each (target ≤ 2). */
   gatewayRelayRatio: number;
+  /** DPoP tools/call CPU ÷ bearer tools/call CPU, median of the paired runs; and the difference in µs. */
+  dpopCpuRatio: number;
+  dpopAddedMicros: number;
 }
 
 const top = (runs: readonly LoadResult[]): LoadResult => best(runs, (r) => r.rps);
@@ -104,6 +107,8 @@ export function headline(report: BenchReport): Headline {
     heapGrowthMiB: first && second ? mib(second.heapUsed - first.heapUsed) : Number.NaN,
     rssGrowthMiB: first && second ? mib(second.rss - first.rss) : Number.NaN,
     gatewayRelayRatio: report.gateway ? leanest(report.gateway.toolsCall.gateway) / leanest(report.gateway.toolsCall.bareProxy) : Number.NaN,
+    dpopCpuRatio: report.dpop ? pairedCpuRatio(report.dpop.dpop, report.dpop.bearer) : Number.NaN,
+    dpopAddedMicros: report.dpop ? middle(report.dpop.dpop.map((d, i) => d.cpuMicrosPerRequest - report.dpop!.bearer[i]!.cpuMicrosPerRequest)) : Number.NaN,
   };
 }
 
@@ -189,6 +194,17 @@ export function formatReport(report: BenchReport): string {
     );
   }
   lines.push('', `RSS at the end (MiB): ${Object.entries(report.finalRss).map(([k, v]) => `${k} ${fixed(mib(v), 1)}`).join(', ')}`);
+
+  if (report.dpop) {
+    lines.push(
+      '',
+      'DPoP (RFC 9449): tools/call with a DPoP-bound token and a new proof per request, beside a bearer token',
+      HEADER,
+      loadRow('Portcullis, bearer token', report.dpop.bearer),
+      loadRow('Portcullis, DPoP token + proof', report.dpop.dpop),
+      `  DPoP ÷ bearer, CPU per request: ${fixed(h.dpopCpuRatio, 2)}× (median of ${report.dpop.dpop.length} paired runs): +${fixed(h.dpopAddedMicros)} µs per request`,
+    );
+  }
 
   if (report.gateway) {
     const g = report.gateway;

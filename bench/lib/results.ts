@@ -1,5 +1,6 @@
 import type { SweepReport } from './sweep.ts';
 import type { Usage } from '../servers/types.ts';
+import type { DpopRuns } from './dpop.ts';
 import type { GatewayReport } from './gateway.ts';
 import type { LoadResult } from './load.ts';
 import type { BenchProfile, Phase } from './settings.ts';
@@ -57,6 +58,8 @@ export interface BenchReport {
     flowsBefore: number;
   };
   refresh?: { portcullis: LoadResult[]; sdk: LoadResult[]; poolPerRun: { portcullis: number; sdk: number } };
+  /** tools/call with a DPoP-bound token and a proof per request, beside the same with a bearer token. */
+  dpop?: DpopRuns;
   gateway?: GatewayReport;
   calibration?: { bareNodeHttp: LoadResult[] };
   /** The expiry sweep on a large store, before and after HARD-8 (bench/lib/sweep.ts). */

@@ -52,7 +52,7 @@ export const QUICK_PROFILE: BenchProfile = {
   sweepRows: 100_000,
 };
 
-export const PHASES = ['flows', 'memory', 'tools-call', 'refresh', 'gateway', 'calibration', 'sweep'] as const;
+export const PHASES = ['flows', 'memory', 'tools-call', 'refresh', 'dpop', 'gateway', 'calibration', 'sweep'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** The profile chosen by BENCH_QUICK, BENCH_SECONDS, BENCH_REPEATS and BENCH_WARMUP_SECONDS. */

@@ -2,7 +2,7 @@ import type { McpPolicy } from '../policy/mcp-policy.ts';
 import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
 import { applyToolPolicyToNode, type NodeStreamResponseLike } from './node-policy.ts';
 import type { Principal } from '../resource/types.ts';
-import { authorizationHeaders, metadataResponseFor, writeResponse, type NodeRequestLike, type NodeResponseLike } from './node-io.ts';
+import { authenticationRequest, metadataResponseFor, writeResponse, type NodeRequestLike, type NodeResponseLike } from './node-io.ts';
 
 /** Express's `next`. */
 export type NextFunction = (error?: unknown) => void;
@@ -17,7 +17,7 @@ export type NextFunction = (error?: unknown) => void;
  */
 export function expressAuth(server: ResourceServer, options: AuthenticateOptions = {}): (req: NodeRequestLike, res: NodeResponseLike, next: NextFunction) => void {
   return (req, res, next) => {
-    server.authenticate(authorizationHeaders(req), options).then((result) => {
+    server.authenticate(authenticationRequest(server, req), options).then((result) => {
       if (result instanceof Response) {
         writeResponse(res, result).catch(next);
         return;

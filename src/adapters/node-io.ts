@@ -1,4 +1,4 @@
-import type { ResourceServer } from '../resource/resource-server.ts';
+import type { AuthenticationRequest, ResourceServer } from '../resource/resource-server.ts';
 
 /** The parts of a node:http `IncomingMessage` (or an Express request) the adapters read. */
 export interface NodeRequestLike {
@@ -17,12 +17,19 @@ export interface NodeResponseLike {
   end(chunk?: Uint8Array): unknown;
 }
 
-/** Only the `Authorization` header matters to `authenticate`. */
-export function authorizationHeaders(req: NodeRequestLike): Pick<Request, 'headers'> {
-  const value = req.headers['authorization'];
+/**
+ * What `authenticate` reads: the `Authorization` and `DPoP` headers, the method, and the URL (the
+ * path on the resource's origin, which is all a DPoP proof's `htu` is compared with).
+ */
+export function authenticationRequest(server: Pick<ResourceServer, 'resource'>, req: NodeRequestLike): AuthenticationRequest {
   const headers = new Headers();
-  if (typeof value === 'string') headers.set('Authorization', value);
-  return { headers };
+  for (const name of ['authorization', 'dpop']) {
+    const value = req.headers[name];
+    // Two DPoP headers arrive as an array: joined, they are no proof and are refused as such.
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const path = req.originalUrl ?? req.url ?? '/';
+  return { headers, method: req.method ?? 'GET', url: URL.parse(path, server.resource)?.href ?? server.resource };
 }
 
 /** The PRM response when `req` asks for it (`GET`/`HEAD`/`OPTIONS` on one of its paths), else `null`. */

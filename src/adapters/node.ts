@@ -2,7 +2,7 @@ import type { McpPolicy } from '../policy/mcp-policy.ts';
 import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
 import { applyToolPolicyToNode, type NodeStreamResponseLike } from './node-policy.ts';
 import type { Principal } from '../resource/types.ts';
-import { authorizationHeaders, metadataResponseFor, writeResponse, type NodeRequestLike, type NodeResponseLike } from './node-io.ts';
+import { authenticationRequest, metadataResponseFor, writeResponse, type NodeRequestLike, type NodeResponseLike } from './node-io.ts';
 
 /**
  * For node:http servers: `(req, res) => principal | undefined`. When the request may not pass, the
@@ -21,7 +21,7 @@ import { authorizationHeaders, metadataResponseFor, writeResponse, type NodeRequ
  */
 export function nodeAuth(server: ResourceServer, options: AuthenticateOptions = {}): (req: NodeRequestLike, res: NodeResponseLike) => Promise<Principal | undefined> {
   return async (req, res) => {
-    const result = await server.authenticate(authorizationHeaders(req), options);
+    const result = await server.authenticate(authenticationRequest(server, req), options);
     if (result instanceof Response) {
       await writeResponse(res, result);
       return undefined;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { createEmbeddedKeyCache, type EmbeddedKey } from './proof-keys.ts';
 
 /**
  * DPoP proofs (RFC 9449 §4.3): the one check used by the token endpoint and by every resource server.
@@ -71,6 +72,9 @@ export type DpopProofResult =
 
 const invalid = (detail: string): DpopProofResult => ({ ok: false, error: 'invalid_dpop_proof', detail });
 
+/** Client keys, imported once each (./proof-keys.ts): one cache for the process, as keys are the same everywhere. */
+const embeddedKey = createEmbeddedKeyCache();
+
 /** RFC 9449 §4.3: every check, in an order where the cheap ones come first and `jti` is spent last. */
 export async function verifyDpopProof(request: DpopProofRequest): Promise<DpopProofResult> {
   const { proof } = request;
@@ -80,21 +84,25 @@ export async function verifyDpopProof(request: DpopProofRequest): Promise<DpopPr
   const algorithms = [...(request.algorithms ?? DPOP_ALGORITHMS)];
 
   let jwk: JWK;
+  let alg: string;
   try {
     const header = decodeProtectedHeader(proof);
     if (header.typ !== DPOP_PROOF_TYP) return invalid(`typ ${String(header.typ)}`);
     if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) return invalid(`alg ${String(header.alg)}`);
     if (typeof header.jwk !== 'object' || header.jwk === null) return invalid('no jwk in the header');
     jwk = header.jwk;
+    alg = header.alg;
   } catch {
     return invalid('unreadable header');
   }
   if (PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) return invalid('jwk is not a public key');
+  // Verified with the header's own key, which must be an asymmetric public key for `alg`.
+  const embedded: EmbeddedKey | null = await embeddedKey(jwk, alg);
+  if (embedded === null) return invalid('jwk is not a public key for its alg');
 
   let claims: JWTPayload;
   try {
-    // EmbeddedJWK verifies with the header's own key and refuses anything but a public key.
-    ({ payload: claims } = await jwtVerify(proof, EmbeddedJWK, { typ: DPOP_PROOF_TYP, algorithms, currentDate: new Date(request.now) }));
+    ({ payload: claims } = await jwtVerify(proof, embedded.key, { typ: DPOP_PROOF_TYP, algorithms, currentDate: new Date(request.now) }));
   } catch (error) {
     return invalid(error instanceof errors.JOSEError ? error.code : 'signature check failed');
   }
@@ -114,7 +122,7 @@ export async function verifyDpopProof(request: DpopProofRequest): Promise<DpopPr
     return { ok: false, error: 'use_dpop_nonce', detail: claims.nonce === undefined ? 'no nonce' : 'stale or unknown nonce' };
   }
 
-  const jkt = await calculateJwkThumbprint(jwk, 'sha256');
+  const { jkt } = embedded;
   // Spent last, so a proof refused for another reason does not use up its jti.
   const fresh = await request.replay(replayKey(jkt, jti), (Math.floor(iat) + PROOF_MAX_AGE_S + PROOF_MAX_FUTURE_S) * 1000);
   if (!fresh) return invalid('jti already used');

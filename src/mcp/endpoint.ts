@@ -29,8 +29,8 @@ const UNAUTHENTICATED_BODY_LIMIT = 64 * 1024;
 
 /**
  * The MCP endpoint (Streamable HTTP, official SDK) at `config.mcpPath`. For every request, in order:
- * `Origin` check (403, RS-24) → CORS preflight for allowed origins → bearer token verification
- * (401, RS-17/RS-21: POST, GET and DELETE alike) → the tool policy (src/policy/, configured by
+ * `Origin` check (403, RS-24) → CORS preflight for allowed origins → access token verification,
+ * bearer or DPoP-bound with its proof (401, RS-17/RS-21, RFC 9449 §7: POST, GET and DELETE alike) → the tool policy (src/policy/, configured by
  * `toolPolicy`; ./tool-policy.ts): `Mcp-Method`/`Mcp-Name` checked against the body (400), then
  * every `tools/call`, `resources/read` and `prompts/get` decided (403 step-up challenge naming the
  * scopes, RS-12, or a JSON-RPC error when no scope would help) → the SDK: 2026-07-28 requests per
@@ -76,12 +76,14 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
 
   app.all(config.mcpPath, async (c) => {
     const request = c.req.raw;
+    // A DPoP proof's `htu` is checked against the public MCP URL, whatever URL a proxy in front forwarded to.
+    const authentication = { headers: request.headers, method: request.method, url: config.resource };
     const isJsonPost = request.method === 'POST' && isJsonContentType(request.headers.get('Content-Type'));
     // The token first (RS-17): nothing is read or run for a request that is not authenticated, but
     // for one that brought no credentials at all, whose small body (64 KiB at most) is read to name
     // the scopes its call needs in the 401 (RS-04): a client that starts over without a token (the
     // v1 SDK after a 403) then asks for enough scope at once.
-    const principal = await guard.authenticate(request, { requiredScopes: scopesBeforeBody });
+    const principal = await guard.authenticate(authentication, { requiredScopes: scopesBeforeBody });
     if (principal instanceof Response) {
       if (principal.status !== 401 || request.headers.has('Authorization')) return principal;
       // Public tools: a caller without a token may keep up its own session without one (its GET
@@ -96,7 +98,7 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
         const anonymous = await toolPolicy.guard.checkAnonymous(request, call);
         if (anonymous !== 'sign-in') return anonymous.ok ? anonymous.filter(await backend.handle(request, null, call)) : anonymous.response;
       }
-      const named = await guard.authenticate(request, { requiredScopes: requiredScopesFor(call) });
+      const named = await guard.authenticate(authentication, { requiredScopes: requiredScopesFor(call) });
       const challenge = named instanceof Response ? named : principal;
       return publicMode ? signInResult(challenge, call) : challenge;
     }

@@ -1,7 +1,7 @@
 import type { AppContext } from '../context.ts';
 import { policyCallerFrom } from '../policy/caller.ts';
 import { createToolPolicy, type ToolPolicy } from '../policy/decide.ts';
-import { createMcpPolicyGuard, type McpPolicyGuard } from '../policy/enforce.ts';
+import { createMcpPolicyGuard, dpopAlgorithmsOf, type McpPolicyGuard } from '../policy/enforce.ts';
 import type { PolicyCaller } from '../policy/types.ts';
 import { isResourceOnly } from '../resource/external.ts';
 import type { ResourceServer } from '../resource/resource-server.ts';
@@ -26,7 +26,7 @@ export interface EndpointPolicy {
  * of our own authorization server the account's groups, read from storage on each request that
  * needs a decision, so a change (`portcullis users groups`) takes effect at once.
  */
-export function createEndpointPolicy(ctx: AppContext, backend: McpBackend, resourceServer: Pick<ResourceServer, 'resourceMetadataUrl' | 'permissions'>): EndpointPolicy {
+export function createEndpointPolicy(ctx: AppContext, backend: McpBackend, resourceServer: Pick<ResourceServer, 'resourceMetadataUrl' | 'permissions' | 'metadata'>): EndpointPolicy {
   const { config, storage } = ctx;
   const settings = config.toolPolicy;
   // resolveConfig has checked that permission rules come with the Stytch verifier and its secret.
@@ -39,7 +39,7 @@ export function createEndpointPolicy(ctx: AppContext, backend: McpBackend, resou
     scopeImplications: SCOPE_IMPLICATIONS,
     ...(hasPermissionRules && resourceServer.permissions ? { permissions: resourceServer.permissions } : {}),
   });
-  const guard = createMcpPolicyGuard({ policy, resourceMetadataUrl: resourceServer.resourceMetadataUrl, filterLists: settings.filterLists, logger: ctx.logger });
+  const guard = createMcpPolicyGuard({ policy, resourceMetadataUrl: resourceServer.resourceMetadataUrl, ...dpopAlgorithmsOf(resourceServer), filterLists: settings.filterLists, logger: ctx.logger });
   const localAccounts = !isResourceOnly(config);
   return {
     policy,

@@ -1,4 +1,6 @@
+import { presentedScheme } from '../resource/bearer.ts';
 import { bearerChallengeResponse } from '../resource/challenge.ts';
+import type { ResourceServer } from '../resource/resource-server.ts';
 import { VerifierUnavailableError, type DebugLogger } from '../resource/types.ts';
 import { NO_STORE } from '../util/no-store.ts';
 import type { ToolPolicy } from './decide.ts';
@@ -17,6 +19,8 @@ export interface McpPolicyGuardOptions {
   policy: ToolPolicy;
   /** The Protected Resource Metadata URL named in `403 insufficient_scope` challenges. */
   resourceMetadataUrl: string;
+  /** The DPoP proof algorithms of the resource server (`algs` of a `DPoP` challenge, RFC 9449 §7.1). */
+  dpopAlgorithms?: readonly string[];
   /** `tools/list`, `resources/list` and `prompts/list` show only what the caller may use. Default true. */
   filterLists?: boolean;
   /** Refusals go to `debug` with their reason (never the token), an unreachable permission source to `warn`. */
@@ -52,6 +56,12 @@ export interface McpPolicyGuard {
    * that signing in is worth it), tools annotated with their `securitySchemes`.
    */
   checkAnonymous(request: Pick<Request, 'headers'>, body: unknown): Promise<PolicyCheck | 'sign-in'>;
+}
+
+/** A resource server's DPoP proof algorithms (from its PRM), for the guard's options. */
+export function dpopAlgorithmsOf(resourceServer: Partial<Pick<ResourceServer, 'metadata'>>): { dpopAlgorithms?: readonly string[] } {
+  const algs = resourceServer.metadata?.dpop_signing_alg_values_supported;
+  return algs ? { dpopAlgorithms: algs } : {};
 }
 
 const silent: DebugLogger = { debug() {}, warn() {} };
@@ -98,6 +108,8 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
       if (needed.length > 0) {
         logger.debug('tool policy needs more scope', { subject: caller.subject, required: needed });
         const challenge = bearerChallengeResponse({
+          // RFC 9449 §7.1: a caller that authenticated with DPoP is challenged under DPoP.
+          ...(presentedScheme(request) === 'DPoP' ? { scheme: 'DPoP' as const, ...(options.dpopAlgorithms ? { algs: options.dpopAlgorithms } : {}) } : {}),
           error: 'insufficient_scope',
           errorDescription: `This operation requires the scope${needed.length > 1 ? 's' : ''} ${needed.join(' ')}.`,
           scopes: needed,

@@ -3,7 +3,7 @@ import type { ResourceServer } from '../resource/resource-server.ts';
 import type { DebugLogger, Principal } from '../resource/types.ts';
 import { policyCallerFrom } from './caller.ts';
 import { createToolPolicy, type ToolPolicy, type ToolPolicyOptions } from './decide.ts';
-import { createMcpPolicyGuard, type PolicyCheck } from './enforce.ts';
+import { createMcpPolicyGuard, dpopAlgorithmsOf, type PolicyCheck } from './enforce.ts';
 import { signInResult } from './sign-in-result.ts';
 
 /** Bodies larger than this are not read for policy; the MCP SDK's own bound is the same (4 MiB). */
@@ -53,10 +53,10 @@ const pass: PolicyCheck = { ok: true, filtering: false, filter: async (response)
  * app.all('/mcp', honoAuth(rs, { toolPolicy: policy }), (c) => transport.handleRequest(c.req.raw));
  * ```
  */
-export function createMcpPolicy(resourceServer: Pick<ResourceServer, 'resourceMetadataUrl' | 'permissions'>, options: McpPolicyOptions = {}): McpPolicy {
+export function createMcpPolicy(resourceServer: Pick<ResourceServer, 'resourceMetadataUrl' | 'permissions'> & Partial<Pick<ResourceServer, 'metadata'>>, options: McpPolicyOptions = {}): McpPolicy {
   const { filterLists, groupsClaim, groups, logger, ...decisionOptions } = options;
   const policy = createToolPolicy({ ...decisionOptions, ...(resourceServer.permissions ? { permissions: resourceServer.permissions } : {}) });
-  const guard = createMcpPolicyGuard({ policy, resourceMetadataUrl: resourceServer.resourceMetadataUrl, ...(filterLists !== undefined ? { filterLists } : {}), ...(logger ? { logger } : {}) });
+  const guard = createMcpPolicyGuard({ policy, resourceMetadataUrl: resourceServer.resourceMetadataUrl, ...dpopAlgorithmsOf(resourceServer), ...(filterLists !== undefined ? { filterLists } : {}), ...(logger ? { logger } : {}) });
 
   const checkParsed = async (headers: Headers, principal: Principal, body: unknown): Promise<PolicyCheck> => {
     const extra = groups ? await groups(principal) : undefined;

@@ -5,7 +5,7 @@ import type { TokenVerifier } from './types.ts';
 
 export type { Principal } from './types.ts';
 
-type GuardContext = Pick<AppContext, 'config' | 'logger'>;
+type GuardContext = Pick<AppContext, 'config' | 'logger' | 'dpop'>;
 
 /**
  * The resource server of Portcullis's own MCP endpoint: the library's `createResourceServer`, filled
@@ -24,6 +24,8 @@ export function createResourceGuard(ctx: GuardContext, verifier: TokenVerifier, 
     resourceName: config.serverName,
     logger: ctx.logger,
     dangerouslyAllowInsecureHttp: config.dangerouslyAllowInsecureHttp,
+    // The app's DPoP: replay store and nonces shared by every instance, `required` from `dpopRequired`.
+    dpop: ctx.dpop,
     ...overrides,
     verifier,
   });

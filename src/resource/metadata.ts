@@ -12,6 +12,10 @@ export interface ProtectedResourceMetadata {
   bearer_methods_supported: ['header'];
   resource_name?: string;
   resource_documentation?: string;
+  /** RFC 9728 §2 / RFC 9449 §7: the DPoP proof algorithms this resource accepts. */
+  dpop_signing_alg_values_supported?: string[];
+  /** RFC 9728 §2: present (true) when bearer tokens are refused and every token must be DPoP-bound. */
+  dpop_bound_access_tokens_required?: true;
 }
 
 /**
@@ -43,6 +47,8 @@ export function protectedResourceMetadataDocument(options: {
   scopesSupported?: readonly string[];
   resourceName?: string;
   resourceDocumentation?: string;
+  /** What the resource accepts of DPoP (RFC 9449). */
+  dpop?: { readonly required: boolean; readonly algorithms: readonly string[] };
 }): ProtectedResourceMetadata {
   return {
     // RS-26: byte-identical to the URL clients use for the MCP endpoint, and to the tokens' `aud`.
@@ -53,6 +59,8 @@ export function protectedResourceMetadataDocument(options: {
     bearer_methods_supported: ['header'],
     ...(options.resourceName !== undefined ? { resource_name: options.resourceName } : {}),
     ...(options.resourceDocumentation !== undefined ? { resource_documentation: options.resourceDocumentation } : {}),
+    ...(options.dpop ? { dpop_signing_alg_values_supported: [...options.dpop.algorithms] } : {}),
+    ...(options.dpop?.required ? { dpop_bound_access_tokens_required: true as const } : {}),
   };
 }
 

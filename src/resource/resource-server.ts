@@ -1,6 +1,7 @@
 import { NO_STORE } from '../util/no-store.ts';
-import { extractBearer } from './bearer.ts';
-import { bearerChallengeResponse } from './challenge.ts';
+import { extractAccessToken, type AccessTokenScheme } from './bearer.ts';
+import { bearerChallengeResponse, type BearerChallenge } from './challenge.ts';
+import { boundKeyThumbprint, createDpopChecker, proofTarget, type DpopChecker, type ResourceDpopOptions } from './dpop.ts';
 import {
   protectedResourceMetadataDocument,
   protectedResourceMetadataPaths,
@@ -42,7 +43,21 @@ export interface ResourceServerOptions {
   logger?: DebugLogger;
   /** Allow a plain-http `resource` on a non-loopback host. Only behind a TLS-terminating proxy you trust. */
   dangerouslyAllowInsecureHttp?: boolean;
+  /**
+   * DPoP (RFC 9449): tokens bound to a client key (`cnf.jkt`) are accepted as `Authorization: DPoP`
+   * with a `DPoP` proof, always; these options say whether bearer tokens are still accepted
+   * (`required`), which proof algorithms, server nonces, and the replay store. Default: not
+   * required, every algorithm of `DPOP_ALGORITHMS`, no nonces, an in-process replay check.
+   */
+  dpop?: ResourceDpopOptions | DpopChecker;
 }
+
+/**
+ * What `authenticate` reads of a request: its `Authorization` and `DPoP` headers, and for a DPoP
+ * proof's `htm`/`htu` its method and URL (a `Request` has all of them). Without method and URL only
+ * bearer tokens can be accepted: a DPoP request is refused.
+ */
+export type AuthenticationRequest = Pick<Request, 'headers'> & { readonly method?: string; readonly url?: string };
 
 export interface AuthenticateOptions {
   /** Scopes this route needs, on top of the server's `requiredScopes`. */
@@ -51,9 +66,9 @@ export interface AuthenticateOptions {
 
 /**
  * The resource-server side of MCP authorization for one MCP endpoint, framework-free: give it a
- * `Request` (only its `Authorization` header is read), get back who is calling or the `Response` to
- * send (RFC 6750 §3 / RFC 9728 §5.1 challenges). The adapters in `src/adapters/` wrap it for Hono,
- * Express, node:http and fetch-style handlers.
+ * `Request` (its `Authorization` and `DPoP` headers, method and URL are read), get back who is
+ * calling or the `Response` to send (RFC 6750 §3 / RFC 9449 §7.1 / RFC 9728 §5.1 challenges). The
+ * adapters in `src/adapters/` wrap it for Hono, Express, node:http and fetch-style handlers.
  */
 export interface ResourceServer {
   readonly resource: string;
@@ -67,9 +82,11 @@ export interface ResourceServer {
    * The caller, or the response to send: `401` with no `error` when there is no bearer token, `401
    * invalid_token` when it does not verify (always the same generic text), `403 insufficient_scope`
    * when it lacks a required scope, `503` when the verifier cannot reach its authorization server.
+   * A DPoP-bound token must come as `Authorization: DPoP` with a valid `DPoP` proof (`401
+   * invalid_dpop_proof`, or `use_dpop_nonce` with a `DPoP-Nonce`), and those answers use the `DPoP` scheme.
    * Tokens are read from the `Authorization` header only, never from the query or body (MCP RS-21).
    */
-  authenticate(request: Pick<Request, 'headers'>, options?: AuthenticateOptions): Promise<Principal | Response>;
+  authenticate(request: AuthenticationRequest, options?: AuthenticateOptions): Promise<Principal | Response>;
   /** `null` when the principal holds every scope in `scopes` (after the hierarchy), else the `403` step-up challenge naming them all (RS-13b). */
   requireScopes(principal: Principal, scopes: readonly string[]): Response | null;
   /**
@@ -102,16 +119,28 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   const challengeScopes = options.challengeScopes ?? serverRequired;
   const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
   const resourceMetadataUrl = protectedResourceMetadataUrlFor(resource);
-  const metadata = protectedResourceMetadataDocument({ ...options, resource });
+  const dpop = createDpopChecker(options.dpop);
+  const metadata = protectedResourceMetadataDocument({ ...options, resource, dpop });
   const metadataPaths = protectedResourceMetadataPaths(resource);
 
   // A 401 names the scopes a client should ask for: the server's, plus what this request needs (RS-04),
   // so a client that re-authorizes gets enough scope the first time instead of stepping up afterwards.
   const scopesToAskFor = (operation: readonly string[]): string[] => [...new Set([...challengeScopes, ...operation])];
 
-  const invalidToken = (operation: readonly string[], reason: TokenRejection, detail?: string): Response => {
+  // RFC 9449 §7.1: a DPoP challenge names the proof algorithms; a bearer challenge is as it always was.
+  const challenge = (scheme: AccessTokenScheme, c: Omit<BearerChallenge, 'scheme' | 'algs' | 'resourceMetadata'>): Response =>
+    bearerChallengeResponse({ ...c, resourceMetadata: resourceMetadataUrl, ...(scheme === 'DPoP' ? { scheme, algs: dpop.algorithms } : {}) });
+
+  const invalidToken = (operation: readonly string[], reason: TokenRejection, detail?: string, scheme: AccessTokenScheme = 'Bearer'): Response => {
     logger.debug('access token rejected', { reason, detail });
-    return bearerChallengeResponse({ error: 'invalid_token', errorDescription: INVALID_TOKEN_DESCRIPTION, scopes: scopesToAskFor(operation), resourceMetadata: resourceMetadataUrl });
+    return challenge(scheme, { error: 'invalid_token', errorDescription: INVALID_TOKEN_DESCRIPTION, scopes: scopesToAskFor(operation) });
+  };
+
+  const invalidProof = async (operation: readonly string[], error: 'invalid_dpop_proof' | 'use_dpop_nonce', detail: string): Promise<Response> => {
+    logger.debug('DPoP proof rejected', { error, detail });
+    if (error === 'invalid_dpop_proof') return challenge('DPoP', { error, errorDescription: 'The DPoP proof is missing or invalid.', scopes: scopesToAskFor(operation) });
+    const nonce = await dpop.currentNonce();
+    return challenge('DPoP', { error, errorDescription: 'The DPoP proof must carry the nonce in DPoP-Nonce.', scopes: scopesToAskFor(operation), ...(nonce !== undefined ? { dpopNonce: nonce } : {}) });
   };
 
   const unavailable = (error: VerifierUnavailableError): Response => {
@@ -128,11 +157,10 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     if (missingScopes(principal.scopes, required, implications).length === 0) return null;
     logger.debug('insufficient scope', { subject: principal.subject, client_id: principal.clientId, required });
     // RS-13b: every scope the operation needs, in one challenge; the client unions it with what it has.
-    return bearerChallengeResponse({
+    return challenge(principal.dpopJkt !== undefined ? 'DPoP' : 'Bearer', {
       error: 'insufficient_scope',
       errorDescription: `This operation requires the scope${required.length > 1 ? 's' : ''} ${required.join(' ')}.`,
       scopes: required,
-      resourceMetadata: resourceMetadataUrl,
     });
   };
 
@@ -144,20 +172,36 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
 
     async authenticate(request, authOptions) {
       const operation = authOptions?.requiredScopes ?? NO_SCOPES;
-      const credential = extractBearer(request);
-      // RFC 6750 §3.1: no credentials, so no error code; only where to go and what to ask for.
-      if (credential.kind === 'none') return bearerChallengeResponse({ scopes: scopesToAskFor(operation), resourceMetadata: resourceMetadataUrl });
-      if (credential.kind === 'malformed') return invalidToken(operation, 'malformed');
-      if (credential.token.length > maxTokenLength) return invalidToken(operation, 'oversized', `${credential.token.length} characters`);
+      const credential = extractAccessToken(request);
+      // RFC 6750 §3.1: no credentials, so no error code; only where to go and what to ask for. Where
+      // DPoP is required the challenge is DPoP's alone (RFC 9449 §7.1): a Bearer one would send
+      // clients for a token that is refused. MCP clients read `resource_metadata` under either scheme.
+      if (credential.kind === 'none') return challenge(dpop.required ? 'DPoP' : 'Bearer', { scopes: scopesToAskFor(operation) });
+      if (credential.kind === 'malformed') return invalidToken(operation, 'malformed', undefined, credential.scheme);
+      const { scheme, token } = credential;
+      if (token.length > maxTokenLength) return invalidToken(operation, 'oversized', `${token.length} characters`, scheme);
+      // Not even verified: whatever it is, a bearer token is not accepted here.
+      if (scheme === 'Bearer' && dpop.required) return invalidToken(operation, 'dpop_binding', 'DPoP is required', 'DPoP');
       let result: VerifyResult;
       try {
-        result = await verifier.verify(credential.token);
+        result = await verifier.verify(token);
       } catch (error) {
         if (error instanceof VerifierUnavailableError) return unavailable(error);
         throw error;
       }
-      if (!result.ok) return invalidToken(operation, result.reason, result.detail);
-      const principal: Principal = { ...result.token, token: credential.token, resourceMetadataUrl };
+      if (!result.ok) return invalidToken(operation, result.reason, result.detail, scheme);
+      // RFC 9449 §7: the token decides how it must be presented. The token is checked before the
+      // proof, so a proof sent with a bad token is not spent.
+      const jkt = boundKeyThumbprint(result.token.claims);
+      if (scheme === 'Bearer' && jkt !== undefined) return invalidToken(operation, 'dpop_binding', 'a DPoP-bound token presented as Bearer', 'DPoP');
+      if (scheme === 'DPoP') {
+        if (jkt === undefined) return invalidToken(operation, 'dpop_binding', 'a bearer token presented as DPoP', 'DPoP');
+        if (request.method === undefined || request.url === undefined) return invalidProof(operation, 'invalid_dpop_proof', 'authenticate was given no method and URL to check the proof against');
+        const proof = await dpop.verify({ proof: request.headers.get('DPoP'), method: request.method, url: proofTarget(resource, request.url), accessToken: token });
+        if (!proof.ok) return invalidProof(operation, proof.error, proof.detail);
+        if (proof.jkt !== jkt) return invalidToken(operation, 'dpop_binding', 'the proof is signed by another key than the token is bound to', 'DPoP');
+      }
+      const principal: Principal = { ...result.token, token, resourceMetadataUrl, ...(scheme === 'DPoP' ? { dpopJkt: jkt } : {}) };
       // Most requests need nothing beyond a valid token: no arrays to build for them.
       const required = operation.length === 0 ? serverRequired : serverRequired.length === 0 ? operation : [...serverRequired, ...operation];
       return requireScopes(principal, required) ?? principal;
@@ -183,11 +227,10 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       }
       if (granting.some((scope) => principal.scopes.includes(scope))) return null;
       logger.debug('missing permission', { subject: principal.subject, client_id: principal.clientId, resource_id: check.resourceId, action: check.action });
-      return bearerChallengeResponse({
+      return challenge(principal.dpopJkt !== undefined ? 'DPoP' : 'Bearer', {
         error: 'insufficient_scope',
         errorDescription: `This operation requires permission to ${check.action} ${check.resourceId}.`,
         scopes: granting.slice(0, 1),
-        resourceMetadata: resourceMetadataUrl,
       });
     },
 

@@ -32,7 +32,12 @@ export type TokenRejection =
   /** Introspection said `active: false`, or the token is of another type (a refresh token). */
   | 'inactive'
   /** Our own authorization server revoked the grant. */
-  | 'grant_not_live';
+  | 'grant_not_live'
+  /**
+   * RFC 9449 §7: the token and how it was presented disagree: a DPoP-bound token (`cnf.jkt`) as
+   * `Bearer`, an unbound one as `DPoP`, a proof by another key, or a bearer token where DPoP is required.
+   */
+  | 'dpop_binding';
 
 export type VerifyResult = { ok: true; token: VerifiedToken } | { ok: false; reason: TokenRejection; detail?: string };
 
@@ -83,6 +88,11 @@ export interface Principal extends VerifiedToken {
    * `scopeChallenge` (MCP RS-12), so those point clients at the same document as ours.
    */
   resourceMetadataUrl?: string;
+  /**
+   * Set when the token is DPoP-bound (RFC 9449) and came with a valid proof: the thumbprint of the
+   * client's key (`cnf.jkt`). Absent for bearer tokens. Challenges to this caller use the `DPoP` scheme.
+   */
+  dpopJkt?: string;
 }
 
 /**

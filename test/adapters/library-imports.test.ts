@@ -13,11 +13,13 @@ import { fileURLToPath } from 'node:url';
  *   such as external.ts, guard.ts and verify-local.ts: they are simply never reached from here);
  * - src/util/: web-standard helpers with no app knowledge (clock, crypto, loopback, no-store);
  * - src/http/capped-body.ts: the one capped body reader, shared with the app's endpoints;
- * - src/policy/: the tool policy decision point, which the app's MCP endpoint uses too.
+ * - src/policy/: the tool policy decision point, which the app's MCP endpoint uses too;
+ * - src/dpop/proof.ts, proof-keys.ts, nonces.ts: the one DPoP proof check and nonce source (RFC 9449),
+ *   shared with the app's token endpoint (src/dpop/app-dpop.ts, which knows the app, is not reached).
  * Everything else (config, gateway, log, storage, authorization, identity, keys, mcp, the app
  * assembly in src/http/app.ts and src/portcullis.ts, …) is the app's.
  */
-const ALLOWED = ['src/index.ts', 'src/adapters/', 'src/resource/', 'src/util/', 'src/http/capped-body.ts', 'src/policy/'];
+const ALLOWED = ['src/index.ts', 'src/adapters/', 'src/resource/', 'src/util/', 'src/http/capped-body.ts', 'src/policy/', 'src/dpop/proof.ts', 'src/dpop/proof-keys.ts', 'src/dpop/nonces.ts'];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Static imports and re-exports, type-only ones included (declarations are published too). */

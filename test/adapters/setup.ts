@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createResourceServer, type ResourceServer } from '../../src/resource/resource-server.ts';
 import { parseChallenge } from '../resource/fixtures.ts';
 import { createTestIssuer, type TestIssuer } from '../resource/test-issuer.ts';
+import { assertDpopChallenge, craftProof, createDpopClientKey, dpopAuth, type DpopClientKey } from '../dpop/dpop-client.ts';
 
 /**
  * What every adapter test needs: a third-party authorization server issuing tokens for
@@ -9,16 +10,28 @@ import { createTestIssuer, type TestIssuer } from '../resource/test-issuer.ts';
  * requiring `tasks:read` on every request. Each adapter mounts `/mcp` (needs `tasks:read`) and
  * `/mcp/admin` (needs `tasks:write` too) answering `{ subject, scopes }`.
  */
-export async function adapterSetup(): Promise<{ as: TestIssuer; rs: ResourceServer; reader: string; writer: string }> {
+export async function adapterSetup(): Promise<{ as: TestIssuer; rs: ResourceServer; reader: string; writer: string; dpop: AdapterDpop }> {
   const as = await createTestIssuer({ resource: 'http://127.0.0.1/mcp' });
   const rs = createResourceServer({ resource: as.resource, authorizationServers: [as.issuer], verifier: as.verifier(), scopesSupported: ['tasks:read', 'tasks:write'], requiredScopes: ['tasks:read'] });
-  return { as, rs, reader: await as.sign({ claims: { scope: 'tasks:read' } }), writer: await as.sign({ claims: { scope: 'tasks:read tasks:write' } }) };
+  const key = await createDpopClientKey();
+  // RFC 9449 §6.1: the JWT access token names the client's key in cnf.jkt.
+  const bound = await as.sign({ claims: { scope: 'tasks:read', cnf: { jkt: key.jkt } } });
+  return { as, rs, reader: await as.sign({ claims: { scope: 'tasks:read' } }), writer: await as.sign({ claims: { scope: 'tasks:read tasks:write' } }), dpop: { key, bound } };
 }
+
+/** A client's DPoP key and a `tasks:read` token bound to it. */
+export interface AdapterDpop {
+  key: DpopClientKey;
+  bound: string;
+}
+
+/** Reaches the adapter's app: `path` with these request headers (POST, or GET for the PRM). */
+export type AdapterCall = (path: string, headers?: Record<string, string>) => Promise<Response>;
 
 export const PRM_URL = 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp';
 
 /** The three calls every adapter must answer alike. `call(path, headers)` reaches the adapter's app. */
-export async function assertAdapterBehaviour(call: (path: string, headers?: Record<string, string>) => Promise<Response>, tokens: { reader: string; writer: string }): Promise<void> {
+export async function assertAdapterBehaviour(call: AdapterCall, tokens: { reader: string; writer: string }): Promise<void> {
   const ok = await call('/mcp', { Authorization: `Bearer ${tokens.reader}` });
   assert.equal(ok.status, 200, 'valid token');
   assert.deepEqual(await ok.json(), { subject: 'user-1', scopes: ['tasks:read'] });
@@ -47,4 +60,22 @@ export async function assertAdapterBehaviour(call: (path: string, headers?: Reco
   const prm = await call('/.well-known/oauth-protected-resource/mcp');
   assert.equal(prm.status, 200, 'PRM');
   assert.equal(((await prm.json()) as { resource: string }).resource, 'http://127.0.0.1/mcp');
+}
+
+/**
+ * RFC 9449 §7 through an adapter, which must hand the resource server the request's method and
+ * URL: proofs name the resource's origin (the public URL) and the route's path. `call` as above.
+ */
+export async function assertAdapterDpop(call: AdapterCall, { key, bound }: AdapterDpop): Promise<void> {
+  const proof = (path: string, claims: { htm?: string } = {}) => craftProof(key, { htu: `http://127.0.0.1${path}`, accessToken: bound, ...claims });
+
+  const ok = await call('/mcp', dpopAuth(bound, await proof('/mcp')));
+  assert.equal(ok.status, 200, 'DPoP-bound token with its proof');
+  assert.deepEqual(await ok.json(), { subject: 'user-1', scopes: ['tasks:read'] });
+
+  await assertDpopChallenge(await call('/mcp/admin', dpopAuth(bound, await proof('/mcp'))), 'invalid_dpop_proof');
+  await assertDpopChallenge(await call('/mcp', dpopAuth(bound, await proof('/mcp', { htm: 'GET' }))), 'invalid_dpop_proof');
+  await assertDpopChallenge(await call('/mcp', { Authorization: `Bearer ${bound}` }), 'invalid_token');
+  const params = await assertDpopChallenge(await call('/mcp/admin', dpopAuth(bound, await proof('/mcp/admin'))), 'insufficient_scope', 403);
+  assert.equal(params['scope'], 'tasks:read tasks:write');
 }

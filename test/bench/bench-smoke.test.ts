@@ -34,9 +34,9 @@ describe('bench harness (npm run bench) smoke test', () => {
     assert.equal(report.memory?.afterBatchGc.length, 2);
     assert.ok(report.memory!.idle.heapUsed > 0);
 
-    const { toolsCall, toolsCallAfterFlows, refresh, gateway, calibration } = report;
-    assert.ok(toolsCall && toolsCallAfterFlows && refresh && gateway && calibration, 'tools/call runs fresh and again after the memory phase');
-    const relayed = { gatewayRelay: gateway.toolsCall.gateway, bareProxyRelay: gateway.toolsCall.bareProxy, upstreamDirect: gateway.toolsCall.direct };
+    const { toolsCall, toolsCallAfterFlows, refresh, dpop, gateway, calibration } = report;
+    assert.ok(toolsCall && toolsCallAfterFlows && refresh && dpop && gateway && calibration, 'tools/call runs fresh and again after the memory phase');
+    const relayed = { gatewayRelay: gateway.toolsCall.gateway, bareProxyRelay: gateway.toolsCall.bareProxy, upstreamDirect: gateway.toolsCall.direct, dpopBearer: dpop.bearer, dpopProof: dpop.dpop };
     const { flowsBefore: _flows, ...aged } = toolsCallAfterFlows;
     const agedRuns = Object.fromEntries(Object.entries(aged).map(([k, v]) => [`${k}AfterFlows`, v]));
     for (const [name, runs] of Object.entries({ ...toolsCall, ...agedRuns, ...relayed, portcullisRefresh: refresh.portcullis, sdkRefresh: refresh.sdk, bare: calibration.bareNodeHttp })) {
@@ -52,10 +52,10 @@ describe('bench harness (npm run bench) smoke test', () => {
     for (const [name, latency] of Object.entries(gateway.sseFirstEvent)) assert.equal(latency.n, 3, `${name}: SSE first-event latency measured`);
 
     const figures = headline(report);
-    assert.ok(Number.isFinite(figures.portcullisAuthRatio) && Number.isFinite(figures.refreshVsSdk) && Number.isFinite(figures.gatewayRelayRatio));
+    assert.ok(Number.isFinite(figures.portcullisAuthRatio) && Number.isFinite(figures.refreshVsSdk) && Number.isFinite(figures.gatewayRelayRatio) && Number.isFinite(figures.dpopCpuRatio));
     assert.ok(Number.isFinite(figures.afterFlows.paired.portcullisAuthCpuRatio) && Number.isFinite(figures.paired.toolsCallCpuVsSdk) && Number.isFinite(figures.refreshCpuVsSdk));
     const table = formatReport(report);
-    for (const heading of ['MCP tools/call', 'Refresh grant', 'Full flow', 'Memory', 'Gateway', 'relay ratio', 'Calibration', 'Expiry sweep']) assert.match(table, new RegExp(heading));
+    for (const heading of ['MCP tools/call', 'Refresh grant', 'Full flow', 'Memory', 'Gateway', 'relay ratio', 'DPoP', 'Calibration', 'Expiry sweep']) assert.match(table, new RegExp(heading));
     // HARD-8: the sweep phase deleted the same rows both ways, the new way in batches.
     const { sweep } = report;
     assert.ok(sweep);

@@ -59,7 +59,7 @@ export function appFetch(t: TestApp): typeof fetch {
 }
 
 /** The app on a real loopback socket (tokens stay valid: they name the configured resource, not the socket). */
-export async function serveOnLoopback(t: TestApp): Promise<{ origin: string; mcpUrl: string; close(): Promise<void> }> {
+export async function serveOnLoopback(t: Pick<TestApp, 'app' | 'ctx'>): Promise<{ origin: string; mcpUrl: string; close(): Promise<void> }> {
   const server = createAdaptorServer({ fetch: (request, env) => t.app.fetch(request, env) }) as Server;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

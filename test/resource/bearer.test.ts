@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractBearer } from '../../src/resource/bearer.ts';
+import { extractAccessToken, extractBearer } from '../../src/resource/bearer.ts';
 
 const req = (headers: Record<string, string> = {}, url = 'http://localhost:3000/mcp') => new Request(url, { headers });
 
@@ -26,5 +26,19 @@ describe('Bearer token extraction (RFC 6750 §2, OAuth 2.1 §5.1)', () => {
     assert.deepEqual(extractBearer(req({ Authorization: 'Bearer' })), { kind: 'malformed' });
     assert.deepEqual(extractBearer(req({ Authorization: 'Bearer a b' })), { kind: 'malformed' });
     assert.deepEqual(extractBearer(req({ Authorization: 'Bearer a,Bearer b' })), { kind: 'malformed' });
+  });
+});
+
+describe('Access token extraction with its scheme (RFC 6750 §2.1, RFC 9449 §7.1)', () => {
+  it('RFC 9449 §7.1 reads a DPoP token and says so; the scheme is case-insensitive', () => {
+    assert.deepEqual(extractAccessToken(req({ Authorization: 'DPoP abc' })), { kind: 'token', scheme: 'DPoP', token: 'abc' });
+    assert.deepEqual(extractAccessToken(req({ Authorization: 'dpop abc' })), { kind: 'token', scheme: 'DPoP', token: 'abc' });
+    assert.deepEqual(extractAccessToken(req({ Authorization: 'Bearer abc' })), { kind: 'token', scheme: 'Bearer', token: 'abc' });
+    assert.deepEqual(extractAccessToken(req({ Authorization: 'DPoP a b' })), { kind: 'malformed', scheme: 'DPoP' });
+    assert.deepEqual(extractAccessToken(req({ Authorization: 'Basic dXNlcjpwYXNz' })), { kind: 'none' });
+  });
+
+  it('bearer-only endpoints (userinfo) see no bearer token in a DPoP credential', () => {
+    assert.deepEqual(extractBearer(req({ Authorization: 'DPoP abc' })), { kind: 'none' });
   });
 });

@@ -18,8 +18,8 @@ export interface SignedIn {
  * user row gets a placeholder password hash: these tests never log in through the pages.
  */
 export async function signIn(
-  t: TestApp,
-  options: { username?: string; scopes?: string[]; clientId?: string; user?: UserRecord } = {},
+  t: Pick<TestApp, 'ctx'>,
+  options: { username?: string; scopes?: string[]; clientId?: string; user?: UserRecord; dpopJkt?: string } = {},
 ): Promise<SignedIn> {
   const { ctx } = t;
   const now = ctx.clock.now();
@@ -30,8 +30,9 @@ export async function signIn(
   const scopes = options.scopes ?? ['tasks:read'];
   const grantId = 'grt_' + randomId(ctx.random);
   await ctx.storage.grants.create(grantRecord({ id: grantId, userId: user.id, clientId, scopes, resource: ctx.config.resource, createdAt: now }));
-  const { token } = await issueAccessToken(ctx, { subject: user.id, clientId, scopes, resource: ctx.config.resource, grantId });
-  return { token, user, clientId, grantId, auth: { Authorization: `Bearer ${token}` } };
+  // `dpopJkt`: a DPoP-bound token (cnf.jkt, RFC 9449 §6), presented as `DPoP`; `auth` then has no proof.
+  const { token } = await issueAccessToken(ctx, { subject: user.id, clientId, scopes, resource: ctx.config.resource, grantId, ...(options.dpopJkt ? { dpopJkt: options.dpopJkt } : {}) });
+  return { token, user, clientId, grantId, auth: { Authorization: `${options.dpopJkt ? 'DPoP' : 'Bearer'} ${token}` } };
 }
 
 /** Parses `Bearer a="b", c="d \"e\""` into its parameters (RFC 7235 auth-param, quoted-string). */

@@ -9,6 +9,8 @@ import { createTestApp } from '../helpers/app.ts';
 import { inProcessFetch } from '../helpers/oauth-flow.ts';
 import { clientRecord } from '../helpers/records.ts';
 import { signIn } from './fixtures.ts';
+import { createResourceServer } from '../../src/resource/resource-server.ts';
+import { assertDpopChallenge, craftProof, createDpopClientKey, dpopAuth } from '../dpop/dpop-client.ts';
 
 const ISSUER = 'https://as.example';
 const RESOURCE = 'https://mcp.example/mcp';
@@ -146,6 +148,21 @@ describe('Introspection verifier (RFC 7662)', () => {
     const { server, verifier } = setup({ endpoint: undefined });
     server.add('opaque-1');
     assert.ok((await verifier.verify('opaque-1')).ok);
+  });
+
+  it('RFC 9449 §6.2 an introspection answer\'s cnf reaches the claims: the resource server then wants the DPoP proof', async () => {
+    const { server, verifier } = setup();
+    const key = await createDpopClientKey();
+    server.add('opaque-bound', { cnf: { jkt: key.jkt }, token_type: 'DPoP' });
+    const result = await verifier.verify('opaque-bound');
+    assert.ok(result.ok);
+    assert.deepEqual(result.token.claims['cnf'], { jkt: key.jkt });
+    const rs = createResourceServer({ resource: RESOURCE, authorizationServers: [ISSUER], verifier });
+    const request = async (headers: Record<string, string>) => rs.authenticate(new Request(RESOURCE, { method: 'POST', headers }));
+    const principal = await request(dpopAuth('opaque-bound', await craftProof(key, { htu: RESOURCE, accessToken: 'opaque-bound' })));
+    assert.ok(!(principal instanceof Response), 'bound token with its proof');
+    assert.equal(principal.dpopJkt, key.jkt);
+    await assertDpopChallenge((await request({ Authorization: 'Bearer opaque-bound' })) as Response, 'invalid_token');
   });
 
   it('refuses to be built without credentials or an endpoint', () => {

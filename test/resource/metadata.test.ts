@@ -8,6 +8,8 @@ const EXPECTED = {
   scopes_supported: ['tasks:read', 'tasks:write'],
   bearer_methods_supported: ['header'],
   resource_name: 'Portcullis',
+  // RFC 9728 §2: DPoP-bound tokens are accepted beside bearer ones, with proofs by these algorithms.
+  dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'],
 };
 
 describe('Protected Resource Metadata (RFC 9728)', () => {

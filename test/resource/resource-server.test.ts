@@ -126,6 +126,7 @@ describe('createResourceServer', () => {
         scopes_supported: ['openid', 'tasks:read'],
         bearer_methods_supported: ['header'],
         resource_name: 'Tasks',
+        dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'],
       });
     });
 

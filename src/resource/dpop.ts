@@ -1,0 +1,76 @@
+import type { DpopNonces } from '../dpop/nonces.ts';
+import { DPOP_ALGORITHMS, inMemoryReplayCheck, verifyDpopProof, type DpopProofRequest, type DpopProofResult, type DpopReplayCheck } from '../dpop/proof.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import type { TokenClaims } from './types.ts';
+
+/**
+ * DPoP (RFC 9449) at a resource server: the options a library user gives, and the checker the
+ * resource server runs. DPoP is always accepted; `required` refuses bearer tokens.
+ */
+export interface ResourceDpopOptions {
+  /** Refuse bearer tokens: every token must be DPoP-bound and come with a proof. Default false. */
+  required?: boolean;
+  /** The proof algorithms accepted (and named in `algs` and the PRM). Default `DPOP_ALGORITHMS`. */
+  algorithms?: readonly string[];
+  /** Server nonces (RFC 9449 §9, `createDpopNonces`): proofs must carry one, or get `use_dpop_nonce`. Default none. */
+  nonces?: DpopNonces;
+  /**
+   * Single use of each proof. Default: remembered in this process only, which is enough for one
+   * instance; several instances behind a load balancer need one they share (a database or Redis
+   * `SET NX` with the given expiry), or a proof spent on one is accepted once more on each other.
+   */
+  replay?: DpopReplayCheck;
+  /** For `iat` and the nonce window. Default the system clock. */
+  clock?: Clock;
+}
+
+/**
+ * What a resource server needs of DPoP: `createDpopChecker` builds one from `ResourceDpopOptions`;
+ * Portcullis's own endpoint passes its app-wide one (shared replay store and nonces across instances).
+ */
+export interface DpopChecker {
+  readonly required: boolean;
+  readonly algorithms: readonly string[];
+  /** The nonce a `use_dpop_nonce` challenge hands out. */
+  currentNonce(): Promise<string | undefined>;
+  verify(request: Pick<DpopProofRequest, 'proof' | 'method' | 'url' | 'accessToken'>): Promise<DpopProofResult>;
+}
+
+export function createDpopChecker(options: ResourceDpopOptions | DpopChecker = {}): DpopChecker {
+  if (isChecker(options)) return options;
+  const clock = options.clock ?? systemClock;
+  const algorithms = Object.freeze([...(options.algorithms ?? DPOP_ALGORITHMS)]);
+  const replay = options.replay ?? inMemoryReplayCheck(clock);
+  const { nonces } = options;
+  return {
+    required: options.required === true,
+    algorithms,
+    currentNonce: async () => nonces?.current(),
+    verify: (request) => verifyDpopProof({ ...request, algorithms, now: clock.now(), replay, ...(nonces ? { nonces } : {}) }),
+  };
+}
+
+function isChecker(options: ResourceDpopOptions | DpopChecker): options is DpopChecker {
+  return typeof (options as Partial<DpopChecker>).verify === 'function';
+}
+
+/** `cnf.jkt` (RFC 9449 §6), from a JWT's claims or an introspection answer (§6.2) alike; undefined for a bearer token. */
+export function boundKeyThumbprint(claims: TokenClaims): string | undefined {
+  const cnf = claims['cnf'];
+  if (typeof cnf !== 'object' || cnf === null) return undefined;
+  const jkt = (cnf as Record<string, unknown>)['jkt'];
+  return typeof jkt === 'string' ? jkt : undefined;
+}
+
+/**
+ * The URL a proof's `htu` must name. Always on the configured `resource`'s origin, never the
+ * request's own `Host`: behind a proxy that is an internal name, and trusting it would let a proof
+ * made for another server be replayed here under that server's host name. The path is the
+ * request's, so one resource server mounted on several routes checks each route's proofs; on the
+ * resource's own path (the MCP endpoint) it is exactly the `resource` URL.
+ */
+export function proofTarget(resource: string, requestUrl: string): string {
+  const base = new URL(resource);
+  const path = URL.parse(requestUrl, resource)?.pathname ?? base.pathname;
+  return path === base.pathname ? resource : base.origin + path;
+}
