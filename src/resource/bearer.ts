@@ -3,12 +3,6 @@
  * query string or a form body are ignored (OAuth 2.1 §5.1, MCP RS-21): they leak into logs,
  * history and Referer headers.
  */
-export type BearerCredential =
-  /** No bearer credential: no header, or another scheme such as `Basic`. */
-  | { kind: 'none' }
-  /** `Bearer` was named but what follows is not a token68 (RFC 7235 §2.1). */
-  | { kind: 'malformed' }
-  | { kind: 'bearer'; token: string };
 
 /** An access token as a resource server takes it: with the scheme it came under (RFC 6750 `Bearer`, RFC 9449 §7.1 `DPoP`). */
 export type AccessTokenCredential =
@@ -22,13 +16,6 @@ export type AccessTokenScheme = 'Bearer' | 'DPoP';
 
 /** RFC 6750 §2.1 b64token / RFC 7235 token68. */
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
-
-/** Endpoints that take bearer tokens only (userinfo): a `DPoP` credential counts as none here. */
-export function extractBearer(request: Pick<Request, 'headers'>): BearerCredential {
-  const credential = extractAccessToken(request);
-  if (credential.kind === 'none' || credential.scheme !== 'Bearer') return { kind: 'none' };
-  return credential.kind === 'token' ? { kind: 'bearer', token: credential.token } : { kind: 'malformed' };
-}
 
 export function extractAccessToken(request: Pick<Request, 'headers'>): AccessTokenCredential {
   const header = request.headers.get('Authorization');
