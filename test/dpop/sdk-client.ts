@@ -23,6 +23,7 @@ export interface Exchange {
   proof: string | null;
   body: string | undefined;
   responseNonce: string | null;
+  challenge: string | null;
   error: string | undefined;
 }
 
@@ -32,6 +33,8 @@ export interface SdkClientOptions {
   /** The socket origin a request to `url` is sent to: a load balancer in front of a public URL. Default: the URL's own origin. */
   route?: (url: URL) => string;
   clientName?: string;
+  /** `legacy`: 2025-era sessions (initialize, a GET stream, DELETE at the end). Default: 2026-07-28 requests, no session. */
+  era?: 'legacy' | 'modern';
 }
 
 export class SdkClient {
@@ -41,11 +44,13 @@ export class SdkClient {
   transport: StreamableHTTPClientTransport | undefined;
   readonly mcpUrl: string;
   readonly #route: (url: URL) => string;
+  readonly #era: 'legacy' | 'modern';
 
   constructor(mcpUrl: string, options: SdkClientOptions = {}) {
     this.mcpUrl = mcpUrl;
     this.provider = new InMemoryOAuthProvider({ clientName: options.clientName ?? 'DPoP E2E client', ...(options.dpop ? { dpop: options.dpop } : {}) });
     this.#route = options.route ?? ((url) => url.origin);
+    this.#era = options.era ?? 'modern';
   }
 
   /** The client's fetch: real sockets, through the route, every exchange recorded. */
@@ -66,6 +71,7 @@ export class SdkClient {
       proof: request.headers.get('DPoP'),
       body,
       responseNonce: response.headers.get('DPoP-Nonce'),
+      challenge: response.headers.get('WWW-Authenticate'),
       error,
     });
     // @hono/node-server, serving in this same process, replaces the global Response class, and the
@@ -74,11 +80,11 @@ export class SdkClient {
     return new Response(response.body, response);
   };
 
-  /** A new transport and client (2026-07-28 requests: no session, so any instance serves any request); connects. */
+  /** A new transport and client; connects. The default era has no session, so any instance serves any request. */
   async connect(): Promise<Client> {
     await this.client?.close().catch(() => {});
     this.transport = new StreamableHTTPClientTransport(new URL(this.mcpUrl), { authProvider: this.provider, fetch: this.fetch });
-    this.client = new Client({ name: 'portcullis-dpop-e2e', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    this.client = new Client({ name: 'portcullis-dpop-e2e', version: '1.0.0' }, this.#era === 'modern' ? { versionNegotiation: { mode: 'auto' } } : {});
     await this.client.connect(this.transport);
     return this.client;
   }
