@@ -155,7 +155,7 @@ describe('RFC 9449 §7 mixed clients: a bearer SDK client and a DPoP SDK client 
     assert.ok(bearer.exchanges.filter((e) => e.url.pathname === '/mcp' && e.status === 200).every((e) => e.authorization?.startsWith('Bearer ') && e.proof === null));
   });
 
-  it('RFC 9449 §7.2: the DPoP client\'s access token is refused as Bearer, and with another key\'s proof', async () => {
+  it('RFC 9449 §7.2: the DPoP client\'s access token is refused as Bearer and with another key\'s proof; the bearer one as DPoP', async () => {
     const stolen = bound.accessToken;
     const send = (headers: Record<string, string>) => fetch(`${real.origin}/mcp`, { method: 'POST', headers: mcpHeaders(headers), body: JSON.stringify(initializeMessage()) });
     await assertDpopChallenge(await send({ Authorization: `Bearer ${stolen}` }), 'invalid_token');
@@ -163,6 +163,9 @@ describe('RFC 9449 §7 mixed clients: a bearer SDK client and a DPoP SDK client 
     const wrongKey = await send(dpopAuth(stolen, await craftProof(thief, { htu: `${real.origin}/mcp`, accessToken: stolen })));
     assert.equal(wrongKey.status, 401);
     await wrongKey.body?.cancel();
+    // And the other way: the bearer client's token is not made DPoP by a proof sent along with it.
+    const unbound = bearer.accessToken;
+    await assertDpopChallenge(await send(dpopAuth(unbound, await craftProof(thief, { htu: `${real.origin}/mcp`, accessToken: unbound }))), 'invalid_token');
   });
 
   it('RFC 9449 §5: the public DPoP client\'s refresh token is refused with another key and without one; its holder still refreshes', async () => {
