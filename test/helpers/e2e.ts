@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthClientProvider, OAuthDiscoveryState, OAuthTokens } from '@modelcontextprotocol/client';
+import type { DpopSession, OAuthClientInformationMixed, OAuthClientMetadata, OAuthClientProvider, OAuthDiscoveryState, OAuthTokens } from '@modelcontextprotocol/client';
 import { resolveConfig } from '../../src/config/resolve.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createUser } from '../../src/identity/users.ts';
@@ -33,14 +33,24 @@ export class InMemoryOAuthProvider implements OAuthClientProvider {
   /** How often the SDK stored tokens (code exchanges and refreshes). */
   tokensSaved = 0;
   registrations = 0;
+  /**
+   * Present only for a DPoP client (RFC 9449): the SDK then signs proofs at the token endpoint and
+   * presents `token_type: DPoP` tokens with proofs. Absent, the SDK sees a plain bearer client.
+   */
+  readonly dpop?: () => DpopSession;
   #verifier = '';
   #state = '';
   #discovery: OAuthDiscoveryState | undefined;
 
-  /** `redirectUrl`: where the browser is sent back (a loopback listener of the test's, for browser flows). */
-  constructor(options: { redirectUrl?: string; clientName?: string; clientMetadataUrl?: string } = {}) {
+  /**
+   * `redirectUrl`: where the browser is sent back (a loopback listener of the test's, for browser flows).
+   * `dpop`: the client's DPoP key and nonces, kept for the life of its registration.
+   */
+  constructor(options: { redirectUrl?: string; clientName?: string; clientMetadataUrl?: string; dpop?: DpopSession } = {}) {
     this.redirectUrl = options.redirectUrl ?? 'http://127.0.0.1:53682/callback';
     this.clientMetadataUrl = options.clientMetadataUrl;
+    const session = options.dpop;
+    if (session) this.dpop = () => session;
     this.clientMetadata = {
       client_name: options.clientName ?? 'Portcullis E2E client',
       redirect_uris: [this.redirectUrl],
