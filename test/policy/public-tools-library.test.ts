@@ -205,3 +205,42 @@ for (const adapter of ['withMcpAuth', 'honoAuth', 'expressAuth', 'expressAuth af
     });
   });
 }
+
+describe('the anonymous answer through nodeAuth streams (loopback socket)', () => {
+  it('an event stream reaches the client before it ends, and a client that goes away cancels it', { timeout: 10_000 }, async () => {
+    const as = await createTestIssuer({ resource: 'http://127.0.0.1/mcp' });
+    const rs = createResourceServer({ resource: as.resource, authorizationServers: [as.issuer], verifier: as.verifier() });
+    const toolPolicy = createMcpPolicy(rs, { public: { tools: ['search'] } });
+    let cancelled: () => void = () => {};
+    const wasCancelled = new Promise<void>((resolve) => (cancelled = resolve));
+    // A public call whose answer never ends, as a long-running tool's progress stream would.
+    const anonymous = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start: (controller) => controller.enqueue(new TextEncoder().encode('event: message\ndata: {}\n\n')),
+          cancel: () => cancelled(),
+        }),
+        { headers: { 'Content-Type': 'text/event-stream' } },
+      );
+    const authenticate = nodeAuth(rs, { toolPolicy, anonymous });
+    const server = createServer((req, res) => void authenticate(req, res).catch(() => res.destroy()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const abort = new AbortController();
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search', arguments: {} } }),
+        signal: abort.signal,
+      });
+      assert.equal(response.status, 200);
+      const first = await response.body!.getReader().read();
+      assert.match(new TextDecoder().decode(first.value), /^event: message/);
+      abort.abort();
+      await wasCancelled;
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
