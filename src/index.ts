@@ -8,7 +8,8 @@
  *    (RFC 9449) are accepted with their proofs, and `dpop: { required: true }` refuses bearer ones.
  * 3. Mount it with an adapter: `honoAuth`, `expressAuth`, `withMcpAuth` (fetch-style), `nodeAuth`.
  * 4. Optionally, tool-level authorization: `createMcpPolicy(rs, { rules })` as the `toolPolicy` of
- *    `honoAuth` or `withMcpAuth`, or with `expressToolPolicy` / `nodeToolPolicy`.
+ *    `honoAuth` or `withMcpAuth`, or with `expressToolPolicy` / `nodeToolPolicy`; with `public`
+ *    targets, every adapter's `anonymous` option serves callers without a token.
  */
 
 export {
@@ -54,6 +55,7 @@ export { expressAuth, expressMetadata, expressToolPolicy, requestAuth, type Next
 export { metadataHandler, withMcpAuth, type WithMcpAuthOptions } from './adapters/fetch.ts';
 export type { AnonymousHandler } from './adapters/anonymous.ts';
 export { nodeAuth, nodeMetadata, nodeToolPolicy } from './adapters/node.ts';
+export type { NodeAuthOptions } from './adapters/node-anonymous.ts';
 export type { NodeStreamResponseLike } from './adapters/node-policy.ts';
 export type { NodeRequestLike, NodeResponseLike } from './adapters/node-io.ts';
 

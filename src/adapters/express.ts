@@ -1,5 +1,6 @@
 import type { McpPolicy } from '../policy/mcp-policy.ts';
-import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
+import type { ResourceServer } from '../resource/resource-server.ts';
+import { writeAnswerWithoutToken, type NodeAuthOptions } from './node-anonymous.ts';
 import { applyToolPolicyToNode, type NodeStreamResponseLike } from './node-policy.ts';
 import type { Principal } from '../resource/types.ts';
 import { authenticationRequest, metadataResponseFor, writeResponse, type NodeRequestLike, type NodeResponseLike } from './node-io.ts';
@@ -14,12 +15,16 @@ export type NextFunction = (error?: unknown) => void;
  * `req.auth` is where the MCP SDK's Streamable HTTP transport looks for `AuthInfo`, and a principal
  * is one, so tools see it as `extra.authInfo`. Types: read it with `requestAuth(req)`. (This module
  * does not augment Express's `Request`: the MCP SDK v1 already declares `auth` there as `AuthInfo`.)
+ *
+ * With `toolPolicy` and `anonymous`, a request without a token that the policy lets anyone make
+ * (public tools, docs/tool-policy.md) is answered by `anonymous` here, and never reaches `next`.
  */
-export function expressAuth(server: ResourceServer, options: AuthenticateOptions = {}): (req: NodeRequestLike, res: NodeResponseLike, next: NextFunction) => void {
+export function expressAuth(server: ResourceServer, options: NodeAuthOptions = {}): (req: NodeRequestLike, res: NodeResponseLike, next: NextFunction) => void {
+  const { toolPolicy, anonymous, ...authOptions } = options;
   return (req, res, next) => {
-    server.authenticate(authenticationRequest(server, req), options).then((result) => {
+    server.authenticate(authenticationRequest(server, req), authOptions).then((result) => {
       if (result instanceof Response) {
-        writeResponse(res, result).catch(next);
+        writeAnswerWithoutToken(server, req, res, result, { toolPolicy, anonymous }).catch(next);
         return;
       }
       (req as NodeRequestLike & { auth?: Principal }).auth = result;

@@ -1,3 +1,6 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { AuthenticationRequest, ResourceServer } from '../resource/resource-server.ts';
 
 /** The parts of a node:http `IncomingMessage` (or an Express request) the adapters read. */
@@ -32,6 +35,16 @@ export function authenticationRequest(server: Pick<ResourceServer, 'resource'>, 
   return { headers, method: req.method ?? 'GET', url: URL.parse(path, server.resource)?.href ?? server.resource };
 }
 
+/** A node:http request's headers as web `Headers` (repeated ones appended). */
+export function nodeHeaders(raw: NodeRequestLike['headers']): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value === 'string') headers.set(name, value);
+    else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+  }
+  return headers;
+}
+
 /** The PRM response when `req` asks for it (`GET`/`HEAD`/`OPTIONS` on one of its paths), else `null`. */
 export function metadataResponseFor(server: ResourceServer, req: NodeRequestLike): Response | null {
   const method = req.method ?? 'GET';
@@ -48,7 +61,30 @@ export function metadataResponseFor(server: ResourceServer, req: NodeRequestLike
 }
 
 export async function writeResponse(res: NodeResponseLike, response: Response): Promise<void> {
+  writeStatusAndHeaders(res, response);
+  res.end(new Uint8Array(await response.arrayBuffer()));
+}
+
+/**
+ * Writes `response` as it comes (an SSE stream included), with
+ * back-pressure; a client that goes away cancels the body. A response object that is not a stream
+ * (a structural stand-in) gets it whole.
+ */
+export async function writeStreamedResponse(res: NodeResponseLike, response: Response): Promise<void> {
+  const writable = res as NodeResponseLike & Partial<NodeJS.WritableStream> & { flushHeaders?: () => void };
+  if (!response.body || typeof writable.write !== 'function' || typeof writable.on !== 'function') return writeResponse(res, response);
+  writeStatusAndHeaders(res, response);
+  // An event stream may stay silent for long: the client gets the status and headers at once.
+  writable.flushHeaders?.();
+  try {
+    await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), writable as NodeJS.WritableStream);
+  } catch (error) {
+    // The client went away: there is no one to answer, and the body has been cancelled.
+    if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+  }
+}
+
+function writeStatusAndHeaders(res: NodeResponseLike, response: Response): void {
   res.statusCode = response.status;
   response.headers.forEach((value, name) => res.setHeader(name, value));
-  res.end(new Uint8Array(await response.arrayBuffer()));
 }

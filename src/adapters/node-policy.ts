@@ -1,7 +1,7 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { McpPolicy } from '../policy/mcp-policy.ts';
 import type { Principal } from '../resource/types.ts';
-import { writeResponse, type NodeRequestLike, type NodeResponseLike } from './node-io.ts';
+import { nodeHeaders, writeResponse, type NodeRequestLike, type NodeResponseLike } from './node-io.ts';
 
 /** The parts of a node:http `ServerResponse` an MCP transport writes through, which list filtering intercepts. */
 export interface NodeStreamResponseLike extends NodeResponseLike {
@@ -28,15 +28,6 @@ export async function applyToolPolicyToNode(toolPolicy: McpPolicy, req: NodeRequ
   }
   if (checked.filtering) holdAndFilter(res, checked.filter);
   return true;
-}
-
-function nodeHeaders(raw: IncomingHttpHeaders | NodeRequestLike['headers']): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    if (typeof value === 'string') headers.set(name, value);
-    else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-  }
-  return headers;
 }
 
 /** Buffers what the transport writes, then writes it through `filter`. */

@@ -1,5 +1,6 @@
 import type { McpPolicy } from '../policy/mcp-policy.ts';
-import type { AuthenticateOptions, ResourceServer } from '../resource/resource-server.ts';
+import type { ResourceServer } from '../resource/resource-server.ts';
+import { writeAnswerWithoutToken, type NodeAuthOptions } from './node-anonymous.ts';
 import { applyToolPolicyToNode, type NodeStreamResponseLike } from './node-policy.ts';
 import type { Principal } from '../resource/types.ts';
 import { authenticationRequest, metadataResponseFor, writeResponse, type NodeRequestLike, type NodeResponseLike } from './node-io.ts';
@@ -8,6 +9,8 @@ import { authenticationRequest, metadataResponseFor, writeResponse, type NodeReq
  * For node:http servers: `(req, res) => principal | undefined`. When the request may not pass, the
  * challenge (`401`/`403`/`503`) has been written to `res` and the result is `undefined`: just return.
  * The principal is also set as `req.auth`, where the MCP SDK's Node transports look for `AuthInfo`.
+ * With `toolPolicy` and `anonymous`, a request without a token that the policy lets anyone make
+ * (public tools, docs/tool-policy.md) has been answered by `anonymous` instead: `undefined` too.
  *
  * ```ts
  * const authenticate = nodeAuth(rs);
@@ -19,11 +22,12 @@ import { authenticationRequest, metadataResponseFor, writeResponse, type NodeReq
  * });
  * ```
  */
-export function nodeAuth(server: ResourceServer, options: AuthenticateOptions = {}): (req: NodeRequestLike, res: NodeResponseLike) => Promise<Principal | undefined> {
+export function nodeAuth(server: ResourceServer, options: NodeAuthOptions = {}): (req: NodeRequestLike, res: NodeResponseLike) => Promise<Principal | undefined> {
+  const { toolPolicy, anonymous, ...authOptions } = options;
   return async (req, res) => {
-    const result = await server.authenticate(authenticationRequest(server, req), options);
+    const result = await server.authenticate(authenticationRequest(server, req), authOptions);
     if (result instanceof Response) {
-      await writeResponse(res, result);
+      await writeAnswerWithoutToken(server, req, res, result, { toolPolicy, anonymous });
       return undefined;
     }
     (req as NodeRequestLike & { auth?: Principal }).auth = result;

@@ -61,6 +61,7 @@ const TYPES = [
   'McpPolicy',
   'McpPolicyOptions',
   'NextFunction',
+  'NodeAuthOptions',
   'NodeRequestLike',
   'NodeResponseLike',
   'NodeStreamResponseLike',
