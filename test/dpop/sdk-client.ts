@@ -133,7 +133,7 @@ export class SdkClient {
 }
 
 /** The OAuth `error` of a JSON error body, or the `error` of a `WWW-Authenticate` challenge. */
-async function errorCode(response: Response): Promise<string | undefined> {
+export async function errorCode(response: Response): Promise<string | undefined> {
   const challenge = /error="([^"]+)"/.exec(response.headers.get('WWW-Authenticate') ?? '');
   if (challenge) return challenge[1];
   const body = (await response.json().catch(() => undefined)) as { error?: unknown } | undefined;

@@ -129,7 +129,7 @@ describe('Workers gateway → HTTP upstream (REMOTE_MCP_SERVER_URL)', () => {
     assert.equal(upstream.requests.filter((r) => r.headers['mcp-session-id'] === upstream.sessionIds.at(-1)).length, 3, 'all in the one upstream session');
 
     // The same user through another client, and an altered handle: no such session (404), upstream not asked.
-    const other = await signInWithSdk(worker, ADMIN, 'Another client');
+    const other = await signInWithSdk(worker, ADMIN, { clientName: 'Another client' });
     assert.notEqual(other.client?.client_id, provider.client?.client_id);
     const asked = upstream.requests.length;
     for (const [token, sessionId] of [[other.tokenSet!.access_token, handle], [provider.tokenSet!.access_token, altered(handle)]] as const) {

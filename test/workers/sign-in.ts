@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, UnauthorizedError, type DpopSession } from '@modelcontextprotocol/client';
 import { InMemoryOAuthProvider } from '../helpers/e2e.ts';
 import { authorizeWithForms, cookieJar } from '../helpers/oauth-flow.ts';
 import type { WorkerServer } from './harness.ts';
@@ -15,24 +15,22 @@ export function mcpClient(worker: Pick<WorkerServer, 'origin'>, provider: InMemo
 
 /**
  * The whole OAuth flow as an SDK client does it (401, discovery, registration, the real login and
- * consent pages, the code exchange): returns the client's provider, holding its tokens.
+ * consent pages, the code exchange): returns the client's provider, holding its tokens. `clientName`:
+ * register as another client (identical registrations share one client_id); `dpop`: a DPoP client,
+ * whose code exchange and MCP requests the SDK makes with proofs by this session; `fetch`: the SDK's.
  */
-export async function signInWithSdk(worker: Pick<WorkerServer, 'origin'>, user: { username: string; password: string }, clientName?: string): Promise<InMemoryOAuthProvider> {
-  const provider = clientName ? new NamedClientProvider(clientName) : new InMemoryOAuthProvider();
-  const { client, transport } = mcpClient(worker, provider, '2026-07-28');
+export async function signInWithSdk(
+  worker: Pick<WorkerServer, 'origin'>,
+  user: { username: string; password: string },
+  options: { clientName?: string; dpop?: DpopSession; fetch?: typeof globalThis.fetch } = {},
+): Promise<InMemoryOAuthProvider> {
+  const { fetch: sdkFetch, ...registration } = options;
+  const provider = new InMemoryOAuthProvider(registration);
+  const { client, transport } = mcpClient(worker, provider, '2026-07-28', sdkFetch);
   await assert.rejects(client.connect(transport), (e: unknown) => e instanceof UnauthorizedError);
   const callback = await authorizeWithForms({ fetch: (u, i) => fetch(u, i), authorizationUrl: provider.authorizationUrls.at(-1)!, ...user, jar: cookieJar() });
   assert.equal(callback.searchParams.get('error'), null, String(callback.searchParams.get('error_description')));
   await transport.finishAuth(callback.searchParams);
   assert.ok(provider.tokenSet?.access_token);
   return provider;
-}
-
-/** A client registering under its own name: another client_id than the default one (identical registrations share one). */
-class NamedClientProvider extends InMemoryOAuthProvider {
-  override readonly clientMetadata;
-  constructor(clientName: string) {
-    super();
-    this.clientMetadata = { ...new InMemoryOAuthProvider().clientMetadata, client_name: clientName };
-  }
 }
