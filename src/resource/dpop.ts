@@ -1,5 +1,5 @@
 import type { DpopNonces } from '../dpop/nonces.ts';
-import { DPOP_ALGORITHMS, inMemoryReplayCheck, verifyDpopProof, type DpopProofRequest, type DpopProofResult, type DpopReplayCheck } from '../dpop/proof.ts';
+import { DPOP_ALGORITHMS, JKT_PATTERN, inMemoryReplayCheck, verifyDpopProof, type DpopProofRequest, type DpopProofResult, type DpopReplayCheck } from '../dpop/proof.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { TokenClaims } from './types.ts';
 
@@ -54,12 +54,19 @@ function isChecker(options: ResourceDpopOptions | DpopChecker): options is DpopC
   return typeof (options as Partial<DpopChecker>).verify === 'function';
 }
 
-/** `cnf.jkt` (RFC 9449 §6), from a JWT's claims or an introspection answer (§6.2) alike; undefined for a bearer token. */
-export function boundKeyThumbprint(claims: TokenClaims): string | undefined {
+/**
+ * How a token is bound to its holder (RFC 7800 `cnf`): not at all (a bearer token), to a DPoP key
+ * (`cnf.jkt`, RFC 9449 §6, from a JWT's claims or an introspection answer alike), or by a confirmation
+ * this resource server cannot check (an mTLS certificate thumbprint, RFC 8705; a malformed `jkt`). The
+ * last is never accepted: treating it as a bearer token would let whoever copied it use it.
+ */
+export type TokenBinding = { kind: 'bearer' } | { kind: 'dpop'; jkt: string } | { kind: 'unverifiable' };
+
+export function tokenBinding(claims: TokenClaims): TokenBinding {
   const cnf = claims['cnf'];
-  if (typeof cnf !== 'object' || cnf === null) return undefined;
-  const jkt = (cnf as Record<string, unknown>)['jkt'];
-  return typeof jkt === 'string' ? jkt : undefined;
+  if (cnf === undefined || cnf === null) return { kind: 'bearer' };
+  const jkt = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? (cnf as Record<string, unknown>)['jkt'] : undefined;
+  return typeof jkt === 'string' && JKT_PATTERN.test(jkt) ? { kind: 'dpop', jkt } : { kind: 'unverifiable' };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { NO_STORE } from '../util/no-store.ts';
 import { extractAccessToken, type AccessTokenScheme } from './bearer.ts';
 import { bearerChallengeResponse, type BearerChallenge } from './challenge.ts';
-import { boundKeyThumbprint, createDpopChecker, proofTarget, type DpopChecker, type ResourceDpopOptions } from './dpop.ts';
+import { createDpopChecker, tokenBinding, proofTarget, type DpopChecker, type ResourceDpopOptions } from './dpop.ts';
 import {
   protectedResourceMetadataDocument,
   protectedResourceMetadataPaths,
@@ -192,7 +192,9 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       if (!result.ok) return invalidToken(operation, result.reason, result.detail, scheme);
       // RFC 9449 §7: the token decides how it must be presented. The token is checked before the
       // proof, so a proof sent with a bad token is not spent.
-      const jkt = boundKeyThumbprint(result.token.claims);
+      const binding = tokenBinding(result.token.claims);
+      if (binding.kind === 'unverifiable') return invalidToken(operation, 'dpop_binding', 'a token bound by a confirmation this server cannot check', scheme);
+      const jkt = binding.kind === 'dpop' ? binding.jkt : undefined;
       if (scheme === 'Bearer' && jkt !== undefined) return invalidToken(operation, 'dpop_binding', 'a DPoP-bound token presented as Bearer', 'DPoP');
       if (scheme === 'DPoP') {
         if (jkt === undefined) return invalidToken(operation, 'dpop_binding', 'a bearer token presented as DPoP', 'DPoP');

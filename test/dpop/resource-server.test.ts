@@ -29,6 +29,19 @@ describe('createResourceServer with DPoP (RFC 9449 §7)', () => {
     assert.equal(principal.token, bound);
   });
 
+  it('RFC 7800 / RFC 8705 a token bound by a confirmation other than a well-formed cnf.jkt (an mTLS thumbprint, a number, a string) is refused under either scheme, never taken for a bearer token', async () => {
+    const { as, rs, key, request } = await setup();
+    for (const cnf of [{ 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }, { jkt: 123 }, { jkt: 'short' }, 'a string', { jwk: key.keyPair.publicJwk }]) {
+      const token = await as.sign({ claims: { cnf } });
+      const asBearer = await rs.authenticate(request({ Authorization: `Bearer ${token}` }));
+      assert.ok(asBearer instanceof Response && asBearer.status === 401, `as Bearer with cnf ${JSON.stringify(cnf)}`);
+      const asDpop = await rs.authenticate(request(dpopAuth(token, await craftProof(key, { htu: RESOURCE, accessToken: token }))));
+      assert.ok(asDpop instanceof Response && asDpop.status === 401, `as DPoP with cnf ${JSON.stringify(cnf)}`);
+    }
+    const unbound = await as.sign({ claims: { cnf: null } });
+    assert.ok(!((await rs.authenticate(request({ Authorization: `Bearer ${unbound}` }))) instanceof Response), 'cnf: null binds nothing');
+  });
+
   it('a caller that gives only headers (the pre-DPoP signature) keeps bearer tokens working, and DPoP is refused: no htm/htu to check', async () => {
     const { as, rs, bound, proof } = await setup();
     const bearer = await as.sign();

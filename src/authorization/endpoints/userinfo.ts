@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import { NO_STORE } from '../../errors/render.ts';
 import type { AppContext } from '../../context.ts';
 import { extractAccessToken, type AccessTokenScheme } from '../../resource/bearer.ts';
-import { boundKeyThumbprint } from '../../resource/dpop.ts';
+import { tokenBinding } from '../../resource/dpop.ts';
 import { quoteHeaderValue } from '../../resource/challenge.ts';
 import { LocalTokenVerifier } from '../../resource/verify-local.ts';
 import { OPENID_SCOPE } from '../id-token.ts';
@@ -31,7 +31,9 @@ export function mountUserinfo(app: Hono, ctx: AppContext): void {
     const outcome = await verifier.verify(token);
     if (!outcome.ok) return refused(outcome.reason);
     // RFC 9449 §7: a bound token only with a proof of its key, an unbound one never under DPoP.
-    const jkt = boundKeyThumbprint(outcome.token.claims);
+    const binding = tokenBinding(outcome.token.claims);
+    if (binding.kind === 'unverifiable') return refused('a token bound by a confirmation this server cannot check');
+    const jkt = binding.kind === 'dpop' ? binding.jkt : undefined;
     if (scheme === 'Bearer' && jkt !== undefined) return challenge(ctx, 401, 'DPoP', { error: 'invalid_token', error_description: 'This access token is bound to a DPoP key: present it with a DPoP proof.' });
     if (scheme === 'DPoP') {
       if (jkt === undefined) return refused('a bearer token presented as DPoP');
