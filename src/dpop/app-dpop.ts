@@ -23,7 +23,14 @@ export function createAppDpop(ctx: DpopContext): AppDpop {
   let nonces: Promise<DpopNonces> | undefined;
   const nonceSource = (): Promise<DpopNonces> | undefined => {
     if (!ctx.config.dpopNonces) return undefined;
-    nonces ??= ctx.secrets.dpopNonceKey().then((key) => createDpopNonces({ key, clock: ctx.clock }));
+    if (!nonces) {
+      const loading = ctx.secrets.dpopNonceKey().then((key) => createDpopNonces({ key, clock: ctx.clock }));
+      nonces = loading;
+      // A failed read (storage briefly down) is retried on the next request, not kept until restart.
+      loading.catch(() => {
+        if (nonces === loading) nonces = undefined;
+      });
+    }
     return nonces;
   };
   return {

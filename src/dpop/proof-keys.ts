@@ -30,6 +30,7 @@ export function createEmbeddedKeyCache(maxKeys = MAX_KEYS): (jwk: JWK, alg: stri
 
 /** The key, or null when it is not an asymmetric public key usable with `alg` (as jose's EmbeddedJWK requires). */
 async function importPublic(jwk: JWK, alg: string): Promise<EmbeddedKey | null> {
+  if (jwk.kty === 'RSA' && !reasonableRsaKey(jwk)) return null;
   try {
     const key = await importJWK(jwk, alg);
     if (key instanceof Uint8Array || key.type !== 'public') return null;
@@ -37,4 +38,14 @@ async function importPublic(jwk: JWK, alg: string): Promise<EmbeddedKey | null> 
   } catch {
     return null;
   }
+}
+
+/**
+ * RSA keys a client may prove with: exponent 65537 and a 2048- to 4096-bit modulus. A huge exponent or
+ * modulus costs the verifier milliseconds per proof (a cheap denial of service), and no client needs one.
+ */
+function reasonableRsaKey(jwk: JWK): boolean {
+  if (jwk.e !== 'AQAB' || typeof jwk.n !== 'string') return false;
+  const bits = Math.floor((jwk.n.replace(/=+$/, '').length * 6) / 8) * 8;
+  return bits >= 2048 && bits <= 4096;
 }

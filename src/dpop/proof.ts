@@ -162,8 +162,9 @@ export function inMemoryReplayCheck(clock: { now(): number }, maxEntries = 100_0
     if (until !== undefined && until > now) return false;
     if (seen.size >= maxEntries) {
       for (const [k, t] of seen) if (t <= now) seen.delete(k);
-      // Still full of live entries: forget the oldest rather than grow without bound.
-      if (seen.size >= maxEntries) seen.delete(seen.keys().next().value as string);
+      // Still full of live entries: refuse rather than forget one, which would let its proof be
+      // replayed. Entries live six minutes at most, so this only bites above maxEntries proofs in that time.
+      if (seen.size >= maxEntries) return false;
     }
     seen.set(key, expiresAt);
     return true;

@@ -358,6 +358,12 @@ export interface Storage {
     liveCountByClient(now: number): Promise<Map<string, number>>;
     /** Revokes every live grant of the user with its refresh tokens; returns the ids it revoked. */
     revokeForUser(userId: string, now: number): Promise<string[]>;
+    /**
+     * Binds an unbound grant to a DPoP key (RFC 9449 §5: a public client's refresh tokens, once it
+     * refreshes with a proof). One conditional statement: true when the grant is now bound to `jkt`
+     * (by this call or before), false when it is bound to another key, unknown or revoked.
+     */
+    bindDpopKey(id: string, jkt: string): Promise<boolean>;
   };
   readonly refreshTokens: {
     create(token: RefreshTokenRecord): Promise<void>;

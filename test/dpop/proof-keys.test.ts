@@ -32,4 +32,13 @@ describe('DPoP proof keys, imported once per client key (RFC 9449 §4.3 item 5)'
     assert.notEqual(again, first);
     assert.equal(again?.jkt, first?.jkt);
   });
+
+  it('RSA: 2048 to 4096 bits with exponent 65537 only; a huge exponent or modulus would cost milliseconds per proof', async () => {
+    const keys = createEmbeddedKeyCache();
+    const rsa = await exportJWK((await generateKeyPair('RS256', { modulusLength: 2048 })).publicKey);
+    assert.ok(await keys(rsa, 'RS256'));
+    assert.equal(await keys({ ...rsa, e: 'AQAAAQ' }, 'RS256'), null, 'another exponent');
+    const big = await exportJWK((await generateKeyPair('RS256', { modulusLength: 8192 })).publicKey);
+    assert.equal(await keys(big, 'RS256'), null, '8192-bit modulus');
+  });
 });

@@ -102,6 +102,17 @@ describe('DPoP proof verification (RFC 9449 §4.3)', () => {
     assert.equal(await refusal(p, { replay }), 'invalid_dpop_proof');
   });
 
+  it('§11.1 the in-memory replay check refuses when full of live entries instead of forgetting one (which would reopen a replay)', async () => {
+    const clock = new ManualClock(NOW);
+    const replay = inMemoryReplayCheck(clock, 2);
+    assert.equal(await replay('a', NOW + 1000), true);
+    assert.equal(await replay('b', NOW + 1000), true);
+    assert.equal(await replay('c', NOW + 1000), false, 'full of live entries');
+    assert.equal(await replay('a', NOW + 1000), false, 'a is still remembered');
+    clock.advance(2000);
+    assert.equal(await replay('c', NOW + 5000), true, 'expired entries make room');
+  });
+
   it('checks ath against the access token at a resource server', async () => {
     const s = await signer();
     const token = 'the-access-token';

@@ -78,15 +78,19 @@ describe('RFC 9449 §5 DPoP at the token endpoint (oauth4webapi over loopback)',
     assert.equal(refreshed.token_type, 'bearer');
   });
 
-  it('§5 a grant obtained as bearer stays unbound: a later refresh with a proof gets a DPoP-bound access token, and one without still a bearer token', async () => {
+  it("§5 a public client's grant begun as bearer is bound at its first refresh with a proof: from then on only that key refreshes it", async () => {
     const client = await publicClient(server);
     const key = await newKey();
+    const thief = await newKey();
     const tokens = await codeFlow(client, oauth.None());
     const bound = await refresh(client, oauth.None(), tokens.refresh_token!, oauth.DPoP(client, key.keyPair));
     assert.equal(bound.token_type, 'dpop');
     assert.equal(claimsOf(bound.access_token).cnf?.jkt, key.jkt);
-    const plain = await refresh(client, oauth.None(), bound.refresh_token!);
-    assert.equal(plain.token_type, 'bearer');
+    assert.equal((await server.storage.grants.get(claimsOf(bound.access_token).gid!))?.dpopJkt, key.jkt, 'the grant records the key');
+    assert.equal(await refusedWith(refresh(client, oauth.None(), bound.refresh_token!)), 'invalid_dpop_proof');
+    assert.equal(await refusedWith(refresh(client, oauth.None(), bound.refresh_token!, oauth.DPoP(client, thief.keyPair))), 'invalid_grant');
+    const again = await refresh(client, oauth.None(), bound.refresh_token!, oauth.DPoP(client, key.keyPair));
+    assert.equal(claimsOf(again.access_token).cnf?.jkt, key.jkt);
   });
 
   it('§5 client_credentials with a proof: a DPoP-bound token for the machine client', async () => {

@@ -310,6 +310,22 @@ export function describeStorageContract(backend: string, open: () => Promise<Sto
       assert.deepEqual(await s.grants.revokeForUser('u-adm-a', now), [], 'nothing left to revoke');
     });
 
+    it('RFC 9449 §5 an unbound grant is bound to a DPoP key once: the same key again is fine, another key, a revoked or unknown grant is not', async () => {
+      const jkt = 'a'.repeat(43);
+      const g = grant({ userId: 'u-dpop', clientId: 'client-dpop' });
+      await s.grants.create(g);
+      assert.equal(await s.grants.bindDpopKey(g.id, jkt), true);
+      assert.equal((await s.grants.get(g.id))?.dpopJkt, jkt);
+      assert.equal(await s.grants.bindDpopKey(g.id, jkt), true, 'a retry with the same key');
+      assert.equal(await s.grants.bindDpopKey(g.id, 'b'.repeat(43)), false, 'another key');
+      assert.equal((await s.grants.get(g.id))?.dpopJkt, jkt, 'unchanged');
+      const revoked = grant({ userId: 'u-dpop', clientId: 'client-dpop', createdAt: NOW + 1 });
+      await s.grants.create(revoked);
+      await s.grants.revoke(revoked.id, NOW + 2);
+      assert.equal(await s.grants.bindDpopKey(revoked.id, jkt), false, 'revoked');
+      assert.equal(await s.grants.bindDpopKey('no-such-grant', jkt), false, 'unknown');
+    });
+
     it('issue 12 users: made and unmade administrator', async () => {
       await s.users.create({ id: 'u-role', username: 'role', passwordHash: 'h', isAdmin: false, createdAt: NOW });
       assert.equal(await s.users.setAdmin('u-role', true), true);

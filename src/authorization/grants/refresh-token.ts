@@ -43,11 +43,11 @@ const OFFLINE_ACCESS = 'offline_access';
  * rotation, so a bad request changes nothing.
  *
  * DPoP (RFC 9449 §5): a public client's grant obtained with a proof is bound to that key, and each
- * refresh needs a proof by it; one by another key (a thief's) is refused without counting as reuse,
- * so it cannot get the grant revoked either. A confidential client's refresh tokens are bound by its
- * authentication instead. Either way the new access token is bound to the key of the refresh's proof,
- * if any. A grant obtained without DPoP stays unbound: its refresh tokens remain what they were issued
- * as, protected by rotation, while a refresh that carries a proof still gets a DPoP-bound access token.
+ * refresh needs a proof by it; one by another key (a thief's) is refused without counting as reuse
+ * (presenting an old spent token, or /revoke, still ends the grant, as for any client). A grant begun
+ * as bearer is bound at the first refresh that carries a proof. A confidential client's refresh tokens
+ * are bound by its authentication instead. Either way the new access token is bound to the key of the
+ * refresh's proof, if any.
  */
 export const refreshTokenGrant: GrantType = {
   name: 'refresh_token',
@@ -76,6 +76,11 @@ export const refreshTokenGrant: GrantType = {
     if (grant.revokedAt !== null) throw invalidGrant('grant revoked');
     if (grant.expiresAt <= now) throw invalidGrant('grant reached its absolute lifetime');
     checkKeyBinding(grant, key);
+    // RFC 9449 §5: a public client that refreshes with a proof binds its refresh tokens to that key from
+    // now on (a grant begun as bearer included), before the successor is issued, so no unbound one is.
+    if (key !== null && !grant.dpopJkt && client.tokenEndpointAuthMethod === 'none' && !(await ctx.storage.grants.bindDpopKey(grant.id, key))) {
+      throw invalidGrant('grant bound to another DPoP key meanwhile, or revoked');
+    }
 
     // RFC 8707 §2.2: a refresh may name the resource again, but only the one granted.
     const resource = form.get('resource');

@@ -765,6 +765,13 @@ export function createKyselyStorage(db: Kysely<Database>, keyRing: KeyRing, opti
         const [revoked] = await atomically(revokeGrantQueries(db, id, now));
         return changed(revoked) > 0;
       },
+      async bindDpopKey(id, jkt) {
+        const bound = await db.updateTable('grants').set({ dpop_jkt: jkt }).where('id', '=', id).where('revoked_at', 'is', null).where('dpop_jkt', 'is', null).executeTakeFirst();
+        if (Number(bound.numUpdatedRows) > 0) return true;
+        // Not bound by this call: already bound (by this key, on a retry, or another), revoked, or unknown.
+        const row = await db.selectFrom('grants').select(['dpop_jkt', 'revoked_at']).where('id', '=', id).executeTakeFirst();
+        return row !== undefined && row.revoked_at === null && row.dpop_jkt === jkt;
+      },
       async listForUser(userId) {
         return (await db.selectFrom('grants').selectAll().where('user_id', '=', userId).orderBy('created_at').execute()).map(toGrant);
       },
