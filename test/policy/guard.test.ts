@@ -174,6 +174,8 @@ describe('requests without a token when some targets are public (issue 14 part 6
     for (const body of [
       call('write_note'),
       message('resources/read', { uri: 'file:///private/a' }),
+      message('resources/read', { uri: 'file:///docs/../private/a' }),
+      message('resources/read', { uri: 'file:///docs/%2E%2e/private/a' }),
       message('prompts/get', { name: 'other' }),
       message('resources/subscribe', { uri: 'file:///private/a' }),
       [call('search'), call('write_note', 2)],
@@ -198,6 +200,13 @@ describe('requests without a token when some targets are public (issue 14 part 6
     assert.ok(distinct.ok, 'distinct ids pass');
     const answersAndNotifications = await anonymous.check({ headers: new Headers() }, alice, [{ jsonrpc: '2.0', id: 1, result: {} }, message('tools/list'), { jsonrpc: '2.0', method: 'notifications/initialized' }, { jsonrpc: '2.0', method: 'notifications/cancelled', params: {} }]);
     assert.ok(answersAndNotifications.ok, 'an answer to the server may share an id with a request; notifications have none');
+  });
+
+  it('a resource URI with a dot segment is refused a signed-in caller too: the JSON-RPC error of a call no scope would allow', async () => {
+    const checked = await anonymous.check({ headers: new Headers() }, { ...alice, scopes: ['read', 'write'] }, message('resources/read', { uri: 'file:///docs/../secrets' }));
+    assert.ok(!checked.ok);
+    assert.equal(checked.response.status, 200);
+    assert.equal((await checked.response.json()).error.code, POLICY_DENIED_CODE);
   });
 
   it('the routing headers are checked for a caller without a token too', async () => {
