@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createGatewayApp, quoteWord, serveOnLoopback, signInToGateway, stdioFixtureCommand } from '../gateway/helpers.ts';
+import { startHttpUpstream } from '../fixtures/upstream/http-server.ts';
+import { createGatewayApp, GATEWAY_CREDENTIAL, quoteWord, serveOnLoopback, signInToGateway, stdioFixtureCommand } from '../gateway/helpers.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { initializeMessage, inSession, mcpHeaders, openLegacySession, post, rpcResult, toolCallMessage } from '../mcp/wire.ts';
 import { signIn } from '../resource/fixtures.ts';
@@ -101,5 +102,31 @@ describe('public tools through the stdio gateway: the anonymous pool (8 processe
     const ended = await t.request('/mcp', { method: 'DELETE', headers: inSession({}, sessions[0]!) });
     assert.equal(ended.status, 200);
     await openLegacySession(t, {});
+  });
+});
+
+describe('public tools through the HTTP gateway: the anonymous pool (256 sessions)', () => {
+  it('when all 256 are taken the next is refused (503) before the upstream is asked, and the oldest still works', { timeout: 60_000 }, async () => {
+    const upstream = await startHttpUpstream({ requiredAuthorization: `Bearer ${GATEWAY_CREDENTIAL}` });
+    // Idle sessions last an hour here: the clock moves on a minute per 30 sessions (the rate per address).
+    const t = await createGatewayApp({ url: upstream.url, bearerToken: GATEWAY_CREDENTIAL }, { mcpSessionIdleTtl: 3600, toolPolicy: { public: { tools: ['echo'] } } });
+    try {
+      const sessions: string[] = [];
+      for (let i = 0; i < 256; i++) {
+        if (i > 0 && i % 30 === 0) t.clock.advance(60_000);
+        sessions.push(await openLegacySession(t, {}));
+      }
+      t.clock.advance(60_000);
+      const initializesBefore = upstream.requests.filter((r) => r.body.includes('"initialize"')).length;
+      const full = await post(t, initializeMessage());
+      assert.equal(full.status, 503);
+      assert.ok(Number(full.headers.get('Retry-After')) > 0);
+      assert.equal(upstream.requests.filter((r) => r.body.includes('"initialize"')).length, initializesBefore, 'the upstream was not asked');
+      const oldest = await rpcResult(await post(t, toolCallMessage('echo', { text: 'first' }), inSession({}, sessions[0]!)));
+      assert.deepEqual((oldest.result as { content: unknown } | undefined)?.content, [{ type: 'text', text: 'echo: first' }], `nobody was evicted: ${JSON.stringify(oldest)}`);
+    } finally {
+      await t.close();
+      await upstream.close();
+    }
   });
 });
