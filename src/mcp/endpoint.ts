@@ -48,7 +48,9 @@ const ANONYMOUS_INITIALIZE_PER_MINUTE = 30;
  *
  * With `toolPolicy.public`, a request without any credentials is not refused at once: when all it
  * does is what the policy lets anyone do (initialize, the lists, a public tool), the backend serves
- * it with no principal; anything else gets the very 401 it always did.
+ * it with no principal; anything else gets the very 401 it always did. Such a caller's `initialize`
+ * is rate-limited per address (429), and the backend's pool of sessions without a token refuses a
+ * newcomer when full (503) rather than ending someone else's.
  */
 export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpointOptions): void {
   const { config, logger } = ctx;
