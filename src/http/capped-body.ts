@@ -35,7 +35,9 @@ export async function readCappedBody(message: Request | Response, maxBytes: numb
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
+      // Not awaited: cancelling one branch of a tee (a `clone()`d request) settles only once the
+      // other branch is cancelled too, which the caller may never do.
+      void reader.cancel().catch(() => {});
       return { ok: false, reason: 'streamed', declared };
     }
     chunks.push(value);

@@ -6,7 +6,8 @@ import { createMcpResourceGuard } from '../resource/external.ts';
 import type { ResourceServer } from '../resource/resource-server.ts';
 import type { McpBackend } from './backend.ts';
 import { calledToolNames } from '../policy/mcp-messages.ts';
-import { jsonRpcError, readJsonBody } from './json-rpc.ts';
+import { isInitialize, jsonRpcError, readJsonBody } from './json-rpc.ts';
+import { clientAddress, createRateLimiter } from '../http/rate-limit.ts';
 import { createOriginPolicy } from './origin.ts';
 import { requestNotes } from '../http/request-log.ts';
 import { createEndpointPolicy } from './tool-policy.ts';
@@ -26,6 +27,12 @@ const NO_TOOLS: readonly string[] = Object.freeze([]);
 
 /** How much of a request without credentials is read, only to name its call's scopes in the 401. */
 const UNAUTHENTICATED_BODY_LIMIT = 64 * 1024;
+/**
+ * Sessions one address may open per minute without a token (public tools). Each one holds a slot of
+ * the shared anonymous pool (a process, with a stdio upstream) until it ends or idles out; a client
+ * opens one and keeps it, so 30 a minute leaves room for many behind one NAT.
+ */
+const ANONYMOUS_INITIALIZE_PER_MINUTE = 30;
 
 /**
  * The MCP endpoint (Streamable HTTP, official SDK) at `config.mcpPath`. For every request, in order:
@@ -41,7 +48,9 @@ const UNAUTHENTICATED_BODY_LIMIT = 64 * 1024;
  *
  * With `toolPolicy.public`, a request without any credentials is not refused at once: when all it
  * does is what the policy lets anyone do (initialize, the lists, a public tool), the backend serves
- * it with no principal; anything else gets the very 401 it always did.
+ * it with no principal; anything else gets the very 401 it always did. Such a caller's `initialize`
+ * is rate-limited per address (429), and the backend's pool of sessions without a token refuses a
+ * newcomer when full (503) rather than ending someone else's.
  */
 export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpointOptions): void {
   const { config, logger } = ctx;
@@ -73,6 +82,7 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
   const publicMode = toolPolicy.policy.hasPublic;
   /** What every request needs before its body is read: the same for every request, so computed once. */
   const scopesBeforeBody = requiredScopesFor(undefined);
+  const anonymousSessionLimit = createRateLimiter({ name: 'mcp-anonymous-initialize', perMinute: ANONYMOUS_INITIALIZE_PER_MINUTE, storage: ctx.storage, clock: ctx.clock, metrics: ctx.metrics });
 
   app.all(config.mcpPath, async (c) => {
     const request = c.req.raw;
@@ -96,7 +106,14 @@ export function mountMcpEndpoint(app: Hono, ctx: AppContext, options: McpEndpoin
       if (publicMode) {
         // Only what the policy lets anyone do runs without a token; everything else is challenged as ever.
         const anonymous = await toolPolicy.guard.checkAnonymous(request, call);
-        if (anonymous !== 'sign-in') return anonymous.ok ? anonymous.filter(await backend.handle(request, null, call)) : anonymous.response;
+        if (anonymous !== 'sign-in') {
+          if (!anonymous.ok) return anonymous.response;
+          if (isInitialize(call)) {
+            const allowed = await anonymousSessionLimit.take(clientAddress(c));
+            if (!allowed.ok) return jsonRpcError(429, -32000, 'Too Many Requests: too many sessions opened without sign-in; try again later', { 'Retry-After': String(allowed.retryAfterSeconds) });
+          }
+          return anonymous.filter(await backend.handle(request, null, call));
+        }
       }
       const named = await guard.authenticate(authentication, { requiredScopes: requiredScopesFor(call) });
       const challenge = named instanceof Response ? named : principal;

@@ -2,6 +2,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Principal } from '../resource/guard.ts';
 import type { Clock } from '../util/clock.ts';
 import { startSweeper } from '../util/sweeper.ts';
+import { jsonRpcError } from './json-rpc.ts';
 
 /** Who a session belongs to: the subject and client of the token that opened it. */
 export type SessionOwner = Pick<Principal, 'subject' | 'clientId'>;
@@ -18,7 +19,16 @@ export const ANONYMOUS_OWNER: SessionOwner = Object.freeze({ subject: '', client
 /** The owner a request acts as: its principal's, or the anonymous one without a token. */
 export const sessionOwnerOf = (principal: SessionOwner | null): SessionOwner => principal ?? ANONYMOUS_OWNER;
 
-const isAnonymous = (owner: SessionOwner): boolean => owner.subject === '' && owner.clientId === '';
+export const isAnonymousOwner = (owner: SessionOwner): boolean => owner.subject === '' && owner.clientId === '';
+
+/** When every anonymous session is taken: try again once idle ones may have been swept. */
+const ANONYMOUS_FULL_RETRY_AFTER_SECONDS = 30;
+
+/** The answer to a caller without a token when every anonymous session is taken (`reserveAnonymous`). */
+export function anonymousSessionsFull(logger: Logger): Response {
+  logger.warn('every mcp session without a token is taken; a new one was refused');
+  return jsonRpcError(503, -32000, 'Service Unavailable: too many sessions without sign-in are open; try again later', { 'Retry-After': String(ANONYMOUS_FULL_RETRY_AFTER_SECONDS) });
+}
 
 /** What the table needs of a session: its handle, who owns it, and when it was last used. */
 export interface OwnedSession {
@@ -37,7 +47,11 @@ export interface SessionTableOptions<S extends OwnedSession> {
   idleTtlMs: number;
   /** Sessions one user may hold at once; opening another ends their least recently used one. */
   maxPerSubject: number;
-  /** Sessions opened without a token, all together (they share one owner). Default `maxPerSubject`. */
+  /**
+   * Sessions opened without a token, all together (they share one owner). Default `maxPerSubject`.
+   * When they are all taken a new one is refused (`reserveAnonymous`), never made by ending another
+   * caller's: evicting the least recently used would let anyone end every anonymous session.
+   */
   maxAnonymous?: number;
   /** Ends a session the client did not end: idle, evicted, or shutdown. Failures are logged. */
   onDropped(session: S): void | Promise<void>;
@@ -58,6 +72,8 @@ export class SessionTable<S extends OwnedSession> {
   readonly #byId = new Map<string, S>();
   /** Drops whose ending (a server closing, a child process stopping) is still under way. */
   readonly #ending = new Set<Promise<void>>();
+  /** Anonymous sessions being opened (their slot is held until they are added or fail). */
+  #reservedAnonymous = 0;
   #stopSweeper: (() => void) | undefined;
 
   constructor(options: SessionTableOptions<S>) {
@@ -72,12 +88,32 @@ export class SessionTable<S extends OwnedSession> {
     return this.#byId.values();
   }
 
-  /** Adds a new session, first ending its owner's least recently used one when they hold the maximum. */
+  /**
+   * Holds a slot for an anonymous session about to be opened: the function to call once it is
+   * added (or failed to open), or undefined when every slot is taken, and the caller must be refused
+   * (503) before anything is started for it (a stdio child, an upstream session).
+   */
+  reserveAnonymous(): (() => void) | undefined {
+    const max = this.#options.maxAnonymous ?? this.#options.maxPerSubject;
+    const held = [...this.#byId.values()].filter(isAnonymousOwner).length;
+    if (held + this.#reservedAnonymous >= max) return undefined;
+    this.#reservedAnonymous += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#reservedAnonymous -= 1;
+    };
+  }
+
+  /**
+   * Adds a new session. A user holding the maximum loses their least recently used one first; an
+   * anonymous session is never a reason to end another (its slot was reserved: `reserveAnonymous`).
+   */
   add(session: S): void {
-    const owned = [...this.#byId.values()].filter((s) => s.subject === session.subject);
-    const max = isAnonymous(session) ? (this.#options.maxAnonymous ?? this.#options.maxPerSubject) : this.#options.maxPerSubject;
-    if (owned.length >= max) {
-      void this.#drop(owned.reduce((a, b) => (a.lastUsedAt <= b.lastUsedAt ? a : b)));
+    if (!isAnonymousOwner(session)) {
+      const owned = [...this.#byId.values()].filter((s) => s.subject === session.subject);
+      if (owned.length >= this.#options.maxPerSubject) void this.#drop(owned.reduce((a, b) => (a.lastUsedAt <= b.lastUsedAt ? a : b)));
     }
     this.#byId.set(session.id, session);
     this.#stopSweeper ??= startSweeper(this.#options.idleTtlMs, () => this.sweep());

@@ -1,10 +1,10 @@
-import { WebStandardStreamableHTTPServerTransport, type AuthInfo, type McpRequestContext } from '@modelcontextprotocol/server';
+import { isInitializeRequest, isJsonContentType, WebStandardStreamableHTTPServerTransport, type AuthInfo, type McpRequestContext } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.ts';
 import type { Principal } from '../resource/guard.ts';
 import type { Clock } from '../util/clock.ts';
 import { randomId, type RandomBytes } from '../util/crypto.ts';
 import { isInitialize, jsonRpcError } from './json-rpc.ts';
-import { SessionTable, sessionOwnerOf, type OwnedSession, type SessionOwner } from './session-table.ts';
+import { anonymousSessionsFull, isAnonymousOwner, SessionTable, sessionOwnerOf, type OwnedSession, type SessionOwner } from './session-table.ts';
 
 /** Sessions one user may hold at once (by default); opening another closes their least recently used one. */
 const MAX_SESSIONS_PER_SUBJECT = 32;
@@ -122,6 +122,21 @@ export class LegacySessions {
   }
 
   async #open(request: Request, owner: SessionOwner, authInfo: AuthInfo | undefined, parsedBody: unknown): Promise<Response> {
+    // Nothing is started (a server, a stdio child process) for a request the transport would refuse anyway.
+    const refusal = initializeRefusal(request, parsedBody);
+    if (refusal) return refusal;
+    if (!isAnonymousOwner(owner)) return this.#start(request, owner, authInfo, parsedBody);
+    // Callers without a token share one pool: when it is full the newcomer waits, nobody is evicted.
+    const release = this.#table.reserveAnonymous();
+    if (!release) return anonymousSessionsFull(this.#options.logger);
+    try {
+      return await this.#start(request, owner, authInfo, parsedBody);
+    } finally {
+      release();
+    }
+  }
+
+  async #start(request: Request, owner: SessionOwner, authInfo: AuthInfo | undefined, parsedBody: unknown): Promise<Response> {
     const { factory, random, clock } = this.#options;
     const server = await factory({ era: 'legacy', ...(authInfo ? { authInfo } : {}), requestInfo: request });
     let session: Session | undefined;
@@ -159,4 +174,21 @@ export class LegacySessions {
   close(): Promise<void> {
     return this.#table.close();
   }
+}
+
+/**
+ * The transport's own refusal of an initialize request (the same status and message it would
+ * answer), checked before a server is made for it: `Accept` naming both JSON and SSE, a JSON body,
+ * and the initialize request alone.
+ */
+function initializeRefusal(request: Request, parsedBody: unknown): Response | undefined {
+  const accept = request.headers.get('Accept') ?? '';
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+    return jsonRpcError(406, -32000, 'Not Acceptable: Client must accept both application/json and text/event-stream');
+  }
+  if (!isJsonContentType(request.headers.get('Content-Type'))) return jsonRpcError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+  if (Array.isArray(parsedBody) && parsedBody.length !== 1) return jsonRpcError(400, -32600, 'Invalid Request: Only one initialization request is allowed');
+  const message: unknown = Array.isArray(parsedBody) ? parsedBody[0] : parsedBody;
+  if (!isInitializeRequest(message)) return jsonRpcError(400, -32600, 'Invalid Request: malformed initialize request');
+  return undefined;
 }

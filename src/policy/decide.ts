@@ -1,6 +1,7 @@
 import { effectiveScopes } from '../resource/scopes.ts';
 import type { PermissionPolicy } from '../resource/types.ts';
 import { compilePatterns } from './patterns.ts';
+import { hasDotSegment } from './resource-uri.ts';
 import type { PolicyCaller, PolicyDecision, PolicyRule, PolicyTarget, PolicyTargetKind, PublicTargets } from './types.ts';
 
 export interface ToolPolicyOptions {
@@ -60,7 +61,8 @@ const NONE: readonly string[] = Object.freeze([]);
  *
  * - `allow` when all of it holds;
  * - `deny` when something no scope can change fails: a group, an organization, a permission that no
- *   scope of the project grants, or `defaultEffect: 'deny'` for a target no rule names;
+ *   scope of the project grants, or `defaultEffect: 'deny'` for a target no rule names; and for a
+ *   resource URI with a `.` or `..` segment (./resource-uri.ts), whatever the rules say;
  * - otherwise `step-up`, naming every scope the operation needs (RS-13b): the rules' scopes, the
  *   declared scopes and, for a permission, the narrowest scope that grants it.
  */
@@ -74,7 +76,9 @@ export function createToolPolicy(options: ToolPolicyOptions = {}): ToolPolicy {
     resource: compilePatterns(options.public?.resources),
     prompt: compilePatterns(options.public?.prompts),
   };
-  const isPublic = (target: PolicyTarget): boolean => publicNames[target.kind]?.(target.name) === true;
+  /** A resource URI with a dot segment names what patterns cannot see (./resource-uri.ts): nothing matches it. */
+  const undecidable = (target: PolicyTarget): boolean => target.kind === 'resource' && hasDotSegment(target.name);
+  const isPublic = (target: PolicyTarget): boolean => !undecidable(target) && publicNames[target.kind]?.(target.name) === true;
   const defaultEffect = options.defaultEffect ?? 'allow';
   const implications = options.scopeImplications ?? {};
 
@@ -90,8 +94,9 @@ export function createToolPolicy(options: ToolPolicyOptions = {}): ToolPolicy {
     scopesFor: (target) => [...staticScopes(target, applicableTo(target))],
     isPublic,
     hasPublic: Object.values(publicNames).some((m) => m !== null),
-    isReachable: (target) => isPublic(target) || defaultEffect === 'allow' || applicableTo(target).length > 0,
+    isReachable: (target) => !undecidable(target) && (isPublic(target) || defaultEffect === 'allow' || applicableTo(target).length > 0),
     async decide(caller, target) {
+      if (undecidable(target)) return { effect: 'deny', reason: `the resource URI ${target.name} has a dot segment` };
       // Public asks nothing of anyone: a signed-in caller cannot be held to more than one without a token.
       if (isPublic(target)) return ALLOW;
       const applicable = applicableTo(target);

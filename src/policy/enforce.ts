@@ -6,7 +6,7 @@ import { NO_STORE } from '../util/no-store.ts';
 import type { ToolPolicy } from './decide.ts';
 import { filterListResponse } from './list-filter.ts';
 import { anonymousMayDo } from './anonymous.ts';
-import { listRequests, messagesOf, targetedMessages, type JsonRpcId } from './mcp-messages.ts';
+import { hasDuplicateRequestIds, listRequests, messagesOf, targetedMessages, type JsonRpcId } from './mcp-messages.ts';
 import { annotateTool, securitySchemesFor } from './security-schemes.ts';
 import { signInResult } from './sign-in-result.ts';
 import { HEADER_MISMATCH_CODE, routingHeaderMismatch } from './routing-headers.ts';
@@ -39,8 +39,8 @@ export type PolicyCheck =
 /** Applies a tool policy to MCP requests over HTTP: one per endpoint, for any framework. */
 export interface McpPolicyGuard {
   /**
-   * Checks a POSTed JSON-RPC body (one message or a batch) for `caller`, in order: the
-   * `Mcp-Method`/`Mcp-Name` headers against the body (400, `-32020`); every `tools/call`,
+   * Checks a POSTed JSON-RPC body (one message or a batch) for `caller`, in order: a batch with
+   * two requests of one id (400, `-32600`); the `Mcp-Method`/`Mcp-Name` headers against the body (400, `-32020`); every `tools/call`,
    * `resources/read` and `prompts/get` against the policy: a `403 insufficient_scope` challenge
    * naming the scopes when more scope would help (RS-12, RS-13b), a JSON-RPC error (`-32003`,
    * HTTP 200) when none would. When the policy makes something public, tools in lists carry their
@@ -81,6 +81,7 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
 
   return {
     async check(request, caller, body) {
+      if (hasDuplicateRequestIds(body)) return refuse(duplicateIds());
       const mismatch = routingHeaderMismatch(request.headers, body);
       if (mismatch) return refuse(jsonRpcError(400, HEADER_MISMATCH_CODE, `Bad Request: ${mismatch}`, singleId(body)));
 
@@ -137,6 +138,7 @@ export function createMcpPolicyGuard(options: McpPolicyGuardOptions): McpPolicyG
 
     async checkAnonymous(request, body) {
       if (!policy.hasPublic) return 'sign-in';
+      if (hasDuplicateRequestIds(body)) return refuse(duplicateIds());
       const messages = messagesOf(body);
       if (messages.length === 0 || !messages.every((m) => anonymousMayDo(policy, m))) return 'sign-in';
       const mismatch = routingHeaderMismatch(request.headers, body);
@@ -160,6 +162,8 @@ function singleId(body: unknown): JsonRpcId {
   const id = (body as { id?: unknown }).id;
   return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
+
+const duplicateIds = (): Response => jsonRpcError(400, -32600, 'Invalid Request: two requests in the batch have the same id', null);
 
 function unavailable(): Response {
   return Response.json(

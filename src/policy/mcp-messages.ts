@@ -90,6 +90,23 @@ export function targetedMessages(body: unknown): TargetedMessage[] {
   return out;
 }
 
+/**
+ * Whether two requests of a batch share an id. Their answers could not be told apart: a list's
+ * answer could be filtered as another list's (`listRequests` is by id), so such a batch is refused.
+ */
+export function hasDuplicateRequestIds(body: unknown): boolean {
+  if (!Array.isArray(body)) return false;
+  const seen = new Set<string | number>();
+  for (const message of body) {
+    if (typeof message !== 'object' || message === null || typeof (message as { method?: unknown }).method !== 'string') continue;
+    const id = idOf(message);
+    if (id === null) continue;
+    if (seen.has(id)) return true;
+    seen.add(id);
+  }
+  return false;
+}
+
 /** The list requests of a body, by id: the responses to filter, and how. */
 export function listRequests(body: unknown): Map<string | number, ListMethod> {
   const out = new Map<string | number, ListMethod>();

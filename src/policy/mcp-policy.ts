@@ -8,6 +8,8 @@ import { signInResult } from './sign-in-result.ts';
 
 /** Bodies larger than this are not read for policy; the MCP SDK's own bound is the same (4 MiB). */
 const MAX_POLICY_BODY_BYTES = 4 * 1024 * 1024;
+/** What is read of a request without a token, as the built-in endpoint does: a larger one gets the challenge. */
+const MAX_ANONYMOUS_BODY_BYTES = 64 * 1024;
 
 export interface McpPolicyOptions extends Omit<ToolPolicyOptions, 'permissions'> {
   /** `tools/list`, `resources/list` and `prompts/list` show only what the caller may use. Default true. */
@@ -32,9 +34,11 @@ export interface McpPolicy {
   checkParsed(headers: Headers, principal: Principal, body: unknown): Promise<PolicyCheck>;
   /**
    * For a request the resource server answered with `challenge` (its 401), when the policy makes
-   * something `public`: a POST without any credentials that only does what anyone may (initialize,
-   * the lists, a public tool) is let through, to be served as nobody; anything else gets the
-   * challenge (for a `tools/call`, with the Apps SDK's tool error in its body, ./sign-in-result.ts).
+   * something `public`: a POST without any credentials (of at most 64 KiB) that only does what
+   * anyone may (initialize, the lists, a public tool) is let through, to be served as nobody, and so
+   * are the GET and DELETE of a session (`Mcp-Session-Id`) without credentials, for the anonymous
+   * server's own sessions; anything else gets the challenge (for a `tools/call`, with the Apps SDK's
+   * tool error in its body, ./sign-in-result.ts).
    */
   checkAnonymous(request: Request, challenge: Response): Promise<PolicyCheck>;
 }
@@ -77,10 +81,14 @@ export function createMcpPolicy(resourceServer: Pick<ResourceServer, 'resourceMe
     },
     async checkAnonymous(request, challenge) {
       const refuse: PolicyCheck = { ok: false, response: challenge };
-      if (!policy.hasPublic || challenge.status !== 401 || request.headers.has('Authorization') || request.method !== 'POST' || request.body === null) return refuse;
-      const read = await readPolicyBody(request);
-      if (read === undefined) return refuse;
-      if ('response' in read) return { ok: false, response: read.response };
+      if (!policy.hasPublic || challenge.status !== 401 || request.headers.has('Authorization')) return refuse;
+      // A caller without a token keeps up the session it opened without one (its GET stream, its
+      // DELETE), as on Portcullis's own endpoint: the anonymous server knows only its own sessions.
+      if ((request.method === 'GET' || request.method === 'DELETE') && request.headers.has('Mcp-Session-Id')) return pass;
+      if (request.method !== 'POST' || request.body === null) return refuse;
+      const read = await readPolicyBody(request, MAX_ANONYMOUS_BODY_BYTES);
+      // Not JSON, or too large to be anything a caller without a token may send: the challenge.
+      if (read === undefined || 'response' in read) return refuse;
       const checked = await guard.checkAnonymous(request, read.body);
       return checked === 'sign-in' ? { ok: false, response: signInResult(challenge, read.body) } : checked;
     },
@@ -88,8 +96,8 @@ export function createMcpPolicy(resourceServer: Pick<ResourceServer, 'resourceMe
 }
 
 /** The JSON body of a POST, read from a copy; undefined when it is not JSON; the refusal when it is too large. */
-async function readPolicyBody(request: Request): Promise<{ body: unknown } | { response: Response } | undefined> {
-  const read = await readCappedBody(request.clone(), MAX_POLICY_BODY_BYTES, { trustDeclaredLength: true });
+async function readPolicyBody(request: Request, maxBytes = MAX_POLICY_BODY_BYTES): Promise<{ body: unknown } | { response: Response } | undefined> {
+  const read = await readCappedBody(request.clone(), maxBytes, { trustDeclaredLength: true });
   // Fail closed: a body the policy cannot read is not passed on undecided.
   if (!read.ok) return { response: Response.json({ jsonrpc: '2.0', error: { code: -32600, message: 'Request body too large' }, id: null }, { status: 413 }) };
   try {

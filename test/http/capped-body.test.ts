@@ -41,6 +41,14 @@ describe('One capped body reader for requests and fetched responses', () => {
     assert.equal(state.cancelled, true);
   });
 
+  it('SHAPE-5 an oversized body read from a clone (the policy reads a copy) is refused at once, though the original is never read', { timeout: 5000 }, async () => {
+    const { stream } = counted(1024);
+    const original = post(stream);
+    const result = await readCappedBody(original.clone(), 8 * 1024);
+    assert.equal(result.ok, false, 'answered: cancelling one branch of the tee does not wait for the other');
+    assert.equal(original.bodyUsed, false);
+  });
+
   it('SHAPE-5 a declared Content-Length over the cap is refused before reading; a fetched response is cancelled', async () => {
     const { stream, state } = counted(64);
     const response = new Response(stream, { headers: { 'Content-Length': String(64 * 1024) } });

@@ -121,6 +121,33 @@ describe('tool policy: public targets (issue 14 part 6)', () => {
     assert.equal(policy.isReachable(tool('list_tasks')), false);
   });
 
+  it('a resource URI with a dot segment (plain or %2e, any case) is never public and no rule allows it; look-alike names are decided as ever', async () => {
+    const open = createToolPolicy({ public: { resources: ['file:///docs/*'] }, rules: [{ resources: ['file:///team/*'], scopes: ['read'] }] });
+    const resource = (name: string) => ({ kind: 'resource' as const, name });
+    for (const name of [
+      'file:///docs/../etc/passwd',
+      'file:///docs/./a.md',
+      'file:///docs/..',
+      'file:///docs/.',
+      'file:///docs/%2e%2e/etc/passwd',
+      'file:///docs/%2E%2e/etc/passwd',
+      'file:///docs/.%2E/etc/passwd',
+      'file:///docs/%2e/a.md',
+      'file:///docs/..\\etc\\passwd',
+      'file:///docs/..?x=1',
+      'file:///team/../docs/a.md',
+    ]) {
+      assert.equal(open.isPublic(resource(name)), false, name);
+      assert.equal(open.isReachable(resource(name)), false, name);
+      assert.equal((await open.decide(caller(['read']), resource(name))).effect, 'deny', name);
+    }
+    for (const name of ['file:///docs/..hidden', 'file:///docs/a..b.md', 'file:///docs/.well-known', 'file:///docs/%2e%2ex']) {
+      assert.equal(open.isPublic(resource(name)), true, name);
+    }
+    assert.equal(open.isPublic(tool('../x')), false, 'tools have names, not paths: only the patterns decide');
+    assert.deepEqual(await createToolPolicy({ public: { tools: ['*'] } }).decide(caller([]), tool('a/../b')), { effect: 'allow' });
+  });
+
   it('nothing public by default', () => {
     const none = createToolPolicy({ rules: [{ tools: ['*'], scopes: ['read'] }] });
     assert.equal(none.hasPublic, false);

@@ -162,7 +162,7 @@ describe('requests without a token when some targets are public (issue 14 part 6
       message('resources/read', { uri: 'file:///docs/a.md' }),
       message('prompts/get', { name: 'hello' }),
       message('completion/complete', { ref: { type: 'ref/prompt', name: 'hello' }, argument: { name: 'a', value: '' } }),
-      [message('ping'), message('notifications/initialized')],
+      [message('ping'), { jsonrpc: '2.0', method: 'notifications/initialized' }],
     ]) {
       const checked = await anonymous.checkAnonymous({ headers: new Headers() }, body);
       assert.ok(checked !== 'sign-in' && checked.ok, JSON.stringify(body));
@@ -174,9 +174,11 @@ describe('requests without a token when some targets are public (issue 14 part 6
     for (const body of [
       call('write_note'),
       message('resources/read', { uri: 'file:///private/a' }),
+      message('resources/read', { uri: 'file:///docs/../private/a' }),
+      message('resources/read', { uri: 'file:///docs/%2E%2e/private/a' }),
       message('prompts/get', { name: 'other' }),
       message('resources/subscribe', { uri: 'file:///private/a' }),
-      [call('search'), call('write_note')],
+      [call('search'), call('write_note', 2)],
       message('resources/templates/list'),
       message('tasks/get', { taskId: 't' }),
       { jsonrpc: '2.0', id: 1, result: {} },
@@ -185,6 +187,26 @@ describe('requests without a token when some targets are public (issue 14 part 6
     ]) {
       assert.equal(await anonymous.checkAnonymous({ headers: new Headers() }, body), 'sign-in', JSON.stringify(body));
     }
+  });
+
+  it('a batch with two requests of one id is refused first (400 -32600), signed in or not: a list answer could be taken for the other list\'s', async () => {
+    const lists = [message('tools/list'), message('prompts/list')];
+    for (const checked of [await anonymous.checkAnonymous({ headers: new Headers() }, lists), await anonymous.check({ headers: new Headers() }, alice, lists)]) {
+      assert.ok(checked !== 'sign-in' && !checked.ok);
+      assert.equal(checked.response.status, 400);
+      assert.equal((await checked.response.json()).error.code, -32600);
+    }
+    const distinct = await anonymous.check({ headers: new Headers() }, alice, [message('tools/list'), { ...message('prompts/list'), id: 2 }]);
+    assert.ok(distinct.ok, 'distinct ids pass');
+    const answersAndNotifications = await anonymous.check({ headers: new Headers() }, alice, [{ jsonrpc: '2.0', id: 1, result: {} }, message('tools/list'), { jsonrpc: '2.0', method: 'notifications/initialized' }, { jsonrpc: '2.0', method: 'notifications/cancelled', params: {} }]);
+    assert.ok(answersAndNotifications.ok, 'an answer to the server may share an id with a request; notifications have none');
+  });
+
+  it('a resource URI with a dot segment is refused a signed-in caller too: the JSON-RPC error of a call no scope would allow', async () => {
+    const checked = await anonymous.check({ headers: new Headers() }, { ...alice, scopes: ['read', 'write'] }, message('resources/read', { uri: 'file:///docs/../secrets' }));
+    assert.ok(!checked.ok);
+    assert.equal(checked.response.status, 200);
+    assert.equal((await checked.response.json()).error.code, POLICY_DENIED_CODE);
   });
 
   it('the routing headers are checked for a caller without a token too', async () => {

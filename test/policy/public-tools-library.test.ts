@@ -76,12 +76,15 @@ for (const adapter of ['withMcpAuth', 'honoAuth', 'expressAuth', 'expressAuth af
     const servers: Server[] = [];
     const clients: Client[] = [];
 
-    /** Serves `/mcp` with the policy; `anonymous` false: no handler for callers without a token. */
-    const serve = async (anonymous: boolean): Promise<string> => {
+    /**
+     * Serves `/mcp` with the policy; `anonymous` false: no handler for callers without a token;
+     * `'sessions'`: an anonymous server that keeps 2025-era sessions of its own.
+     */
+    const serve = async (anonymous: boolean | 'sessions'): Promise<string> => {
       const rs = createResourceServer({ resource: as.resource, authorizationServers: [as.issuer], verifier: as.verifier(), scopesSupported: ['tasks:read', 'tasks:write'] });
       const toolPolicy = createMcpPolicy(rs, { rules: [{ tools: ['add_*'], scopes: ['tasks:write'] }], public: { tools: ['search'] } });
       const signedIn = signedInServer();
-      const nobody = anonymousServer();
+      const nobody = anonymous === 'sessions' ? signedInServer() : anonymousServer();
       const forNobody = anonymous ? { anonymous: (request: Request) => nobody.fetch(request) } : {};
       let server: Server;
       if (adapter === 'withMcpAuth') {
@@ -168,7 +171,7 @@ for (const adapter of ['withMcpAuth', 'honoAuth', 'expressAuth', 'expressAuth af
       assert.deepEqual((await client.callTool({ name: 'search', arguments: {} })).content, [{ type: 'text', text: 'signed in' }]);
     });
 
-    it('a session opened with a token is not usable without it: protected calls and the session\'s GET and DELETE get the 401, public calls reach only the anonymous server', async () => {
+    it('a session opened with a token is not usable without it: protected calls get the 401, its GET and DELETE and public calls reach only the anonymous server', async () => {
       const mcpUrl = await serve(true);
       const token = await as.sign({ claims: { scope: 'tasks:write' } });
       const post = (body: unknown, headers: Record<string, string>) =>
@@ -187,8 +190,10 @@ for (const adapter of ['withMcpAuth', 'honoAuth', 'expressAuth', 'expressAuth af
       assert.equal(protectedCall.status, 401);
       assert.equal(parseChallenge(protectedCall.headers.get('WWW-Authenticate')).params['resource_metadata'], PRM_URL);
       for (const method of ['GET', 'DELETE']) {
+        // Without a token these go to the anonymous server, which has no such session.
         const response = await fetch(mcpUrl, { method, headers: { Accept: 'text/event-stream', ...session } });
-        assert.equal(response.status, 401, method);
+        assert.notEqual(response.status, 200, method);
+        assert.notEqual(response.headers.get('Content-Type'), 'text/event-stream', `${method}: not the signed-in session's stream`);
         await response.body?.cancel();
       }
       const publicCall = await post(call('search'), session);
@@ -197,6 +202,43 @@ for (const adapter of ['withMcpAuth', 'honoAuth', 'expressAuth', 'expressAuth af
 
       const owner = await post(call('whoami'), { ...session, ...signedIn });
       assert.deepEqual((await rpcAnswer(owner)).result?.content, [{ type: 'text', text: 'user-1' }], 'the session is intact for its owner');
+    });
+
+    it('an anonymous server with sessions of its own: its session\'s GET stream and DELETE work without a token', async () => {
+      const mcpUrl = await serve('sessions');
+      const send = (method: string, headers: Record<string, string>, body?: unknown) =>
+        fetch(mcpUrl, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const opened = await send('POST', {}, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'anonymous-session', version: '1' } } });
+      assert.equal(opened.status, 200);
+      await opened.body?.cancel();
+      const sessionId = opened.headers.get('mcp-session-id');
+      assert.ok(sessionId, 'the anonymous server opened a session');
+      const session = { 'Mcp-Session-Id': sessionId, 'MCP-Protocol-Version': '2025-11-25' };
+      assert.equal((await send('POST', session, { jsonrpc: '2.0', method: 'notifications/initialized' })).status, 202);
+
+      const stream = await fetch(mcpUrl, { method: 'GET', headers: { Accept: 'text/event-stream', ...session } });
+      assert.equal(stream.status, 200, 'the GET stream of an anonymous session, without a token');
+      assert.equal(stream.headers.get('Content-Type'), 'text/event-stream');
+      await stream.body?.cancel();
+      const ended = await fetch(mcpUrl, { method: 'DELETE', headers: session });
+      assert.equal(ended.status, 200, 'its DELETE, without a token');
+      const after = await send('POST', session, { jsonrpc: '2.0', id: 2, method: 'tools/list' });
+      assert.equal(after.status, 404, 'the session is over');
+      await after.body?.cancel();
+    });
+
+    it('a body over 64 KiB without a token gets the challenge (401), even for the public tool, and nothing runs', async () => {
+      runs.clear();
+      const mcpUrl = await serve(true);
+      const response = await fetch(mcpUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'search', arguments: { q: 'x'.repeat(65 * 1024) } } }),
+      });
+      assert.equal(response.status, 401);
+      assert.equal(parseChallenge(response.headers.get('WWW-Authenticate')).params['resource_metadata'], PRM_URL);
+      await response.body?.cancel();
+      assert.equal(runs.get('search'), undefined);
     });
 
     it('without an anonymous handler nothing is served without a token, public or not', async () => {

@@ -146,6 +146,17 @@ describe('public tools: the HTTP answers', () => {
     assert.equal((await response.json()).result, undefined, 'no answer for either call: the batch is refused whole');
   });
 
+  it('a batch with two list requests of one id: 400 -32600 before anything runs, with or without a token', async () => {
+    const batch = [{ jsonrpc: '2.0', id: 4, method: 'tools/list' }, { jsonrpc: '2.0', id: 4, method: 'prompts/list' }];
+    const who = await signIn(t, { scopes: ['tasks:read'] });
+    for (const auth of [{}, who.auth]) {
+      const sessionId = await openLegacySession(t, auth);
+      const response = await post(t, batch, inSession(auth, sessionId));
+      assert.equal(response.status, 400);
+      assert.equal((await rpcResult(response)).error?.code, -32600);
+    }
+  });
+
   it('RS-23 session riding: a signed-in session is not found without its token, nor an anonymous one with a token (404 both ways)', async () => {
     const who = await signIn(t, { scopes: ['tasks:write'] });
     const theirs = await openLegacySession(t, who.auth);

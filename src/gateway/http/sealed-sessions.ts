@@ -15,7 +15,9 @@ import type { GatewaySessions, SessionBinding } from './session-bindings.ts';
  *
  * What a table in memory does and this cannot: end a session idle for `mcpSessionIdleTtl` (the
  * upstream's own idle expiry does; a handle lives at most `MAX_AGE_MS`), cap a user's sessions, or
- * notice an upstream that gives two users one session id (README "Deploy on Cloudflare Workers").
+ * notice an upstream that gives two users one session id (README "Deploy on Cloudflare Workers"). Nor
+ * cap the sessions opened without a token (public tools): only the endpoint's rate limit on their
+ * `initialize` per address bounds them (docs/tool-policy.md).
  */
 
 const KEY_DOMAIN = 'gateway-session-key-v1';
@@ -63,6 +65,8 @@ export function sealedSessions(ctx: Pick<AppContext, 'config' | 'secrets' | 'clo
     },
     // Nothing is kept, so there is nothing to forget, sweep or close: the upstream ends its sessions.
     forget: () => {},
+    // No table, no count: sessions without a token are not capped here (the rate limit on opening them still is).
+    reserveAnonymous: () => () => {},
     streamOpened: () => () => {},
     sweep: async () => 0,
     close: async () => {},

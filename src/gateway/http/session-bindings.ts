@@ -55,6 +55,11 @@ export interface GatewaySessions {
   /** A new session for its opener; undefined when that upstream id is already someone else's (RS-23). */
   bind(upstreamId: string, principal: Pick<Principal, 'subject' | 'clientId' | 'scopes'>): SessionBinding | undefined | Promise<SessionBinding | undefined>;
   forget(id: string): void;
+  /**
+   * Holds a slot for a session a caller without a token is opening: the function that frees it once
+   * the session is bound (or was not opened), or undefined when all are taken (503, nobody evicted).
+   */
+  reserveAnonymous(): (() => void) | undefined;
   streamOpened(session: SessionBinding): () => void;
   sweep(): Promise<number>;
   close(): Promise<void>;
@@ -68,6 +73,7 @@ export function memorySessions(options: SessionTableOptions<SessionBinding>, ran
     find: (handle, principal) => table.find(handle, principal),
     bind: (upstreamId, principal) => bindUpstreamSession(table, upstreamId, principal, random, options.clock.now()),
     forget: (id) => table.forget(id),
+    reserveAnonymous: () => table.reserveAnonymous(),
     streamOpened: (session) => table.streamOpened(session),
     sweep: () => table.sweep(),
     close: () => table.close(),

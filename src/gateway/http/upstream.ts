@@ -1,6 +1,6 @@
 import type { UpstreamSettings } from '../../config/upstream.ts';
 import type { AppContext } from '../../context.ts';
-import { jsonRpcError } from '../../mcp/json-rpc.ts';
+import { isInitialize, jsonRpcError } from '../../mcp/json-rpc.ts';
 import type { Principal } from '../../resource/guard.ts';
 import { UPSTREAM_MESSAGES, upstreamError } from '../errors.ts';
 import type { Upstream } from '../upstream.ts';
@@ -9,7 +9,7 @@ import { relayBody } from './relay-body.ts';
 import { discardBody, upstreamTransportFor, type UpstreamAnswer } from './upstream-transport.ts';
 import { sealedSessions } from './sealed-sessions.ts';
 import { memorySessions, type GatewaySessions, type SessionBinding } from './session-bindings.ts';
-import { ANONYMOUS_OWNER } from '../../mcp/session-table.ts';
+import { ANONYMOUS_OWNER, anonymousSessionsFull } from '../../mcp/session-table.ts';
 
 /** Sessions one user may hold through the gateway at once, as for the built-in server. */
 const MAX_SESSIONS_PER_SUBJECT = 32;
@@ -103,8 +103,23 @@ export function createHttpUpstream(ctx: AppContext, settings: UpstreamSettings &
     void ending.finally(() => endings.delete(ending));
   }
 
-  /** `principal` null: a caller without a token (public tools), in sessions of its own and with no identity headers. */
+  /**
+   * `principal` null: a caller without a token (public tools), in sessions of its own and with no
+   * identity headers. Its initialize holds one of the anonymous slots while it runs; when they are
+   * all taken it is refused before the upstream is asked (nobody else's session is ended for it).
+   */
   async function handle(request: Request, principal: Principal | null, parsedBody: unknown): Promise<Response> {
+    if (principal !== null || request.method !== 'POST' || request.headers.has('Mcp-Session-Id') || !isInitialize(parsedBody)) return relay(request, principal, parsedBody);
+    const release = bindings.reserveAnonymous();
+    if (!release) return anonymousSessionsFull(logger);
+    try {
+      return await relay(request, principal, parsedBody);
+    } finally {
+      release();
+    }
+  }
+
+  async function relay(request: Request, principal: Principal | null, parsedBody: unknown): Promise<Response> {
     const method = request.method;
     const caller = principal ?? { ...ANONYMOUS_OWNER, scopes: [] };
     const sessionHandle = request.headers.get('Mcp-Session-Id');
