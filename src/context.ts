@@ -6,7 +6,7 @@ import type { ClientFetches } from './http/client-fetches.ts';
 import type { IdentityProvider } from './identity/providers/types.ts';
 import type { KeyStore } from './keys/keystore.ts';
 import type { ServerSecrets } from './keys/server-secrets.ts';
-import type { AppDpop } from './dpop/app-dpop.ts';
+import type { DpopChecker } from './resource/dpop.ts';
 import type { Logger } from './log/logger.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { Storage } from './storage/types.ts';
@@ -51,7 +51,7 @@ export interface AppContext {
   /** The server's secrets kept in storage, read once. */
   readonly secrets: ServerSecrets;
   /** DPoP proof checks (RFC 9449) for the token endpoint and the MCP endpoint: shared replay store and nonces. */
-  readonly dpop: AppDpop;
+  readonly dpop: DpopChecker;
   /** Prometheus metrics when `metrics.enabled`; absent otherwise, so nothing is counted or timed. */
   readonly metrics?: Metrics;
 }

@@ -1,24 +1,18 @@
 import type { AppContext } from '../context.ts';
 import { createDpopNonces, type DpopNonces } from './nonces.ts';
-import { DPOP_ALGORITHMS, verifyDpopProof, type DpopProofRequest, type DpopProofResult, type DpopReplayCheck } from './proof.ts';
+import type { DpopChecker } from '../resource/dpop.ts';
+import { DPOP_ALGORITHMS, verifyDpopProof, type DpopReplayCheck } from './proof.ts';
 
 /**
  * DPoP as this server runs it, for its token endpoint and its own resource server alike: the replay
  * check is the store every instance shares (`usedAssertions`, as for client assertions), and server
  * nonces, when `dpopNonces` is on, are MACed with a key in that store, so any instance accepts any
- * instance's nonce and a proof spent on one instance is refused on all.
+ * instance's nonce and a proof spent on one instance is refused on all. The same checker the
+ * library's `createDpopChecker` makes, with the nonce key read from storage on first use.
  */
-export interface AppDpop {
-  readonly required: boolean;
-  readonly algorithms: readonly string[];
-  /** The nonce to hand out now, or undefined when nonces are off. */
-  currentNonce(): Promise<string | undefined>;
-  verify(request: Pick<DpopProofRequest, 'proof' | 'method' | 'url' | 'accessToken'>): Promise<DpopProofResult>;
-}
-
 type DpopContext = Pick<AppContext, 'config' | 'storage' | 'clock' | 'secrets'>;
 
-export function createAppDpop(ctx: DpopContext): AppDpop {
+export function createAppDpop(ctx: DpopContext): DpopChecker {
   const replay: DpopReplayCheck = (key, expiresAt) => ctx.storage.usedAssertions.markUsed(key, expiresAt, ctx.clock.now());
   let nonces: Promise<DpopNonces> | undefined;
   const nonceSource = (): Promise<DpopNonces> | undefined => {

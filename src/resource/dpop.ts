@@ -1,6 +1,7 @@
 import type { DpopNonces } from '../dpop/nonces.ts';
 import { DPOP_ALGORITHMS, JKT_PATTERN, inMemoryReplayCheck, verifyDpopProof, type DpopProofRequest, type DpopProofResult, type DpopReplayCheck } from '../dpop/proof.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import type { AccessTokenScheme } from './bearer.ts';
 import type { TokenClaims } from './types.ts';
 
 /**
@@ -67,6 +68,33 @@ export function tokenBinding(claims: TokenClaims): TokenBinding {
   if (cnf === undefined || cnf === null) return { kind: 'bearer' };
   const jkt = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? (cnf as Record<string, unknown>)['jkt'] : undefined;
   return typeof jkt === 'string' && JKT_PATTERN.test(jkt) ? { kind: 'dpop', jkt } : { kind: 'unverifiable' };
+}
+
+/** What presenting a verified token showed (RFC 9449 §7): the key its proof was made with, or why it is refused and under which scheme to say so. */
+export type PresentationCheck =
+  | { ok: true; jkt?: string }
+  | { ok: false; error: 'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce'; scheme: AccessTokenScheme; detail: string };
+
+/**
+ * RFC 9449 §7, for every endpoint that takes access tokens (the resource server, userinfo): the token
+ * decides how it must be presented. A bound token only under `DPoP` with a proof by its key for this
+ * request (`ath` included); a bearer token never under `DPoP`; a binding this server cannot check never.
+ * Called after the token verified, so a proof sent with a bad token is not spent.
+ */
+export async function checkPresentation(
+  dpop: DpopChecker,
+  p: { scheme: AccessTokenScheme; token: string; claims: TokenClaims; proof: string | null | undefined; method?: string | undefined; url?: string | undefined },
+): Promise<PresentationCheck> {
+  const refuse = (error: 'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce', detail: string, scheme: AccessTokenScheme = 'DPoP'): PresentationCheck => ({ ok: false, error, scheme, detail });
+  const binding = tokenBinding(p.claims);
+  if (binding.kind === 'unverifiable') return refuse('invalid_token', 'a token bound by a confirmation this server cannot check', p.scheme);
+  if (p.scheme === 'Bearer') return binding.kind === 'dpop' ? refuse('invalid_token', 'a DPoP-bound token presented as Bearer') : { ok: true };
+  if (binding.kind !== 'dpop') return refuse('invalid_token', 'a bearer token presented as DPoP');
+  if (p.method === undefined || p.url === undefined) return refuse('invalid_dpop_proof', 'no method and URL to check the proof against');
+  const proof = await dpop.verify({ proof: p.proof, method: p.method, url: p.url, accessToken: p.token });
+  if (!proof.ok) return refuse(proof.error, proof.detail);
+  if (proof.jkt !== binding.jkt) return refuse('invalid_token', 'the proof is signed by another key than the token is bound to');
+  return { ok: true, jkt: binding.jkt };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { NO_STORE } from '../util/no-store.ts';
 import { extractAccessToken, type AccessTokenScheme } from './bearer.ts';
 import { bearerChallengeResponse, type BearerChallenge } from './challenge.ts';
-import { createDpopChecker, tokenBinding, proofTarget, type DpopChecker, type ResourceDpopOptions } from './dpop.ts';
+import { checkPresentation, createDpopChecker, proofTarget, type DpopChecker, type ResourceDpopOptions } from './dpop.ts';
 import {
   protectedResourceMetadataDocument,
   protectedResourceMetadataPaths,
@@ -190,20 +190,20 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         throw error;
       }
       if (!result.ok) return invalidToken(operation, result.reason, result.detail, scheme);
-      // RFC 9449 §7: the token decides how it must be presented. The token is checked before the
-      // proof, so a proof sent with a bad token is not spent.
-      const binding = tokenBinding(result.token.claims);
-      if (binding.kind === 'unverifiable') return invalidToken(operation, 'dpop_binding', 'a token bound by a confirmation this server cannot check', scheme);
-      const jkt = binding.kind === 'dpop' ? binding.jkt : undefined;
-      if (scheme === 'Bearer' && jkt !== undefined) return invalidToken(operation, 'dpop_binding', 'a DPoP-bound token presented as Bearer', 'DPoP');
-      if (scheme === 'DPoP') {
-        if (jkt === undefined) return invalidToken(operation, 'dpop_binding', 'a bearer token presented as DPoP', 'DPoP');
-        if (request.method === undefined || request.url === undefined) return invalidProof(operation, 'invalid_dpop_proof', 'authenticate was given no method and URL to check the proof against');
-        const proof = await dpop.verify({ proof: request.headers.get('DPoP'), method: request.method, url: proofTarget(resource, request.url), accessToken: token });
-        if (!proof.ok) return invalidProof(operation, proof.error, proof.detail);
-        if (proof.jkt !== jkt) return invalidToken(operation, 'dpop_binding', 'the proof is signed by another key than the token is bound to', 'DPoP');
+      const presented = await checkPresentation(dpop, {
+        scheme,
+        token,
+        claims: result.token.claims,
+        proof: request.headers.get('DPoP'),
+        method: request.method,
+        url: request.url === undefined ? undefined : proofTarget(resource, request.url),
+      });
+      if (!presented.ok) {
+        return presented.error === 'invalid_token'
+          ? invalidToken(operation, 'dpop_binding', presented.detail, presented.scheme)
+          : invalidProof(operation, presented.error, presented.detail);
       }
-      const principal: Principal = { ...result.token, token, resourceMetadataUrl, ...(scheme === 'DPoP' ? { dpopJkt: jkt } : {}) };
+      const principal: Principal = { ...result.token, token, resourceMetadataUrl, ...(presented.jkt !== undefined ? { dpopJkt: presented.jkt } : {}) };
       // Most requests need nothing beyond a valid token: no arrays to build for them.
       const required = operation.length === 0 ? serverRequired : serverRequired.length === 0 ? operation : [...serverRequired, ...operation];
       return requireScopes(principal, required) ?? principal;

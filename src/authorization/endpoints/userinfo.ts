@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import { NO_STORE } from '../../errors/render.ts';
 import type { AppContext } from '../../context.ts';
 import { extractAccessToken, type AccessTokenScheme } from '../../resource/bearer.ts';
-import { tokenBinding } from '../../resource/dpop.ts';
+import { checkPresentation } from '../../resource/dpop.ts';
 import { quoteHeaderValue } from '../../resource/challenge.ts';
 import { LocalTokenVerifier } from '../../resource/verify-local.ts';
 import { OPENID_SCOPE } from '../id-token.ts';
@@ -22,28 +22,28 @@ export function mountUserinfo(app: Hono, ctx: AppContext): void {
     if (credential.kind === 'none') return challenge(ctx, 401, required ? 'DPoP' : 'Bearer', {});
     if (credential.kind === 'malformed') return challenge(ctx, 401, credential.scheme, { error: 'invalid_token', error_description: 'The access token is malformed.' });
     const { scheme, token } = credential;
-    const refused = (reason: string): Response => {
+    const refused = (reason: string, challengeScheme: AccessTokenScheme = scheme === 'DPoP' || required ? 'DPoP' : 'Bearer'): Response => {
       ctx.logger.debug('userinfo token refused', { reason });
-      return challenge(ctx, 401, scheme === 'DPoP' || required ? 'DPoP' : 'Bearer', { error: 'invalid_token', error_description: 'The access token is invalid or expired.' });
+      return challenge(ctx, 401, challengeScheme, { error: 'invalid_token', error_description: 'The access token is invalid or expired.' });
     };
     if (scheme === 'Bearer' && required) return refused('DPoP is required');
 
     const outcome = await verifier.verify(token);
     if (!outcome.ok) return refused(outcome.reason);
-    // RFC 9449 §7: a bound token only with a proof of its key, an unbound one never under DPoP.
-    const binding = tokenBinding(outcome.token.claims);
-    if (binding.kind === 'unverifiable') return refused('a token bound by a confirmation this server cannot check');
-    const jkt = binding.kind === 'dpop' ? binding.jkt : undefined;
-    if (scheme === 'Bearer' && jkt !== undefined) return challenge(ctx, 401, 'DPoP', { error: 'invalid_token', error_description: 'This access token is bound to a DPoP key: present it with a DPoP proof.' });
-    if (scheme === 'DPoP') {
-      if (jkt === undefined) return refused('a bearer token presented as DPoP');
-      const proof = await ctx.dpop.verify({ proof: c.req.header('DPoP'), method: c.req.method, url: ctx.capabilities.endpoints.userinfo, accessToken: token });
-      if (!proof.ok) {
-        ctx.logger.debug('userinfo DPoP proof refused', { reason: proof.detail });
-        const nonce = proof.error === 'use_dpop_nonce' ? await ctx.dpop.currentNonce() : undefined;
-        return challenge(ctx, 401, 'DPoP', { error: proof.error, error_description: 'The DPoP proof is missing, invalid or lacks the current nonce.' }, nonce);
-      }
-      if (proof.jkt !== jkt) return refused('the proof is signed by another key than the token is bound to');
+    // RFC 9449 §7, as at the MCP endpoint.
+    const presented = await checkPresentation(ctx.dpop, {
+      scheme,
+      token,
+      claims: outcome.token.claims,
+      proof: c.req.header('DPoP'),
+      method: c.req.method,
+      url: ctx.capabilities.endpoints.userinfo,
+    });
+    if (!presented.ok && presented.error === 'invalid_token') return refused(presented.detail, presented.scheme);
+    if (!presented.ok) {
+      ctx.logger.debug('userinfo DPoP proof refused', { reason: presented.detail });
+      const nonce = presented.error === 'use_dpop_nonce' ? await ctx.dpop.currentNonce() : undefined;
+      return challenge(ctx, 401, 'DPoP', { error: presented.error, error_description: 'The DPoP proof is missing, invalid or lacks the current nonce.' }, nonce);
     }
     if (!outcome.token.scopes.includes(OPENID_SCOPE)) {
       return challenge(ctx, 403, scheme, { error: 'insufficient_scope', error_description: 'This endpoint needs the openid scope.', scope: OPENID_SCOPE });
